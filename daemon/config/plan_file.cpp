@@ -1,0 +1,373 @@
+#include "plan_file.hpp"
+
+#include "text_file.hpp"
+
+#include <ini.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace chu {
+
+namespace {
+
+std::string trim(const std::string& s)
+{
+    auto b = s.find_first_not_of(" \t");
+    if (b == std::string::npos)
+        return {};
+    auto e = s.find_last_not_of(" \t");
+    return s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> split(const std::string& s, char sep)
+{
+    std::vector<std::string> out;
+    std::string item;
+    std::istringstream in(s);
+    while (std::getline(in, item, sep))
+        out.push_back(trim(item));
+    return out;
+}
+
+std::vector<std::string> words(const std::string& s)
+{
+    std::vector<std::string> out;
+    std::istringstream in(s);
+    for (std::string w; in >> w;)
+        out.push_back(w);
+    return out;
+}
+
+bool parse_unsigned(const std::string& v, unsigned& out)
+{
+    if (v.empty() || v.size() > 9 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+    out = static_cast<unsigned>(std::stoul(v));
+    return true;
+}
+
+bool parse_roles(const std::string& v, RoleMask& out)
+{
+    out = 0;
+    for (const auto& r : split(v, ',')) {
+        if (r == "all") out |= all_roles;
+        else if (r == "bootstrap") out |= role_bit(Role::bootstrap);
+        else if (r == "secondary") out |= role_bit(Role::secondary);
+        else if (r == "frontend") out |= role_bit(Role::frontend);
+        else if (r == "backend") out |= role_bit(Role::bootstrap) | role_bit(Role::secondary);
+        else return false;
+    }
+    return out != 0;
+}
+
+bool known(const std::vector<std::string>& names, const std::string& v)
+{
+    return std::find(names.begin(), names.end(), v) != names.end();
+}
+
+std::string listed(const std::vector<std::string>& names)
+{
+    std::string out;
+    for (const auto& n : names)
+        out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+// Every {name} in an argv template must be one the schedule can fill.
+std::string bad_placeholder(const std::vector<std::string>& argv)
+{
+    for (const auto& t : argv) {
+        for (auto open = t.find('{'); open != std::string::npos; open = t.find('{', open + 1)) {
+            auto close = t.find('}', open);
+            if (close == std::string::npos)
+                return t;
+            if (!known(placeholder_names(), t.substr(open + 1, close - open - 1)))
+                return t.substr(open, close - open + 1);
+        }
+    }
+    return {};
+}
+
+struct Parser {
+    std::string file;
+    Plan plan;
+    std::map<std::string, int> header_lines;  // section name -> line of its [header]
+    std::string section;                      // the section being filled
+    std::set<std::string> seen_sections;
+    std::set<std::string> keys;  // keys set in the current section
+    std::string error;           // first error, without file:line
+
+    enum class Kind { plan, phase, step, addon } kind = Kind::plan;
+
+    Step* step() { return &plan.phases.back().steps.back(); }
+
+    bool fail(std::string message)
+    {
+        if (error.empty())
+            error = std::move(message);
+        return false;
+    }
+
+    bool open_section(const std::string& name)
+    {
+        if (seen_sections.count(name))
+            return fail("section [" + name + "] appears twice; give each phase, step and add-on its own name");
+        seen_sections.insert(name);
+        section = name;
+        keys.clear();
+        auto space = name.find(' ');
+        const std::string type = name.substr(0, space);
+        const std::string id = space == std::string::npos ? "" : trim(name.substr(space + 1));
+        if (type == "plan" && id.empty()) {
+            kind = Kind::plan;
+        } else if (type == "phase" && !id.empty()) {
+            kind = Kind::phase;
+            Phase phase;
+            phase.id = id;
+            phase.title = id;
+            phase.line = header_lines[name];
+            plan.phases.push_back(phase);
+        } else if (type == "step" && !id.empty()) {
+            if (plan.phases.empty())
+                return fail("step \"" + id + "\" comes before any [phase ...] section; steps belong to the phase above them");
+            kind = Kind::step;
+            Step s;
+            s.id = id;
+            s.line = header_lines[name];
+            plan.phases.back().steps.push_back(s);
+        } else if (type == "addon" && !id.empty()) {
+            kind = Kind::addon;
+            Addon a;
+            a.name = id;
+            a.line = header_lines[name];
+            plan.addons.push_back(a);
+        } else {
+            return fail("unknown section [" + name + "]; a plan has [plan], [phase NAME], [step NAME] and [addon NAME]");
+        }
+        return true;
+    }
+
+    bool plan_key(const std::string& key, const std::string& value)
+    {
+        if (key == "name") plan.name = value;
+        else if (key == "title") plan.title = value;
+        else if (key == "ctl") {
+            if (value != "chef_server_ctl" && value != "private_chef_ctl")
+                return fail("[plan] ctl = \"" + value + "\": use chef_server_ctl or private_chef_ctl (a [commands] key)");
+            plan.ctl = value;
+        } else
+            return fail("unknown key \"" + key + "\" in [plan]; valid keys: name, title, ctl");
+        return true;
+    }
+
+    bool phase_key(const std::string& key, const std::string& value)
+    {
+        Phase& phase = plan.phases.back();
+        if (key == "title") phase.title = value;
+        else if (key == "downtime") {
+            if (value == "begins") phase.downtime_begins = true;
+            else if (value == "ends") phase.downtime_ends = true;
+            else return fail("downtime = \"" + value + "\": use begins or ends");
+        } else
+            return fail("unknown key \"" + key + "\" in [" + section + "]; valid keys: title, downtime");
+        return true;
+    }
+
+    bool step_key(const std::string& key, const std::string& value)
+    {
+        Step& s = *step();
+        auto argv_of = [&](std::vector<std::string>& out) {
+            out = words(value);
+            if (out.empty())
+                return fail(key + " is empty; give the command and its arguments");
+            auto bad = bad_placeholder(out);
+            if (!bad.empty())
+                return fail(key + " uses unknown placeholder " + bad + "; known: {" + listed(placeholder_names()) + "}");
+            return true;
+        };
+        if (key == "title") s.title = value;
+        else if (key == "roles") {
+            if (!parse_roles(value, s.roles))
+                return fail("roles = \"" + value + "\": use a comma list of bootstrap, secondary, frontend, backend or all");
+        } else if (key == "run") return argv_of(s.run);
+        else if (key == "run.deb") return argv_of(s.run_deb);
+        else if (key == "run.rpm") return argv_of(s.run_rpm);
+        else if (key == "check") {
+            if (!known(check_names(), value))
+                return fail("check = \"" + value + "\": unknown check; known: " + listed(check_names()));
+            s.kind = StepKind::check;
+            s.check = value;
+        } else if (key == "copy") {
+            s.kind = StepKind::copy;
+            s.copy = value;
+            if (!bad_placeholder({value}).empty())
+                return fail("copy = \"" + value + "\" uses an unknown placeholder");
+        } else if (key == "gate") {
+            if (value != "approval")
+                return fail("gate = \"" + value + "\": the only gate is approval");
+            s.kind = StepKind::gate;
+        } else if (key == "order") {
+            if (value == "parallel") s.order = NodeOrder::parallel;
+            else if (value == "backends-serial") s.order = NodeOrder::backends_serial;
+            else return fail("order = \"" + value + "\": use parallel or backends-serial");
+        } else if (key == "timeout") {
+            if (!parse_unsigned(value, s.timeout_s) || s.timeout_s == 0)
+                return fail("timeout = \"" + value + "\": give whole seconds, at least 1");
+        } else if (key == "retry") {
+            for (const auto& v : split(value, ',')) {
+                if (v == "timeout") s.retry_on_timeout = true;
+                else if (v == "failure") s.retry_on_failure = true;
+                else if (v != "never")
+                    return fail("retry = \"" + value + "\": use never, timeout, failure or \"timeout, failure\"");
+            }
+        } else if (key == "retries") {
+            unsigned n = 0;
+            if (!parse_unsigned(value, n) || n > 1000)
+                return fail("retries = \"" + value + "\": give a whole number up to 1000");
+            s.retries = static_cast<int>(n);
+        } else if (key == "backoff") {
+            if (!parse_unsigned(value, s.backoff_s))
+                return fail("backoff = \"" + value + "\": give whole seconds");
+        } else if (key == "harmless") {
+            s.harmless.push_back(value);
+        } else if (key == "when") {
+            if (!known(condition_names(), value))
+                return fail("when = \"" + value + "\": unknown condition; known: " + listed(condition_names()));
+            s.when = value;
+        } else if (key == "agree") {
+            if (value != "yes" && value != "no")
+                return fail("agree = \"" + value + "\": use yes or no");
+            s.agree = value == "yes";
+        } else
+            return fail("unknown key \"" + key + "\" in [" + section +
+                        "]; valid keys: title, roles, run, run.deb, run.rpm, check, copy, gate, order, timeout, "
+                        "retry, retries, backoff, harmless, when, agree");
+        return true;
+    }
+
+    bool addon_key(const std::string& key, const std::string& value)
+    {
+        Addon& a = plan.addons.back();
+        if (key == "roles") {
+            if (!parse_roles(value, a.roles))
+                return fail("roles = \"" + value + "\": use a comma list of bootstrap, secondary, frontend, backend or all");
+        } else if (key == "copy") {
+            if (value.empty() || value[0] != '/')
+                return fail("copy = \"" + value + "\": give the absolute directory the bootstrap sends, e.g. /etc/" + a.name);
+            a.copy = value;
+        } else
+            return fail("unknown key \"" + key + "\" in [" + section + "]; valid keys: roles, copy");
+        return true;
+    }
+
+    bool on_key(const std::string& sec, const std::string& key, const std::string& value)
+    {
+        if (sec != section && !open_section(sec))
+            return false;
+        if (!keys.insert(key).second)
+            return fail("\"" + key + "\" is set twice in [" + section + "]");
+        switch (kind) {
+        case Kind::plan: return plan_key(key, value);
+        case Kind::phase: return phase_key(key, value);
+        case Kind::step: return step_key(key, value);
+        case Kind::addon: return addon_key(key, value);
+        }
+        return false;
+    }
+
+    static int handler(void* user, const char* sec, const char* key, const char* value)
+    {
+        return static_cast<Parser*>(user)->on_key(sec, key, value) ? 1 : 0;
+    }
+
+    // Whole-plan rules, reported at the line of the section they are about.
+    Status validate()
+    {
+        auto at = [&](int line, const std::string& what) { return error_at(file, line, what); };
+        if (plan.name.empty() || plan.ctl.empty())
+            return at(header_lines.count("plan") ? header_lines["plan"] : 1, "the plan needs a [plan] section with name and ctl");
+        if (plan.phases.empty())
+            return at(header_lines["plan"], "the plan has no phases");
+        std::set<std::string> ids;
+        int begins = 0, ends = 0;
+        bool ended = false;
+        for (const auto& phase : plan.phases) {
+            if (phase.steps.empty())
+                return at(phase.line, "phase " + phase.id + " has no steps; add [step NAME] sections below it");
+            if (phase.downtime_begins && (++begins > 1 || ended))
+                return at(phase.line, "downtime begins twice, or after it ended; mark one phase each");
+            if (phase.downtime_ends && (++ends > 1 || begins == 0))
+                return at(phase.line, "downtime ends before it begins, or twice; mark one phase each");
+            ended = ended || phase.downtime_ends;
+            for (const auto& s : phase.steps) {
+                if (!ids.insert(s.id).second)
+                    return at(s.line, "step id " + s.id + " is used twice");
+                if (s.roles == 0)
+                    return at(s.line, "step " + s.id + " has no roles; add e.g. roles = all");
+                const bool has_run = !s.run.empty(), has_format = !s.run_deb.empty() || !s.run_rpm.empty();
+                const int actions = (has_run || has_format) + (s.kind == StepKind::check) + (s.kind == StepKind::copy) +
+                                    (s.kind == StepKind::gate);
+                if (actions != 1)
+                    return at(s.line, "step " + s.id + " needs exactly one of run (or run.deb with run.rpm), check, copy, gate");
+                if (has_run && has_format)
+                    return at(s.line, "step " + s.id + " has both run and run.deb/run.rpm; use one or the other");
+                if (has_format && (s.run_deb.empty() || s.run_rpm.empty()))
+                    return at(s.line, "step " + s.id + " needs both run.deb and run.rpm");
+                if (s.kind == StepKind::gate && s.roles != role_bit(Role::bootstrap))
+                    return at(s.line, "gate step " + s.id + " must have roles = bootstrap: the leader holds the gate");
+                if (s.kind == StepKind::copy && (s.roles & role_bit(Role::bootstrap)))
+                    return at(s.line, "copy step " + s.id + " cannot include the bootstrap: it is the source");
+                if (s.agree && s.kind != StepKind::check)
+                    return at(s.line, "agree = yes needs a check step: only checks report values");
+            }
+        }
+        if (begins != 1 || ends != 1)
+            return at(header_lines["plan"], "mark exactly one phase `downtime = begins` and one `downtime = ends`");
+        for (const auto& a : plan.addons)
+            if (a.roles == 0)
+                return at(a.line, "add-on " + a.name + " has no roles; add e.g. roles = frontend");
+        return Ok{};
+    }
+};
+
+}  // namespace
+
+Result<Plan> parse_plan_text(const std::string& text, const std::string& file)
+{
+    Parser p;
+    p.file = file;
+    p.plan.file = file;
+    // inih does not pass line numbers to the handler: find each section header's line ourselves.
+    std::istringstream in(text);
+    int lineno = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++lineno;
+        auto t = trim(line);
+        if (t.size() > 2 && t.front() == '[' && t.find(']') != std::string::npos) {
+            auto name = t.substr(1, t.find(']') - 1);
+            p.header_lines.emplace(name, lineno);
+        }
+    }
+    const int bad_line = ini_parse_string(text.c_str(), &Parser::handler, &p);
+    if (bad_line != 0)
+        return error_at(file, bad_line, p.error.empty() ? "not a valid INI line (expected [section] or key = value)" : p.error);
+    auto valid = p.validate();
+    if (!valid)
+        return valid.error();
+    return std::move(p.plan);
+}
+
+Result<Plan> load_plan(const std::string& name_or_path, const std::string& plans_dir)
+{
+    const bool is_path = name_or_path.find('/') != std::string::npos;
+    const std::string path = is_path ? name_or_path : plans_dir + "/" + name_or_path + ".plan";
+    auto text = read_text_file(path);
+    if (!text)
+        return Error{text.error().message + (is_path ? "" : " (set [upgrade] plan to a plan in " + plans_dir + " or a path)")};
+    return parse_plan_text(text.value(), path);
+}
+
+}  // namespace chu

@@ -1,0 +1,15 @@
+// Reads a plan file (conf/plans/*.plan, INI) into a Plan, validating it with file:line messages.
+#pragma once
+
+#include "core/plan.hpp"
+
+#include <string>
+
+namespace chu {
+
+Result<Plan> parse_plan_text(const std::string& text, const std::string& file);
+
+// `name_or_path`: a plan name looked up as <plans_dir>/<name>.plan, or a path (anything with a '/').
+Result<Plan> load_plan(const std::string& name_or_path, const std::string& plans_dir);
+
+}  // namespace chu

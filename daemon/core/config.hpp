@@ -1,0 +1,53 @@
+// The daemon's settings, as read from chef-ha-upgrade.conf and its conf.d drop-ins.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chu {
+
+enum class CleanupMode { manual, automatic };
+
+struct Config {
+    struct Cluster {
+        std::string topology = "/etc/opscode/private-chef.rb";
+        std::string node;  // empty: this host's FQDN
+        std::uint16_t port = 9683;
+        std::string key_file;  // empty: derived from <opscode_dir>/private-chef-secrets.json
+        bool insecure = false;
+        unsigned heartbeat_ms = 1000;
+        unsigned peer_timeout_ms = 5000;
+    } cluster;
+
+    struct Upgrade {
+        std::string plan = "chef-server-12";  // a plan name (in plans_dir) or a path
+        std::string package;
+        std::string package_sha256;
+        bool auto_start = true;
+        CleanupMode cleanup = CleanupMode::manual;
+        unsigned max_parallel = 0;  // frontends at once; 0 = all
+        std::vector<std::string> addons;
+        std::string addons_path;  // empty: chef-server-ctl install downloads
+    } upgrade;
+
+    struct Commands {
+        std::string chef_server_ctl = "/usr/bin/chef-server-ctl";
+        std::string private_chef_ctl = "/usr/bin/private-chef-ctl";
+        std::string dpkg = "/usr/bin/dpkg";
+        std::string rpm = "/usr/bin/rpm";
+        std::string make = "/usr/bin/make";
+        unsigned timeout_s = 0;  // 0: each step's timeout from the plan
+        unsigned retries = 3;
+    } commands;
+
+    struct Paths {
+        std::string opscode_dir = "/etc/opscode";
+        std::string state_dir = "/var/lib/chef-ha-upgrade";
+        std::string plans_dir = "/usr/share/chef-ha-upgrade/plans";
+        std::string keepalived_dir = "/var/opt/opscode/keepalived";
+        std::string upgrades_dir = "/var/opt/opscode/upgrades";
+    } paths;
+};
+
+}  // namespace chu

@@ -1,0 +1,26 @@
+// Hashes the core needs: SHA-256 for agreement and transfers, a short keyed-free checksum for records.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace chu {
+
+std::string sha256_hex(std::string_view data);
+
+// Incremental SHA-256 for data that arrives in pieces (packages, archives).
+class Sha256 {
+public:
+    Sha256();
+    void update(std::string_view data);
+    std::string hex();
+
+private:
+    alignas(64) unsigned char state_[256];
+};
+
+// 64-bit checksum of a journal record or wire frame (BLAKE2b-64): catches torn and corrupted data.
+std::uint64_t checksum64(std::string_view data);
+
+}  // namespace chu

@@ -1,0 +1,297 @@
+#include "plan.hpp"
+
+#include "digest.hpp"
+
+#include <algorithm>
+
+namespace chu {
+
+std::string roles_text(RoleMask roles)
+{
+    std::string out;
+    for (Role r : {Role::bootstrap, Role::secondary, Role::frontend}) {
+        if (roles & role_bit(r)) {
+            if (!out.empty())
+                out += ", ";
+            out += role_name(r);
+        }
+    }
+    return out;
+}
+
+bool runs_on(const Step& step, Role role)
+{
+    return (step.roles & role_bit(role)) != 0;
+}
+
+const std::vector<std::string>& placeholder_names()
+{
+    static const std::vector<std::string> names = {
+        "ctl", "old_ctl", "ctl_dir", "package", "dpkg", "rpm", "make", "opscode_dir", "addons_path_args"};
+    return names;
+}
+
+namespace {
+
+Step command_step(std::string id, RoleMask roles, std::vector<std::string> run, unsigned timeout_s)
+{
+    Step s;
+    s.id = std::move(id);
+    s.roles = roles;
+    s.run = std::move(run);
+    s.timeout_s = timeout_s;
+    // Add-on installs download and reconfigure: the seeds' "re-run until it finishes" applies.
+    s.retry_on_timeout = true;
+    s.retry_on_failure = true;
+    return s;
+}
+
+// chef-server-ctl install NAME, reconfigure, NAME-ctl reconfigure; bootstrap first and its /etc/NAME copied
+// to the others when the add-on runs on the bootstrap too.
+Phase addon_phase(const Addon& addon)
+{
+    Phase phase;
+    phase.id = "addon-" + addon.name;
+    phase.title = "install add-on " + addon.name;
+    phase.line = addon.line;
+    auto group = [&](RoleMask roles, const std::string& suffix) {
+        phase.steps.push_back(command_step("install-" + addon.name + suffix, roles,
+                                           {"{ctl}", "install", addon.name, "{addons_path_args}"}, 1800));
+        phase.steps.push_back(command_step("reconfigure-" + addon.name + suffix, roles, {"{ctl}", "reconfigure"}, 1800));
+        phase.steps.push_back(command_step(addon.name + "-reconfigure" + suffix, roles,
+                                           {"{ctl_dir}/" + addon.name + "-ctl", "reconfigure"}, 1800));
+    };
+    const RoleMask others = addon.roles & ~role_bit(Role::bootstrap);
+    if ((addon.roles & role_bit(Role::bootstrap)) && others) {
+        group(role_bit(Role::bootstrap), "-bootstrap");
+        if (!addon.copy.empty()) {
+            Step copy;
+            copy.id = "copy-" + addon.name;
+            copy.title = "copy " + addon.copy + " from the bootstrap";
+            copy.kind = StepKind::copy;
+            copy.copy = addon.copy;
+            copy.roles = others;
+            phase.steps.push_back(copy);
+        }
+        group(others, "");
+    } else {
+        group(addon.roles, "");
+    }
+    return phase;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep)
+{
+    std::string out;
+    for (const auto& s : v) {
+        if (!out.empty())
+            out += sep;
+        out += s;
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<Plan> effective_plan(const Plan& plan, const Config& config)
+{
+    Plan out = plan;
+    Phase join_phase;
+    join_phase.id = "join";
+    join_phase.title = "join";
+    out.phases.insert(out.phases.begin(), join_phase);
+    for (const auto& name : config.upgrade.addons) {
+        auto it = std::find_if(plan.addons.begin(), plan.addons.end(), [&](const Addon& a) { return a.name == name; });
+        if (it == plan.addons.end()) {
+            std::vector<std::string> known;
+            for (const auto& a : plan.addons)
+                known.push_back(a.name);
+            return Error{"[upgrade] addons: plan " + plan.name + " does not know add-on \"" + name +
+                         "\"; it knows: " + (known.empty() ? std::string("none") : join(known, ", "))};
+        }
+        out.phases.push_back(addon_phase(*it));
+    }
+    for (auto& phase : out.phases) {
+        for (auto& step : phase.steps) {
+            if (config.commands.timeout_s != 0 && step.kind == StepKind::run)
+                step.timeout_s = config.commands.timeout_s;
+            if (step.retries < 0)
+                step.retries = static_cast<int>(config.commands.retries);
+        }
+    }
+    return out;
+}
+
+std::string plan_digest(const Plan& plan)
+{
+    std::string canon = plan.name + "\n" + plan.ctl + "\n";
+    for (const auto& phase : plan.phases) {
+        canon += "phase " + phase.id + " " + std::to_string(phase.downtime_begins) + std::to_string(phase.downtime_ends) + "\n";
+        for (const auto& s : phase.steps) {
+            canon += " step " + s.id + " k" + std::to_string(static_cast<int>(s.kind)) + " r" + std::to_string(s.roles) +
+                     " o" + std::to_string(static_cast<int>(s.order)) + " [" + join(s.run, "\x1f") + "][" +
+                     join(s.run_deb, "\x1f") + "][" + join(s.run_rpm, "\x1f") + "] " + s.check + "|" + s.copy + "|" +
+                     s.when + "|" + std::to_string(s.agree) + "|" + join(s.harmless, "\x1f") + "\n";
+        }
+    }
+    return sha256_hex(canon);
+}
+
+PackageFormat package_format(const std::string& package_path)
+{
+    auto ends_with = [&](const char* suffix) {
+        const std::string s(suffix);
+        return package_path.size() > s.size() && package_path.compare(package_path.size() - s.size(), s.size(), s) == 0;
+    };
+    if (ends_with(".deb"))
+        return PackageFormat::deb;
+    if (ends_with(".rpm"))
+        return PackageFormat::rpm;
+    return PackageFormat::unknown;
+}
+
+namespace {
+
+std::string dir_of(const std::string& path)
+{
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? std::string(".") : slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
+// Substitutes {name} inside each token; `{addons_path_args}` alone in a token becomes zero or two tokens,
+// so that no value is ever split or re-parsed: there is no shell.
+Result<std::vector<std::string>> expand(const std::vector<std::string>& tmpl, const Config& config, const Plan& plan,
+                                        const NodeFacts& facts)
+{
+    const std::string ctl = plan.ctl == "private_chef_ctl" ? config.commands.private_chef_ctl : config.commands.chef_server_ctl;
+    auto value_of = [&](const std::string& name, std::string& out) {
+        if (name == "ctl") out = ctl;
+        else if (name == "old_ctl") out = facts.old_ctl;
+        else if (name == "ctl_dir") out = dir_of(ctl);
+        else if (name == "package") out = facts.package;
+        else if (name == "dpkg") out = config.commands.dpkg;
+        else if (name == "rpm") out = config.commands.rpm;
+        else if (name == "make") out = config.commands.make;
+        else if (name == "opscode_dir") out = config.paths.opscode_dir;
+        else return false;
+        return true;
+    };
+    std::vector<std::string> argv;
+    for (const auto& token : tmpl) {
+        if (token == "{addons_path_args}") {
+            if (!config.upgrade.addons_path.empty()) {
+                argv.push_back("--path");
+                argv.push_back(config.upgrade.addons_path);
+            }
+            continue;
+        }
+        std::string out;
+        std::size_t pos = 0;
+        while (pos < token.size()) {
+            auto open = token.find('{', pos);
+            if (open == std::string::npos) {
+                out += token.substr(pos);
+                break;
+            }
+            auto close = token.find('}', open);
+            if (close == std::string::npos)
+                return Error{"unterminated placeholder in \"" + token + "\""};
+            out += token.substr(pos, open - pos);
+            std::string value;
+            const std::string name = token.substr(open + 1, close - open - 1);
+            if (!value_of(name, value))
+                return Error{"unknown placeholder {" + name + "}"};
+            if (value.empty())
+                return Error{"placeholder {" + name + "} has no value on this node" +
+                             std::string(name == "package" ? ": set [upgrade] package" : "")};
+            out += value;
+            pos = close + 1;
+        }
+        argv.push_back(out);
+    }
+    return argv;
+}
+
+}  // namespace
+
+Result<Action> resolve_action(const Step& step, const Config& config, const Plan& plan, const NodeFacts& facts)
+{
+    Action a;
+    a.kind = step.kind;
+    a.timeout_s = step.timeout_s;
+    switch (step.kind) {
+    case StepKind::run: {
+        const std::vector<std::string>* tmpl = &step.run;
+        if (tmpl->empty()) {
+            if (facts.format == PackageFormat::deb)
+                tmpl = &step.run_deb;
+            else if (facts.format == PackageFormat::rpm)
+                tmpl = &step.run_rpm;
+            else
+                return Error{"step " + step.id + " differs by package format, and package \"" + facts.package +
+                             "\" is neither .deb nor .rpm"};
+        }
+        auto argv = expand(*tmpl, config, plan, facts);
+        if (!argv)
+            return Error{"step " + step.id + ": " + argv.error().message};
+        a.argv = std::move(argv.value());
+        break;
+    }
+    case StepKind::check:
+        a.check = step.check;
+        break;
+    case StepKind::copy: {
+        auto dir = expand({step.copy}, config, plan, facts);
+        if (!dir)
+            return Error{"step " + step.id + ": " + dir.error().message};
+        a.dir = dir.value().front();
+        break;
+    }
+    case StepKind::gate:
+        break;
+    }
+    return a;
+}
+
+Result<std::vector<ScheduledStep>> node_schedule(const Plan& plan, Role role, const Config& config,
+                                                 const NodeFacts& facts)
+{
+    std::vector<ScheduledStep> out;
+    for (std::size_t p = 0; p < plan.phases.size(); ++p) {
+        const auto& steps = plan.phases[p].steps;
+        for (std::size_t s = 0; s < steps.size(); ++s) {
+            if (!runs_on(steps[s], role))
+                continue;
+            auto action = resolve_action(steps[s], config, plan, facts);
+            if (!action)
+                return action.error();
+            out.push_back({static_cast<int>(p), static_cast<int>(s), std::move(action.value())});
+        }
+    }
+    return out;
+}
+
+std::string describe(const Action& action)
+{
+    switch (action.kind) {
+    case StepKind::run: {
+        std::string out;
+        for (std::size_t i = 0; i < action.argv.size(); ++i) {
+            std::string t = action.argv[i];
+            if (i == 0 && t.rfind('/') != std::string::npos)
+                t = t.substr(t.rfind('/') + 1);
+            out += (i ? " " : "") + t;
+        }
+        return out;
+    }
+    case StepKind::check:
+        return "check " + action.check;
+    case StepKind::copy:
+        return "receive " + action.dir + " from the bootstrap";
+    case StepKind::gate:
+        return "wait for the operator's approval";
+    }
+    return {};
+}
+
+}  // namespace chu

@@ -1,0 +1,138 @@
+// An upgrade plan: phases of steps, each step bound to roles, as loaded from a conf/plans/*.plan file.
+#pragma once
+
+#include "config.hpp"
+#include "result.hpp"
+#include "topology.hpp"
+
+#include <string>
+#include <vector>
+
+namespace chu {
+
+// What a step does on a node: run a command, run a built-in check, receive a directory from the
+// bootstrap, or (leader only) wait for the operator.
+enum class StepKind { run, check, copy, gate };
+
+// How the leader orders a step across its nodes.
+enum class NodeOrder {
+    parallel,         // every node at once (frontends at most max_parallel at a time)
+    backends_serial,  // bootstrap, then secondary, then the frontends in parallel
+};
+
+// Built-in checks a `check =` step may name.
+inline const std::vector<std::string>& check_names()
+{
+    static const std::vector<std::string> names = {"package",           "ctl",          "disk-space", "make",
+                                                   "keepalived-master", "keepalived-status", "migration-level"};
+    return names;
+}
+
+// Conditions a `when =` step may name; the leader evaluates them from values reported in the phase.
+inline const std::vector<std::string>& condition_names()
+{
+    static const std::vector<std::string> names = {"bootstrap-not-master"};
+    return names;
+}
+
+using RoleMask = unsigned;
+constexpr RoleMask role_bit(Role r) { return 1u << static_cast<unsigned>(r); }
+constexpr RoleMask all_roles = role_bit(Role::bootstrap) | role_bit(Role::secondary) | role_bit(Role::frontend);
+std::string roles_text(RoleMask roles);  // "bootstrap, secondary"
+
+struct Step {
+    std::string id;  // unique in the plan: "upgrade-bootstrap"
+    std::string title;
+    StepKind kind = StepKind::run;
+    RoleMask roles = 0;
+    std::vector<std::string> run;      // argv template, same on deb and rpm systems
+    std::vector<std::string> run_deb;  // argv template where it differs by package format
+    std::vector<std::string> run_rpm;
+    std::string check;  // kind check: one of check_names()
+    std::string copy;   // kind copy: directory template, sent from the bootstrap
+    NodeOrder order = NodeOrder::parallel;
+    unsigned timeout_s = 600;
+    bool retry_on_timeout = false;
+    bool retry_on_failure = false;
+    int retries = -1;  // -1: [commands] retries
+    unsigned backoff_s = 5;
+    std::vector<std::string> harmless;  // output that is expected: a failure showing only these errors is success
+    std::string when;                   // "" or one of condition_names()
+    bool agree = false;                 // every node must report the same value (e.g. migration level)
+    int line = 0;
+};
+
+struct Phase {
+    std::string id;
+    std::string title;
+    bool downtime_begins = false;  // the operator's downtime window opens when this phase starts
+    bool downtime_ends = false;    // ... and closes when this phase completes
+    std::vector<Step> steps;
+    int line = 0;
+};
+
+// An add-on the plan knows how to install (chef-server-ctl install NAME).
+struct Addon {
+    std::string name;
+    RoleMask roles = 0;
+    std::string copy;  // directory the bootstrap's copy is sent from, e.g. /etc/opscode-push-jobs-server
+    int line = 0;
+};
+
+struct Plan {
+    std::string name;
+    std::string title;
+    std::string file;
+    std::string ctl;  // the [commands] key that is {ctl}: chef_server_ctl or private_chef_ctl
+    std::vector<Phase> phases;
+    std::vector<Addon> addons;
+};
+
+// The placeholders a step's argv may use; unknown ones are refused when the plan is loaded.
+const std::vector<std::string>& placeholder_names();
+
+// The plan a cluster runs: phase 0 (join) first, then the plan's phases, then one phase per configured
+// add-on; [commands] timeout_s and retries applied. Refuses add-ons the plan does not know.
+Result<Plan> effective_plan(const Plan& plan, const Config& config);
+
+// Digest of everything that decides what runs where, for the join barrier.
+std::string plan_digest(const Plan& plan);
+
+enum class PackageFormat { deb, rpm, unknown };
+PackageFormat package_format(const std::string& package_path);
+
+// Values for the placeholders on one node.
+struct NodeFacts {
+    std::string old_ctl;  // the ctl present before the package is installed
+    std::string package;
+    PackageFormat format = PackageFormat::unknown;
+};
+
+// A step made concrete for one node.
+struct Action {
+    StepKind kind = StepKind::run;
+    std::vector<std::string> argv;  // kind run
+    std::string check;              // kind check
+    std::string dir;                // kind copy
+    unsigned timeout_s = 0;
+};
+
+Result<Action> resolve_action(const Step& step, const Config& config, const Plan& plan, const NodeFacts& facts);
+
+// One line of the dry run: what runs on a node, in order.
+struct ScheduledStep {
+    int phase = 0;
+    int step = 0;
+    Action action;
+};
+
+// Every step `role` runs, in plan order. Gates run on the leader (bootstrap) only.
+Result<std::vector<ScheduledStep>> node_schedule(const Plan& plan, Role role, const Config& config,
+                                                 const NodeFacts& facts);
+
+bool runs_on(const Step& step, Role role);
+
+// How an action reads to an operator: "chef-server-ctl upgrade", "check keepalived-master".
+std::string describe(const Action& action);
+
+}  // namespace chu

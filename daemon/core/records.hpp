@@ -1,0 +1,94 @@
+// Journal records: what a node has decided and done, appended and fsynced before it is acted on.
+#pragma once
+
+#include "wire.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace chu {
+
+// A leader's epoch (bumped at each start), or the highest epoch a follower has obeyed.
+struct EpochRecord {
+    std::uint64_t epoch = 0;
+};
+
+// The agreement reached at join; a node that comes back must still match it.
+struct JoinedRecord {
+    std::string topology_digest;
+    std::string plan_digest;
+    std::string package_digest;
+    std::string key_id;
+    std::int64_t at_ms = 0;
+};
+
+// This node begins an attempt of a step. A Started without a Finished means it died mid-step.
+struct StartedRecord {
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint32_t round = 0;
+    std::uint32_t attempt = 0;
+    std::int64_t at_ms = 0;
+};
+
+// This node's final result of a step in a round (after its retries).
+struct FinishedRecord {
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint32_t round = 0;
+    Outcome outcome = Outcome::ok;
+    std::int32_t exit_code = 0;
+    std::string value;
+    std::string detail;
+    std::int64_t started_ms = 0;
+    std::int64_t at_ms = 0;
+};
+
+// Leader: a node's reported result, kept for the timeline and for a restart.
+struct ReportRecord {
+    std::string node;
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint32_t round = 0;
+    Outcome outcome = Outcome::ok;
+    std::string value;
+    std::string detail;
+    std::int64_t started_ms = 0;
+    std::int64_t finished_ms = 0;
+};
+
+// Leader: every node has finished phase `phase`.
+struct PhaseRecord {
+    std::int32_t phase = 0;
+    std::int64_t at_ms = 0;
+};
+
+// Leader: an operator decision (retry and skip name the node and step they apply to).
+struct DecisionRecord {
+    Op op = Op::start;
+    std::string node;
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint32_t round = 0;
+    std::int64_t at_ms = 0;
+};
+
+using Record = std::variant<EpochRecord, JoinedRecord, StartedRecord, FinishedRecord, ReportRecord, PhaseRecord,
+                            DecisionRecord>;
+
+// [u32 payload length][u64 checksum of payload][payload: version, type, fields]
+std::string encode_record(const Record& record);
+
+struct JournalScan {
+    std::vector<Record> records;
+    std::size_t valid_bytes = 0;  // the journal's good prefix; what follows is dropped
+    std::string problem;          // why the tail was dropped, empty when the file ended cleanly
+};
+
+// Reads records until the end or the first torn, corrupt or unknown one.
+JournalScan scan_journal(std::string_view data);
+
+}  // namespace chu

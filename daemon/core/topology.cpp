@@ -1,0 +1,856 @@
+#include "topology.hpp"
+
+#include "digest.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace chu {
+
+const char* role_name(Role role)
+{
+    switch (role) {
+    case Role::bootstrap:
+        return "bootstrap";
+    case Role::secondary:
+        return "secondary";
+    case Role::frontend:
+        return "frontend";
+    }
+    return "frontend";
+}
+
+namespace {
+
+// ---- lexing: text -> statements of tokens -------------------------------------------------------------
+
+enum class Kind { word, label, symbol, string, number, arrow, punct };
+
+struct Token {
+    Kind kind = Kind::punct;
+    std::string value;  // decoded: string contents, symbol or label name, word, punctuation
+    std::size_t begin = 0;  // source span, to quote the statement back in notes and messages
+    std::size_t end = 0;
+    int line = 0;
+    bool interpolated = false;  // a "…#{…}…" string: its value is only known to Ruby
+};
+
+struct Statement {
+    std::vector<Token> tokens;
+    int line = 0;
+};
+
+bool is_ident_start(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+bool is_ident_char(char c)
+{
+    return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+char closer_of(char open)
+{
+    return open == '(' ? ')' : open == '[' ? ']' : '}';
+}
+
+// Quotes tokens back as the operator wrote them, one line, whitespace and comments collapsed to a space.
+std::string render(std::string_view text, const std::vector<Token>& tokens, std::size_t from, std::size_t to)
+{
+    std::string out;
+    for (std::size_t k = from; k < to && k < tokens.size(); ++k) {
+        if (k > from && tokens[k].begin > tokens[k - 1].end)
+            out += ' ';
+        out += text.substr(tokens[k].begin, tokens[k].end - tokens[k].begin);
+    }
+    return out;
+}
+
+std::string shorten(std::string s)
+{
+    constexpr std::size_t limit = 100;
+    if (s.size() > limit)
+        s = s.substr(0, limit - 3) + "...";
+    return s;
+}
+
+class Lexer {
+public:
+    Lexer(std::string_view text, const std::string& file) : text_(text), file_(file) {}
+
+    Result<std::vector<Statement>> run()
+    {
+        const std::size_t n = text_.size();
+        if (text_.substr(0, 3) == "\xEF\xBB\xBF")
+            i_ = 3;
+        bool line_start = true;
+        while (i_ < n) {
+            const char c = text_[i_];
+            if (line_start && begins_block_comment()) {
+                if (auto e = skip_block_comment())
+                    return *e;
+                continue;
+            }
+            line_start = false;
+            if (c == '\n') {
+                ++i_;
+                ++line_;
+                line_start = true;
+                if (open_.empty() && !continues())
+                    finish();
+            } else if (is_blank(c)) {
+                ++i_;
+            } else if (c == '#') {
+                while (i_ < n && text_[i_] != '\n')
+                    ++i_;
+            } else if (c == '\\' && backslash_continues()) {
+                // skipped up to and past the newline: the statement goes on on the next line
+            } else if (c == '"' || c == '\'') {
+                if (auto e = lex_string(Kind::string, i_, i_))
+                    return *e;
+            } else if (c == '=' && i_ + 1 < n && text_[i_ + 1] == '>') {
+                push(Kind::arrow, "=>", i_, i_ + 2);
+            } else if (c == ':' && i_ + 1 < n && text_[i_ + 1] == ':') {
+                push(Kind::punct, "::", i_, i_ + 2);
+            } else if (c == ':' && i_ + 1 < n && is_ident_start(text_[i_ + 1])) {
+                std::size_t j = i_ + 1;
+                while (j < n && is_ident_char(text_[j]))
+                    ++j;
+                push(Kind::symbol, std::string(text_.substr(i_ + 1, j - i_ - 1)), i_, j);
+            } else if (c == ':' && i_ + 1 < n && (text_[i_ + 1] == '"' || text_[i_ + 1] == '\'')) {
+                if (auto e = lex_string(Kind::symbol, i_, i_ + 1))
+                    return *e;
+            } else if (is_ident_start(c)) {
+                std::size_t j = i_;
+                while (j < n && is_ident_char(text_[j]))
+                    ++j;
+                if (j < n && (text_[j] == '?' || text_[j] == '!') && (j + 1 >= n || text_[j + 1] != '='))
+                    ++j;  // a Ruby predicate or bang method name, `enabled?`
+                std::string word(text_.substr(i_, j - i_));
+                if (j < n && text_[j] == ':' && (j + 1 >= n || text_[j + 1] != ':'))
+                    push(Kind::label, std::move(word), i_, j + 1);  // Ruby 1.9 `key: value`
+                else
+                    push(Kind::word, std::move(word), i_, j);
+            } else if (c >= '0' && c <= '9') {
+                std::size_t j = i_;
+                while (j < n && (is_ident_char(text_[j]) || text_[j] == '.'))
+                    ++j;
+                push(Kind::number, std::string(text_.substr(i_, j - i_)), i_, j);
+            } else if (c == '(' || c == '[' || c == '{') {
+                push(Kind::punct, std::string(1, c), i_, i_ + 1);
+                open_.emplace_back(c, line_);
+            } else if (c == ')' || c == ']' || c == '}') {
+                if (open_.empty())
+                    return error_at(file_, statement_line(),
+                                    std::string("`") + c + "` has no matching opening bracket; remove it or add the opening one");
+                if (closer_of(open_.back().first) != c)
+                    return error_at(file_, statement_line(),
+                                    std::string("`") + c + "` does not match the `" + open_.back().first +
+                                        "` opened on line " + std::to_string(open_.back().second) +
+                                        "; close brackets in the order they were opened");
+                open_.pop_back();
+                push(Kind::punct, std::string(1, c), i_, i_ + 1);
+            } else if (c == ';' && open_.empty()) {
+                ++i_;
+                finish();
+            } else {
+                push(Kind::punct, std::string(1, c), i_, i_ + 1);
+            }
+        }
+        if (!open_.empty())
+            return error_at(file_, statement_line(),
+                            std::string("`") + open_.back().first + "` opened on line " +
+                                std::to_string(open_.back().second) + " is never closed; add the closing `" +
+                                closer_of(open_.back().first) + "`");
+        finish();
+        return std::move(statements_);
+    }
+
+private:
+    int statement_line() const { return current_.tokens.empty() ? line_ : current_.line; }
+
+    void push(Kind kind, std::string value, std::size_t begin, std::size_t end)
+    {
+        if (current_.tokens.empty())
+            current_.line = line_;
+        Token t;
+        t.kind = kind;
+        t.value = std::move(value);
+        t.begin = begin;
+        t.end = end;
+        t.line = line_;
+        current_.tokens.push_back(std::move(t));
+        i_ = end;
+    }
+
+    void finish()
+    {
+        if (!current_.tokens.empty())
+            statements_.push_back(std::move(current_));
+        current_ = Statement{};
+    }
+
+    // Ruby reads on past a newline when the line ends in a comma, `=>`, a `key:` label or a binary operator
+    // (but not in the `|x|` of a block).
+    bool continues() const
+    {
+        const std::vector<Token>& t = current_.tokens;
+        if (t.empty())
+            return false;
+        const Token& last = t.back();
+        if (last.kind == Kind::arrow || last.kind == Kind::label)
+            return true;
+        if (last.kind != Kind::punct)
+            return false;
+        if (last.value == "|")
+            return t.size() >= 2 && t[t.size() - 2].value == "|" && t[t.size() - 2].end == last.begin;
+        return last.value.size() == 1 && std::string_view(",=+-*/&?:.<>%^").find(last.value[0]) != std::string_view::npos;
+    }
+
+    bool backslash_continues()
+    {
+        std::size_t j = i_ + 1;
+        while (j < text_.size() && is_blank(text_[j]))
+            ++j;
+        if (j < text_.size() && text_[j] != '\n')
+            return false;
+        i_ = j < text_.size() ? j + 1 : j;
+        if (j < text_.size())
+            ++line_;
+        return true;
+    }
+
+    bool begins_block_comment() const
+    {
+        return text_.substr(i_, 6) == "=begin" && (i_ + 6 == text_.size() || is_blank(text_[i_ + 6]) ||
+                                                   text_[i_ + 6] == '\n');
+    }
+
+    std::optional<Error> skip_block_comment()
+    {
+        const int start = line_;
+        for (;;) {
+            const std::size_t nl = text_.find('\n', i_);
+            if (nl == std::string_view::npos)
+                return error_at(file_, start, "=begin comment is never closed; add a line =end after it");
+            i_ = nl + 1;
+            ++line_;
+            if (text_.substr(i_, 4) == "=end") {
+                const std::size_t end = text_.find('\n', i_);
+                i_ = end == std::string_view::npos ? text_.size() : end;  // its newline ends the line as usual
+                return std::nullopt;
+            }
+        }
+    }
+
+    // A string from `quote` on; `begin` is where the token starts (the colon of a :"symbol").
+    std::optional<Error> lex_string(Kind kind, std::size_t begin, std::size_t quote_at)
+    {
+        const char quote = text_[quote_at];
+        std::string value;
+        bool interpolated = false;
+        std::size_t j = quote_at + 1;
+        for (;;) {
+            if (j >= text_.size() || text_[j] == '\n') {
+                std::string head(text_.substr(quote_at, std::min<std::size_t>(j - quote_at, 40)));
+                return error_at(file_, statement_line(),
+                                "unterminated string `" + head + "`: the closing " + quote +
+                                    " is missing on line " + std::to_string(line_) + "; add it");
+            }
+            const char c = text_[j];
+            if (c == quote)
+                break;
+            if (c == '\\' && j + 1 < text_.size() && text_[j + 1] != '\n') {
+                const char next = text_[j + 1];
+                if (quote == '\'')
+                    value += (next == '\\' || next == '\'') ? std::string(1, next) : std::string{'\\', next};
+                else
+                    value += next == 'n' ? '\n' : next == 't' ? '\t' : next;
+                j += 2;
+                continue;
+            }
+            if (quote == '"' && c == '#' && j + 1 < text_.size() && text_[j + 1] == '{')
+                interpolated = true;
+            value += c;
+            ++j;
+        }
+        std::size_t end = j + 1;
+        if (kind == Kind::string && end < text_.size() && text_[end] == ':' &&
+            (end + 1 >= text_.size() || text_[end + 1] != ':')) {
+            kind = Kind::label;  // "key": value
+            ++end;
+        }
+        push(kind, std::move(value), begin, end);
+        current_.tokens.back().interpolated = interpolated;
+        return std::nullopt;
+    }
+
+    std::string_view text_;
+    const std::string& file_;
+    std::size_t i_ = 0;
+    int line_ = 1;
+    std::vector<std::pair<char, int>> open_;  // brackets still open, with their lines
+    Statement current_;
+    std::vector<Statement> statements_;
+};
+
+// ---- parsing: statements -> topology --------------------------------------------------------------------
+
+struct Arg {
+    std::optional<Token> key;  // absent: a positional value
+    std::vector<Token> value;
+};
+
+bool is_ipv4(const std::string& s)
+{
+    int parts = 0;
+    std::size_t i = 0;
+    while (true) {
+        std::size_t j = i;
+        while (j < s.size() && s[j] >= '0' && s[j] <= '9')
+            ++j;
+        const std::size_t len = j - i;
+        if (len == 0 || len > 3 || (len > 1 && s[i] == '0'))  // a leading zero reads as octal elsewhere
+            return false;
+        if (std::stoi(s.substr(i, len)) > 255)
+            return false;
+        ++parts;
+        if (j == s.size())
+            return parts == 4;
+        if (s[j] != '.' || parts == 4)
+            return false;
+        i = j + 1;
+    }
+}
+
+std::string lower(std::string_view s)
+{
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+std::string quoted(const std::string& s)
+{
+    return "\"" + s + "\"";
+}
+
+// What the parser remembers beside the Topology: facts needed only to validate it.
+struct ServerFacts {
+    bool backend = false;
+    bool bootstrap = false;
+};
+
+class Parser {
+public:
+    Parser(std::string_view text, const std::string& file) : text_(text), file_(file) { topology_.file = file; }
+
+    Result<Topology> run(const std::vector<Statement>& statements)
+    {
+        for (const Statement& st : statements) {
+            if (auto e = statement(st))
+                return *e;
+        }
+        if (auto e = validate())
+            return *e;
+        return std::move(topology_);
+    }
+
+private:
+    std::optional<Error> statement(const Statement& st)
+    {
+        const Token& head = st.tokens.front();
+        const bool known = head.kind == Kind::word && (head.value == "topology" || head.value == "server" ||
+                                                       head.value == "backend_vip" || head.value == "api_fqdn");
+        // `server = x` or `api_fqdn.strip` is Ruby about a local name, not the Chef setting.
+        const bool call = known && (st.tokens.size() == 1 || st.tokens[1].kind != Kind::punct ||
+                                    st.tokens[1].value == "(");
+        if (!call) {
+            topology_.notes.push_back(file_ + ":" + std::to_string(st.line) + ": ignored `" +
+                                      shorten(render(text_, st.tokens, 0, st.tokens.size())) + "`");
+            return std::nullopt;
+        }
+        std::vector<Arg> args;
+        if (auto e = call_args(st, args))
+            return e;
+        if (head.value == "topology")
+            return topology_statement(st, args);
+        if (head.value == "server")
+            return server_statement(st, args);
+        if (head.value == "backend_vip")
+            return backend_vip_statement(st, args);
+        return api_fqdn_statement(st, args);
+    }
+
+    std::optional<Error> fail(int line, const std::string& what) const { return error_at(file_, line, what); }
+
+    static std::size_t matching(const std::vector<Token>& t, std::size_t open)
+    {
+        int depth = 0;
+        for (std::size_t k = open; k < t.size(); ++k) {
+            if (t[k].kind != Kind::punct)
+                continue;
+            if (t[k].value == "(" || t[k].value == "[" || t[k].value == "{") {
+                ++depth;
+            } else if (t[k].value == ")" || t[k].value == "]" || t[k].value == "}") {
+                if (--depth == 0)
+                    return k;
+            }
+        }
+        return t.size();  // the lexer balances brackets per statement, so this is not reached
+    }
+
+    std::optional<Error> call_args(const Statement& st, std::vector<Arg>& args) const
+    {
+        const std::vector<Token>& t = st.tokens;
+        if (t.size() > 1 && t[1].kind == Kind::punct && t[1].value == "(") {
+            const std::size_t close = matching(t, 1);
+            if (close + 1 < t.size())
+                return fail(st.line, "unexpected `" + render(text_, t, close + 1, t.size()) + "` after `" +
+                                         t[0].value + "(…)`; remove it");
+            return split_args(st, t, 2, close, args);
+        }
+        return split_args(st, t, 1, t.size(), args);
+    }
+
+    // Splits tokens [from, to) at top-level commas into positional values and key => value pairs.
+    std::optional<Error> split_args(const Statement& st, const std::vector<Token>& t, std::size_t from,
+                                    std::size_t to, std::vector<Arg>& args) const
+    {
+        if (from == to)
+            return std::nullopt;
+        std::size_t start = from;
+        int depth = 0;
+        for (std::size_t k = from; k <= to; ++k) {
+            if (k < to && t[k].kind == Kind::punct) {
+                if (t[k].value == "(" || t[k].value == "[" || t[k].value == "{")
+                    ++depth;
+                else if (t[k].value == ")" || t[k].value == "]" || t[k].value == "}")
+                    --depth;
+            }
+            if (k < to && !(depth == 0 && t[k].kind == Kind::punct && t[k].value == ","))
+                continue;
+            if (start == k) {
+                const std::string where = k < to ? "a stray `,`" : "`,` with nothing after it";
+                return fail(st.line, "`" + t[0].value + "` has " + where +
+                                         "; write the items separated by single commas, like "
+                                         ":ipaddress => \"192.168.4.1\", :role => \"backend\"");
+            }
+            if (auto e = one_arg(st, t, start, k, args))
+                return e;
+            start = k + 1;
+        }
+        return std::nullopt;
+    }
+
+    std::optional<Error> one_arg(const Statement& st, const std::vector<Token>& t, std::size_t from,
+                                 std::size_t to, std::vector<Arg>& args) const
+    {
+        // An explicit hash: server "x", { :ipaddress => "…" }
+        if (t[from].kind == Kind::punct && t[from].value == "{" && matching(t, from) == to - 1)
+            return split_args(st, t, from + 1, to - 1, args);
+        Arg arg;
+        if (t[from].kind == Kind::label) {
+            arg.key = t[from];
+            arg.value.assign(t.begin() + static_cast<std::ptrdiff_t>(from + 1), t.begin() + static_cast<std::ptrdiff_t>(to));
+        } else if (to - from >= 2 && t[from + 1].kind == Kind::arrow) {
+            if (t[from].kind != Kind::symbol && t[from].kind != Kind::string)
+                return fail(st.line, "cannot read the key `" + render(text_, t, from, from + 1) + "` in `" +
+                                         t[0].value + "`; write keys as symbols, like :" + t[from].value +
+                                         " => \"…\"");
+            arg.key = t[from];
+            arg.value.assign(t.begin() + static_cast<std::ptrdiff_t>(from + 2), t.begin() + static_cast<std::ptrdiff_t>(to));
+        } else {
+            arg.value.assign(t.begin() + static_cast<std::ptrdiff_t>(from), t.begin() + static_cast<std::ptrdiff_t>(to));
+        }
+        args.push_back(std::move(arg));
+        return std::nullopt;
+    }
+
+    // `what` names the value in the message; `example` shows a correct spelling.
+    std::optional<Error> want_string(int line, const std::vector<Token>& v, const std::string& what,
+                                     const std::string& example, std::string& out) const
+    {
+        if (v.empty())
+            return fail(line, what + " has no value; write " + example);
+        if (v[0].kind == Kind::string && v.size() > 1)
+            return fail(line, what + " is followed by `" + render(text_, v, 1, v.size()) +
+                                  "` without a comma; separate the items with `,`, like " + example);
+        if (v.size() != 1 || v[0].kind != Kind::string)
+            return fail(line, what + " must be a quoted string, like " + example + "; found `" +
+                                  render(text_, v, 0, v.size()) + "`");
+        if (v[0].interpolated)
+            return fail(line, what + " uses Ruby interpolation `#{…}`; chef-ha-upgrade reads this file "
+                                     "without running it, so write the value out, like " + example);
+        out = v[0].value;
+        return std::nullopt;
+    }
+
+    std::optional<Error> want_ipv4(int line, const std::vector<Token>& v, const std::string& what,
+                                   const std::string& key, std::string& out) const
+    {
+        if (auto e = want_string(line, v, what, ":" + key + " => \"192.168.4.1\"", out))
+            return e;
+        if (!is_ipv4(out))
+            return fail(line, what + " " + quoted(out) +
+                                  " is not an IPv4 address; write four numbers 0-255 without leading zeros, like "
+                                  "\"192.168.4.1\"");
+        return std::nullopt;
+    }
+
+    // Takes the keys `known` from `args` (after the name); any other key is ignored.
+    std::optional<Error> take_keys(int line, const std::vector<Arg>& args, const std::string& owner,
+                                   const std::vector<std::string>& known,
+                                   std::map<std::string, std::vector<Token>>& found) const
+    {
+        for (std::size_t k = 1; k < args.size(); ++k) {
+            const Arg& a = args[k];
+            if (!a.key)
+                return fail(line, owner + " has an extra value `" + render(text_, a.value, 0, a.value.size()) +
+                                      "`; after the name write only :key => \"value\" pairs");
+            const std::string& key = a.key->value;
+            if (std::find(known.begin(), known.end(), key) == known.end())
+                continue;  // other keys Chef may know; they do not matter to the upgrade
+            if (found.count(key))
+                return fail(line, owner + " gives :" + key + " twice; keep one");
+            found[key] = a.value;
+        }
+        return std::nullopt;
+    }
+
+    std::optional<Error> name_of(const Statement& st, const std::vector<Arg>& args, const std::string& example,
+                                 std::string& name) const
+    {
+        const std::string& keyword = st.tokens[0].value;
+        if (args.empty() || args[0].key)
+            return fail(st.line, keyword + " has no name; start with the name, like " + example);
+        if (auto e = want_string(st.line, args[0].value, "the " + keyword + " name", example, name))
+            return e;
+        if (name.empty())
+            return fail(st.line, keyword + " has an empty name; write the name, like " + example);
+        return std::nullopt;
+    }
+
+    std::optional<Error> single_value(const Statement& st, const std::vector<Arg>& args,
+                                      const std::string& example, std::string& out) const
+    {
+        const std::string& keyword = st.tokens[0].value;
+        if (args.empty())
+            return fail(st.line, keyword + " has no value; write " + example);
+        if (args[0].key || args.size() > 1)
+            return fail(st.line, keyword + " takes one quoted value, like " + example + "; found `" +
+                                     render(text_, st.tokens, 1, st.tokens.size()) + "`");
+        return want_string(st.line, args[0].value, keyword, example, out);
+    }
+
+    std::optional<Error> once(const Statement& st, int& seen_line) const
+    {
+        if (seen_line != 0)
+            return fail(st.line, st.tokens[0].value + " is set twice (first on line " + std::to_string(seen_line) +
+                                     "); keep one");
+        seen_line = st.line;
+        return std::nullopt;
+    }
+
+    std::optional<Error> topology_statement(const Statement& st, const std::vector<Arg>& args)
+    {
+        if (auto e = once(st, topology_line_))
+            return e;
+        return single_value(st, args, "topology \"ha\"", topology_value_);
+    }
+
+    std::optional<Error> api_fqdn_statement(const Statement& st, const std::vector<Arg>& args)
+    {
+        if (auto e = once(st, api_fqdn_line_))
+            return e;
+        return single_value(st, args, "api_fqdn \"chef.example.com\"", topology_.api_fqdn);
+    }
+
+    std::optional<Error> backend_vip_statement(const Statement& st, const std::vector<Arg>& args)
+    {
+        if (auto e = once(st, backend_vip_line_))
+            return e;
+        const std::string example = "backend_vip \"be.example.com\", :ipaddress => \"192.168.4.7\", :device => \"eth0\"";
+        if (auto e = name_of(st, args, example, topology_.backend_vip))
+            return e;
+        const std::string owner = "backend_vip " + quoted(topology_.backend_vip);
+        std::map<std::string, std::vector<Token>> keys;
+        if (auto e = take_keys(st.line, args, owner, {"ipaddress", "device", "heartbeat_device"}, keys))
+            return e;
+        if (!keys.count("ipaddress"))
+            return fail(st.line, owner + " has no :ipaddress; add the virtual address, like :ipaddress => \"192.168.4.7\"");
+        if (auto e = want_ipv4(st.line, keys["ipaddress"], ":ipaddress of " + owner, "ipaddress", backend_vip_ip_))
+            return e;
+        if (keys.count("device"))
+            if (auto e = want_string(st.line, keys["device"], ":device of " + owner, ":device => \"eth0\"",
+                                     topology_.backend_vip_device))
+                return e;
+        if (keys.count("heartbeat_device"))
+            if (auto e = want_string(st.line, keys["heartbeat_device"], ":heartbeat_device of " + owner,
+                                     ":heartbeat_device => \"eth1\"", topology_.backend_vip_heartbeat_device))
+                return e;
+        return std::nullopt;
+    }
+
+    std::optional<Error> server_statement(const Statement& st, const std::vector<Arg>& args)
+    {
+        Server server;
+        server.line = st.line;
+        if (auto e = name_of(st, args, "server \"be1.example.com\", :ipaddress => \"192.168.4.1\", :role => \"backend\"",
+                             server.name))
+            return e;
+        const std::string owner = "server " + quoted(server.name);
+        std::map<std::string, std::vector<Token>> keys;
+        if (auto e = take_keys(st.line, args, owner, {"ipaddress", "role", "bootstrap", "cluster_ipaddress"}, keys))
+            return e;
+
+        if (!keys.count("ipaddress"))
+            return fail(st.line, owner + " has no :ipaddress; add its address, like :ipaddress => \"192.168.4.1\"");
+        if (auto e = want_ipv4(st.line, keys["ipaddress"], ":ipaddress of " + owner, "ipaddress", server.ipaddress))
+            return e;
+        if (keys.count("cluster_ipaddress"))
+            if (auto e = want_ipv4(st.line, keys["cluster_ipaddress"], ":cluster_ipaddress of " + owner,
+                                   "cluster_ipaddress", server.cluster_ipaddress))
+                return e;
+
+        if (!keys.count("role"))
+            return fail(st.line, owner + " has no :role; add :role => \"backend\" or :role => \"frontend\"");
+        std::string role;
+        if (auto e = want_string(st.line, keys["role"], ":role of " + owner, ":role => \"backend\"", role))
+            return e;
+        if (role != "backend" && role != "frontend")
+            return fail(st.line, owner + " has :role " + quoted(role) +
+                                     ", which is not a role; write :role => \"backend\" or :role => \"frontend\"");
+
+        ServerFacts facts;
+        facts.backend = role == "backend";
+        if (keys.count("bootstrap")) {
+            const std::vector<Token>& v = keys["bootstrap"];
+            if (v.size() != 1 || v[0].kind != Kind::word || (v[0].value != "true" && v[0].value != "false"))
+                return fail(st.line, owner + " has :bootstrap => " +
+                                         (v.empty() ? std::string("(nothing)") : render(text_, v, 0, v.size())) +
+                                         "; write :bootstrap => true on the bootstrap backend (false, or "
+                                         "nothing, on the others), without quotes");
+            facts.bootstrap = v[0].value == "true";
+        }
+        server.role = !facts.backend ? Role::frontend : facts.bootstrap ? Role::bootstrap : Role::secondary;
+        topology_.servers.push_back(std::move(server));
+        facts_.push_back(facts);
+        return std::nullopt;
+    }
+
+    int last_line() const
+    {
+        int lines = static_cast<int>(std::count(text_.begin(), text_.end(), '\n'));
+        if (!text_.empty() && text_.back() != '\n')
+            ++lines;
+        return std::max(lines, 1);
+    }
+
+    std::optional<Error> validate() const
+    {
+        if (topology_line_ == 0)
+            return fail(last_line(), "no topology statement; chef-ha-upgrade upgrades only \"ha\" clusters; "
+                                     "add topology \"ha\" if this is one, or upgrade by hand");
+        if (topology_value_ != "ha")
+            return fail(topology_line_, "topology is " + quoted(topology_value_) +
+                                            ", chef-ha-upgrade upgrades only \"ha\" clusters; set topology "
+                                            "\"ha\" or upgrade by hand");
+
+        const std::vector<Server>& servers = topology_.servers;
+        std::map<std::string, std::size_t> names;  // lower-case name -> server index
+        std::map<std::string, std::pair<std::size_t, std::string>> addresses;  // -> server index, key
+        std::vector<std::size_t> backends;
+        std::optional<std::size_t> bootstrap;
+        bool any_frontend = false;
+        for (std::size_t k = 0; k < servers.size(); ++k) {
+            const Server& s = servers[k];
+            const std::string owner = "server " + quoted(s.name);
+            const auto [name_at, new_name] = names.emplace(lower(s.name), k);
+            if (!new_name)
+                return fail(s.line, owner + " is listed twice (first on line " +
+                                        std::to_string(servers[name_at->second].line) +
+                                        "); remove one entry or correct the name");
+
+            std::vector<std::pair<std::string, std::string>> mine{{"ipaddress", s.ipaddress}};
+            if (!s.cluster_ipaddress.empty() && s.cluster_ipaddress != s.ipaddress)
+                mine.emplace_back("cluster_ipaddress", s.cluster_ipaddress);
+            for (const auto& [key, address] : mine) {
+                const auto [at, fresh] = addresses.emplace(address, std::make_pair(k, key));
+                if (!fresh) {
+                    const Server& first = servers[at->second.first];
+                    return fail(s.line, owner + " has :" + key + " " + quoted(address) + ", already the :" +
+                                            at->second.second + " of server " + quoted(first.name) +
+                                            " (line " + std::to_string(first.line) +
+                                            "); give each server its own address");
+                }
+            }
+
+            if (!facts_[k].backend) {
+                if (facts_[k].bootstrap)
+                    return fail(s.line, owner + " is a frontend marked :bootstrap => true; only a backend can "
+                                            "be the bootstrap: remove :bootstrap from it, or give it :role => "
+                                            "\"backend\" if it is one");
+                any_frontend = true;
+                continue;
+            }
+            backends.push_back(k);
+            if (backends.size() == 3)
+                return fail(s.line, owner + " is a third backend (the others are " + quoted(servers[backends[0]].name) +
+                                        " on line " + std::to_string(servers[backends[0]].line) + " and " +
+                                        quoted(servers[backends[1]].name) + " on line " +
+                                        std::to_string(servers[backends[1]].line) +
+                                        "); an HA cluster has exactly two backends: make it :role => "
+                                        "\"frontend\" or remove it");
+            if (facts_[k].bootstrap) {
+                if (bootstrap)
+                    return fail(s.line, owner + " is a second bootstrap backend (the first is " +
+                                            quoted(servers[*bootstrap].name) + " on line " +
+                                            std::to_string(servers[*bootstrap].line) +
+                                            "); keep :bootstrap => true on exactly one backend");
+                bootstrap = k;
+            }
+        }
+
+        if (backend_vip_line_ != 0) {
+            const auto at = addresses.find(backend_vip_ip_);
+            if (at != addresses.end()) {
+                const Server& s = servers[at->second.first];
+                return fail(backend_vip_line_, "backend_vip :ipaddress " + quoted(backend_vip_ip_) +
+                                                   " is also the :" + at->second.second + " of server " +
+                                                   quoted(s.name) + " (line " + std::to_string(s.line) +
+                                                   "); the VIP needs an address of its own, which keepalived "
+                                                   "moves between the backends");
+            }
+        }
+
+        if (backends.empty())
+            return fail(last_line(), "no backend servers; an HA cluster has exactly two, one of them with "
+                                     ":bootstrap => true: add them with :role => \"backend\"");
+        if (backends.size() == 1)
+            return fail(last_line(), "only one backend server (" + quoted(servers[backends[0]].name) + " on line " +
+                                         std::to_string(servers[backends[0]].line) +
+                                         "); an HA cluster has exactly two backends: add the other one with "
+                                         ":role => \"backend\"");
+        if (!bootstrap)
+            return fail(servers[backends[0]].line,
+                        "no backend has :bootstrap => true (" + quoted(servers[backends[0]].name) + " on line " +
+                            std::to_string(servers[backends[0]].line) + ", " + quoted(servers[backends[1]].name) +
+                            " on line " + std::to_string(servers[backends[1]].line) +
+                            "); add :bootstrap => true to the one the cluster was first installed on");
+        if (!any_frontend)
+            return fail(last_line(), "no frontend servers; an HA cluster serves the API from frontends: add "
+                                     "them with server \"fe1.example.com\", :ipaddress => \"…\", :role => "
+                                     "\"frontend\"");
+        return std::nullopt;
+    }
+
+    std::string_view text_;
+    const std::string& file_;
+    Topology topology_;
+    std::vector<ServerFacts> facts_;  // parallel to topology_.servers
+    int topology_line_ = 0;
+    std::string topology_value_;
+    int api_fqdn_line_ = 0;
+    int backend_vip_line_ = 0;
+    std::string backend_vip_ip_;
+};
+
+const Server& with_role(const Topology& topology, Role role)
+{
+    for (const Server& s : topology.servers)
+        if (s.role == role)
+            return s;
+    // parse_topology refuses a topology without one; reaching here is a bug in the caller.
+    throw std::logic_error(std::string("topology has no ") + role_name(role) + " server");
+}
+
+// Length-prefixed, so no value can imitate a field boundary.
+std::string field(std::string_view s)
+{
+    return std::to_string(s.size()) + ":" + std::string(s) + " ";
+}
+
+}  // namespace
+
+const Server* Topology::find(std::string_view name) const
+{
+    const std::string wanted = lower(name);  // host names are case-insensitive
+    for (const Server& s : servers)
+        if (lower(s.name) == wanted)
+            return &s;
+    return nullptr;
+}
+
+const Server& Topology::bootstrap() const
+{
+    return with_role(*this, Role::bootstrap);
+}
+
+const Server& Topology::secondary() const
+{
+    return with_role(*this, Role::secondary);
+}
+
+std::vector<const Server*> Topology::frontends() const
+{
+    std::vector<const Server*> out;
+    for (const Server& s : servers)
+        if (s.role == Role::frontend)
+            out.push_back(&s);
+    return out;
+}
+
+Result<Topology> parse_topology(std::string_view text, const std::string& file)
+{
+    Result<std::vector<Statement>> statements = Lexer(text, file).run();
+    if (!statements)
+        return statements.error();
+    return Parser(text, file).run(statements.value());
+}
+
+Result<const Server*> locate_node(const Topology& topology, const std::string& node)
+{
+    if (const Server* s = topology.find(node))
+        return s;
+    std::string names;
+    for (const Server& s : topology.servers)
+        names += (names.empty() ? "" : ", ") + s.name;
+    return Error{"node " + quoted(node) + " is not in " + topology.file + " (servers there: " +
+                 (names.empty() ? std::string("none") : names) +
+                 "); set [cluster] node in /etc/chef-ha-upgrade/chef-ha-upgrade.conf"};
+}
+
+std::string topology_digest(const Topology& topology)
+{
+    std::vector<const Server*> sorted;
+    for (const Server& s : topology.servers)
+        sorted.push_back(&s);
+    std::sort(sorted.begin(), sorted.end(), [](const Server* a, const Server* b) { return a->name < b->name; });
+
+    std::string canonical = "chef-ha-upgrade topology 1\n";
+    for (const Server* s : sorted)
+        canonical += "server " + field(s->name) + field(role_name(s->role)) + field(s->ipaddress) +
+                     field(s->cluster_ipaddress) + "\n";
+    canonical += "backend_vip " + field(topology.backend_vip) + field(topology.backend_vip_device) +
+                 field(topology.backend_vip_heartbeat_device) + "\n";
+    canonical += "api_fqdn " + field(topology.api_fqdn) + "\n";
+    return sha256_hex(canonical);
+}
+
+}  // namespace chu

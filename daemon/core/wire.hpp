@@ -1,0 +1,130 @@
+// Messages between daemons (see ipc/peer-protocol.md): what they mean and how they are framed.
+#pragma once
+
+#include "result.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace chu {
+
+// The cluster's state as the operator sees it (D-Bus State, ctl status).
+enum class State : std::uint8_t { idle, joining, preflight, running, paused, failed, awaiting_approval, complete, aborted };
+const char* state_name(State state);  // "awaiting-approval"
+
+// How a step ended on a node.
+enum class Outcome : std::uint8_t { ok, failed, timeout, skipped };
+const char* outcome_name(Outcome outcome);
+
+// Operator decisions (D-Bus methods, ctl verbs), carried to the leader.
+enum class Op : std::uint8_t { start, pause, resume, retry, skip, abort, approve };
+const char* op_name(Op op);
+
+// Follower -> leader, every heartbeat: presence, what it agrees to, and where it is.
+struct Hello {
+    std::uint64_t epoch = 0;  // the highest leader epoch this node has seen
+    std::string plan_name;
+    std::string topology_digest;
+    std::string plan_digest;
+    std::string package_digest;  // empty: the package is missing on this node
+    std::string key_id;
+    std::string version;
+    std::int32_t phase = 0;  // the step this node runs or ran last
+    std::int32_t step = -1;
+    bool running = false;
+};
+
+struct PeerInfo {
+    std::string name;
+    std::uint8_t role = 0;
+    std::uint8_t state = 0;  // State of that node as the leader knows it
+    std::int32_t phase = 0;
+    std::string step;
+    std::int64_t last_heard_ms = 0;  // absolute; 0 = never
+};
+
+// Leader -> follower, every heartbeat: the cluster's state, and why the follower was refused, if it was.
+struct Beat {
+    std::uint64_t epoch = 0;
+    std::uint8_t state = 0;
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint32_t progress = 0;
+    std::string last_error;
+    std::int64_t downtime_begin_ms = 0;
+    std::int64_t downtime_end_ms = 0;
+    std::string refusal;
+    std::vector<PeerInfo> peers;
+};
+
+// Leader -> node: run (or answer for) step `step` of phase `phase`. Re-sent until answered.
+struct Order {
+    std::uint64_t epoch = 0;
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint32_t round = 0;         // bumped by each operator retry
+    std::string archive_digest;      // copy steps: what the node must receive
+    std::uint64_t archive_size = 0;
+    bool skip = false;  // the operator skipped it: record it as skipped, run nothing
+};
+
+// Node -> leader: the result of a step (fresh, or from the node's journal for a repeated order).
+struct Report {
+    std::uint64_t epoch = 0;
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint32_t round = 0;
+    Outcome outcome = Outcome::ok;
+    std::int32_t exit_code = 0;
+    std::string value;   // what a check read, e.g. the migration level
+    std::string detail;  // the error, or the output's last lines
+    std::int64_t started_ms = 0;
+    std::int64_t finished_ms = 0;
+};
+
+// Node -> leader: send me the archive of a copy step from `offset`.
+struct Fetch {
+    std::uint64_t epoch = 0;
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint64_t offset = 0;
+};
+
+struct Chunk {
+    std::uint64_t epoch = 0;
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint64_t offset = 0;
+    std::string data;
+};
+
+// Follower -> leader: an operator decision taken on the follower; the leader answers with a Reply.
+struct Command {
+    std::uint64_t id = 0;
+    Op op = Op::start;
+};
+
+struct Reply {
+    std::uint64_t id = 0;
+    bool ok = false;
+    std::string text;
+};
+
+using Message = std::variant<Hello, Beat, Order, Report, Fetch, Chunk, Command, Reply>;
+
+struct Envelope {
+    std::string from;  // the sender's node name, checked by the transport against its address
+    Message message;
+};
+
+constexpr std::size_t max_frame_size = 4u << 20;
+constexpr std::size_t chunk_size = 1u << 20;
+
+std::string encode_frame(const Envelope& envelope);
+// Refuses frames that are too large, of another protocol version, truncated or with trailing bytes.
+Result<Envelope> decode_frame(std::string_view frame);
+
+}  // namespace chu

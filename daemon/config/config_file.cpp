@@ -2,7 +2,8 @@
 // them in a Config, and finds the drop-ins.
 #include "config/config_file.hpp"
 
-#include <ini.h>
+#include "config/ini_file.hpp"
+#include "config/text_file.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -297,161 +298,42 @@ std::string key_names(const SectionSpec& section)
     return names;
 }
 
-// One parse of one file. inih reads lines through read_line() below rather than ini_parse_string's own
-// reader: counting lines here gives the handler the line it is on (this inih build passes no line
-// numbers), so every error, and the first line of a duplicated key, is reported where it is.
-struct Parse {
-    Parse(const std::string& text_, Config& config_) : text(text_), config(config_) {}
-
-    const std::string& text;
-    Config& config;
-    std::size_t pos = 0;
-    int line = 0;  // the line inih is working on
-    std::map<std::string, int> set_at;  // "section.key" -> line
-    std::vector<std::string> lines;  // as read, for messages about lines inih refused
-    int error_line = 0;
-    std::string error;
-
-    void fail(std::string what)
-    {
-        if (error_line == 0) {
-            error_line = line;
-            error = std::move(what);
-        }
-    }
-};
-
-// Checks a "[name]" header as it goes by, so an unknown section is reported at its own line even when
-// it holds no keys (inih does not tell the handler about sections).
-void check_header(Parse& parse, std::string_view line)
+// Checks one key and stores it; "" when it is fine.
+std::string set_value(const std::string& section, const std::string& name, const std::string& value, int line,
+                      Config& config, std::map<std::string, int>& set_at)
 {
-    if (line.empty() || line.front() != '[')
-        return;
-    const std::size_t close = line.find(']');
-    if (close == std::string_view::npos)
-        return;  // inih refuses the line; apply_text explains
-    const std::string name(line.substr(1, close - 1));
-    if (!find_section(name))
-        parse.fail(unknown_section(name));
-}
-
-char* read_line(char* buffer, int size, void* stream)
-{
-    Parse& parse = *static_cast<Parse*>(stream);
-    if (parse.pos >= parse.text.size())
-        return nullptr;
-    ++parse.line;
-    const std::size_t end = std::min(parse.text.find('\n', parse.pos), parse.text.size());
-    std::string_view line(parse.text.data() + parse.pos, end - parse.pos);
-    parse.pos = end + 1;
-    if (parse.line == 1 && line.substr(0, 3) == "\xEF\xBB\xBF")
-        line.remove_prefix(3);
-    // inih would take an indented line for the continuation of the previous value; here indentation
-    // means nothing.
-    line.remove_prefix(std::min(line.find_first_not_of(" \t\v\f"), line.size()));
-    parse.lines.emplace_back(line.substr(0, line.find_last_not_of(" \t\r\v\f") + 1));
-
-    const std::size_t room = static_cast<std::size_t>(size) - 2;  // for "\n" and the terminating NUL
-    if (line.find('\0') != std::string_view::npos) {
-        parse.fail("the line holds a NUL byte; the file must be plain text");
-        line = {};
-    } else if (line.size() > room) {
-        // inih would silently cut the value; a cut path is worse than an error.
-        parse.fail("the line is longer than " + std::to_string(room) +
-                   " characters; shorten it (a shorter path or a symbolic link)");
-        line = {};
-    } else {
-        check_header(parse, line);
-    }
-    line.copy(buffer, line.size());
-    buffer[line.size()] = '\n';
-    buffer[line.size() + 1] = '\0';
-    return buffer;
-}
-
-int on_value(void* user, const char* section_name, const char* key_name, const char* value)
-{
-    Parse& parse = *static_cast<Parse*>(user);
-    const std::string section(section_name);
-    const std::string name(key_name);
-    if (section.empty()) {
-        parse.fail("key `" + name + "` comes before any section header; put it under one of " + section_names());
-        return 0;
-    }
     const SectionSpec* spec = find_section(section);
-    if (!spec) {
-        parse.fail(unknown_section(section));
-        return 0;
-    }
-    const auto key = std::find_if(spec->keys.begin(), spec->keys.end(),
-                                  [&](const KeySpec& k) { return name == k.name; });
-    if (key == spec->keys.end()) {
-        parse.fail("unknown key `" + name + "` in [" + section + "]; the keys there are " + key_names(*spec));
-        return 0;
-    }
+    if (!spec)
+        return unknown_section(section);
+    const auto key = std::find_if(spec->keys.begin(), spec->keys.end(), [&](const KeySpec& k) { return name == k.name; });
+    if (key == spec->keys.end())
+        return "unknown key `" + name + "` in [" + section + "]; the keys there are " + key_names(*spec);
     const std::string id = section + "." + name;
-    const auto first = parse.set_at.find(id);
-    if (first != parse.set_at.end()) {
-        parse.fail("[" + section + "] " + name + " is set twice, first at line " + std::to_string(first->second) +
-                   "; keep one of the two lines");
-        return 0;
-    }
-    parse.set_at.emplace(id, parse.line);
-    const std::string problem = key->set(value, parse.config);
-    if (!problem.empty()) {
-        parse.fail("[" + section + "] " + name + ": " + problem);
-        return 0;
-    }
-    return 1;
+    const auto first = set_at.find(id);
+    if (first != set_at.end())
+        return "[" + section + "] " + name + " is set twice, first at line " + std::to_string(first->second) +
+               "; keep one of the two lines";
+    set_at.emplace(id, line);
+    const std::string problem = key->set(value, config);
+    return problem.empty() ? problem : "[" + section + "] " + name + ": " + problem;
 }
 
 // apply_config_text, also telling the caller on which line each key was set.
-Status apply_text(const std::string& text, const std::string& file, Config& config,
-                  std::map<std::string, int>& set_at)
+Status apply_text(const std::string& text, const std::string& file, Config& config, std::map<std::string, int>& set_at)
 {
     Config updated = config;  // `config` stays as it was if the text has an error
-    Parse parse(text, updated);
-    const int first_error = ini_parse_stream(read_line, &parse, on_value, &parse);
-    if (first_error < 0)
-        return Error{file + ": out of memory while parsing"};
-    // inih reports the first line it refused; lines it refuses without calling the handler (no `=`, no
-    // closing `]`) carry no message of ours.
-    if (parse.error_line != 0 && (first_error == 0 || parse.error_line <= first_error))
-        return error_at(file, parse.error_line, parse.error);
-    if (first_error > 0) {
-        const std::string& line = parse.lines.at(static_cast<std::size_t>(first_error - 1));
-        if (!line.empty() && line.front() == '[')
-            return error_at(file, first_error,
-                            "section header " + ticked(line) + " has no closing ]; write it as [name]");
-        return error_at(file, first_error,
-                        ticked(line) +
-                            " is neither a [section] header nor a `key = value` line; fix it, or make it a comment "
-                            "by starting it with #");
-    }
+    std::map<std::string, int> lines;
+    IniHandlers handlers;
+    handlers.on_section = [](const std::string& name, int) { return find_section(name) ? std::string() : unknown_section(name); };
+    handlers.on_value = [&](const std::string& section, const std::string& key, const std::string& value, int line) {
+        return set_value(section, key, value, line, updated, lines);
+    };
+    Status parsed = parse_ini(text, file, handlers);
+    if (!parsed)
+        return parsed;
     config = std::move(updated);
-    set_at = std::move(parse.set_at);
+    set_at = std::move(lines);
     return Ok{};
-}
-
-// Reads a whole file; on failure returns false and the system's reason in `problem`.
-bool read_file(const std::string& path, std::string& text, std::string& problem)
-{
-    errno = 0;
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
-    if (!file) {
-        problem = std::strerror(errno);
-        return false;
-    }
-    text.clear();
-    char chunk[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0)
-        text.append(chunk, n);
-    if (std::ferror(file.get())) {
-        problem = std::strerror(errno != 0 ? errno : EIO);
-        return false;
-    }
-    return true;
 }
 
 struct Origin {
@@ -476,12 +358,11 @@ Result<Config> load_config(const std::string& path)
     std::map<std::string, Origin> origins;  // "section.key" -> where it was last set
     std::size_t applied_files = 0;
     const auto apply_file = [&](const std::string& file, const char* fix) -> Status {
-        std::string text;
-        std::string problem;
-        if (!read_file(file, text, problem))
-            return Error{file + ": cannot read the configuration: " + problem + "; " + fix};
+        auto text = read_text_file(file);
+        if (!text)
+            return Error{text.error().message + "; " + fix};
         std::map<std::string, int> set_at;
-        Status applied = apply_text(text, file, config, set_at);
+        Status applied = apply_text(text.value(), file, config, set_at);
         if (!applied)
             return applied;
         for (const auto& [key, line] : set_at)

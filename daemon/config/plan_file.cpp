@@ -1,8 +1,7 @@
 #include "plan_file.hpp"
 
-#include "text_file.hpp"
-
-#include <ini.h>
+#include "config/ini_file.hpp"
+#include "config/text_file.hpp"
 
 #include <algorithm>
 #include <map>
@@ -94,11 +93,11 @@ std::string bad_placeholder(const std::vector<std::string>& argv)
 struct Parser {
     std::string file;
     Plan plan;
-    std::map<std::string, int> header_lines;  // section name -> line of its [header]
-    std::string section;                      // the section being filled
+    int plan_line = 0;
+    std::string section;  // the section being filled
     std::set<std::string> seen_sections;
-    std::set<std::string> keys;  // keys set in the current section
-    std::string error;           // first error, without file:line
+    std::map<std::string, int> keys;  // keys set in the current section -> line
+    std::string error;                // the handler's problem, without file:line
 
     enum class Kind { plan, phase, step, addon } kind = Kind::plan;
 
@@ -111,7 +110,7 @@ struct Parser {
         return false;
     }
 
-    bool open_section(const std::string& name)
+    bool open_section(const std::string& name, int line)
     {
         if (seen_sections.count(name))
             return fail("section [" + name + "] appears twice; give each phase, step and add-on its own name");
@@ -123,12 +122,13 @@ struct Parser {
         const std::string id = space == std::string::npos ? "" : trim(name.substr(space + 1));
         if (type == "plan" && id.empty()) {
             kind = Kind::plan;
+            plan_line = line;
         } else if (type == "phase" && !id.empty()) {
             kind = Kind::phase;
             Phase phase;
             phase.id = id;
             phase.title = id;
-            phase.line = header_lines[name];
+            phase.line = line;
             plan.phases.push_back(phase);
         } else if (type == "step" && !id.empty()) {
             if (plan.phases.empty())
@@ -136,13 +136,13 @@ struct Parser {
             kind = Kind::step;
             Step s;
             s.id = id;
-            s.line = header_lines[name];
+            s.line = line;
             plan.phases.back().steps.push_back(s);
         } else if (type == "addon" && !id.empty()) {
             kind = Kind::addon;
             Addon a;
             a.name = id;
-            a.line = header_lines[name];
+            a.line = line;
             plan.addons.push_back(a);
         } else {
             return fail("unknown section [" + name + "]; a plan has [plan], [phase NAME], [step NAME] and [addon NAME]");
@@ -263,12 +263,14 @@ struct Parser {
         return true;
     }
 
-    bool on_key(const std::string& sec, const std::string& key, const std::string& value)
+    bool on_key(const std::string& sec, const std::string& key, const std::string& value, int line)
     {
-        if (sec != section && !open_section(sec))
-            return false;
-        if (!keys.insert(key).second)
-            return fail("\"" + key + "\" is set twice in [" + section + "]");
+        if (sec != section)
+            return fail("[" + sec + "] could not be opened");
+        auto first = keys.emplace(key, line);
+        if (!first.second)
+            return fail("\"" + key + "\" is set twice in [" + section + "], first at line " + std::to_string(first.first->second) +
+                        "; keep one");
         switch (kind) {
         case Kind::plan: return plan_key(key, value);
         case Kind::phase: return phase_key(key, value);
@@ -278,19 +280,14 @@ struct Parser {
         return false;
     }
 
-    static int handler(void* user, const char* sec, const char* key, const char* value)
-    {
-        return static_cast<Parser*>(user)->on_key(sec, key, value) ? 1 : 0;
-    }
-
     // Whole-plan rules, reported at the line of the section they are about.
     Status validate()
     {
         auto at = [&](int line, const std::string& what) { return error_at(file, line, what); };
         if (plan.name.empty() || plan.ctl.empty())
-            return at(header_lines.count("plan") ? header_lines["plan"] : 1, "the plan needs a [plan] section with name and ctl");
+            return at(std::max(plan_line, 1), "the plan needs a [plan] section with name and ctl");
         if (plan.phases.empty())
-            return at(header_lines["plan"], "the plan has no phases");
+            return at(plan_line, "the plan has no phases");
         std::set<std::string> ids;
         int begins = 0, ends = 0;
         bool ended = false;
@@ -325,7 +322,7 @@ struct Parser {
             }
         }
         if (begins != 1 || ends != 1)
-            return at(header_lines["plan"], "mark exactly one phase `downtime = begins` and one `downtime = ends`");
+            return at(plan_line, "mark exactly one phase `downtime = begins` and one `downtime = ends`");
         for (const auto& a : plan.addons)
             if (a.roles == 0)
                 return at(a.line, "add-on " + a.name + " has no roles; add e.g. roles = frontend");
@@ -340,20 +337,16 @@ Result<Plan> parse_plan_text(const std::string& text, const std::string& file)
     Parser p;
     p.file = file;
     p.plan.file = file;
-    // inih does not pass line numbers to the handler: find each section header's line ourselves.
-    std::istringstream in(text);
-    int lineno = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++lineno;
-        auto t = trim(line);
-        if (t.size() > 2 && t.front() == '[' && t.find(']') != std::string::npos) {
-            auto name = t.substr(1, t.find(']') - 1);
-            p.header_lines.emplace(name, lineno);
-        }
-    }
-    const int bad_line = ini_parse_string(text.c_str(), &Parser::handler, &p);
-    if (bad_line != 0)
-        return error_at(file, bad_line, p.error.empty() ? "not a valid INI line (expected [section] or key = value)" : p.error);
+    IniHandlers handlers;
+    handlers.on_section = [&](const std::string& name, int line) {
+        return p.open_section(name, line) ? std::string() : p.error;
+    };
+    handlers.on_value = [&](const std::string& section, const std::string& key, const std::string& value, int line) {
+        return p.on_key(section, key, value, line) ? std::string() : p.error;
+    };
+    auto parsed = parse_ini(text, file, handlers);
+    if (!parsed)
+        return parsed.error();
     auto valid = p.validate();
     if (!valid)
         return valid.error();

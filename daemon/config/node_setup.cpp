@@ -1,0 +1,92 @@
+#include "config/node_setup.hpp"
+
+#include "config/config_file.hpp"
+#include "config/plan_file.hpp"
+#include "config/text_file.hpp"
+#include "core/digest.hpp"
+
+#include <netdb.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+
+namespace chu {
+
+std::string host_fqdn()
+{
+    char host[HOST_NAME_MAX + 1] = {};
+    if (gethostname(host, sizeof host - 1) != 0)
+        return {};
+    addrinfo hints{};
+    hints.ai_flags = AI_CANONNAME;
+    addrinfo* info = nullptr;
+    std::string name = host;
+    if (getaddrinfo(host, nullptr, &hints, &info) == 0) {
+        if (info && info->ai_canonname)
+            name = info->ai_canonname;
+        freeaddrinfo(info);
+    }
+    return name;
+}
+
+Result<LoadedSetup> load_node_setup(const std::string& config_path)
+{
+    auto config = load_config(config_path);
+    if (!config)
+        return config.error();
+    LoadedSetup out;
+    out.config_path = config_path;
+    NodeSetup& s = out.setup;
+    s.config = config.value();
+    const Config& c = s.config;
+
+    auto topo_text = read_text_file(c.cluster.topology);
+    if (!topo_text)
+        return Error{topo_text.error().message + " (set [cluster] topology in " + config_path + ")"};
+    auto topology = parse_topology(topo_text.value(), c.cluster.topology);
+    if (!topology)
+        return topology.error();
+    s.topology = topology.value();
+    s.node = c.cluster.node.empty() ? host_fqdn() : c.cluster.node;
+    auto me = locate_node(s.topology, s.node);
+    if (!me)
+        return me.error();
+
+    auto raw = load_plan(c.upgrade.plan, c.paths.plans_dir);
+    if (!raw)
+        return raw.error();
+    auto plan = effective_plan(raw.value(), c);
+    if (!plan)
+        return Error{config_path + ": " + plan.error().message};
+    s.plan = plan.value();
+
+    // Before the install the node's own ctl runs the steps: chef-server-ctl where present.
+    s.facts.old_ctl = access(c.commands.chef_server_ctl.c_str(), X_OK) == 0 ? c.commands.chef_server_ctl : c.commands.private_chef_ctl;
+    s.facts.package = c.upgrade.package;
+    s.facts.format = package_format(c.upgrade.package);
+    if (c.upgrade.package.empty())
+        return Error{config_path + ": [upgrade] package is not set; give the path of the Chef Server package on this node"};
+    if (s.facts.format == PackageFormat::unknown)
+        return Error{config_path + ": [upgrade] package \"" + c.upgrade.package + "\" is neither a .deb nor a .rpm"};
+    auto schedule = node_schedule(s.plan, me.value()->role, c, s.facts);
+    if (!schedule)
+        return Error{s.plan.file + ": " + schedule.error().message};
+
+    // The key every node shares: an identifier of it (never the key) goes into the join's agreement.
+    const std::string key_source = c.cluster.key_file.empty() ? c.paths.opscode_dir + "/private-chef-secrets.json" : c.cluster.key_file;
+    if (!c.cluster.insecure) {
+        auto secret = read_text_file(key_source);
+        if (!secret)
+            return Error{secret.error().message + " (the cluster key comes from it; set [cluster] key_file, or insecure = yes for tests)"};
+        s.key_id = sha256_hex("chef-ha-upgrade key id\n" + secret.value()).substr(0, 16);
+    } else {
+        s.key_id = "insecure";
+    }
+    s.topology_digest = topology_digest(s.topology);
+    s.plan_digest = plan_digest(s.plan);
+    s.version = CHU_VERSION;
+    return out;
+}
+
+}  // namespace chu

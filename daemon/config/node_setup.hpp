@@ -1,0 +1,23 @@
+// Assembles what a node's core needs from the files on this node: config, topology, plan and local facts.
+#pragma once
+
+#include "core/node.hpp"
+
+#include <string>
+
+namespace chu {
+
+constexpr int exit_config_error = 78;  // EX_CONFIG: systemd must not restart on it
+
+struct LoadedSetup {
+    NodeSetup setup;
+    std::string config_path;
+};
+
+// Everything but the package digest, which reads the whole package (done once, at daemon start).
+Result<LoadedSetup> load_node_setup(const std::string& config_path);
+
+// This host's fully qualified name, as `server` entries name nodes.
+std::string host_fqdn();
+
+}  // namespace chu

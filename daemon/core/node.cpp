@@ -47,7 +47,7 @@ void Node::boot(const std::vector<Record>& journal, std::int64_t now)
             if (done == finished_.end() || done->second.round < s->round)
                 attempts_[key] = s->attempt;
         } else if (auto* f = std::get_if<FinishedRecord>(&rec)) {
-            finished_[{f->phase, f->step}] = Done{f->round, f->outcome, f->exit_code, f->value, f->detail, f->started_ms, f->at_ms};
+            finished_[{f->phase, f->step}] = *f;
         } else if (auto* r = std::get_if<ReportRecord>(&rec)) {
             Target& t = targets_[{r->node, r->phase, r->step}];
             if (r->round == t.round) {
@@ -363,7 +363,7 @@ void Node::worker_order(const Order& o, std::int64_t now)
     // A repeated order is answered from the journal: nothing that finished runs again. The one exception is
     // a check (it changes nothing) in a newer round: the operator retried a disagreement.
     if (done != finished_.end() && (done->second.round >= o.round || (succeeded && step.kind != StepKind::check))) {
-        report(key, done->second);
+        report(done->second);
         return;
     }
     if (running_) {
@@ -372,11 +372,11 @@ void Node::worker_order(const Order& o, std::int64_t now)
         return;
     }
     if (o.skip) {
-        Done d{o.round, Outcome::skipped, 0, {}, "skipped by the operator", now, now};
-        record(FinishedRecord{o.phase, o.step, o.round, Outcome::skipped, 0, {}, d.detail, now, now});
+        const FinishedRecord d{o.phase, o.step, o.round, Outcome::skipped, 0, {}, "skipped by the operator", now, now};
+        record(d);
         finished_[key] = d;
         log(Log::Level::warning, "skipped by the operator", o.phase, step.id);
-        report(key, d);
+        report(d);
         return;
     }
     auto missing = earlier_unfinished(key);
@@ -442,8 +442,8 @@ void Node::finish_running(Outcome outcome, std::int32_t exit_code, std::string v
 {
     const Running r = std::move(*running_);
     running_.reset();
-    Done d{r.round, outcome, exit_code, std::move(value), std::move(detail), r.started_ms, now};
-    record(FinishedRecord{r.key.first, r.key.second, r.round, outcome, exit_code, d.value, d.detail, r.started_ms, now});
+    const FinishedRecord d{r.key.first, r.key.second, r.round, outcome, exit_code, std::move(value), std::move(detail), r.started_ms, now};
+    record(d);
     finished_[r.key] = d;
     const Step& step = setup_.plan.phases[static_cast<std::size_t>(r.key.first)].steps[static_cast<std::size_t>(r.key.second)];
     if (outcome == Outcome::ok)
@@ -451,13 +451,12 @@ void Node::finish_running(Outcome outcome, std::int32_t exit_code, std::string v
     else
         log(Log::Level::error, std::string(outcome_name(outcome)) + " after " + std::to_string(r.attempt) + " attempt(s): " + d.detail,
             r.key.first, step.id);
-    report(r.key, d);
+    report(d);
 }
 
-void Node::report(StepKey key, const Done& d)
+void Node::report(const FinishedRecord& d)
 {
-    send(leader_name(), Report{epoch_, key.first, key.second, d.round, d.outcome, d.exit_code, d.value, d.detail,
-                               d.started_ms, d.finished_ms});
+    send(leader_name(), Report{epoch_, d.phase, d.step, d.round, d.outcome, d.exit_code, d.value, d.detail, d.started_ms, d.at_ms});
 }
 
 bool Node::harmless_failure(const Step& step, const std::string& output) const

@@ -131,15 +131,6 @@ private:
     using StepKey = std::pair<std::int32_t, std::int32_t>;
 
     // ---- worker: runs the steps it is ordered, journals them, reports ----
-    struct Done {
-        std::uint32_t round = 0;
-        Outcome outcome = Outcome::ok;
-        std::int32_t exit_code = 0;
-        std::string value;
-        std::string detail;
-        std::int64_t started_ms = 0;
-        std::int64_t finished_ms = 0;
-    };
     struct Running {
         StepKey key;
         std::uint32_t round = 0;
@@ -165,7 +156,7 @@ private:
     void worker_chunk(const Chunk& chunk, std::int64_t now);
     void start_attempt(std::int64_t now);
     void finish_running(Outcome outcome, std::int32_t exit_code, std::string value, std::string detail, std::int64_t now);
-    void report(StepKey key, const Done& done);
+    void report(const FinishedRecord& done);
     Hello hello() const;
     bool harmless_failure(const Step& step, const std::string& output) const;
     std::string earlier_unfinished(StepKey key) const;
@@ -218,7 +209,7 @@ private:
     std::int64_t next_beat_ = 0;
 
     // worker state
-    std::map<StepKey, Done> finished_;
+    std::map<StepKey, FinishedRecord> finished_;  // the latest result of each step, as journaled
     std::map<StepKey, std::uint32_t> attempts_;  // attempts journaled for a step's latest round
     std::optional<Running> running_;
     std::optional<Receive> receive_;

@@ -101,6 +101,7 @@ private:
     std::string odd_migration_node_;  // reports another migration level until the operator fixes it
     bool abort_planned_ = false;
     std::int64_t next_operator_ = 0;
+    std::int64_t next_state_check_ = 0;
     std::uint64_t next_call_ = 1;
 
     // What actually happened, for the invariants.
@@ -465,6 +466,12 @@ std::string Simulation::run()
             }
         }
         operator_acts();
+        // Completion is the leader's state; the signal is lost when the leader dies right before it.
+        SimNode& leader = node(topology_.bootstrap().name);
+        if (now_ >= next_state_check_ && leader.up) {
+            next_state_check_ = now_ + 1000;
+            complete_ = complete_ || leader.core->status(now_).state == State::complete;
+        }
     }
     for (auto& n : nodes_)
         if (!n.up)

@@ -10,6 +10,8 @@ namespace chu {
 
 namespace {
 
+constexpr std::size_t max_section = 50;  // inih's MAX_SECTION, with its terminating NUL
+
 struct Parse {
     Parse(const std::string& text_, const IniHandlers& handlers_) : text(text_), handlers(handlers_) {}
     const std::string& text;
@@ -52,8 +54,12 @@ char* read_line(char* buffer, int size, void* stream)
         // inih would silently cut the value; a cut path is worse than an error.
         parse.fail("the line is longer than " + std::to_string(room) + " characters; shorten it");
         line = {};
-    } else if (!line.empty() && line.front() == '[' && line.find(']') != std::string_view::npos && parse.handlers.on_section) {
-        parse.fail(parse.handlers.on_section(std::string(line.substr(1, line.find(']') - 1)), parse.line));
+    } else if (!line.empty() && line.front() == '[' && line.find(']') != std::string_view::npos) {
+        const std::string name(line.substr(1, line.find(']') - 1));
+        if (name.size() >= max_section)  // inih would cut it
+            parse.fail("the section name is longer than " + std::to_string(max_section - 1) + " characters; shorten it");
+        else if (parse.handlers.on_section)
+            parse.fail(parse.handlers.on_section(name, parse.line));
     }
     line.copy(buffer, line.size());
     buffer[line.size()] = '\n';

@@ -75,15 +75,19 @@ std::string listed(const std::vector<std::string>& names)
     return out;
 }
 
-// Every {name} in an argv template must be one the schedule can fill.
-std::string bad_placeholder(const std::vector<std::string>& argv)
+// Every {name} in an argv template must be one the schedule can fill; {addons_path_args} only as a whole
+// argument of a command (it becomes zero or two arguments).
+std::string bad_placeholder(const std::vector<std::string>& argv, bool whole_args_allowed)
 {
     for (const auto& t : argv) {
+        if (whole_args_allowed && t == "{addons_path_args}")
+            continue;
         for (auto open = t.find('{'); open != std::string::npos; open = t.find('{', open + 1)) {
             auto close = t.find('}', open);
             if (close == std::string::npos)
                 return t;
-            if (!known(placeholder_names(), t.substr(open + 1, close - open - 1)))
+            const std::string name = t.substr(open + 1, close - open - 1);
+            if (!known(placeholder_names(), name) || name == "addons_path_args")
                 return t.substr(open, close - open + 1);
         }
     }
@@ -183,7 +187,7 @@ struct Parser {
             out = words(value);
             if (out.empty())
                 return fail(key + " is empty; give the command and its arguments");
-            auto bad = bad_placeholder(out);
+            auto bad = bad_placeholder(out, true);
             if (!bad.empty())
                 return fail(key + " uses unknown placeholder " + bad + "; known: {" + listed(placeholder_names()) + "}");
             return true;
@@ -195,6 +199,8 @@ struct Parser {
         } else if (key == "run") return argv_of(s.run);
         else if (key == "run.deb") return argv_of(s.run_deb);
         else if (key == "run.rpm") return argv_of(s.run_rpm);
+        else if ((key == "check" || key == "copy" || key == "gate") && s.kind != StepKind::run)
+            return fail("step " + s.id + " needs exactly one of run (or run.deb with run.rpm), check, copy, gate");
         else if (key == "check") {
             if (!known(check_names(), value))
                 return fail("check = \"" + value + "\": unknown check; known: " + listed(check_names()));
@@ -203,8 +209,10 @@ struct Parser {
         } else if (key == "copy") {
             s.kind = StepKind::copy;
             s.copy = value;
-            if (!bad_placeholder({value}).empty())
+            if (!bad_placeholder({value}, false).empty())
                 return fail("copy = \"" + value + "\" uses an unknown placeholder");
+            if (value.empty() || (value[0] != '/' && value.rfind("{opscode_dir}", 0) != 0))
+                return fail("copy = \"" + value + "\": give the absolute directory the bootstrap sends, e.g. {opscode_dir}");
         } else if (key == "gate") {
             if (value != "approval")
                 return fail("gate = \"" + value + "\": the only gate is approval");
@@ -232,6 +240,8 @@ struct Parser {
             if (!parse_unsigned(value, s.backoff_s))
                 return fail("backoff = \"" + value + "\": give whole seconds");
         } else if (key == "harmless") {
+            if (value.empty())
+                return fail("harmless is empty; it would excuse every failure: give the expected message");
             s.harmless.push_back(value);
         } else if (key == "when") {
             if (!known(condition_names(), value))

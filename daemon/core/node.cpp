@@ -192,7 +192,10 @@ void Node::on_step_finished(const StepResult& result, std::int64_t now)
             result.phase, step.id);
         return;
     }
-    finish_running(outcome, result.exit_code, result.value, result.detail, now);
+    // Only the end of the output matters for an error, and it travels in every report.
+    const std::string& d = result.detail;
+    finish_running(outcome, result.exit_code, result.value.substr(0, max_value),
+                   d.size() > max_detail ? d.substr(d.size() - max_detail) : d, now);
     deliver_local(now);
 }
 

@@ -131,7 +131,9 @@ std::string plan_digest(const Plan& plan)
             canon += " step " + s.id + " k" + std::to_string(static_cast<int>(s.kind)) + " r" + std::to_string(s.roles) +
                      " o" + std::to_string(static_cast<int>(s.order)) + " [" + join(s.run, "\x1f") + "][" +
                      join(s.run_deb, "\x1f") + "][" + join(s.run_rpm, "\x1f") + "] " + s.check + "|" + s.copy + "|" +
-                     s.when + "|" + std::to_string(s.agree) + "|" + join(s.harmless, "\x1f") + "\n";
+                     s.when + "|" + std::to_string(s.agree) + "|" + join(s.harmless, "\x1f") + "|t" +
+                     std::to_string(s.timeout_s) + "|" + std::to_string(s.retry_on_timeout) + std::to_string(s.retry_on_failure) +
+                     "|" + std::to_string(s.retries) + "|" + std::to_string(s.backoff_s) + "\n";
         }
     }
     return sha256_hex(canon);

@@ -8,7 +8,7 @@ namespace chu {
 namespace {
 
 constexpr std::uint8_t record_version = 1;
-constexpr std::size_t max_record = 1u << 20;
+constexpr std::size_t max_record = 64u << 20;  // far above any record; a torn length is caught by the data's end
 
 struct Encode {
     Writer& w;

@@ -140,7 +140,7 @@ struct Encode {
     }
 };
 
-constexpr std::size_t max_text = 64u << 10;
+constexpr std::size_t max_text = max_frame_size;  // the frame's own bound is the limit
 
 Message decode_body(std::uint8_t type, Reader& r, bool& known)
 {

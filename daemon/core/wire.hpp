@@ -121,6 +121,8 @@ struct Envelope {
 };
 
 constexpr std::size_t max_frame_size = 4u << 20;
+constexpr std::size_t max_detail = 8u << 10;  // a step's output tail kept in reports and records
+constexpr std::size_t max_value = 4u << 10;   // what a check read
 constexpr std::size_t chunk_size = 1u << 20;
 
 std::string encode_frame(const Envelope& envelope);

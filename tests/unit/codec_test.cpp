@@ -575,3 +575,27 @@ TEST_CASE("a record length beyond the file or the record limit is torn, not read
     CHECK(scan.valid_bytes == first.size());
     CHECK_THAT(scan.problem, Contains("torn record at byte " + std::to_string(first.size())));
 }
+
+// ------------------------------------------------------------------------------------------ found by these tests, fixed
+
+TEST_CASE("a record encode_record writes is read back, however long the command's output", "[journal]")
+{
+    chu::FinishedRecord finished = std::get<chu::FinishedRecord>(every_record()[3]);
+    finished.detail = std::string((1u << 20) + 1024, 'o');
+    const std::vector<chu::Record> records = {every_record()[0], finished, every_record()[5]};
+    const std::string journal = journal_of(records);
+    const chu::JournalScan scan = chu::scan_journal(journal);
+    CHECK(scan.problem.empty());
+    CHECK(scan.valid_bytes == journal.size());
+    CHECK(dumps(scan.records) == dumps(records));
+}
+
+TEST_CASE("a report encode_frame writes well under max_frame_size is read back", "[wire]")
+{
+    chu::Report report = std::get<chu::Report>(every_message()[3]);
+    report.detail = std::string((64u << 10) + 1, 'o');
+    const std::string frame = frame_of(report);
+    REQUIRE(frame.size() < chu::max_frame_size / 4);
+    chu::Result<chu::Envelope> e = chu::decode_frame(frame);
+    CHECK(e);
+}

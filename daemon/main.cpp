@@ -2,7 +2,6 @@
 #include "config/node_setup.hpp"
 
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 using namespace chu;
@@ -46,13 +45,12 @@ int check_config(const std::string& path)
     if (s.config.cluster.insecure)
         std::printf("security:  INSECURE: peer traffic is not encrypted or authenticated ([cluster] insecure = yes)\n");
     std::printf("\nschedule of %s (* = inside the downtime window):\n", s.node.c_str());
-    auto schedule = node_schedule(s.plan, me.role, s.config, s.facts);
     bool downtime = false;
     int shown_phase = -1;
     for (std::size_t p = 0; p < s.plan.phases.size(); ++p) {
         const Phase& ph = s.plan.phases[p];
         downtime = downtime || ph.downtime_begins;
-        for (const auto& item : schedule.value()) {
+        for (const auto& item : loaded->schedule) {
             if (item.phase != static_cast<int>(p))
                 continue;
             if (shown_phase != item.phase) {

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <climits>
-#include <cstring>
 
 namespace chu {
 
@@ -36,7 +35,6 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
     if (!config)
         return config.error();
     LoadedSetup out;
-    out.config_path = config_path;
     NodeSetup& s = out.setup;
     s.config = config.value();
     const Config& c = s.config;
@@ -72,6 +70,7 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
     auto schedule = node_schedule(s.plan, me.value()->role, c, s.facts);
     if (!schedule)
         return Error{s.plan.file + ": " + schedule.error().message};
+    out.schedule = std::move(schedule.value());
 
     // The key every node shares: an identifier of it (never the key) goes into the join's agreement.
     const std::string key_source = c.cluster.key_file.empty() ? c.paths.opscode_dir + "/private-chef-secrets.json" : c.cluster.key_file;

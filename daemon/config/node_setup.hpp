@@ -11,7 +11,7 @@ constexpr int exit_config_error = 78;  // EX_CONFIG: systemd must not restart on
 
 struct LoadedSetup {
     NodeSetup setup;
-    std::string config_path;
+    std::vector<ScheduledStep> schedule;  // this node's steps, in order
 };
 
 // Everything but the package digest, which reads the whole package (done once, at daemon start).

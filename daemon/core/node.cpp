@@ -49,6 +49,7 @@ void Node::boot(const std::vector<Record>& journal, std::int64_t now)
         } else if (auto* f = std::get_if<FinishedRecord>(&rec)) {
             finished_[{f->phase, f->step}] = *f;
         } else if (auto* r = std::get_if<ReportRecord>(&rec)) {
+            timeline_.push_back(*r);
             Target& t = targets_[{r->node, r->phase, r->step}];
             if (r->round == t.round) {
                 t.state = r->outcome == Outcome::ok || r->outcome == Outcome::skipped ? TargetState::done : TargetState::failed;
@@ -83,6 +84,7 @@ void Node::boot(const std::vector<Record>& journal, std::int64_t now)
                     Target& t = targets_[{d->node, d->phase, d->step}];
                     if (t.state != TargetState::done) {
                         t.state = TargetState::pending;
+                        t.round = d->round;
                         t.skip = true;
                     }
                 }
@@ -149,6 +151,7 @@ void Node::on_message(const Envelope& envelope, std::int64_t now)
                     }
                     leader_heard_ms_ = now;
                     cluster_ = m;
+                    notice_losses(now);
                 }
             } else if constexpr (std::is_same_v<T, Order>) {
                 if (from_leader) {
@@ -238,6 +241,7 @@ void Node::on_operator(std::uint64_t id, Op op, std::int64_t now)
 
 void Node::on_tick(std::int64_t now)
 {
+    notice_losses(now);
     if (running_ && running_->retry_at != 0 && now >= running_->retry_at)
         start_attempt(now);
     for (auto it = forwarded_.begin(); it != forwarded_.end();) {
@@ -547,7 +551,8 @@ void Node::leader_report(const std::string& from, const Report& r, std::int64_t 
         it->second.state == TargetState::failed)
         return;
     Target& t = it->second;
-    record(ReportRecord{from, r.phase, r.step, r.round, r.outcome, r.value, r.detail, r.started_ms, r.finished_ms});
+    timeline_.push_back(ReportRecord{from, r.phase, r.step, r.round, r.outcome, r.value, r.detail, r.started_ms, r.finished_ms});
+    record(timeline_.back());
     t.value = r.value;
     t.detail = r.detail;
     if (r.outcome == Outcome::ok || r.outcome == Outcome::skipped) {
@@ -795,12 +800,9 @@ Answer Node::decide(Op op, std::int64_t now)
         for (const auto& key : failed) {
             Target& t = targets_[key];
             t.state = TargetState::pending;
-            if (op == Op::retry) {
-                ++t.round;
-                t.skip = false;
-            } else {
-                t.skip = true;
-            }
+            // A new round either way: the node answers an order of the old round from its journal (the failure).
+            ++t.round;
+            t.skip = op == Op::skip;
             record(DecisionRecord{op, std::get<0>(key), phase_, step_, t.round, now});
             names += (names.empty() ? "" : ", ") + std::get<0>(key);
         }
@@ -953,6 +955,8 @@ NodeStatus Node::status(std::int64_t now) const
         st.downtime_end_ms = cluster_.downtime_end_ms;
         st.peers = cluster_.peers;
     }
+    if (running_ && running_->key.first > st.phase)
+        st.phase = running_->key.first;  // ordered into the next phase before the leader's next beat says so
     st.phase_name = setup_.plan.phases[static_cast<std::size_t>(std::max(0, st.phase))].title;
     if (running_) {
         const Step& s = setup_.plan.phases[static_cast<std::size_t>(running_->key.first)].steps[static_cast<std::size_t>(running_->key.second)];
@@ -986,6 +990,38 @@ void Node::record(Record r)
 void Node::log(Log::Level level, std::string text, std::int32_t phase, std::string step)
 {
     effects_.push_back(Log{level, std::move(text), phase, std::move(step)});
+}
+
+// Peers that fall silent (or come back) are said once, when it happens: a follower holds without its leader.
+void Node::notice_losses(std::int64_t now)
+{
+    const std::int64_t timeout = setup_.config.cluster.peer_timeout_ms;
+    if (!is_leader()) {
+        const bool reachable = leader_heard_ms_ != 0 && now - leader_heard_ms_ <= timeout;
+        if (reachable != leader_reachable_ && leader_heard_ms_ != 0) {
+            leader_reachable_ = reachable;
+            if (reachable)
+                log(Log::Level::info, "in touch with the leader " + leader_name());
+            else
+                log(Log::Level::warning, "the leader " + leader_name() + " is not reachable (last heard " +
+                                             std::to_string((now - leader_heard_ms_) / 1000) +
+                                             " s ago): holding here; nothing new runs until it is back");
+        }
+        return;
+    }
+    for (auto& [name, m] : members_) {
+        if (name == setup_.node || m.heard_ms == 0)
+            continue;
+        const bool lost = now - m.heard_ms > timeout;
+        if (lost != m.lost) {
+            m.lost = lost;
+            if (lost)
+                log(Log::Level::warning, "node " + name + " is not reachable (last heard " +
+                                             std::to_string((now - m.heard_ms) / 1000) + " s ago); waiting for it");
+            else
+                log(Log::Level::info, "node " + name + " is back");
+        }
+    }
 }
 
 // The leader's own worker gets its orders through the same path as everyone's, without the network.

@@ -122,6 +122,8 @@ public:
     std::int64_t next_deadline() const;
     std::vector<Effect> take_effects();
     NodeStatus status(std::int64_t now) const;
+    // Leader: every result a node reported, in the order they came in (the upgrade's timeline).
+    const std::vector<ReportRecord>& timeline() const { return timeline_; }
 
     bool is_leader() const { return me_->role == Role::bootstrap; }
     const std::string& name() const { return setup_.node; }
@@ -167,6 +169,7 @@ private:
         Hello hello;
         std::int64_t heard_ms = 0;
         std::string refusal;
+        bool lost = false;  // heard before, but not within peer_timeout_ms
     };
     enum class TargetState { pending, ordered, done, failed };
     struct Target {
@@ -200,6 +203,7 @@ private:
     void record(Record record);
     void log(Log::Level level, std::string text, std::int32_t phase = -1, std::string step = {});
     void deliver_local(std::int64_t now);
+    void notice_losses(std::int64_t now);
 
     NodeSetup setup_;
     const Server* me_ = nullptr;
@@ -214,6 +218,7 @@ private:
     std::optional<Running> running_;
     std::optional<Receive> receive_;
     std::int64_t leader_heard_ms_ = 0;
+    bool leader_reachable_ = false;  // as last logged
     Beat cluster_;  // the leader's latest beat
     std::uint64_t next_command_id_ = 1;
     std::map<std::uint64_t, Pending> forwarded_;
@@ -242,6 +247,7 @@ private:
         std::string digest;
     };
     std::optional<Archive> archive_;
+    std::vector<ReportRecord> timeline_;
 };
 
 }  // namespace chu

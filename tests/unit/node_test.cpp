@@ -350,3 +350,59 @@ TEST_CASE("an operator call on a follower whose leader is gone fails at once, de
     CHECK_FALSE(answers[0].ok);
     CHECK_THAT(answers[0].text, Catch::Contains("the leader be1 is not reachable"));
 }
+
+TEST_CASE("a failed step skipped by the operator is recorded as skipped on its node, and the cluster goes on", "[gate]")
+{
+    auto s = setup_for("be1");
+    const auto [p, st] = find_step(s.plan, "stop-frontend");  // frontends only
+    std::vector<Record> journal{EpochRecord{1}, JoinedRecord{s.topology_digest, s.plan_digest, "pkg", "key", 0}};
+    for (int ph = 1; ph < p; ++ph)
+        journal.push_back(PhaseRecord{ph, 100});
+    journal.push_back(ReportRecord{"fe1", p, st, 0, Outcome::failed, {}, "boom", 0, 0});
+    Node leader(s);
+    leader.boot(journal, 0);
+    leader.take_effects();
+    REQUIRE(leader.status(0).state == State::failed);
+
+    leader.on_operator(1, Op::skip, 10);
+    auto decided = leader.take_effects();
+    CHECK(effects_of<Answer>(decided).at(0).ok);
+    Order order;
+    for (const auto& send : effects_of<Send>(decided))
+        if (auto* o = std::get_if<Order>(&send.message))
+            order = *o;
+    CHECK(order.skip);
+    CHECK(order.round == 1);  // a new round: the node would answer round 0 from its journal, with the failure
+
+    // fe1 failed this step in round 0; the skip order of round 1 is recorded as skipped, nothing runs.
+    auto fs = setup_for("fe1");
+    Node fe(fs);
+    auto fe_journal = finished_before(fs, Role::frontend, "stop-frontend");
+    fe_journal.push_back(FinishedRecord{p, st, 0, Outcome::failed, 1, {}, "boom", 0, 0});
+    fe.boot(fe_journal, 0);
+    fe.take_effects();
+    fe.on_message(from_leader(order), 20);
+    auto skipped = fe.take_effects();
+    CHECK(effects_of<RunStep>(skipped).empty());
+    const auto sent = effects_of<Send>(skipped);
+    REQUIRE(sent.size() == 1);
+    const auto& report = std::get<Report>(sent[0].message);
+    CHECK(report.outcome == Outcome::skipped);
+    CHECK(report.round == 1);
+
+    leader.on_message(Envelope{"fe1", report}, 30);
+    leader.take_effects();
+    CHECK(leader.status(30).state != State::failed);
+
+    // A restarted leader replays the skip with its round, and still waits for the skipped report only.
+    auto replay = journal;
+    replay.push_back(DecisionRecord{Op::skip, "fe1", p, st, 1, 10});
+    Node restarted(s);
+    restarted.boot(replay, 40);
+    auto resent = effects_of<Send>(restarted.take_effects());
+    bool reordered = false;
+    for (const auto& send : resent)
+        if (auto* o = std::get_if<Order>(&send.message))
+            reordered = reordered || (send.to == "fe1" && o->round == 1 && o->skip);
+    CHECK(reordered);
+}

@@ -1,0 +1,25 @@
+// A directory copied from the bootstrap to the other nodes (/etc/opscode, /etc/<addon>): packed into a tar
+// with libarchive, and installed on the receiving node with a backup and an atomic swap.
+#pragma once
+
+#include "core/result.hpp"
+
+#include <string>
+
+namespace chu {
+
+// Packs `dir` (its contents, names relative to it) into a pax tar in memory: owners, modes, mtimes and
+// symlinks kept; regular files, directories and symlinks only (anything else is an error naming it).
+// Entries are in sorted order so the same tree always packs to the same bytes.
+Result<std::string> pack_directory(const std::string& dir);
+
+// Installs `archive` as `dir`, all or nothing:
+//  1. refuses the archive outright if any entry escapes (absolute path, "..", a hard link, a symlink
+//     whose target leaves the directory, a device or fifo), naming the entry;
+//  2. if `dir` exists, writes a tar of it to `backup` (fsynced) so the operator can restore it by hand;
+//  3. unpacks into a new sibling directory "<dir>.chu-new", fsyncs it, then swaps it with `dir` in one
+//     renameat2(RENAME_EXCHANGE) (a plain rename when `dir` does not exist) and removes the old tree.
+// On any error `dir` is left exactly as it was and the message says what and where.
+Status install_directory(const std::string& archive, const std::string& dir, const std::string& backup);
+
+}  // namespace chu

@@ -1,0 +1,40 @@
+// This node on the system bus: the contract in ipc/chef-ha-upgrade.xml, served from the daemon's sd-event
+// loop. It only translates: properties come from the core's status, method calls go to the core as
+// operator decisions and are answered when the core answers.
+#pragma once
+
+#include "core/node.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+struct sd_event;
+
+namespace chu {
+
+class BusService {
+public:
+    // Hands an operator decision to the core; the core's Answer (same id) comes back through answer().
+    using OperatorCall = std::function<void(std::uint64_t id, Op op)>;
+
+    // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured), owns the bus name, registers the
+    // object and serves it from `event`. Throws sdbus::Error when the bus or the name is unavailable.
+    BusService(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call);
+    ~BusService();
+    BusService(const BusService&) = delete;
+    BusService& operator=(const BusService&) = delete;
+
+    // Re-reads the core's status; emits PropertiesChanged for every property that changed.
+    void publish(std::int64_t now_ms);
+    // Completes the pending method call `answer.id` (an error reply when !answer.ok).
+    void answer(const Answer& answer);
+    // Emits the completion signal.
+    void completed(const Completed& completed);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chu

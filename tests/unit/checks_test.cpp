@@ -1,0 +1,431 @@
+// The preflight checks: each passes on a healthy node, and each failure names the node, the path and the fix.
+#include "checks/checks.hpp"
+#include "core/digest.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+constexpr std::uint64_t MiB = 1024 * 1024;
+const std::string kNode = "be1.example.com";
+
+// A fresh directory under the system's temporary directory, removed with everything in it when the test
+// ends, whether it passed or not.
+class TempDir {
+public:
+    TempDir()
+    {
+        std::random_device random;
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            path_ = fs::temp_directory_path() / ("chu-checks-test-" + std::to_string(random()));
+            if (fs::create_directory(path_))
+                return;
+        }
+        throw std::runtime_error("cannot create a temporary directory");
+    }
+    ~TempDir()
+    {
+        std::error_code ignored;
+        fs::remove_all(path_, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+void write_file(const fs::path& path, const std::string& text, mode_t mode = 0644)
+{
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    REQUIRE(out.flush());
+    out.close();
+    REQUIRE(chmod(path.c_str(), mode) == 0);
+}
+
+const std::string kDebHead = "!<arch>\ndebian-binary   ";
+const std::string kRpmHead = std::string("\xed\xab\xee\xdb\x03\x00", 6) + "chef-server-core";
+
+// A healthy node in a temporary directory: package, tools, keepalived and upgrade state where the config
+// says they are.
+struct Node {
+    TempDir tmp;
+    chu::Config config;
+    chu::NodeFacts facts;
+
+    explicit Node(const std::string& package_name = "chef-server-core_12.19.31-1_amd64.deb",
+                  const std::string& package_bytes = kDebHead + "2.0\n")
+    {
+        const fs::path& root = tmp.path();
+        for (const char* dir : {"bin", "opscode", "state", "keepalived", "upgrades"})
+            fs::create_directory(root / dir);
+        for (const char* tool : {"dpkg", "rpm", "make", "chef-server-ctl"})
+            write_file(root / "bin" / tool, "#!/bin/sh\n", 0755);
+        write_file(root / package_name, package_bytes);
+        write_file(root / "opscode" / "private-chef.rb", "topology \"ha\"\n");
+        write_file(root / "keepalived" / "current_cluster_status", "master\n");
+        write_file(root / "upgrades" / "migration-level", "{\"major\": 1, \"minor\": 8}\n");
+
+        config.commands.dpkg = (root / "bin" / "dpkg").string();
+        config.commands.rpm = (root / "bin" / "rpm").string();
+        config.commands.make = (root / "bin" / "make").string();
+        config.commands.chef_server_ctl = (root / "bin" / "chef-server-ctl").string();
+        config.paths.opscode_dir = (root / "opscode").string();
+        config.paths.state_dir = (root / "state").string();
+        config.paths.keepalived_dir = (root / "keepalived").string();
+        config.paths.upgrades_dir = (root / "upgrades").string();
+        config.upgrade.package = (root / package_name).string();
+        facts.package = config.upgrade.package;
+        facts.format = chu::package_format(facts.package);
+        facts.old_ctl = config.commands.chef_server_ctl;
+    }
+
+    chu::CheckVerdict run(const std::string& check, chu::Role role = chu::Role::bootstrap) const
+    {
+        return chu::run_check(check, config, facts, role, kNode);
+    }
+
+    fs::path path(const std::string& name) const { return tmp.path() / name; }
+};
+
+std::string upper(std::string text)
+{
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::toupper(c); });
+    return text;
+}
+
+// Everything a check could change: every entry's mode, mtime and content.
+std::string snapshot(const fs::path& dir)
+{
+    std::vector<fs::path> names;
+    for (const auto& entry : fs::recursive_directory_iterator(dir))
+        names.push_back(entry.path());
+    std::sort(names.begin(), names.end());
+    std::ostringstream out;
+    for (const fs::path& path : names) {
+        struct stat st {};
+        REQUIRE(lstat(path.c_str(), &st) == 0);
+        out << path.string() << " " << st.st_mode << " " << st.st_mtim.tv_sec << "." << st.st_mtim.tv_nsec;
+        if (S_ISREG(st.st_mode)) {
+            std::ifstream in(path, std::ios::binary);
+            out << " " << in.rdbuf();
+        }
+        out << "\n";
+    }
+    return out.str();
+}
+
+void require_failure(const chu::CheckVerdict& verdict)
+{
+    INFO(verdict.message);
+    REQUIRE_FALSE(verdict.ok);
+    CHECK_THAT(verdict.message, StartsWith(kNode + ": "));
+}
+
+}  // namespace
+
+TEST_CASE("every check passes on a healthy bootstrap and changes nothing", "[checks]")
+{
+    Node node;
+    const std::string before = snapshot(node.tmp.path());
+    for (const std::string& name : chu::check_names()) {
+        const chu::CheckVerdict verdict = node.run(name);
+        INFO(name << ": " << verdict.message);
+        CHECK(verdict.ok);
+    }
+    CHECK(snapshot(node.tmp.path()) == before);
+}
+
+TEST_CASE("a .deb package with the right magic, dpkg present and a matching checksum passes", "[checks]")
+{
+    // Over 1 MiB, so the checksum is built from more than one read.
+    Node node("chef-server-core.deb", kDebHead + std::string(2 * MiB + 12345, 'x'));
+    node.config.upgrade.package_sha256 = upper(chu::sha256_hex(kDebHead + std::string(2 * MiB + 12345, 'x')));
+
+    const chu::CheckVerdict verdict = node.run("package");
+
+    INFO(verdict.message);
+    CHECK(verdict.ok);
+    CHECK_THAT(verdict.message, Contains(".deb") && Contains("SHA-256 matches"));
+}
+
+TEST_CASE("the package check passes an .rpm where rpm is present, even without dpkg", "[checks]")
+{
+    Node node("chef-server-core-12.19.31-1.el7.x86_64.rpm", kRpmHead);
+    fs::remove(node.config.commands.dpkg);
+
+    const chu::CheckVerdict verdict = node.run("package");
+
+    INFO(verdict.message);
+    CHECK(verdict.ok);
+}
+
+TEST_CASE("a missing package fails the package check, naming its path and the [upgrade] package setting", "[checks]")
+{
+    Node node;
+    fs::remove(node.facts.package);
+
+    const chu::CheckVerdict verdict = node.run("package");
+
+    require_failure(verdict);
+    CHECK_THAT(verdict.message, Contains(node.facts.package) && Contains("No such file") &&
+                                    Contains("[upgrade] package"));
+}
+
+TEST_CASE("an unset package or a directory in its place fails the package check", "[checks]")
+{
+    Node node;
+    node.facts.package.clear();
+    require_failure(node.run("package"));
+    CHECK_THAT(node.run("package").message, Contains("no package is set") && Contains("[upgrade] package"));
+
+    node.facts.package = node.path("opscode").string() + ".deb";
+    fs::create_directory(node.facts.package);
+    require_failure(node.run("package"));
+    CHECK_THAT(node.run("package").message, Contains(node.facts.package) && Contains("not a regular file"));
+}
+
+TEST_CASE("a package whose bytes do not match its extension fails the package check as damaged", "[checks]")
+{
+    Node deb("chef-server-core.deb", "<html>404 Not Found</html>");
+    const chu::CheckVerdict bad_deb = deb.run("package");
+    require_failure(bad_deb);
+    CHECK_THAT(bad_deb.message, Contains(deb.facts.package) && Contains("ar archive") && Contains("copy"));
+
+    Node rpm("chef-server-core.rpm", kDebHead);
+    const chu::CheckVerdict bad_rpm = rpm.run("package");
+    require_failure(bad_rpm);
+    CHECK_THAT(bad_rpm.message, Contains(rpm.facts.package) && Contains("does not start like a .rpm"));
+}
+
+TEST_CASE("the package check fails a .deb on a node without dpkg, naming dpkg and pointing at the .rpm", "[checks]")
+{
+    Node node;
+    SECTION("dpkg is missing") { fs::remove(node.config.commands.dpkg); }
+    SECTION("dpkg is not executable") { REQUIRE(chmod(node.config.commands.dpkg.c_str(), 0644) == 0); }
+
+    const chu::CheckVerdict verdict = node.run("package");
+
+    require_failure(verdict);
+    CHECK_THAT(verdict.message, Contains("dpkg (" + node.config.commands.dpkg + ")") &&
+                                    Contains("probably needs the .rpm package") && Contains("[commands] dpkg"));
+}
+
+TEST_CASE("the package check fails an .rpm on a node without rpm, naming rpm and pointing at the .deb", "[checks]")
+{
+    Node node("chef-server-core.rpm", kRpmHead);
+    fs::remove(node.config.commands.rpm);
+
+    const chu::CheckVerdict verdict = node.run("package");
+
+    require_failure(verdict);
+    CHECK_THAT(verdict.message, Contains("rpm (" + node.config.commands.rpm + ")") &&
+                                    Contains("probably needs the .deb package"));
+}
+
+TEST_CASE("a package whose SHA-256 differs from package_sha256 fails the package check with both digests", "[checks]")
+{
+    Node node;
+    const std::string expected(64, 'a');
+    node.config.upgrade.package_sha256 = expected;
+
+    const chu::CheckVerdict verdict = node.run("package");
+
+    require_failure(verdict);
+    CHECK_THAT(verdict.message, Contains(chu::sha256_hex(kDebHead + "2.0\n")) && Contains(expected) &&
+                                    Contains(node.facts.package) && Contains("package_sha256"));
+}
+
+TEST_CASE("a package that is neither .deb nor .rpm fails the package check", "[checks]")
+{
+    Node node("chef-server-core.tar.gz", "\x1f\x8b");
+    const chu::CheckVerdict verdict = node.run("package");
+    require_failure(verdict);
+    CHECK_THAT(verdict.message, Contains("neither a .deb nor a .rpm"));
+}
+
+TEST_CASE("the ctl check fails a missing or non-executable ctl, naming it and both ctl settings", "[checks]")
+{
+    Node node;
+    SECTION("missing") { fs::remove(node.facts.old_ctl); }
+    SECTION("not executable") { REQUIRE(chmod(node.facts.old_ctl.c_str(), 0644) == 0); }
+
+    const chu::CheckVerdict verdict = node.run("ctl");
+
+    require_failure(verdict);
+    CHECK_THAT(verdict.message, Contains(node.facts.old_ctl) && Contains("chef_server_ctl") &&
+                                    Contains("private_chef_ctl"));
+}
+
+TEST_CASE("the make check fails a bootstrap without make with the exact fix; other roles do not need make", "[checks]")
+{
+    Node node;
+    fs::remove(node.config.commands.make);
+
+    const chu::CheckVerdict verdict = node.run("make", chu::Role::bootstrap);
+
+    require_failure(verdict);
+    CHECK_THAT(verdict.message, Contains(node.config.commands.make) &&
+                                    Contains("install make (apt-get install make, or yum install make), then: "
+                                             "chef-ha-upgrade-ctl retry"));
+    CHECK(node.run("make", chu::Role::secondary).ok);
+    CHECK(node.run("make", chu::Role::frontend).ok);
+}
+
+TEST_CASE("the keepalived-master check passes on master and otherwise says what the file says and what to do",
+          "[checks]")
+{
+    Node node;
+    const fs::path status = node.path("keepalived") / "current_cluster_status";
+    CHECK(node.run("keepalived-master").value == "master");
+
+    write_file(status, "  backup\n");
+    const chu::CheckVerdict backup = node.run("keepalived-master");
+    require_failure(backup);
+    CHECK(backup.value == "backup");
+    CHECK_THAT(backup.message, Contains(status.string()) && Contains("\"backup\"") &&
+                                   Contains("chef-server-ctl stop keepalived") && Contains("retry"));
+
+    fs::remove(status);
+    const chu::CheckVerdict missing = node.run("keepalived-master");
+    require_failure(missing);
+    CHECK_THAT(missing.message, Contains(status.string()) && Contains("No such file") &&
+                                    Contains("chef-server-ctl start keepalived"));
+
+    fs::create_directory(status);
+    const chu::CheckVerdict unreadable = node.run("keepalived-master");
+    require_failure(unreadable);
+    CHECK_THAT(unreadable.message, Contains(status.string()) && Contains("cannot read"));
+}
+
+TEST_CASE("the keepalived-status check reports whatever keepalived says and fails only when it cannot be read",
+          "[checks]")
+{
+    Node node;
+    const fs::path status = node.path("keepalived") / "current_cluster_status";
+    write_file(status, "backup \n");
+    const chu::CheckVerdict backup = node.run("keepalived-status");
+    CHECK(backup.ok);
+    CHECK(backup.value == "backup");
+
+    fs::remove(status);
+    const chu::CheckVerdict missing = node.run("keepalived-status");
+    require_failure(missing);
+    CHECK_THAT(missing.message, Contains(status.string()));
+}
+
+TEST_CASE("the migration-level check reports the level with whitespace collapsed, or none when there is no file",
+          "[checks]")
+{
+    Node node;
+    const fs::path level = node.path("upgrades") / "migration-level";
+    write_file(level, "  {\"major\": 1,\n\t\"minor\":  8}  \n");
+    const chu::CheckVerdict present = node.run("migration-level");
+    CHECK(present.ok);
+    CHECK(present.value == "{\"major\": 1, \"minor\": 8}");
+
+    fs::remove(level);
+    const chu::CheckVerdict absent = node.run("migration-level");
+    CHECK(absent.ok);
+    CHECK(absent.value == "none");
+
+    fs::create_directory(level);
+    const chu::CheckVerdict unreadable = node.run("migration-level");
+    require_failure(unreadable);
+    CHECK_THAT(unreadable.message, Contains(level.string()));
+}
+
+TEST_CASE("the disk-space check needs twice the package plus 100 MiB under /opt and twice opscode_dir plus 10 MiB for "
+          "backups",
+          "[checks]")
+{
+    chu::DiskSpace space;
+    space.package = "/root/chef-server-core.deb";
+    space.package_size = 500 * MiB;
+    space.opt_path = "/opt";
+    space.opt_free = 1100 * MiB;  // exactly 2 x 500 + 100
+    space.opscode_dir = "/etc/opscode";
+    space.opscode_size = 3 * MiB;
+    space.state_path = "/var/lib/chef-ha-upgrade";
+    space.state_free = 16 * MiB;  // exactly 2 x 3 + 10
+
+    CHECK(chu::judge_disk_space(space, kNode).ok);
+
+    SECTION("one byte short under /opt")
+    {
+        space.opt_free -= 1;
+        const chu::CheckVerdict verdict = chu::judge_disk_space(space, kNode);
+        require_failure(verdict);
+        CHECK_THAT(verdict.message, Contains("/opt has 1099 MiB free; it needs 1100 MiB for the package "
+                                             "/root/chef-server-core.deb (twice its 500 MiB, plus 100 MiB)") &&
+                                        Contains("free space there, then: chef-ha-upgrade-ctl retry"));
+    }
+    SECTION("one byte short in the state dir")
+    {
+        space.state_free -= 1;
+        const chu::CheckVerdict verdict = chu::judge_disk_space(space, kNode);
+        require_failure(verdict);
+        CHECK_THAT(verdict.message, Contains("/var/lib/chef-ha-upgrade has 15 MiB free; it needs 16 MiB for "
+                                             "backups of /etc/opscode (twice its 3 MiB, plus 10 MiB)"));
+    }
+    SECTION("one filesystem must hold both")
+    {
+        space.same_filesystem = true;
+        space.state_free = space.opt_free = 1115 * MiB;
+        const chu::CheckVerdict verdict = chu::judge_disk_space(space, kNode);
+        require_failure(verdict);
+        CHECK_THAT(verdict.message, Contains("/opt and /var/lib/chef-ha-upgrade share a filesystem with 1115 MiB "
+                                             "free; it needs 1116 MiB"));
+        space.state_free = space.opt_free = 1116 * MiB;
+        CHECK(chu::judge_disk_space(space, kNode).ok);
+    }
+}
+
+TEST_CASE("the disk-space check measures the real filesystems of /opt and the state dir", "[checks]")
+{
+    Node node;
+    node.config.paths.state_dir = node.path("state/not-yet-created").string();  // measured at its parent
+
+    const chu::CheckVerdict small = node.run("disk-space");
+    INFO(small.message);
+    CHECK(small.ok);  // a tiny package needs only about 110 MiB
+    CHECK_THAT(small.message, Contains(node.path("state").string() + ":"));
+
+    // A sparse package no test machine has twice the room for.
+    REQUIRE(truncate(node.facts.package.c_str(), static_cast<off_t>(8) << 40) == 0);
+    const chu::CheckVerdict huge = node.run("disk-space");
+    require_failure(huge);
+    CHECK_THAT(huge.message, Contains(node.facts.package) && Contains("16777316 MiB"));
+
+    fs::remove(node.facts.package);
+    const chu::CheckVerdict missing = node.run("disk-space");
+    require_failure(missing);
+    CHECK_THAT(missing.message, Contains(node.facts.package));
+}
+
+TEST_CASE("an unknown check fails, listing the known ones", "[checks]")
+{
+    Node node;
+    const chu::CheckVerdict verdict = node.run("disk-speed");
+    require_failure(verdict);
+    CHECK_THAT(verdict.message, Contains("\"disk-speed\"") && Contains("disk-space"));
+}

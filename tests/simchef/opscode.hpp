@@ -1,0 +1,22 @@
+// The contents of a simulated node's /etc/opscode and /etc/NAME (opscode.cpp).
+#pragma once
+
+#include "simchef.hpp"
+
+#include <string>
+
+namespace simchef {
+
+// A realistic small /etc/opscode, the same on every node of the world (private-chef.rb excepted: the
+// harness writes the topology).
+void write_opscode(const Node& node);
+// What the bootstrap's upgrade to `version` changes in its /etc/opscode.
+void upgrade_opscode(const Node& node, const std::string& version);
+// The partybus migration level a version leaves in upgrades_dir/migration-level.
+std::string migration_level(const std::string& version);
+// /etc/NAME: beside /etc/opscode.
+std::string addon_dir(const Node& node, const std::string& addon);
+// The bootstrap's /etc/NAME as `chef-server-ctl install NAME` leaves it; returns its tree digest.
+std::string write_addon_config(const Node& node, const std::string& addon);
+
+}  // namespace simchef

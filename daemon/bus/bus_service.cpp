@@ -1,0 +1,170 @@
+#include "bus_service.hpp"
+
+#include "bus_names.hpp"
+#include "bus_values.hpp"
+#include "event_source.hpp"
+
+#include <upgrade1_adaptor.h>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <map>
+
+namespace chu {
+
+struct BusService::Impl {
+    class Object;
+
+    Impl(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call);
+    void decide(Op op, sdbus::Result<std::string>&& result);
+
+    const Node& core;
+    const Plan plan;
+    const Result<std::vector<bus::PlanEntry>> schedule;
+    const OperatorCall call;
+    // Destroyed in reverse: the pending calls' messages, the loop's sources and the object all use the
+    // connection.
+    std::unique_ptr<sdbus::IConnection> connection;
+    std::unique_ptr<Object> object;
+    std::unique_ptr<bus::EventSource> source;
+    bus::Properties published;
+    std::map<std::uint64_t, sdbus::Result<std::string>> pending;  // method calls the core has not answered
+    std::uint64_t next_id = 1;
+};
+
+// The generated adaptor's members, each a translation to or from Impl.
+class BusService::Impl::Object final : public sdbus::AdaptorInterfaces<net::chefhaupgrade::Upgrade1_adaptor> {
+public:
+    Object(sdbus::IConnection& connection, Impl& impl) : AdaptorInterfaces(connection, bus::object_path), impl_(impl)
+    {
+        registerAdaptor();
+    }
+    ~Object() { unregisterAdaptor(); }
+
+    void emitPropertiesChanged(const std::vector<std::string>& names)
+    {
+        getObject().emitPropertiesChangedSignal(INTERFACE_NAME, names);
+    }
+
+private:
+    void Start(sdbus::Result<std::string>&& r) override { impl_.decide(Op::start, std::move(r)); }
+    void Pause(sdbus::Result<std::string>&& r) override { impl_.decide(Op::pause, std::move(r)); }
+    void Resume(sdbus::Result<std::string>&& r) override { impl_.decide(Op::resume, std::move(r)); }
+    void Retry(sdbus::Result<std::string>&& r) override { impl_.decide(Op::retry, std::move(r)); }
+    void Skip(sdbus::Result<std::string>&& r) override { impl_.decide(Op::skip, std::move(r)); }
+    void Abort(sdbus::Result<std::string>&& r) override { impl_.decide(Op::abort, std::move(r)); }
+    void ApproveCleanup(sdbus::Result<std::string>&& r) override { impl_.decide(Op::approve, std::move(r)); }
+
+    std::vector<bus::PlanEntry> GetPlan() override
+    {
+        if (!impl_.schedule)
+            throw sdbus::Error(bus::error_failed, impl_.schedule.error().message);
+        return impl_.schedule.value();
+    }
+
+    std::vector<bus::TimelineEntry> GetTimeline() override
+    {
+        if (!impl_.core.is_leader())
+            throw sdbus::Error(bus::error_refused,
+                               "the timeline is kept by the leader " + impl_.core.leader_name() + ": run this there");
+        return bus::timeline_entries(impl_.core.timeline(), impl_.plan);
+    }
+
+    std::string NodeName() override { return impl_.published.node_name; }
+    std::string Role() override { return impl_.published.role; }
+    std::string Leader() override { return impl_.published.leader; }
+    bool LeaderReachable() override { return impl_.published.leader_reachable; }
+    uint64_t Epoch() override { return impl_.published.epoch; }
+    std::string State() override { return impl_.published.state; }
+    int32_t Phase() override { return impl_.published.phase; }
+    std::string PhaseName() override { return impl_.published.phase_name; }
+    int32_t PhaseCount() override { return impl_.published.phase_count; }
+    std::string CurrentStep() override { return impl_.published.current_step; }
+    uint32_t Attempt() override { return impl_.published.attempt; }
+    uint32_t Progress() override { return impl_.published.progress; }
+    std::string LastError() override { return impl_.published.last_error; }
+    uint64_t DowntimeStartUSec() override { return impl_.published.downtime_start_usec; }
+    uint64_t DowntimeEndUSec() override { return impl_.published.downtime_end_usec; }
+    std::vector<bus::PeerEntry> Peers() override { return impl_.published.peers; }
+
+    Impl& impl_;
+};
+
+BusService::Impl::Impl(sd_event* event, const Node& core_, const NodeSetup& setup, OperatorCall call_)
+    : core(core_), plan(setup.plan), schedule(bus::plan_entries(setup)), call(std::move(call_)),
+      connection(sdbus::createSystemBusConnection())
+{
+    object = std::make_unique<Object>(*connection, *this);
+    // The name last: a client that sees it finds the object.
+    try {
+        connection->requestName(bus::name);
+    } catch (const sdbus::Error& e) {
+        throw sdbus::Error(e.getName(), std::string("cannot own ") + bus::name + " on the system bus (" + e.getMessage() +
+                                            "): another chef-ha-upgraded runs, or the bus policy "
+                                            "chef-ha-upgrade-dbus.conf is not installed, or this is not root");
+    }
+    source = std::make_unique<bus::EventSource>(event, *connection);
+}
+
+void BusService::Impl::decide(Op op, sdbus::Result<std::string>&& result)
+{
+    const std::uint64_t id = next_id++;
+    pending.emplace(id, std::move(result));  // first: the core may answer before call() returns
+    try {
+        call(id, op);
+    } catch (const std::exception& e) {
+        auto it = pending.find(id);
+        if (it != pending.end()) {
+            it->second.returnError(sdbus::Error(bus::error_failed, std::string("could not ") + op_name(op) + ": " + e.what()));
+            pending.erase(it);
+        }
+    }
+}
+
+BusService::BusService(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call)
+    : impl_(std::make_unique<Impl>(event, core, setup, std::move(call)))
+{
+}
+
+BusService::~BusService() = default;
+
+// A failed send below means the connection is gone; the event source sees that on the fd and ends the loop.
+
+void BusService::publish(std::int64_t now_ms)
+{
+    auto next = bus::properties_of(impl_->core.status(now_ms), now_ms);
+    const auto changed = bus::changed_properties(impl_->published, next);
+    impl_->published = std::move(next);
+    if (changed.empty())
+        return;
+    try {
+        impl_->object->emitPropertiesChanged(changed);
+    } catch (const sdbus::Error&) {
+    }
+}
+
+void BusService::answer(const Answer& answer)
+{
+    auto it = impl_->pending.find(answer.id);
+    if (it == impl_->pending.end())
+        return;
+    auto result = std::move(it->second);
+    impl_->pending.erase(it);
+    try {
+        if (answer.ok)
+            result.returnResults(answer.text);
+        else
+            result.returnError(sdbus::Error(bus::error_refused, answer.text));
+    } catch (const sdbus::Error&) {
+    }
+}
+
+void BusService::completed(const Completed& completed)
+{
+    try {
+        impl_->object->emitCompleted(state_name(completed.outcome), completed.summary);
+    } catch (const sdbus::Error&) {
+    }
+}
+
+}  // namespace chu

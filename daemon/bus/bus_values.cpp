@@ -1,0 +1,118 @@
+#include "bus_values.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace chu::bus {
+
+namespace {
+
+std::uint64_t usec(std::int64_t ms)
+{
+    return ms > 0 ? static_cast<std::uint64_t>(ms) * 1000 : 0;
+}
+
+}  // namespace
+
+Properties properties_of(const NodeStatus& s, std::int64_t now_ms)
+{
+    Properties p;
+    p.node_name = s.node;
+    p.role = role_name(s.role);
+    p.leader = s.leader;
+    p.leader_reachable = s.leader_reachable;
+    p.epoch = s.epoch;
+    p.state = state_name(s.state);
+    p.phase = s.phase;
+    p.phase_name = s.phase_name;
+    p.phase_count = s.phase_count;
+    p.current_step = s.step;
+    p.attempt = s.attempt;
+    p.progress = s.progress;
+    p.last_error = s.last_error;
+    p.downtime_start_usec = usec(s.downtime_begin_ms);
+    p.downtime_end_usec = usec(s.downtime_end_ms);
+    for (const auto& peer : s.peers) {
+        // Whole seconds: finer would announce a change at every heartbeat for nothing an operator reads.
+        const std::int64_t heard = peer.last_heard_ms == 0 ? -1 : std::max<std::int64_t>(0, now_ms - peer.last_heard_ms) / 1000;
+        p.peers.emplace_back(peer.name, role_name(static_cast<Role>(peer.role)), state_name(static_cast<State>(peer.state)),
+                             peer.phase, peer.step, heard);
+    }
+    return p;
+}
+
+std::vector<std::string> changed_properties(const Properties& a, const Properties& b)
+{
+    std::vector<std::string> names;
+    auto check = [&](const char* name, const auto& x, const auto& y) {
+        if (x != y)
+            names.emplace_back(name);
+    };
+    check("NodeName", a.node_name, b.node_name);
+    check("Role", a.role, b.role);
+    check("Leader", a.leader, b.leader);
+    check("LeaderReachable", a.leader_reachable, b.leader_reachable);
+    check("Epoch", a.epoch, b.epoch);
+    check("State", a.state, b.state);
+    check("Phase", a.phase, b.phase);
+    check("PhaseName", a.phase_name, b.phase_name);
+    check("PhaseCount", a.phase_count, b.phase_count);
+    check("CurrentStep", a.current_step, b.current_step);
+    check("Attempt", a.attempt, b.attempt);
+    check("Progress", a.progress, b.progress);
+    check("LastError", a.last_error, b.last_error);
+    check("DowntimeStartUSec", a.downtime_start_usec, b.downtime_start_usec);
+    check("DowntimeEndUSec", a.downtime_end_usec, b.downtime_end_usec);
+    check("Peers", a.peers, b.peers);
+    return names;
+}
+
+Result<std::vector<PlanEntry>> plan_entries(const NodeSetup& setup)
+{
+    const Plan& plan = setup.plan;
+    std::vector<bool> in_downtime(plan.phases.size());
+    bool downtime = false;
+    for (std::size_t p = 0; p < plan.phases.size(); ++p) {
+        downtime = downtime || plan.phases[p].downtime_begins;
+        in_downtime[p] = downtime;
+        downtime = downtime && !plan.phases[p].downtime_ends;
+    }
+    struct Item {
+        int phase, step;
+        std::size_t server;
+        std::string action;
+    };
+    std::vector<Item> items;
+    const auto& servers = setup.topology.servers;
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+        auto schedule = node_schedule(plan, servers[i].role, setup.config, setup.facts);
+        if (!schedule)
+            return Error{"the plan cannot be resolved for " + servers[i].name + ": " + schedule.error().message};
+        for (const auto& s : schedule.value())
+            items.push_back({s.phase, s.step, i, describe(s.action)});
+    }
+    std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+        return std::tie(a.phase, a.step, a.server) < std::tie(b.phase, b.step, b.server);
+    });
+    std::vector<PlanEntry> out;
+    for (const auto& it : items) {
+        const Phase& ph = plan.phases[static_cast<std::size_t>(it.phase)];
+        const Step& st = ph.steps[static_cast<std::size_t>(it.step)];
+        const Server& server = servers[it.server];
+        out.emplace_back(it.phase, ph.title, bool(in_downtime[static_cast<std::size_t>(it.phase)]), server.name,
+                         role_name(server.role), st.id, it.action, st.when);
+    }
+    return out;
+}
+
+std::vector<TimelineEntry> timeline_entries(const std::vector<ReportRecord>& timeline, const Plan& plan)
+{
+    std::vector<TimelineEntry> out;
+    for (const auto& r : timeline) {
+        const std::string& step = plan.phases.at(static_cast<std::size_t>(r.phase)).steps.at(static_cast<std::size_t>(r.step)).id;
+        out.emplace_back(r.node, r.phase, step, r.round, outcome_name(r.outcome), usec(r.started_ms), usec(r.finished_ms), r.detail);
+    }
+    return out;
+}
+
+}  // namespace chu::bus

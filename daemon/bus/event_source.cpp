@@ -1,0 +1,92 @@
+#include "event_source.hpp"
+
+#include <sdbus-c++/Error.h>
+#include <systemd/sd-event.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <system_error>
+
+namespace chu::bus {
+
+namespace {
+
+void check(int r, const char* what)
+{
+    if (r < 0)
+        throw std::system_error(-r, std::generic_category(), what);
+}
+
+// sd-event calls back through C: an exception must stop here, as the errno that ends the loop.
+template <class F>
+int guarded(F&& f)
+{
+    try {
+        return f();
+    } catch (const sdbus::Error& e) {
+        std::fprintf(stderr, "chef-ha-upgrade: the D-Bus connection failed: %s\n", e.getMessage().c_str());
+        return -ECONNRESET;
+    }
+}
+
+}  // namespace
+
+EventSource::EventSource(sd_event* event, sdbus::IConnection& connection) : connection_(connection)
+{
+    const auto poll = connection_.getEventLoopPollData();
+    check(sd_event_add_io(event, &io_, poll.fd, static_cast<std::uint32_t>(poll.events), on_io, this),
+          "cannot watch the D-Bus connection");
+    check(sd_event_add_time(event, &timer_, CLOCK_MONOTONIC, 0, 1, on_timeout, this), "cannot add the D-Bus timer");
+    check(sd_event_source_set_enabled(timer_, SD_EVENT_OFF), "cannot add the D-Bus timer");
+    // Replies and signals sent from other sources' handlers queue output: re-arm before every poll.
+    check(sd_event_source_set_prepare(io_, on_prepare), "cannot watch the D-Bus connection");
+    // A broken connection ends the loop (for systemd to restart the daemon) rather than leaving it deaf.
+    check(sd_event_source_set_exit_on_failure(io_, 1), "cannot watch the D-Bus connection");
+    check(sd_event_source_set_exit_on_failure(timer_, 1), "cannot add the D-Bus timer");
+}
+
+EventSource::~EventSource()
+{
+    sd_event_source_disable_unref(timer_);
+    sd_event_source_disable_unref(io_);
+}
+
+int EventSource::on_prepare(sd_event_source*, void* self)
+{
+    auto* me = static_cast<EventSource*>(self);
+    return guarded([me] { return me->rearm(); });
+}
+
+int EventSource::on_io(sd_event_source*, int, std::uint32_t, void* self)
+{
+    auto* me = static_cast<EventSource*>(self);
+    return guarded([me] { return me->process(); });
+}
+
+int EventSource::on_timeout(sd_event_source*, std::uint64_t, void* self)
+{
+    auto* me = static_cast<EventSource*>(self);
+    return guarded([me] { return me->process(); });
+}
+
+int EventSource::rearm()
+{
+    const auto poll = connection_.getEventLoopPollData();
+    int r = sd_event_source_set_io_events(io_, static_cast<std::uint32_t>(poll.events));
+    if (r < 0)
+        return r;
+    if (poll.timeout_usec == UINT64_MAX)
+        return sd_event_source_set_enabled(timer_, SD_EVENT_OFF);
+    r = sd_event_source_set_time(timer_, poll.timeout_usec);
+    return r < 0 ? r : sd_event_source_set_enabled(timer_, SD_EVENT_ONESHOT);
+}
+
+int EventSource::process()
+{
+    while (connection_.processPendingRequest()) {
+    }
+    return 0;
+}
+
+}  // namespace chu::bus

@@ -1,0 +1,197 @@
+#include "client.hpp"
+
+#include "bus/bus_names.hpp"
+
+#include <upgrade1_proxy.h>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <cerrno>
+#include <map>
+#include <poll.h>
+
+namespace chu::ctl {
+
+namespace {
+
+using Properties = std::map<std::string, sdbus::Variant>;
+
+class UpgradeProxy final : public sdbus::ProxyInterfaces<net::chefhaupgrade::Upgrade1_proxy, sdbus::Properties_proxy> {
+public:
+    UpgradeProxy(sdbus::IConnection& connection, std::function<void(const Properties&)> changed)
+        : ProxyInterfaces(connection, bus::name, bus::object_path), changed_(std::move(changed))
+    {
+        registerProxy();
+    }
+    ~UpgradeProxy() { unregisterProxy(); }
+
+private:
+    void onCompleted(const std::string&, const std::string&) override {}  // watch follows State instead
+    void onPropertiesChanged(const std::string& interface, const Properties& changed, const std::vector<std::string>&) override
+    {
+        if (interface == net::chefhaupgrade::Upgrade1_proxy::INTERFACE_NAME)
+            changed_(changed);
+    }
+
+    std::function<void(const Properties&)> changed_;
+};
+
+[[noreturn]] void fail(const sdbus::Error& e, const std::string& what)
+{
+    const std::string& name = e.getName();
+    if (name == "org.freedesktop.DBus.Error.ServiceUnknown" || name == "org.freedesktop.DBus.Error.NameHasNoOwner")
+        throw CtlError(exit_not_running, "chef-ha-upgrade is not running on this node: systemctl start chef-ha-upgrade");
+    if (name == "org.freedesktop.DBus.Error.AccessDenied")
+        throw CtlError(exit_denied, "only root may " + what + ": run it with sudo");
+    if (name == bus::error_refused || name == bus::error_failed)
+        throw CtlError(exit_refused, e.getMessage());
+    if (name == "org.freedesktop.DBus.Error.NoReply" || name == "org.freedesktop.DBus.Error.Timeout")
+        throw CtlError(exit_refused, "chef-ha-upgrade did not answer in time; check with: chef-ha-upgrade-ctl status");
+    throw CtlError(exit_refused, "D-Bus: " + name + ": " + e.getMessage());
+}
+
+Status decode(const Properties& p)
+{
+    auto get = [&](const char* name, auto fallback) {
+        auto it = p.find(name);
+        return it == p.end() ? fallback : it->second.get<decltype(fallback)>();
+    };
+    Status s;
+    s.node = get("NodeName", std::string());
+    s.role = get("Role", std::string());
+    s.leader = get("Leader", std::string());
+    s.leader_reachable = get("LeaderReachable", false);
+    s.epoch = get("Epoch", std::uint64_t{0});
+    s.state = get("State", std::string());
+    s.phase = get("Phase", std::int32_t{0});
+    s.phase_name = get("PhaseName", std::string());
+    s.phase_count = get("PhaseCount", std::int32_t{0});
+    s.current_step = get("CurrentStep", std::string());
+    s.attempt = get("Attempt", std::uint32_t{0});
+    s.progress = get("Progress", std::uint32_t{0});
+    s.last_error = get("LastError", std::string());
+    s.downtime_start_us = get("DowntimeStartUSec", std::uint64_t{0});
+    s.downtime_end_us = get("DowntimeEndUSec", std::uint64_t{0});
+    using PeerEntry = sdbus::Struct<std::string, std::string, std::string, std::int32_t, std::string, std::int64_t>;
+    for (const auto& e : get("Peers", std::vector<PeerEntry>()))
+        s.peers.push_back({std::get<0>(e), std::get<1>(e), std::get<2>(e), std::get<3>(e), std::get<4>(e), std::get<5>(e)});
+    return s;
+}
+
+}  // namespace
+
+struct Client::Impl {
+    std::unique_ptr<sdbus::IConnection> connection;
+    std::unique_ptr<UpgradeProxy> proxy;
+    Properties properties;  // watch: the latest value of every property
+    bool changed = false;
+};
+
+Client::Client() : impl_(std::make_unique<Impl>())
+{
+    try {
+        impl_->connection = sdbus::createSystemBusConnection();
+    } catch (const sdbus::Error& e) {
+        throw CtlError(exit_not_running, "the system bus is not reachable (" + e.getMessage() +
+                                             "), so chef-ha-upgrade is not running on this node");
+    }
+    impl_->proxy = std::make_unique<UpgradeProxy>(*impl_->connection, [this](const Properties& changed) {
+        for (const auto& [name, value] : changed)
+            impl_->properties[name] = value;
+        impl_->changed = true;
+    });
+}
+
+Client::~Client() = default;
+
+Status Client::status()
+{
+    try {
+        return decode(impl_->proxy->GetAll(net::chefhaupgrade::Upgrade1_proxy::INTERFACE_NAME));
+    } catch (const sdbus::Error& e) {
+        fail(e, "read the status");
+    }
+}
+
+std::string Client::decide(const std::string& method, const std::string& what)
+{
+    using Proxy = net::chefhaupgrade::Upgrade1_proxy;
+    static const std::map<std::string, std::string (Proxy::*)()> methods = {
+        {"Start", &Proxy::Start}, {"Pause", &Proxy::Pause}, {"Resume", &Proxy::Resume},
+        {"Retry", &Proxy::Retry}, {"Skip", &Proxy::Skip},   {"Abort", &Proxy::Abort},
+        {"ApproveCleanup", &Proxy::ApproveCleanup},
+    };
+    try {
+        Proxy& proxy = *impl_->proxy;
+        return (proxy.*methods.at(method))();
+    } catch (const sdbus::Error& e) {
+        fail(e, what);
+    }
+}
+
+std::vector<PlanLine> Client::plan()
+{
+    try {
+        std::vector<PlanLine> out;
+        for (const auto& e : impl_->proxy->GetPlan())
+            out.push_back({std::get<0>(e), std::get<1>(e), std::get<2>(e), std::get<3>(e), std::get<4>(e), std::get<5>(e),
+                           std::get<6>(e), std::get<7>(e)});
+        return out;
+    } catch (const sdbus::Error& e) {
+        fail(e, "read the plan");
+    }
+}
+
+std::vector<TimelineLine> Client::timeline()
+{
+    try {
+        std::vector<TimelineLine> out;
+        for (const auto& e : impl_->proxy->GetTimeline())
+            out.push_back({std::get<0>(e), std::get<1>(e), std::get<2>(e), std::get<3>(e), std::get<4>(e), std::get<5>(e),
+                           std::get<6>(e), std::get<7>(e)});
+        return out;
+    } catch (const sdbus::Error& e) {
+        fail(e, "read the timeline");
+    }
+}
+
+void Client::watch(const std::function<bool(const Status&)>& changed)
+{
+    sdbus::IConnection& connection = *impl_->connection;
+    bool gone = false;
+    // Subscribed before the first read, so that no change falls between the two.
+    auto bus = sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+    bus->uponSignal("NameOwnerChanged")
+        .onInterface("org.freedesktop.DBus")
+        .call([&gone](const std::string& name, const std::string&, const std::string& owner) {
+            gone = gone || (name == bus::name && owner.empty());
+        });
+    bus->finishRegistration();
+    try {
+        impl_->properties = impl_->proxy->GetAll(net::chefhaupgrade::Upgrade1_proxy::INTERFACE_NAME);
+    } catch (const sdbus::Error& e) {
+        fail(e, "read the status");
+    }
+    bool more = changed(decode(impl_->properties));
+    while (more) {
+        try {
+            while (!gone && !impl_->changed && connection.processPendingRequest()) {
+            }
+        } catch (const sdbus::Error& e) {
+            fail(e, "watch the upgrade");
+        }
+        if (gone)
+            throw CtlError(exit_not_running, "chef-ha-upgrade stopped on this node: systemctl status chef-ha-upgrade");
+        if (impl_->changed) {
+            impl_->changed = false;
+            more = changed(decode(impl_->properties));
+            continue;
+        }
+        const auto wait = connection.getEventLoopPollData();
+        pollfd fd{wait.fd, wait.events, 0};
+        if (poll(&fd, 1, wait.getPollTimeout()) < 0 && errno != EINTR)
+            throw CtlError(exit_refused, "cannot wait on the system bus");
+    }
+}
+
+}  // namespace chu::ctl

@@ -1,0 +1,49 @@
+// chef-ha-upgrade-ctl's only way to the daemon: net.chefhaupgrade.Upgrade1 on the system bus, through the
+// proxy generated from ipc/chef-ha-upgrade.xml. Bus errors become a CtlError the operator can act on.
+#pragma once
+
+#include "cluster.hpp"
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace chu::ctl {
+
+// Exit statuses of chef-ha-upgrade-ctl (see chef-ha-upgrade-ctl(8)).
+enum Exit : int {
+    exit_ok = 0,
+    exit_refused = 1,  // the daemon refused or failed, the upgrade was aborted, or abort was not confirmed
+    exit_usage = 2,
+    exit_not_running = 3,
+    exit_denied = 4,
+};
+
+struct CtlError : std::runtime_error {
+    CtlError(Exit code, const std::string& message) : std::runtime_error(message), code(code) {}
+    Exit code;
+};
+
+class Client {
+public:
+    // Throws CtlError when the system bus cannot be reached.
+    Client();
+    ~Client();
+
+    Status status();
+    // Calls a decision method (Start, Pause, ...) and returns the leader's answer. `what` completes
+    // "only root may ..." when the bus denies the call.
+    std::string decide(const std::string& method, const std::string& what);
+    std::vector<PlanLine> plan();
+    std::vector<TimelineLine> timeline();
+    // Calls `changed` with the status now and after every PropertiesChanged, until it returns false.
+    // Throws CtlError when the daemon leaves the bus.
+    void watch(const std::function<bool(const Status&)>& changed);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chu::ctl

@@ -1,0 +1,234 @@
+// chef-ha-upgrade-ctl: the operator's command for chef-ha-upgrade. Talks only to the local daemon, over
+// D-Bus (net.chefhaupgrade.Upgrade1); on a follower, decisions are forwarded to the leader by the daemon.
+#include "client.hpp"
+#include "gantt.hpp"
+#include "text.hpp"
+#include "views.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace chu::ctl;
+
+namespace {
+
+struct Verb {
+    const char* name;
+    const char* usage;  // options after the verb
+    const char* help;
+};
+
+const Verb verbs[] = {
+    {"status", "[--json]",
+     "Show the cluster: state, phase, progress, leader, downtime window and last error, then one line per node\n"
+     "(role, state, phase, step, when the leader last heard from it).\n"
+     "  --json   the same as one JSON object, for scripts"},
+    {"watch", "",
+     "Show the status and redraw it at every change (no polling) until the upgrade ends: exit 0 when it is\n"
+     "complete, 1 when it was aborted. A failed or paused cluster is shown and watched on: fix the cause,\n"
+     "then retry, skip or abort from another terminal."},
+    {"plan", "",
+     "Dry run: every node's steps, phase by phase, as this node's configuration resolves them. Phases inside\n"
+     "the downtime window (Chef not serving) are marked with *."},
+    {"start", "", "Start the upgrade (needed when [upgrade] auto_start = no)."},
+    {"pause", "", "Pause the cluster: steps that run finish, no new step starts."},
+    {"resume", "", "Resume a paused cluster."},
+    {"retry", "", "Run the failed step again where it failed (or re-run a check the nodes disagreed on)."},
+    {"skip", "", "Count the failed step as done where it failed, after fixing it by hand (or accept a disagreement)."},
+    {"abort", "[--yes]",
+     "Abort the upgrade: no further step starts on any node. Asks you to type yes.\n"
+     "  --yes    do not ask (required when not run from a terminal)"},
+    {"approve", "", "At the cleanup gate (state awaiting-approval), approve the cleanup once you have checked the cluster."},
+    {"report", "[--svg FILE]",
+     "The upgrade's timeline: per node, every step with its outcome, start and duration, and the downtime\n"
+     "window. Kept by the leader: run it on the bootstrap backend.\n"
+     "  --svg FILE   also write the timeline as a Gantt chart (SVG) to FILE"},
+    {"check-config", "[--config FILE]",
+     "Check this node's configuration, topology and plan (chef-ha-upgraded --check-config) and show what this\n"
+     "node will run. Exits with its status: 0 good, 78 a problem (named with file and line).\n"
+     "  --config FILE   the configuration to check (default /etc/chef-ha-upgrade/chef-ha-upgrade.conf)"},
+};
+
+struct Decision {
+    const char* verb;
+    const char* method;
+    const char* what;  // completes "only root may ..."
+};
+
+const Decision decisions[] = {
+    {"start", "Start", "start the upgrade"},         {"pause", "Pause", "pause the upgrade"},
+    {"resume", "Resume", "resume the upgrade"},      {"retry", "Retry", "retry a step"},
+    {"skip", "Skip", "skip a step"},                 {"abort", "Abort", "abort the upgrade"},
+    {"approve", "ApproveCleanup", "approve the cleanup"},
+};
+
+void usage(std::FILE* out)
+{
+    std::fprintf(out, "usage: chef-ha-upgrade-ctl [--help | --version] COMMAND [OPTIONS]\n\n"
+                      "Operates chef-ha-upgrade on this node; on any node, decisions go to the leader.\n\ncommands:\n");
+    for (const Verb& v : verbs)
+        std::fprintf(out, "  %-13s %s\n", v.name, v.usage);
+    std::fprintf(out, "\nchef-ha-upgrade-ctl COMMAND --help describes a command. Exit status: 0 done, 1 refused or failed,\n"
+                      "2 usage, 3 chef-ha-upgrade not running, 4 permission denied (see chef-ha-upgrade-ctl(8)).\n");
+}
+
+void verb_help(const Verb& v)
+{
+    std::printf("usage: chef-ha-upgrade-ctl %s %s\n\n%s\n", v.name, v.usage, v.help);
+}
+
+int usage_error(const std::string& message)
+{
+    std::fprintf(stderr, "chef-ha-upgrade-ctl: %s\n", message.c_str());
+    usage(stderr);
+    return exit_usage;
+}
+
+// The user typed yes at the terminal.
+bool confirmed_abort()
+{
+    std::fprintf(stderr, "Abort the upgrade on every node? No further step starts; this cannot be undone.\nType yes to abort: ");
+    std::string line;
+    return std::getline(std::cin, line) && line == "yes";
+}
+
+int check_config(const std::string& config)
+{
+    std::vector<const char*> argv{CHU_DAEMON_PATH, "--check-config"};
+    if (!config.empty()) {
+        argv.push_back("--config");
+        argv.push_back(config.c_str());
+    }
+    argv.push_back(nullptr);
+    execv(CHU_DAEMON_PATH, const_cast<char* const*>(argv.data()));
+    std::fprintf(stderr, "chef-ha-upgrade-ctl: cannot run %s: %s\n", CHU_DAEMON_PATH, std::strerror(errno));
+    return exit_refused;
+}
+
+int watch()
+{
+    Client client;
+    int result = exit_ok;
+    const bool tty = isatty(STDOUT_FILENO);
+    client.watch([&](const Status& s) {
+        // On a terminal the view is redrawn in place; in a log, each change follows the one before.
+        std::printf("%s%s%s", tty ? "\033[H\033[J" : "", status_text(s, now_us()).c_str(), tty ? "" : "\n");
+        std::fflush(stdout);
+        if (s.state == "complete" || s.state == "aborted") {
+            std::printf("the upgrade is %s\n", s.state.c_str());
+            result = s.state == "complete" ? exit_ok : exit_refused;
+            return false;
+        }
+        return true;
+    });
+    return result;
+}
+
+int report(const std::string& svg_file)
+{
+    Client client;
+    const auto timeline = client.timeline();
+    const auto status = client.status();
+    const auto plan = client.plan();
+    std::fputs(report_text(status, plan, timeline).c_str(), stdout);
+    if (svg_file.empty())
+        return exit_ok;
+    std::ofstream out(svg_file, std::ios::trunc);
+    out << gantt_svg(status, plan, timeline);
+    out.close();
+    if (!out) {
+        std::fprintf(stderr, "chef-ha-upgrade-ctl: cannot write %s: %s\n", svg_file.c_str(), std::strerror(errno));
+        return exit_refused;
+    }
+    std::printf("\nGantt chart written to %s\n", svg_file.c_str());
+    return exit_ok;
+}
+
+int run(const Verb& verb, const std::vector<std::string>& args)
+{
+    const std::string name = verb.name;
+    bool json = false, yes = false;
+    std::string svg, config;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        const bool has_value = i + 1 < args.size();
+        if (a == "--help" || a == "-h") {
+            verb_help(verb);
+            return exit_ok;
+        } else if (name == "status" && a == "--json") {
+            json = true;
+        } else if (name == "abort" && a == "--yes") {
+            yes = true;
+        } else if (name == "report" && a == "--svg" && has_value) {
+            svg = args[++i];
+        } else if (name == "check-config" && a == "--config" && has_value) {
+            config = args[++i];
+        } else {
+            return usage_error("unexpected argument to " + name + ": " + a);
+        }
+    }
+    if (name == "check-config")
+        return check_config(config);
+    if (name == "status") {
+        const Status s = Client().status();
+        std::fputs((json ? status_json(s) : status_text(s, now_us())).c_str(), stdout);
+        return exit_ok;
+    }
+    if (name == "watch")
+        return watch();
+    if (name == "plan") {
+        std::fputs(plan_text(Client().plan()).c_str(), stdout);
+        return exit_ok;
+    }
+    if (name == "report")
+        return report(svg);
+    if (name == "abort" && !yes) {
+        if (!isatty(STDIN_FILENO)) {
+            std::fprintf(stderr, "chef-ha-upgrade-ctl: abort asks for confirmation on a terminal; add --yes to abort without it\n");
+            return exit_usage;
+        }
+        if (!confirmed_abort()) {
+            std::fprintf(stderr, "not aborted\n");
+            return exit_refused;
+        }
+    }
+    for (const Decision& d : decisions)
+        if (name == d.verb) {
+            std::printf("%s\n", Client().decide(d.method, d.what).c_str());
+            return exit_ok;
+        }
+    return usage_error("unknown command " + name);
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2)
+        return usage_error("a command is needed");
+    const std::string first = argv[1];
+    if (first == "--help" || first == "-h" || first == "help") {
+        usage(stdout);
+        return exit_ok;
+    }
+    if (first == "--version") {
+        std::printf("chef-ha-upgrade-ctl %s\n", CHU_VERSION);
+        return exit_ok;
+    }
+    for (const Verb& verb : verbs)
+        if (first == verb.name) {
+            try {
+                return run(verb, std::vector<std::string>(argv + 2, argv + argc));
+            } catch (const CtlError& e) {
+                std::fprintf(stderr, "chef-ha-upgrade-ctl: %s\n", e.what());
+                return e.code;
+            }
+        }
+    return usage_error("unknown command " + first);
+}

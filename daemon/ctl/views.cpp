@@ -1,0 +1,154 @@
+#include "views.hpp"
+
+#include "text.hpp"
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+namespace chu::ctl {
+
+namespace {
+
+// Left-aligned columns, two spaces apart, each as wide as its widest cell. A row's last cell is not
+// padded, so it may run on (a failure's detail under its step).
+std::string table(const std::vector<std::vector<std::string>>& rows, const std::string& indent)
+{
+    std::vector<std::size_t> width;
+    for (const auto& row : rows) {
+        width.resize(std::max(width.size(), row.size()));
+        for (std::size_t i = 0; i + 1 < row.size(); ++i)
+            width[i] = std::max(width[i], row[i].size());
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line = indent;
+        for (std::size_t i = 0; i < row.size(); ++i)
+            line += i + 1 == row.size() ? row[i] : row[i] + std::string(width[i] - row[i].size() + 2, ' ');
+        out += line + "\n";
+    }
+    return out;
+}
+
+std::string downtime_text(const Status& s, std::uint64_t now)
+{
+    if (s.downtime_start_us == 0)
+        return "not yet";
+    if (s.downtime_end_us == 0)
+        return "since " + clock_time(s.downtime_start_us) + " (" + duration(now - std::min(now, s.downtime_start_us)) + ")";
+    return clock_time(s.downtime_start_us) + " to " + clock_time(s.downtime_end_us) + " (" +
+           duration(s.downtime_end_us - std::min(s.downtime_end_us, s.downtime_start_us)) + ")";
+}
+
+std::string step_label(const TimelineLine& t)
+{
+    return t.round == 0 ? t.step : t.step + " (retry " + std::to_string(t.round) + ")";
+}
+
+}  // namespace
+
+std::vector<NodeRole> nodes_of(const std::vector<PlanLine>& plan)
+{
+    std::vector<NodeRole> nodes;
+    for (const auto& line : plan)
+        if (std::none_of(nodes.begin(), nodes.end(), [&](const NodeRole& n) { return n.node == line.node; }))
+            nodes.push_back({line.node, line.role});
+    return nodes;
+}
+
+std::string status_text(const Status& s, std::uint64_t now)
+{
+    std::ostringstream out;
+    out << "cluster:    " << s.state << ", phase " << s.phase << " of " << std::max(0, s.phase_count - 1) << ": "
+        << s.phase_name << ", " << s.progress << "% done\n";
+    out << "leader:     " << s.leader << (s.leader_reachable ? "" : " (not reachable from this node)") << "\n";
+    out << "this node:  " << s.node << ", the " << s.role << "\n";
+    if (!s.current_step.empty())
+        out << "step:       " << s.current_step << (s.attempt > 1 ? " (attempt " + std::to_string(s.attempt) + ")" : "") << "\n";
+    out << "downtime:   " << downtime_text(s, now) << "\n";
+    if (!s.last_error.empty())
+        out << "last error: " << s.last_error << "\n";
+    std::vector<std::vector<std::string>> rows{{"NODE", "ROLE", "STATE", "PHASE", "STEP", "LAST HEARD"}};
+    for (const auto& p : s.peers)
+        rows.push_back({p.name, p.role, p.state, std::to_string(p.phase), p.step.empty() ? "-" : p.step,
+                        p.last_heard_s < 0 ? "never" : std::to_string(p.last_heard_s) + " s ago"});
+    out << "\n" << table(rows, "");
+    return out.str();
+}
+
+std::string status_json(const Status& s)
+{
+    std::ostringstream out;
+    out << "{\"node\":" << json_string(s.node) << ",\"role\":" << json_string(s.role) << ",\"leader\":" << json_string(s.leader)
+        << ",\"leader_reachable\":" << (s.leader_reachable ? "true" : "false") << ",\"epoch\":" << s.epoch
+        << ",\"state\":" << json_string(s.state) << ",\"phase\":" << s.phase << ",\"phase_name\":" << json_string(s.phase_name)
+        << ",\"phase_count\":" << s.phase_count << ",\"current_step\":" << json_string(s.current_step)
+        << ",\"attempt\":" << s.attempt << ",\"progress\":" << s.progress << ",\"last_error\":" << json_string(s.last_error)
+        << ",\"downtime_start_usec\":" << s.downtime_start_us << ",\"downtime_end_usec\":" << s.downtime_end_us << ",\"peers\":[";
+    for (std::size_t i = 0; i < s.peers.size(); ++i) {
+        const Peer& p = s.peers[i];
+        out << (i ? "," : "") << "{\"name\":" << json_string(p.name) << ",\"role\":" << json_string(p.role)
+            << ",\"state\":" << json_string(p.state) << ",\"phase\":" << p.phase << ",\"step\":" << json_string(p.step)
+            << ",\"last_heard_seconds\":" << p.last_heard_s << "}";
+    }
+    out << "]}\n";
+    return out.str();
+}
+
+std::string plan_text(const std::vector<PlanLine>& plan)
+{
+    std::string out = "Every node's steps, phase by phase (* = inside the downtime window: Chef is not serving)\n";
+    for (std::size_t i = 0; i < plan.size();) {
+        const PlanLine& head = plan[i];
+        out += std::string("\n") + (head.downtime ? "* " : "  ") + "phase " + std::to_string(head.phase) + ": " + head.phase_title + "\n";
+        std::vector<std::vector<std::string>> rows;
+        for (; i < plan.size() && plan[i].phase == head.phase; ++i) {
+            const PlanLine& l = plan[i];
+            rows.push_back({l.node, l.role, l.step, l.action + (l.condition.empty() ? "" : "   (only if " + l.condition + ")")});
+        }
+        out += table(rows, "      ");
+    }
+    return out;
+}
+
+std::string report_text(const Status& s, const std::vector<PlanLine>& plan, const std::vector<TimelineLine>& timeline)
+{
+    std::ostringstream out;
+    out << "upgrade report: " << s.state;
+    if (s.state != "complete" && s.state != "aborted")
+        out << " (not finished: the timeline so far)";
+    out << "\n";
+    if (!timeline.empty()) {
+        std::uint64_t from = timeline.front().started_us, to = timeline.front().finished_us;
+        for (const auto& t : timeline) {
+            from = std::min(from, t.started_us);
+            to = std::max(to, t.finished_us);
+        }
+        out << "  from      " << date_time(from) << "\n";
+        out << "  to        " << date_time(to) << "  (" << duration(to - from) << ")\n";
+    }
+    out << "  downtime  " << downtime_text(s, now_us()) << "\n";
+    std::map<int, std::string> titles;
+    for (const auto& l : plan)
+        titles[l.phase] = l.phase_title;
+    for (const auto& node : nodes_of(plan)) {
+        out << "\n" << node.node << " (" << node.role << ")\n";
+        std::vector<std::vector<std::string>> rows{{"PHASE", "STEP", "OUTCOME", "STARTED", "DURATION"}};
+        for (const auto& t : timeline) {
+            if (t.node != node.node)
+                continue;
+            rows.push_back({(t.phase < 10 ? " " : "") + std::to_string(t.phase) + " " + titles[t.phase], step_label(t), t.outcome,
+                            clock_time(t.started_us),
+                            duration(t.finished_us - std::min(t.finished_us, t.started_us))});
+            if (t.outcome != "ok" && !t.detail.empty())
+                rows.push_back({"", "  " + first_line(t.detail)});
+        }
+        if (rows.size() == 1)
+            out << "  no step reported yet\n";
+        else
+            out << table(rows, "  ");
+    }
+    return out.str();
+}
+
+}  // namespace chu::ctl

@@ -1,0 +1,24 @@
+// What chef-ha-upgrade-ctl prints: the status table (and its JSON), the dry-run plan and the report.
+#pragma once
+
+#include "cluster.hpp"
+
+#include <string>
+#include <vector>
+
+namespace chu::ctl {
+
+std::string status_text(const Status& status, std::uint64_t now_us);
+std::string status_json(const Status& status);
+std::string plan_text(const std::vector<PlanLine>& plan);
+// The timeline per node and step, with durations and the downtime window.
+std::string report_text(const Status& status, const std::vector<PlanLine>& plan, const std::vector<TimelineLine>& timeline);
+
+struct NodeRole {
+    std::string node;
+    std::string role;
+};
+// The cluster's nodes in topology order (as GetPlan lists them), each with its role.
+std::vector<NodeRole> nodes_of(const std::vector<PlanLine>& plan);
+
+}  // namespace chu::ctl

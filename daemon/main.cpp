@@ -1,7 +1,15 @@
 // chef-ha-upgraded: the daemon behind chef-ha-upgrade.service.
+#include "child_commands.hpp"
 #include "config/node_setup.hpp"
+#include "core/digest.hpp"
+#include "daemon.hpp"
 
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 using namespace chu;
@@ -14,11 +22,13 @@ constexpr int exit_usage = 64;
 void usage(std::FILE* out)
 {
     std::fprintf(out,
-                 "usage: chef-ha-upgraded [--config FILE] --check-config\n"
+                 "usage: chef-ha-upgraded [--config FILE] [--check-config]\n"
                  "       chef-ha-upgraded --version\n"
                  "  --config FILE    configuration (default %s; drop-ins in conf.d/ beside it)\n"
                  "  --check-config   load config, topology and plan; print this node's role, the leader and its\n"
-                 "                   schedule; exit 0, or 78 with the problem (file:line)\n",
+                 "                   schedule; exit 0, or 78 with the problem (file:line)\n"
+                 "Without --check-config: run this node's part of the upgrade (the chef-ha-upgrade service).\n"
+                 "Exit status: 0 stopped on request; 1 runtime failure (systemd restarts it); 78 bad configuration.\n",
                  default_config);
 }
 
@@ -66,18 +76,70 @@ int check_config(const std::string& path)
     return 0;
 }
 
+// The package's digest goes into the join's agreement: every node must hold the same package.
+std::string package_digest(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return {};
+    Sha256 h;
+    std::string buf(1u << 20, '\0');
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+        h.update(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())));
+    return h.hex();
+}
+
+std::string self_path()
+{
+    char path[PATH_MAX] = {};
+    const ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    std::string self = n > 0 ? std::string(path, static_cast<std::size_t>(n)) : "/usr/sbin/chef-ha-upgraded";
+    // After a package upgrade replaced the binary, the new one is the right one to run.
+    const std::string deleted = " (deleted)";
+    if (self.size() > deleted.size() && self.compare(self.size() - deleted.size(), deleted.size(), deleted) == 0)
+        self.erase(self.size() - deleted.size());
+    return self;
+}
+
+int run_daemon(const std::string& config)
+{
+    auto loaded = load_node_setup(config);
+    if (!loaded) {
+        std::fprintf(stderr, "chef-ha-upgraded: %s\n", loaded.error().message.c_str());
+        return exit_config_error;
+    }
+    loaded->setup.package_digest = package_digest(loaded->setup.facts.package);
+    // The daemon's children run in /: they must get the config by an absolute path.
+    char absolute[PATH_MAX];
+    Daemon daemon(std::move(loaded.value()), realpath(config.c_str(), absolute) ? absolute : config, self_path());
+    return daemon.run();
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
 {
     std::string config = default_config;
     bool check = false;
+    // Internal: the daemon runs these as its own children (see child_commands.hpp).
+    std::string run_check, pack_dir, install_file, out, dir;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--config" && i + 1 < argc) {
+        const bool has_value = i + 1 < argc;
+        if (a == "--config" && has_value) {
             config = argv[++i];
         } else if (a == "--check-config") {
             check = true;
+        } else if (a == "--run-check" && has_value) {
+            run_check = argv[++i];
+        } else if (a == "--pack-archive" && has_value) {
+            pack_dir = argv[++i];
+        } else if (a == "--install-archive" && has_value) {
+            install_file = argv[++i];
+        } else if (a == "--out" && has_value) {
+            out = argv[++i];
+        } else if (a == "--dir" && has_value) {
+            dir = argv[++i];
         } else if (a == "--version") {
             std::printf("chef-ha-upgraded %s\n", CHU_VERSION);
             return 0;
@@ -90,10 +152,13 @@ int main(int argc, char** argv)
             return exit_usage;
         }
     }
-    if (!check) {
-        // This build has the foundation only: configuration, topology, plans and the coordination core.
-        std::fprintf(stderr, "chef-ha-upgraded: this build checks configurations only; run with --check-config\n");
-        return exit_usage;
-    }
-    return check_config(config);
+    if (!run_check.empty())
+        return run_check_command(config, run_check);
+    if (!pack_dir.empty() && !out.empty())
+        return pack_archive_command(pack_dir, out);
+    if (!install_file.empty() && !dir.empty())
+        return install_archive_command(config, install_file, dir);
+    if (check)
+        return check_config(config);
+    return run_daemon(config);
 }

@@ -3,7 +3,6 @@
 #include "config/config_file.hpp"
 #include "config/plan_file.hpp"
 #include "config/text_file.hpp"
-#include "core/digest.hpp"
 
 #include <netdb.h>
 #include <unistd.h>
@@ -73,12 +72,12 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
     out.schedule = std::move(schedule.value());
 
     // The key every node shares: an identifier of it (never the key) goes into the join's agreement.
-    const std::string key_source = c.cluster.key_file.empty() ? c.paths.opscode_dir + "/private-chef-secrets.json" : c.cluster.key_file;
     if (!c.cluster.insecure) {
-        auto secret = read_text_file(key_source);
-        if (!secret)
-            return Error{secret.error().message + " (the cluster key comes from it; set [cluster] key_file, or insecure = yes for tests)"};
-        s.key_id = sha256_hex("chef-ha-upgrade key id\n" + secret.value()).substr(0, 16);
+        auto key = load_cluster_key(c);
+        if (!key)
+            return key.error();
+        s.key_id = key->id;
+        out.key = std::move(key.value());
     } else {
         s.key_id = "insecure";
     }

@@ -1,8 +1,10 @@
 // Assembles what a node's core needs from the files on this node: config, topology, plan and local facts.
 #pragma once
 
+#include "config/cluster_key.hpp"
 #include "core/node.hpp"
 
+#include <optional>
 #include <string>
 
 namespace chu {
@@ -12,6 +14,7 @@ constexpr int exit_config_error = 78;  // EX_CONFIG: systemd must not restart on
 struct LoadedSetup {
     NodeSetup setup;
     std::vector<ScheduledStep> schedule;  // this node's steps, in order
+    std::optional<ClusterKey> key;        // none when [cluster] insecure = yes
 };
 
 // Everything but the package digest, which reads the whole package (done once, at daemon start).

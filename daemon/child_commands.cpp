@@ -1,0 +1,81 @@
+#include "child_commands.hpp"
+
+#include "archive/archive.hpp"
+#include "checks/checks.hpp"
+#include "config/config_file.hpp"
+#include "config/node_setup.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace chu {
+
+int run_check_command(const std::string& config_path, const std::string& name)
+{
+    auto loaded = load_node_setup(config_path);
+    if (!loaded) {
+        std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
+        return 1;
+    }
+    const NodeSetup& s = loaded->setup;
+    const CheckVerdict verdict = run_check(name, s.config, s.facts, s.topology.find(s.node)->role, s.node);
+    std::printf("%s\n", verdict.value.c_str());
+    std::fprintf(stderr, "%s\n", verdict.message.c_str());
+    return verdict.ok ? 0 : 1;
+}
+
+int pack_archive_command(const std::string& dir, const std::string& out)
+{
+    auto packed = pack_directory(dir);
+    if (!packed) {
+        std::fprintf(stderr, "%s\n", packed.error().message.c_str());
+        return 1;
+    }
+    std::ofstream file(out, std::ios::binary | std::ios::trunc);
+    file.write(packed->data(), static_cast<std::streamsize>(packed->size()));
+    if (!file.flush()) {
+        std::fprintf(stderr, "cannot write %s\n", out.c_str());
+        return 1;
+    }
+    std::fprintf(stderr, "packed %s: %zu bytes\n", dir.c_str(), packed->size());
+    return 0;
+}
+
+int install_archive_command(const std::string& config_path, const std::string& archive, const std::string& dir)
+{
+    auto config = load_config(config_path);
+    if (!config) {
+        std::fprintf(stderr, "%s\n", config.error().message.c_str());
+        return 1;
+    }
+    std::ifstream in(archive, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (!in) {
+        std::fprintf(stderr, "cannot read %s\n", archive.c_str());
+        return 1;
+    }
+    const std::string backups = config->paths.state_dir + "/backup";
+    mkdir(backups.c_str(), 0700);
+    std::string name = dir;
+    for (auto& c : name)
+        if (c == '/')
+            c = '-';
+    name = name.find_first_not_of('-') == std::string::npos ? "root" : name.substr(name.find_first_not_of('-'));
+    std::string backup = backups + "/" + name + ".tar";
+    if (access(backup.c_str(), F_OK) == 0)
+        backup = backups + "/" + name + ".previous.tar";
+    if (auto installed = install_directory(bytes.str(), dir, backup); !installed) {
+        std::fprintf(stderr, "%s\n", installed.error().message.c_str());
+        return 1;
+    }
+    std::fprintf(stderr, "installed the bootstrap's %s (%zu bytes); the old copy is in %s\n", dir.c_str(), bytes.str().size(),
+                 backup.c_str());
+    return 0;
+}
+
+}  // namespace chu

@@ -1,0 +1,19 @@
+// The daemon's own short-lived children: work that reads or writes much (hashing a package, packing or
+// installing a directory) runs outside the event loop, under the same timeouts and logging as any step.
+#pragma once
+
+#include <string>
+
+namespace chu {
+
+// --run-check NAME: what the check read on stdout, its verdict on stderr; exit 0 when it passed.
+int run_check_command(const std::string& config_path, const std::string& name);
+
+// --pack-archive DIR --out FILE
+int pack_archive_command(const std::string& dir, const std::string& out);
+
+// --install-archive FILE --dir DIR: keeps the first backup of DIR (the one from before the upgrade) as
+// <state_dir>/backup/<dir>.tar and later ones as <dir>.previous.tar.
+int install_archive_command(const std::string& config_path, const std::string& archive, const std::string& dir);
+
+}  // namespace chu

@@ -1,0 +1,354 @@
+#include "daemon.hpp"
+
+#include "bus/bus_service.hpp"
+#include "core/wire.hpp"
+
+#include <systemd/sd-event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+namespace chu {
+
+namespace {
+
+constexpr std::uint64_t shutdown_grace_usec = 10'000'000;  // how long running commands get after SIGTERM
+
+int priority_of(Log::Level level)
+{
+    switch (level) {
+    case Log::Level::error: return LOG_ERR;
+    case Log::Level::warning: return LOG_WARNING;
+    case Log::Level::info: return LOG_INFO;
+    }
+    return LOG_INFO;
+}
+
+// A check prints what it read on stdout (its last line) and its verdict on stderr.
+std::string last_line(const std::string& text)
+{
+    std::string t = text;
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
+        t.pop_back();
+    const auto nl = t.rfind('\n');
+    return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+bool write_file_synced(const std::string& path, const std::string& bytes)
+{
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return false;
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        done += static_cast<std::size_t>(n);
+    }
+    const bool ok = done == bytes.size() && fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
+
+}  // namespace
+
+std::int64_t now_ms()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+std::string status_line(const NodeStatus& s)
+{
+    std::string line = std::string(role_name(s.role)) + " " + s.node + ": " + state_name(s.state);
+    if (s.state != State::joining && s.state != State::idle)
+        line += ", phase " + std::to_string(s.phase) + "/" + std::to_string(s.phase_count - 1) + " " + s.phase_name;
+    if (!s.step.empty() && s.state != State::complete && s.state != State::aborted)
+        line += ": " + s.step + (s.attempt > 1 ? " (attempt " + std::to_string(s.attempt) + ")" : "");
+    if (!s.last_error.empty())
+        line += "; " + s.last_error.substr(0, 200);
+    return line;
+}
+
+Daemon::Daemon(LoadedSetup loaded, std::string config_path, std::string self)
+    : loaded_(std::move(loaded)), setup_(loaded_.setup), config_path_(std::move(config_path)), self_(std::move(self)),
+      log_(setup_.node)
+{
+}
+
+Daemon::~Daemon()
+{
+    // Sources before the things they call into, the loop last.
+    bus_.reset();
+    runner_.reset();
+    mesh_.reset();
+    sd_event_source_disable_unref(deadline_);
+    sd_event_source_disable_unref(post_);
+    sd_event_unref(event_);
+}
+
+int Daemon::run()
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int sig : {SIGTERM, SIGINT, SIGCHLD})
+        sigaddset(&mask, sig);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    sd_event_default(&event_);
+    sd_event_set_watchdog(event_, 1);  // WATCHDOG=1 on schedule when the unit sets WatchdogSec=
+    sd_event_add_signal(event_, nullptr, SIGTERM, on_signal, this);
+    sd_event_add_signal(event_, nullptr, SIGINT, on_signal, this);
+    sd_event_add_time(event_, &deadline_, CLOCK_REALTIME, UINT64_MAX, 0, on_deadline, this);
+    sd_event_add_post(event_, &post_, on_post, this);
+
+    auto journal = JournalFile::open(setup_.config.paths.state_dir);
+    if (!journal) {
+        log_.log(LOG_ERR, journal.error().message);
+        return 1;
+    }
+    journal_.emplace(std::move(journal.value()));
+    if (!journal_->dropped().empty())
+        log_.log(LOG_WARNING, "dropped the torn end of " + journal_->path() + ": " + journal_->dropped());
+
+    core_ = std::make_unique<Node>(setup_);
+    runner_ = std::make_unique<Runner>(event_, log_);
+    Mesh::Options options;
+    options.port = setup_.config.cluster.port;
+    options.heartbeat_ms = setup_.config.cluster.heartbeat_ms;
+    options.peer_timeout_ms = setup_.config.cluster.peer_timeout_ms;
+    options.key = loaded_.key;
+    mesh_ = std::make_unique<Mesh>(event_, log_, setup_.topology, setup_.node, options, [this](const Envelope& e) {
+        core_->on_message(e, now_ms());
+        dispatch();
+    });
+    if (auto listening = mesh_->listen(); !listening) {
+        log_.log(LOG_ERR, listening.error().message);
+        return 1;
+    }
+    try {
+        bus_ = std::make_unique<BusService>(event_, *core_, setup_, [this](std::uint64_t id, Op op) {
+            core_->on_operator(id, op, now_ms());
+            dispatch();
+        });
+    } catch (const std::exception& e) {
+        log_.log(LOG_WARNING, std::string("not on the system bus (") + e.what() +
+                                  "): chef-ha-upgrade-ctl cannot reach this node; the upgrade goes on");
+    }
+
+    core_->boot(journal_->records(), now_ms());
+    dispatch();
+    notify_ready();
+    const int r = sd_event_loop(event_);
+    if (r < 0) {
+        log_.log(LOG_ERR, std::string("event loop failed: ") + std::strerror(-r));
+        return 1;
+    }
+    return exit_status_;
+}
+
+// Carries out the core's effects in order. Records are written (and synced) before anything after them
+// happens; consecutive records share one sync.
+void Daemon::dispatch()
+{
+    if (dispatching_)
+        return;  // the outer call takes the new effects after the ones it holds: order is kept
+    dispatching_ = true;
+    for (;;) {
+        auto effects = core_->take_effects();
+        if (effects.empty())
+            break;
+        std::vector<Record> batch;
+        for (auto& effect : effects) {
+            if (auto* w = std::get_if<WriteRecord>(&effect)) {
+                batch.push_back(std::move(w->record));
+                continue;
+            }
+            if (!batch.empty() && !write_records(batch))
+                return;
+            batch.clear();
+            std::visit(
+                [&](auto& e) {
+                    using T = std::decay_t<decltype(e)>;
+                    if constexpr (std::is_same_v<T, Send>) {
+                        mesh_->send(e.to, encode_frame(Envelope{setup_.node, std::move(e.message)}));
+                    } else if constexpr (std::is_same_v<T, RunStep>) {
+                        run_step(e);
+                    } else if constexpr (std::is_same_v<T, PackArchive>) {
+                        pack_archive(e);
+                    } else if constexpr (std::is_same_v<T, Log>) {
+                        log_.log(priority_of(e.level), e.text, e.phase, e.step);
+                    } else if constexpr (std::is_same_v<T, Answer>) {
+                        log_.log(e.ok ? LOG_INFO : LOG_WARNING, std::string("operator call ") + (e.ok ? "done: " : "refused: ") + e.text);
+                        if (bus_)
+                            bus_->answer(e);
+                    } else if constexpr (std::is_same_v<T, Completed>) {
+                        log_.log(LOG_INFO, std::string("upgrade ") + state_name(e.outcome) + ": " + e.summary);
+                        if (bus_)
+                            bus_->completed(e);
+                    }
+                },
+                effect);
+        }
+        if (!batch.empty() && !write_records(batch))
+            return;
+    }
+    dispatching_ = false;
+    sd_event_source_set_time(deadline_, static_cast<std::uint64_t>(core_->next_deadline()) * 1000);
+    sd_event_source_set_enabled(deadline_, SD_EVENT_ONESHOT);
+    publish();
+}
+
+bool Daemon::write_records(const std::vector<Record>& records)
+{
+    if (auto written = journal_->append(records); !written) {
+        // Nothing may happen that the journal does not hold: stop, and let systemd restart us on it.
+        log_.log(LOG_ERR, written.error().message + "; stopping");
+        stop(1);
+        return false;
+    }
+    // The key is fixed once the cluster has joined: the leader records the join, a follower starts a step.
+    for (const auto& r : records) {
+        if (!key_kept_ && loaded_.key && (std::holds_alternative<JoinedRecord>(r) || std::holds_alternative<StartedRecord>(r))) {
+            key_kept_ = true;
+            if (auto kept = keep_cluster_key(setup_.config, *loaded_.key); !kept)
+                log_.log(LOG_WARNING, kept.error().message);
+        }
+    }
+    return true;
+}
+
+void Daemon::run_step(const RunStep& run)
+{
+    const Step& step = setup_.plan.phases[static_cast<std::size_t>(run.phase)].steps[static_cast<std::size_t>(run.step)];
+    Exec command;
+    command.phase = run.phase;
+    command.step = step.id;
+    command.timeout_s = run.action.timeout_s;
+    switch (run.action.kind) {
+    case StepKind::run:
+        command.argv = run.action.argv;
+        break;
+    case StepKind::check:
+        command.argv = {self_, "--config", config_path_, "--run-check", run.action.check};
+        break;
+    case StepKind::copy: {
+        const std::string incoming = setup_.config.paths.state_dir + "/incoming.tar";
+        if (!write_file_synced(incoming, run.archive)) {
+            StepResult failed{run.phase, run.step, run.round, run.attempt, Outcome::failed, 1, {},
+                              "cannot write " + incoming + ": " + std::strerror(errno)};
+            core_->on_step_finished(failed, now_ms());
+            return;
+        }
+        command.argv = {self_, "--config", config_path_, "--install-archive", incoming, "--dir", run.action.dir};
+        break;
+    }
+    case StepKind::gate:
+        return;  // the leader waits for the operator; nothing runs
+    }
+    const bool check = run.action.kind == StepKind::check;
+    const bool copy = run.action.kind == StepKind::copy;
+    runner_->start(std::move(command), [this, run, check, copy](ExecResult r) {
+        if (copy)
+            unlink((setup_.config.paths.state_dir + "/incoming.tar").c_str());  // it holds secrets; the step is done with it
+        StepResult result{run.phase, run.step, run.round, run.attempt, r.outcome, r.exit_code, {}, {}};
+        if (check) {
+            result.value = last_line(r.out);
+            result.detail = last_line(r.err);
+        } else {
+            result.detail = r.tail;
+        }
+        core_->on_step_finished(result, now_ms());
+        dispatch();
+    });
+}
+
+void Daemon::pack_archive(const PackArchive& pack)
+{
+    const std::string out = setup_.config.paths.state_dir + "/outgoing.tar";
+    Exec command{{self_, "--pack-archive", pack.dir, "--out", out}, 600, pack.phase, "pack " + pack.dir};
+    runner_->start(std::move(command), [this, pack, out](ExecResult r) {
+        if (r.outcome != Outcome::ok) {
+            core_->on_archive(pack.phase, pack.step, Error{last_line(r.err.empty() ? r.tail : r.err)}, now_ms());
+        } else {
+            std::ifstream in(out, std::ios::binary);
+            std::ostringstream bytes;
+            bytes << in.rdbuf();
+            unlink(out.c_str());  // the core holds it from here on
+            core_->on_archive(pack.phase, pack.step, bytes.str(), now_ms());
+        }
+        dispatch();
+    });
+}
+
+void Daemon::publish()
+{
+    const std::int64_t now = now_ms();
+    const std::string line = status_line(core_->status(now));
+    if (line != status_line_) {
+        status_line_ = line;
+        notify_status(line);
+    }
+    if (bus_)
+        bus_->publish(now);
+}
+
+void Daemon::stop(int status)
+{
+    exit_status_ = status;
+    if (stopping_)
+        return;
+    stopping_ = true;
+    if (runner_ && runner_->busy()) {
+        // Commands are told to stop; a step that did not finish runs again after the restart.
+        log_.log(LOG_INFO, "stopping: telling running commands to stop");
+        runner_->terminate_all();
+        sd_event_add_time_relative(
+            event_, nullptr, CLOCK_MONOTONIC, shutdown_grace_usec, 0,
+            [](sd_event_source* s, uint64_t, void* userdata) {
+                auto* d = static_cast<Daemon*>(userdata);
+                d->log_.log(LOG_WARNING, "commands still running after 10 s; leaving them to systemd");
+                return sd_event_exit(sd_event_source_get_event(s), d->exit_status_);
+            },
+            this);
+    }
+}
+
+int Daemon::on_signal(sd_event_source*, const signalfd_siginfo*, void* userdata)
+{
+    auto* d = static_cast<Daemon*>(userdata);
+    d->log_.log(LOG_INFO, "stopping on request; the journal holds everything done so far");
+    d->stop(0);
+    return 0;
+}
+
+int Daemon::on_deadline(sd_event_source*, uint64_t, void* userdata)
+{
+    auto* d = static_cast<Daemon*>(userdata);
+    d->core_->on_tick(now_ms());
+    d->dispatch();
+    return 0;
+}
+
+// After every event: leave once stopping and no command is left.
+int Daemon::on_post(sd_event_source* s, void* userdata)
+{
+    auto* d = static_cast<Daemon*>(userdata);
+    if (d->stopping_ && !d->runner_->busy())
+        return sd_event_exit(sd_event_source_get_event(s), d->exit_status_);
+    return 0;
+}
+
+}  // namespace chu

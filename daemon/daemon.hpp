@@ -1,0 +1,69 @@
+// chef-ha-upgraded's wiring: one sd-event loop, one thread, carrying the peer mesh, the step runner, the
+// journal, the bus, signals, timers and the watchdog around the pure coordination core.
+#pragma once
+
+#include "config/node_setup.hpp"
+#include "exec/runner.hpp"
+#include "journal/journal_file.hpp"
+#include "mesh/mesh.hpp"
+#include "systemd/log.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+struct sd_event;
+struct sd_event_source;
+struct signalfd_siginfo;
+
+namespace chu {
+
+class BusService;
+
+class Daemon {
+public:
+    // `self` is this executable: checks and directory copies run as its short-lived children.
+    Daemon(LoadedSetup loaded, std::string config_path, std::string self);
+    ~Daemon();
+
+    // Runs until SIGTERM/SIGINT; returns the exit status.
+    int run();
+
+private:
+    void dispatch();
+    void run_step(const RunStep& run);
+    void pack_archive(const PackArchive& pack);
+    bool write_records(const std::vector<Record>& records);
+    void publish();
+    void stop(int status);
+    static int on_signal(sd_event_source*, const signalfd_siginfo*, void* userdata);
+    static int on_deadline(sd_event_source*, uint64_t, void* userdata);
+    static int on_post(sd_event_source*, void* userdata);
+
+    LoadedSetup loaded_;
+    const NodeSetup& setup_;
+    std::string config_path_;
+    std::string self_;
+    Logger log_;
+    sd_event* event_ = nullptr;
+    sd_event_source* deadline_ = nullptr;
+    sd_event_source* post_ = nullptr;
+    std::optional<JournalFile> journal_;
+    std::unique_ptr<Node> core_;
+    std::unique_ptr<Mesh> mesh_;
+    std::unique_ptr<Runner> runner_;
+    std::unique_ptr<BusService> bus_;
+    std::string status_line_;
+    bool dispatching_ = false;
+    bool stopping_ = false;
+    bool key_kept_ = false;
+    int exit_status_ = 0;
+};
+
+// Milliseconds since the epoch: the core's clock, and the timestamps in the journal.
+std::int64_t now_ms();
+
+// The status line for systemd and the log: "bootstrap be1: running, phase 7/13 upgrade the bootstrap: ...".
+std::string status_line(const NodeStatus& status);
+
+}  // namespace chu

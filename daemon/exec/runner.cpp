@@ -1,0 +1,255 @@
+#include "exec/runner.hpp"
+
+#include <systemd/sd-event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace chu {
+
+namespace {
+
+constexpr std::size_t capture_limit = 64u << 10;
+constexpr std::size_t tail_limit = 8u << 10;
+constexpr std::uint64_t kill_grace_usec = 10'000'000;  // SIGTERM, then SIGKILL this much later
+
+std::uint64_t now_usec()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000;
+}
+
+}  // namespace
+
+const std::vector<std::string>& command_environment()
+{
+    static const std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/root",
+                                                 "TERM=dumb"};
+    return env;
+}
+
+struct Runner::Child {
+    Runner* runner = nullptr;
+    Exec command;
+    Done done;
+    pid_t pid = -1;
+    sd_event_source* exited = nullptr;
+    sd_event_source* out_source = nullptr;
+    sd_event_source* err_source = nullptr;
+    sd_event_source* timer = nullptr;
+    int out_fd = -1, err_fd = -1;
+    std::string out_line, err_line;  // partial lines
+    ExecResult result;
+    bool timed_out = false;
+    bool killed = false;
+
+    ~Child()
+    {
+        for (auto* s : {exited, out_source, err_source, timer})
+            sd_event_source_disable_unref(s);
+        for (int fd : {out_fd, err_fd})
+            if (fd >= 0)
+                close(fd);
+    }
+
+    void line(const std::string& text, bool err)
+    {
+        runner->log_.output(text, command.phase, command.step, err);
+        std::string& capture = err ? result.err : result.out;
+        if (capture.size() < capture_limit)
+            capture += text.substr(0, capture_limit - capture.size()) + "\n";
+        result.tail += text + "\n";
+        if (result.tail.size() > 2 * tail_limit)
+            result.tail.erase(0, result.tail.size() - tail_limit);
+    }
+
+    // Reads what is there; at EOF (or when `final`) flushes the partial line. Returns false at EOF.
+    bool drain(int fd, bool err, bool final)
+    {
+        std::string& partial = err ? err_line : out_line;
+        char buf[8192];
+        for (;;) {
+            const ssize_t n = read(fd, buf, sizeof buf);
+            if (n > 0) {
+                partial.append(buf, static_cast<std::size_t>(n));
+                std::size_t start = 0, nl;
+                while ((nl = partial.find('\n', start)) != std::string::npos) {
+                    line(partial.substr(start, nl - start), err);
+                    start = nl + 1;
+                }
+                partial.erase(0, start);
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            const bool eof = n == 0;
+            if ((eof || final) && !partial.empty()) {
+                line(partial, err);
+                partial.clear();
+            }
+            return !eof;
+        }
+    }
+
+    static int on_output(sd_event_source* s, int fd, uint32_t, void* userdata)
+    {
+        auto* c = static_cast<Child*>(userdata);
+        const bool err = s == c->err_source;
+        if (!c->drain(fd, err, false)) {
+            sd_event_source_set_enabled(s, SD_EVENT_OFF);  // EOF; the fd is closed with the child
+        }
+        return 0;
+    }
+
+    static int on_exit(sd_event_source*, const siginfo_t* si, void* userdata)
+    {
+        auto* c = static_cast<Child*>(userdata);
+        // Whatever the command wrote before exiting is in the pipes; descendants that keep them open are not
+        // waited for.
+        for (auto [fd, err] : {std::pair{c->out_fd, false}, std::pair{c->err_fd, true}})
+            c->drain(fd, err, true);
+        if (si->si_code == CLD_EXITED) {
+            c->result.exit_code = si->si_status;
+        } else {
+            c->result.exit_code = 128 + si->si_status;
+        }
+        if (c->timed_out)
+            c->result.outcome = Outcome::timeout;
+        else if (si->si_code != CLD_EXITED || si->si_status != 0)
+            c->result.outcome = Outcome::failed;
+        if (c->result.tail.size() > tail_limit)
+            c->result.tail.erase(0, c->result.tail.size() - tail_limit);
+        c->runner->finish(c);
+        return 0;
+    }
+
+    static int on_timeout(sd_event_source* s, uint64_t, void* userdata)
+    {
+        auto* c = static_cast<Child*>(userdata);
+        if (!c->timed_out) {
+            c->timed_out = true;
+            c->runner->log_.log(LOG_WARNING,
+                                "timed out after " + std::to_string(c->command.timeout_s) + " s: terminating its process group",
+                                c->command.phase, c->command.step);
+            kill(-c->pid, SIGTERM);
+            sd_event_source_set_time(s, now_usec() + kill_grace_usec);
+            sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        } else if (!c->killed) {
+            c->killed = true;
+            c->runner->log_.log(LOG_WARNING, "still running after SIGTERM: killing its process group", c->command.phase,
+                                c->command.step);
+            kill(-c->pid, SIGKILL);
+        }
+        return 0;
+    }
+};
+
+Runner::Runner(sd_event* event, const Logger& log) : event_(event), log_(log) {}
+
+Runner::~Runner() = default;
+
+void Runner::start(Exec command, Done done)
+{
+    auto child = std::make_unique<Child>();
+    Child* c = child.get();
+    c->runner = this;
+    c->command = std::move(command);
+    c->done = std::move(done);
+
+    auto fail = [&](const std::string& why) {
+        ExecResult r;
+        r.outcome = Outcome::failed;
+        r.exit_code = 127;
+        r.err = r.tail = why;
+        log_.log(LOG_ERR, why, c->command.phase, c->command.step);
+        c->done(std::move(r));
+    };
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC | O_NONBLOCK) != 0)
+        return fail(std::string("cannot create a pipe: ") + std::strerror(errno));
+    if (pipe2(err, O_CLOEXEC | O_NONBLOCK) != 0) {
+        close(out[0]);
+        close(out[1]);
+        return fail(std::string("cannot create a pipe: ") + std::strerror(errno));
+    }
+    std::vector<char*> argv, envp;
+    for (auto& a : c->command.argv)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env = command_environment();
+    for (auto& e : env)
+        envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    const pid_t pid = fork();
+    if (pid == 0) {
+        // The child: its own process group (a timeout kills it all), default signals, no inherited mask.
+        setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        for (int sig : {SIGTERM, SIGINT, SIGCHLD, SIGPIPE, SIGHUP})
+            signal(sig, SIG_DFL);
+        const int devnull = ::open("/dev/null", O_RDONLY);
+        dup2(devnull, 0);
+        // Non-blocking was for the daemon's ends only.
+        fcntl(out[1], F_SETFL, 0);
+        fcntl(err[1], F_SETFL, 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        if (chdir("/") != 0)
+            _exit(127);
+        execve(argv[0], argv.data(), envp.data());
+        // Only async-signal-safe calls here: the daemon has other threads (ZeroMQ's), so no allocation.
+        const char* why = strerrordesc_np(errno);
+        for (const char* part : {"cannot run ", static_cast<const char*>(argv[0]), ": ", why ? why : "?", "\n"})
+            (void)!write(2, part, std::strlen(part));
+        _exit(127);
+    }
+    close(out[1]);
+    close(err[1]);
+    c->out_fd = out[0];
+    c->err_fd = err[0];
+    if (pid < 0) {
+        return fail(std::string("cannot fork: ") + std::strerror(errno));
+    }
+    setpgid(pid, pid);  // also here: no window in which a timeout could miss the group
+    c->pid = pid;
+    sd_event_add_child(event_, &c->exited, pid, WEXITED, Child::on_exit, c);
+    sd_event_add_io(event_, &c->out_source, c->out_fd, EPOLLIN, Child::on_output, c);
+    sd_event_add_io(event_, &c->err_source, c->err_fd, EPOLLIN, Child::on_output, c);
+    // Output first, then the exit: the exit handler drains what is left.
+    sd_event_source_set_priority(c->exited, SD_EVENT_PRIORITY_NORMAL + 1);
+    if (c->command.timeout_s != 0)
+        sd_event_add_time(event_, &c->timer, CLOCK_MONOTONIC, now_usec() + c->command.timeout_s * 1'000'000ull, 0,
+                          Child::on_timeout, c);
+    children_[c] = std::move(child);
+}
+
+void Runner::finish(Child* child)
+{
+    auto it = children_.find(child);
+    std::unique_ptr<Child> owned = std::move(it->second);
+    children_.erase(it);
+    Done done = std::move(owned->done);
+    ExecResult result = std::move(owned->result);
+    owned.reset();
+    if (done)
+        done(std::move(result));
+}
+
+void Runner::terminate_all()
+{
+    for (auto& [raw, child] : children_) {
+        child->done = nullptr;
+        kill(-child->pid, SIGTERM);
+    }
+}
+
+}  // namespace chu

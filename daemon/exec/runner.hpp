@@ -1,0 +1,63 @@
+// Runs a step's command as a child process on the daemon's sd-event loop: execve with a fixed environment
+// (never a shell), its own process group, stdin from /dev/null, stdout and stderr streamed to the log line by
+// line, and on timeout the whole group terminated, then killed.
+#pragma once
+
+#include "core/wire.hpp"
+#include "systemd/log.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct sd_event;
+
+namespace chu {
+
+struct Exec {
+    std::vector<std::string> argv;  // argv[0] is an absolute path
+    unsigned timeout_s = 0;         // 0: none
+    int phase = -1;                 // for the log fields
+    std::string step;
+};
+
+struct ExecResult {
+    Outcome outcome = Outcome::ok;  // ok, failed (non-zero exit, signal, exec failure) or timeout
+    int exit_code = 0;              // exit status, or 128 + signal
+    std::string out;                // stdout (the first 64 KiB)
+    std::string err;                // stderr (the first 64 KiB)
+    std::string tail;               // the last lines of both, interleaved as they came (at most 8 KiB)
+};
+
+class Runner {
+public:
+    using Done = std::function<void(ExecResult)>;
+
+    Runner(sd_event* event, const Logger& log);
+    ~Runner();
+    Runner(const Runner&) = delete;
+    Runner& operator=(const Runner&) = delete;
+
+    // Starts the command; `done` is called from the loop once it has exited and its output is read.
+    void start(Exec exec, Done done);
+    bool busy() const { return !children_.empty(); }
+    // Daemon shutdown: SIGTERM to every child's group; `done` callbacks are dropped.
+    void terminate_all();
+
+    struct Child;
+
+private:
+    sd_event* event_;
+    const Logger& log_;
+    std::map<Child*, std::unique_ptr<Child>> children_;
+    friend struct Child;
+    void finish(Child* child);
+};
+
+// The environment every command gets: nothing inherited from the daemon.
+const std::vector<std::string>& command_environment();
+
+}  // namespace chu

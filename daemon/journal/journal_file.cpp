@@ -1,0 +1,102 @@
+#include "journal/journal_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace chu {
+
+namespace {
+
+Error os_error(const std::string& what, const std::string& path)
+{
+    return Error{what + " " + path + ": " + std::strerror(errno)};
+}
+
+// The new file's name must survive a crash too.
+bool fsync_dir(const std::string& dir)
+{
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    const bool ok = fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
+
+}  // namespace
+
+Result<JournalFile> JournalFile::open(const std::string& state_dir)
+{
+    if (mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return os_error("cannot create the state directory", state_dir);
+    chmod(state_dir.c_str(), 0700);
+    const std::string path = state_dir + "/journal";
+    const bool existed = access(path.c_str(), F_OK) == 0;
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return os_error("cannot open the journal", path);
+    JournalFile journal(fd, path);
+    if (!existed && !fsync_dir(state_dir))
+        return os_error("cannot sync the state directory", state_dir);
+
+    std::string data;
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return os_error("cannot read the journal", path);
+        if (n == 0)
+            break;
+        data.append(buf, static_cast<std::size_t>(n));
+    }
+    JournalScan scan = scan_journal(data);
+    journal.records_ = std::move(scan.records);
+    if (scan.valid_bytes != data.size()) {
+        journal.dropped_ = std::to_string(data.size() - scan.valid_bytes) + " byte(s) after the last good record (" +
+                           scan.problem + ")";
+        if (ftruncate(fd, static_cast<off_t>(scan.valid_bytes)) != 0 || fdatasync(fd) != 0)
+            return os_error("cannot cut the torn tail of the journal", path);
+    }
+    if (lseek(fd, 0, SEEK_END) < 0)
+        return os_error("cannot seek in the journal", path);
+    return journal;
+}
+
+JournalFile::JournalFile(JournalFile&& other) noexcept
+    : fd_(other.fd_), path_(std::move(other.path_)), records_(std::move(other.records_)), dropped_(std::move(other.dropped_))
+{
+    other.fd_ = -1;
+}
+
+JournalFile::~JournalFile()
+{
+    if (fd_ >= 0)
+        close(fd_);
+}
+
+Status JournalFile::append(const std::vector<Record>& records)
+{
+    std::string bytes;
+    for (const auto& r : records)
+        bytes += encode_record(r);
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return os_error("cannot write the journal", path_);
+        done += static_cast<std::size_t>(n);
+    }
+    if (fdatasync(fd_) != 0)
+        return os_error("cannot sync the journal", path_);
+    return Ok{};
+}
+
+}  // namespace chu

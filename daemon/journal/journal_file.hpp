@@ -1,0 +1,38 @@
+// The node's journal on disk (<state_dir>/journal): every record appended, checksummed and fdatasync'ed
+// before the daemon acts on it; a torn or corrupt tail is cut off at start.
+#pragma once
+
+#include "core/records.hpp"
+#include "core/result.hpp"
+
+#include <string>
+#include <vector>
+
+namespace chu {
+
+class JournalFile {
+public:
+    // Creates state_dir (0700) and the journal (0600) if needed, reads every good record, and truncates
+    // what follows the last good one (`dropped` says what was dropped, empty when nothing was).
+    static Result<JournalFile> open(const std::string& state_dir);
+
+    JournalFile(JournalFile&& other) noexcept;
+    JournalFile& operator=(JournalFile&&) = delete;
+    ~JournalFile();
+
+    const std::vector<Record>& records() const { return records_; }
+    const std::string& dropped() const { return dropped_; }
+    const std::string& path() const { return path_; }
+
+    // Appends the records in one write and one fdatasync: durable when this returns Ok.
+    Status append(const std::vector<Record>& records);
+
+private:
+    JournalFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+    int fd_ = -1;
+    std::string path_;
+    std::vector<Record> records_;
+    std::string dropped_;
+};
+
+}  // namespace chu

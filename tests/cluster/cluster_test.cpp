@@ -1,0 +1,200 @@
+// Whole clusters of real daemons on loopback: real ZeroMQ (CURVE), real private D-Bus buses, real child
+// processes, real journals; only the Chef commands are simulated (chu-simchef), and every run's call log is
+// checked against the runbooks' ordering rules.
+#include "cluster.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <fstream>
+
+using namespace chu::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string diagnostics(const Cluster& c)
+{
+    std::string out = "---- calls.log\n" + c.calls();
+    for (const auto& n : c.nodes())
+        out += "---- " + n.name + " daemon log\n" + c.daemon_log(n.name);
+    return out;
+}
+
+// Runs a started cluster through approval to the end and checks the runbook's rules.
+void finish_and_verify(Cluster& c, std::vector<std::string> flags = {})
+{
+    INFO(diagnostics(c));
+    REQUIRE(c.wait_for_state(c.leader(), "awaiting-approval", 120s));
+    for (const auto& n : c.nodes())
+        REQUIRE(c.wait_for_state(n.name, "awaiting-approval", 10s));
+    c.approve(c.nodes().back().name);  // from a follower: carried to the leader
+    for (const auto& n : c.nodes())
+        REQUIRE(c.wait_for_state(n.name, "complete", 60s));
+    std::string report;
+    flags.insert(flags.end(), {"--approval", "--complete"});
+    const bool ok = c.verify(flags, &report);
+    INFO(report);
+    CHECK(ok);
+}
+
+}  // namespace
+
+TEST_CASE("a 2+2 cluster upgrades to Chef Server 12 from .deb packages, keeping every runbook rule", "[cluster]")
+{
+    Cluster c({});
+    c.start_all();
+    finish_and_verify(c);
+    const View leader = c.view(c.leader());
+    CHECK(leader.downtime_start_usec != 0);
+    CHECK(leader.downtime_end_usec > leader.downtime_start_usec);
+}
+
+TEST_CASE("a 2+8 cluster upgrades to Chef Server 12 from .rpm packages, keeping every runbook rule", "[cluster]")
+{
+    ClusterSpec spec;
+    spec.frontends = 8;
+    spec.package_ext = ".rpm";
+    Cluster c(spec);
+    c.start_all();
+    finish_and_verify(c);
+}
+
+TEST_CASE("a 2+2 cluster upgrades to Enterprise Chef 11 from .rpm packages, keeping every runbook rule", "[cluster]")
+{
+    ClusterSpec spec;
+    spec.plan = "enterprise-chef-11";
+    spec.package_ext = ".rpm";
+    Cluster c(spec);
+    c.start_all();
+    finish_and_verify(c);
+}
+
+TEST_CASE("a 2+8 cluster upgrades to Enterprise Chef 11 from .deb packages, keeping every runbook rule", "[cluster]")
+{
+    ClusterSpec spec;
+    spec.plan = "enterprise-chef-11";
+    spec.frontends = 8;
+    Cluster c(spec);
+    c.start_all();
+    finish_and_verify(c);
+}
+
+TEST_CASE("the bootstrap's upgrade that times out is re-run until it passes", "[cluster][faults]")
+{
+    ClusterSpec spec;
+    spec.timeout_s = 2;
+    Cluster c(spec);
+    c.add_fault("be1.example.com hang 1 chef-server-ctl upgrade");
+    c.start_all();
+    finish_and_verify(c, {"--allow-reruns"});
+    const std::string log = c.daemon_log("be1.example.com");
+    CHECK(log.find("timed out after 2 s") != std::string::npos);
+    CHECK(log.find("(attempt 2)") != std::string::npos);
+}
+
+TEST_CASE("a step failing past its retries pauses the cluster, and retry after the fix completes it", "[cluster][faults]")
+{
+    ClusterSpec spec;
+    spec.retries = 1;
+    Cluster c(spec);
+    c.add_fault("fe2.example.com fail 2 chef-server-ctl upgrade");  // both attempts fail; the third would pass
+    c.start_all();
+    INFO(diagnostics(c));
+    REQUIRE(c.wait_for_state(c.leader(), "failed", 120s));
+    REQUIRE(c.wait_for_state("fe1.example.com", "failed", 10s));  // every node shows it, from the leader's beat
+    const View failed = c.view("fe1.example.com");
+    CHECK(failed.state == "failed");
+    CHECK(failed.last_error.find("fe2.example.com") != std::string::npos);
+    CHECK(failed.last_error.find("upgrade-frontend") != std::string::npos);
+    CHECK(failed.last_error.find("simulated failure") != std::string::npos);
+    CHECK(c.call("fe1.example.com", "Retry") == "");  // the operator fixed it; retried from a follower
+    finish_and_verify(c);
+}
+
+TEST_CASE("a node with another cluster key is refused, named, and nothing runs anywhere", "[cluster][join]")
+{
+    Cluster c({});
+    const std::string other = c.node("fe2.example.com").dir + "/other.key";
+    std::ofstream(other) << "a secret from another cluster\n";
+    c.drop_in("fe2.example.com", "[cluster]\nkey_file = " + other + "\n");
+    c.start_all();
+    const std::string fe2 = c.node("fe2.example.com").address;
+    INFO(diagnostics(c));
+    REQUIRE(c.wait_for([&] { return c.daemon_log(c.leader()).find("refused a connection from fe2.example.com (" + fe2 + ")") != std::string::npos; }, 30s));
+    REQUIRE(c.wait_for([&] { return c.daemon_log("fe2.example.com").find("refused our handshake") != std::string::npos; }, 30s));
+    const View leader = c.view(c.leader());
+    CHECK(leader.state == "joining");
+    CHECK(c.calls().empty());
+}
+
+TEST_CASE("a node whose topology differs is refused at join with its name, and nothing runs anywhere", "[cluster][join]")
+{
+    Cluster c({});
+    // fe1's copy of the topology moves fe2 to another address.
+    const std::string path = c.node("fe1.example.com").dir + "/etc/opscode/private-chef.rb";
+    std::string text;
+    {
+        std::ifstream in(path);
+        text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const std::string fe2 = c.node("fe2.example.com").address;
+    text.replace(text.find(fe2), fe2.size(), fe2.substr(0, fe2.rfind('.')) + ".99");
+    std::ofstream(path, std::ios::trunc) << text;
+    c.start_all();
+    INFO(diagnostics(c));
+    REQUIRE(c.wait_for([&] { return c.view(c.leader()).last_error.find("fe1.example.com") != std::string::npos; }, 30s));
+    CHECK(c.view(c.leader()).last_error.find("topology") != std::string::npos);
+    CHECK(c.view(c.leader()).state == "joining");
+    CHECK(c.calls().empty());
+}
+
+TEST_CASE("a node without the package is refused at join with its name, and nothing runs anywhere", "[cluster][join]")
+{
+    Cluster c({});
+    c.drop_in("fe2.example.com", "[upgrade]\npackage = " + c.node("fe2.example.com").dir + "/missing.deb\n");
+    c.start_all();
+    INFO(diagnostics(c));
+    REQUIRE(c.wait_for([&] { return c.view(c.leader()).last_error.find("fe2.example.com") != std::string::npos; }, 30s));
+    CHECK(c.view(c.leader()).last_error.find("package") != std::string::npos);
+    CHECK(c.calls().empty());
+}
+
+TEST_CASE("preflight stops the cluster before anything changes when make is missing on the bootstrap", "[cluster][preflight]")
+{
+    Cluster c({});
+    std::remove((c.node("be1.example.com").dir + "/bin/make").c_str());
+    c.start_all();
+    INFO(diagnostics(c));
+    REQUIRE(c.wait_for_state(c.leader(), "failed", 60s));
+    const std::string error = c.view(c.leader()).last_error;
+    CHECK(error.find("be1.example.com") != std::string::npos);
+    CHECK(error.find("make") != std::string::npos);
+    CHECK(error.find("apt-get install make") != std::string::npos);
+    CHECK(c.calls().empty());
+}
+
+TEST_CASE("a follower killed with SIGKILL mid-run and restarted resumes, and the upgrade keeps every rule", "[cluster][crash]")
+{
+    Cluster c({});
+    c.start_all();
+    INFO(diagnostics(c));
+    // Mid-run: once the package is being installed somewhere.
+    REQUIRE(c.wait_for([&] { return c.calls().find(" dpkg ") != std::string::npos; }, 60s));
+    c.kill9("be2.example.com");
+    c.start("be2.example.com");
+    finish_and_verify(c, {"--allow-reruns"});
+}
+
+TEST_CASE("the leader killed with SIGKILL mid-run and restarted resumes with a new epoch, keeping every rule", "[cluster][crash]")
+{
+    Cluster c({});
+    c.start_all();
+    INFO(diagnostics(c));
+    REQUIRE(c.wait_for([&] { return c.calls().find("chef-server-ctl upgrade") != std::string::npos; }, 60s));
+    c.kill9("be1.example.com");
+    c.start("be1.example.com");
+    finish_and_verify(c, {"--allow-reruns"});
+    CHECK(c.daemon_log("be1.example.com").find("epoch 2") != std::string::npos);
+}

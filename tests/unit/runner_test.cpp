@@ -1,0 +1,125 @@
+// The step runner on a real sd-event loop with real child processes.
+#include "exec/runner.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <systemd/sd-event.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <optional>
+
+using namespace chu;
+
+namespace {
+
+// Runs one command to completion on its own loop (bounded by a deadline).
+ExecResult run(Exec exec)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    sd_event* event = nullptr;
+    REQUIRE(sd_event_new(&event) >= 0);
+    Logger log("test-node");
+    std::optional<ExecResult> result;
+    {
+        Runner runner(event, log);
+        runner.start(std::move(exec), [&](ExecResult r) { result = std::move(r); });
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (!result && std::chrono::steady_clock::now() < until)
+            sd_event_run(event, 100'000);
+    }
+    sd_event_unref(event);
+    REQUIRE(result);
+    return *result;
+}
+
+}  // namespace
+
+TEST_CASE("a command's exit status, stdout, stderr and output tail are recorded", "[runner]")
+{
+    const ExecResult r = run({{"/bin/sh", "-c", "echo out1; echo err1 >&2; printf 'no newline'; exit 3"}, 10, 2, "step"});
+    CHECK(r.outcome == Outcome::failed);
+    CHECK(r.exit_code == 3);
+    CHECK(r.out == "out1\nno newline\n");
+    CHECK(r.err == "err1\n");
+    CHECK(r.tail.find("err1") != std::string::npos);
+    CHECK(r.tail.find("no newline") != std::string::npos);
+}
+
+TEST_CASE("a successful command counts as ok", "[runner]")
+{
+    const ExecResult r = run({{"/bin/true"}, 10, 1, "step"});
+    CHECK(r.outcome == Outcome::ok);
+    CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("no shell runs: metacharacters in arguments reach the command unchanged", "[runner]")
+{
+    const std::string nasty = "$(touch /tmp/chu-runner-pwned); `id` | rm -rf / ; > x";
+    const ExecResult r = run({{"/bin/echo", nasty}, 10, 1, "step"});
+    CHECK(r.outcome == Outcome::ok);
+    CHECK(r.out == nasty + "\n");
+    CHECK(access("/tmp/chu-runner-pwned", F_OK) != 0);
+}
+
+TEST_CASE("commands get a fixed environment, nothing of the daemon's", "[runner]")
+{
+    setenv("CHU_LEAK", "secret", 1);
+    const ExecResult r = run({{"/usr/bin/env"}, 10, 1, "step"});
+    CHECK(r.out.find("CHU_LEAK") == std::string::npos);
+    CHECK(r.out.find("PATH=/usr/sbin:/usr/bin:/sbin:/bin") != std::string::npos);
+    CHECK(r.out.find("LANG=C.UTF-8") != std::string::npos);
+}
+
+TEST_CASE("a command past its timeout is terminated with its whole process group", "[runner]")
+{
+    const auto started = std::chrono::steady_clock::now();
+    const ExecResult r = run({{"/bin/sh", "-c", "sleep 60 & echo $!; wait"}, 1, 1, "step"});
+    CHECK(r.outcome == Outcome::timeout);
+    CHECK(r.exit_code == 128 + SIGTERM);
+    const pid_t background = static_cast<pid_t>(std::atoi(r.out.c_str()));
+    REQUIRE(background > 0);
+    // The background sleep was in the group: it got the SIGTERM too (reaped by init or by nobody: not alive
+    // as a running process, possibly a zombie for an instant).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    bool gone = false;
+    while (!gone && std::chrono::steady_clock::now() < until) {
+        std::string stat;
+        if (FILE* f = std::fopen(("/proc/" + std::to_string(background) + "/stat").c_str(), "r")) {
+            char buf[512] = {};
+            (void)!std::fread(buf, 1, sizeof buf - 1, f);
+            std::fclose(f);
+            stat = buf;
+        }
+        gone = stat.empty() || stat.find(") Z") != std::string::npos;
+    }
+    CHECK(gone);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+}
+
+TEST_CASE("a command that ignores SIGTERM is killed after the grace period", "[runner][slow]")
+{
+    const ExecResult r = run({{"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"}, 1, 1, "step"});
+    CHECK(r.outcome == Outcome::timeout);
+    CHECK(r.exit_code == 128 + SIGKILL);
+}
+
+TEST_CASE("a program that cannot be run fails with 127 and says why", "[runner]")
+{
+    const ExecResult r = run({{"/nonexistent/chef-server-ctl", "upgrade"}, 10, 1, "step"});
+    CHECK(r.outcome == Outcome::failed);
+    CHECK(r.exit_code == 127);
+    CHECK(r.err.find("cannot run /nonexistent/chef-server-ctl") != std::string::npos);
+}
+
+TEST_CASE("a command killed by a signal records 128 + the signal", "[runner]")
+{
+    const ExecResult r = run({{"/bin/sh", "-c", "kill -9 $$"}, 10, 1, "step"});
+    CHECK(r.outcome == Outcome::failed);
+    CHECK(r.exit_code == 128 + 9);
+}

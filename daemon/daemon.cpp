@@ -196,6 +196,7 @@ void Daemon::dispatch()
                             bus_->answer(e);
                     } else if constexpr (std::is_same_v<T, Completed>) {
                         log_.log(LOG_INFO, std::string("upgrade ") + state_name(e.outcome) + ": " + e.summary);
+                        unlink((setup_.config.paths.state_dir + "/" + underway_marker).c_str());
                         if (bus_)
                             bus_->completed(e);
                     }
@@ -219,15 +220,25 @@ bool Daemon::write_records(const std::vector<Record>& records)
         stop(1);
         return false;
     }
-    // The key is fixed once the cluster has joined: the leader records the join, a follower starts a step.
+    // Once the cluster has joined (the leader records it, a follower starts a step) the upgrade is under way.
     for (const auto& r : records) {
-        if (!key_kept_ && loaded_.key && (std::holds_alternative<JoinedRecord>(r) || std::holds_alternative<StartedRecord>(r))) {
-            key_kept_ = true;
-            if (auto kept = keep_cluster_key(setup_.config, *loaded_.key); !kept)
-                log_.log(LOG_WARNING, kept.error().message);
+        if (!underway_ && (std::holds_alternative<JoinedRecord>(r) || std::holds_alternative<StartedRecord>(r))) {
+            underway_ = true;
+            upgrade_underway();
         }
     }
     return true;
+}
+
+// The key is fixed from now on, and the marker tells the unit to come back after a reboot (see units/).
+void Daemon::upgrade_underway()
+{
+    if (loaded_.key)
+        if (auto kept = keep_cluster_key(setup_.config, *loaded_.key); !kept)
+            log_.log(LOG_WARNING, kept.error().message);
+    const std::string marker = setup_.config.paths.state_dir + "/" + underway_marker;
+    if (!write_file_synced(marker, "an upgrade is under way: chef-ha-upgrade.service resumes it after a reboot\n"))
+        log_.log(LOG_WARNING, "cannot write " + marker + ": " + std::strerror(errno) + "; after a reboot, start the service by hand");
 }
 
 void Daemon::run_step(const RunStep& run)

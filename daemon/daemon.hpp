@@ -35,6 +35,7 @@ private:
     void pack_archive(const PackArchive& pack);
     bool write_records(const std::vector<Record>& records);
     void publish();
+    void upgrade_underway();
     void stop(int status);
     static int on_signal(sd_event_source*, const signalfd_siginfo*, void* userdata);
     static int on_deadline(sd_event_source*, uint64_t, void* userdata);
@@ -56,9 +57,13 @@ private:
     std::string status_line_;
     bool dispatching_ = false;
     bool stopping_ = false;
-    bool key_kept_ = false;
+    bool underway_ = false;
     int exit_status_ = 0;
 };
+
+// In the state dir from the join until the upgrade completes or is aborted: units/ start the service at
+// boot only while it exists, so a reboot mid-upgrade resumes and nothing else ever starts one.
+constexpr const char* underway_marker = "upgrade-underway";
 
 // Milliseconds since the epoch: the core's clock, and the timestamps in the journal.
 std::int64_t now_ms();

@@ -95,7 +95,7 @@ void Node::boot(const std::vector<Record>& journal, std::int64_t now)
     if (setup_.config.upgrade.auto_start)
         started_ = true;
     // A finished or aborted upgrade stays so; its completion was announced by the run that ended it.
-    completed_sent_ = aborted_ || phase_ >= static_cast<std::int32_t>(setup_.plan.phases.size());
+    completed_sent_ = is_leader() && (aborted_ || phase_ >= static_cast<std::int32_t>(setup_.plan.phases.size()));
     if (joined_ && (agreement_.topology_digest != setup_.topology_digest || agreement_.plan_digest != setup_.plan_digest ||
                     agreement_.package_digest != setup_.package_digest || agreement_.key_id != setup_.key_id)) {
         halted_ = "this node's topology, plan, package or key changed since the cluster joined; restore them "
@@ -152,6 +152,13 @@ void Node::on_message(const Envelope& envelope, std::int64_t now)
                     leader_heard_ms_ = now;
                     cluster_ = m;
                     notice_losses(now);
+                    // A follower learns the end from the leader: once per daemon run, like the leader says it.
+                    const auto state = static_cast<State>(m.state);
+                    if ((state == State::complete || state == State::aborted) && !completed_sent_) {
+                        completed_sent_ = true;
+                        effects_.push_back(Completed{state, std::string("upgrade ") + state_name(state) + " (the leader " +
+                                                                leader_name() + " says so)"});
+                    }
                 }
             } else if constexpr (std::is_same_v<T, Order>) {
                 if (from_leader) {

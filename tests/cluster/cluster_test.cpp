@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -32,6 +33,9 @@ void finish_and_verify(Cluster& c, std::vector<std::string> flags = {})
     c.approve(c.nodes().back().name);  // from a follower: carried to the leader
     for (const auto& n : c.nodes())
         REQUIRE(c.wait_for_state(n.name, "complete", 60s));
+    // Over: no node would start the service again at its next boot.
+    for (const auto& n : c.nodes())
+        CHECK(c.wait_for([&] { return access((n.dir + "/state/upgrade-underway").c_str(), F_OK) != 0; }, 10s));
     std::string report;
     flags.insert(flags.end(), {"--approval", "--complete"});
     const bool ok = c.verify(flags, &report);
@@ -182,6 +186,7 @@ TEST_CASE("a follower killed with SIGKILL mid-run and restarted resumes, and the
     INFO(diagnostics(c));
     // Mid-run: once the package is being installed somewhere.
     REQUIRE(c.wait_for([&] { return c.calls().find(" dpkg ") != std::string::npos; }, 60s));
+    CHECK(access((c.node("be2.example.com").dir + "/state/upgrade-underway").c_str(), F_OK) == 0);  // resumes at boot
     c.kill9("be2.example.com");
     c.start("be2.example.com");
     finish_and_verify(c, {"--allow-reruns"});

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
 
 using namespace chu::test;
 using namespace std::chrono_literals;
@@ -202,4 +203,68 @@ TEST_CASE("the leader killed with SIGKILL mid-run and restarted resumes with a n
     c.start("be1.example.com");
     finish_and_verify(c, {"--allow-reruns"});
     CHECK(c.daemon_log("be1.example.com").find("epoch 2") != std::string::npos);
+}
+
+TEST_CASE("an operator follows a whole upgrade with chef-ha-upgrade-ctl: plan, watch, status, approve, report", "[cluster][ctl]")
+{
+    Cluster c({});
+    const std::string fe1 = "fe1.example.com";
+    c.start_all();
+    INFO(diagnostics(c));
+    REQUIRE(c.wait_for([&] { return c.view("be2.example.com").reachable; }, 30s));
+    std::string plan;
+    REQUIRE(c.ctl("be2.example.com", {"plan"}, &plan) == 0);
+    for (const auto& n : c.nodes())
+        CHECK(plan.find(n.name) != std::string::npos);
+    CHECK(plan.find("* phase 3: stop frontends") != std::string::npos);  // inside the downtime window
+    CHECK(plan.find("chef-server-ctl upgrade") != std::string::npos);
+
+    // watch follows from a follower until the end, redrawn on every change; it exits with the outcome.
+    int watch_status = -1;
+    std::string watched;
+    std::thread watcher([&] {
+        c.wait_for([&] { return c.view(fe1).reachable; }, 30s);
+        watch_status = c.ctl(fe1, {"watch"}, &watched);
+    });
+    REQUIRE(c.wait_for_state(c.leader(), "awaiting-approval", 120s));
+    REQUIRE(c.wait_for_state(fe1, "awaiting-approval", 10s));
+
+    std::string json;
+    REQUIRE(c.ctl(fe1, {"status", "--json"}, &json) == 0);
+    const std::string file = c.world() + "/status.json";
+    std::ofstream(file) << json;
+    std::string checked;
+    CHECK(run_program({"/usr/bin/jq", "-e",
+                       ".state == \"awaiting-approval\" and .role == \"frontend\" and .leader == \"be1.example.com\" and "
+                       "(.peers | length) == 4 and ([.peers[].name] | sort) == "
+                       "[\"be1.example.com\",\"be2.example.com\",\"fe1.example.com\",\"fe2.example.com\"]",
+                       file},
+                      {}, &checked) == 0);
+    INFO(json);
+
+    c.approve("fe2.example.com");
+    for (const auto& n : c.nodes())
+        REQUIRE(c.wait_for_state(n.name, "complete", 60s));
+    watcher.join();
+    CHECK(watch_status == 0);
+    CHECK(watched.find("complete") != std::string::npos);
+
+    std::string report;
+    REQUIRE(c.ctl(c.leader(), {"report"}, &report) == 0);
+    for (const auto& n : c.nodes())
+        CHECK(report.find(n.name) != std::string::npos);
+    for (const char* step : {"upgrade-bootstrap", "copy-opscode", "upgrade-secondary", "upgrade-frontend", "cleanup"})
+        CHECK(report.find(step) != std::string::npos);
+    CHECK(report.find("downtime") != std::string::npos);
+    const std::string svg = c.world() + "/report.svg";
+    REQUIRE(c.ctl(c.leader(), {"report", "--svg", svg}, &report) == 0);
+    std::string lint;
+    CHECK(run_program({"/usr/bin/xmllint", "--noout", svg}, {}, &lint) == 0);
+    INFO(lint);
+    // The timeline lives on the leader; a follower says where to look.
+    std::string elsewhere;
+    CHECK(c.ctl(fe1, {"report"}, &elsewhere) == 1);
+    CHECK(elsewhere.find("be1.example.com") != std::string::npos);
+    std::string verdict;
+    CHECK(c.verify({"--approval", "--complete"}, &verdict));
 }

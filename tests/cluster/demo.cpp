@@ -97,8 +97,12 @@ int main(int argc, char** argv)
                         phase_names[v.phase] = v.phase_name;
                     }
                     if (v.state == "awaiting-approval" && !approved) {
-                        std::printf("\n>>> the cluster is at the cleanup gate. An operator checks it, then approves:\n"
-                                    ">>>   chef-ha-upgrade-ctl approve   (here, on %s)\n\n", c.nodes().back().name.c_str());
+                        std::string status;
+                        c.ctl(c.nodes().back().name, {"status"}, &status);
+                        std::printf("\n>>> the cluster is at the cleanup gate. An operator checks it:\n"
+                                    ">>>   chef-ha-upgrade-ctl status   (here, on %s)\n%s\n"
+                                    ">>> and approves:\n>>>   chef-ha-upgrade-ctl approve\n\n",
+                                    c.nodes().back().name.c_str(), status.c_str());
                         c.approve(c.nodes().back().name);
                         approved = true;
                     }

@@ -94,6 +94,16 @@ std::string bad_placeholder(const std::vector<std::string>& argv, bool whole_arg
     return {};
 }
 
+// A copied directory: absolute, or under {opscode_dir} or {etc_dir} (the directory holding it).
+std::string copy_dir_problem(const std::string& value, const std::string& example)
+{
+    if (!bad_placeholder({value}, false).empty())
+        return "copy = \"" + value + "\" uses an unknown placeholder";
+    if (value.empty() || (value[0] != '/' && value.rfind("{opscode_dir}", 0) != 0 && value.rfind("{etc_dir}", 0) != 0))
+        return "copy = \"" + value + "\": give the absolute directory the bootstrap sends, e.g. " + example;
+    return {};
+}
+
 struct Parser {
     std::string file;
     Plan plan;
@@ -209,10 +219,8 @@ struct Parser {
         } else if (key == "copy") {
             s.kind = StepKind::copy;
             s.copy = value;
-            if (!bad_placeholder({value}, false).empty())
-                return fail("copy = \"" + value + "\" uses an unknown placeholder");
-            if (value.empty() || (value[0] != '/' && value.rfind("{opscode_dir}", 0) != 0))
-                return fail("copy = \"" + value + "\": give the absolute directory the bootstrap sends, e.g. {opscode_dir}");
+            if (auto problem = copy_dir_problem(value, "{opscode_dir}"); !problem.empty())
+                return fail(problem);
         } else if (key == "gate") {
             if (value != "approval")
                 return fail("gate = \"" + value + "\": the only gate is approval");
@@ -265,8 +273,8 @@ struct Parser {
             if (!parse_roles(value, a.roles))
                 return fail("roles = \"" + value + "\": use a comma list of bootstrap, secondary, frontend, backend or all");
         } else if (key == "copy") {
-            if (value.empty() || value[0] != '/')
-                return fail("copy = \"" + value + "\": give the absolute directory the bootstrap sends, e.g. /etc/" + a.name);
+            if (auto problem = copy_dir_problem(value, "{etc_dir}/" + a.name); !problem.empty())
+                return fail(problem);
             a.copy = value;
         } else
             return fail("unknown key \"" + key + "\" in [" + section + "]; valid keys: roles, copy");

@@ -27,7 +27,7 @@ bool runs_on(const Step& step, Role role)
 const std::vector<std::string>& placeholder_names()
 {
     static const std::vector<std::string> names = {
-        "ctl", "old_ctl", "ctl_dir", "package", "dpkg", "rpm", "make", "opscode_dir", "addons_path_args"};
+        "ctl", "old_ctl", "ctl_dir", "package", "dpkg", "rpm", "make", "opscode_dir", "etc_dir", "addons_path_args"};
     return names;
 }
 
@@ -175,6 +175,7 @@ Result<std::vector<std::string>> expand(const std::vector<std::string>& tmpl, co
         else if (name == "rpm") out = config.commands.rpm;
         else if (name == "make") out = config.commands.make;
         else if (name == "opscode_dir") out = config.paths.opscode_dir;
+        else if (name == "etc_dir") out = dir_of(config.paths.opscode_dir);  // where add-ons keep theirs, beside it
         else return false;
         return true;
     };

@@ -215,7 +215,8 @@ Cluster::Cluster(ClusterSpec spec) : spec_(std::move(spec))
     write_topology();
     for (const auto& n : nodes_) {
         write_config(n);
-        start_bus(n);
+        if (spec_.buses)
+            start_bus(n);
     }
 }
 
@@ -286,6 +287,7 @@ void Cluster::write_config(const NodeInfo& n)
       << "plan = " << spec_.plan << "\n"
       << "package = " << package_ << "\n"
       << "cleanup = " << spec_.cleanup << "\n"
+      << "addons = " << spec_.addons << "\n"
       << "[commands]\n"
       << "chef_server_ctl = " << n.dir << "/bin/chef-server-ctl\n"
       << "private_chef_ctl = " << n.dir << "/bin/private-chef-ctl\n"
@@ -352,7 +354,9 @@ void Cluster::start_bus(const NodeInfo& n)
 
 std::string Cluster::bus_address(const std::string& node) const
 {
-    return bus_addresses_.at(node);
+    // Without buses: a socket that does not exist, never the machine's own system bus.
+    auto it = bus_addresses_.find(node);
+    return it != bus_addresses_.end() ? it->second : "unix:path=" + this->node(node).dir + "/no-bus.socket";
 }
 
 void Cluster::start_all()
@@ -399,6 +403,12 @@ bool Cluster::running(const std::string& name) const
 {
     auto it = daemons_.find(name);
     return it != daemons_.end() && it->second.pid > 0 && waitpid(it->second.pid, nullptr, WNOHANG) == 0;
+}
+
+int Cluster::pid(const std::string& name) const
+{
+    auto it = daemons_.find(name);
+    return it == daemons_.end() ? -1 : it->second.pid;
 }
 
 void Cluster::add_fault(const std::string& line)

@@ -23,6 +23,10 @@ struct ClusterSpec {
     std::string cleanup = "manual";
     unsigned timeout_s = 0;  // [commands] timeout_s
     unsigned retries = 3;
+    std::string addons;  // [upgrade] addons
+    // false: no dbus-daemon per node (view(), call() and ctl() then find no bus); the daemons run on without
+    // one, as they do on a node without a system bus. For benchmarks of clusters too big to double in processes.
+    bool buses = true;
 };
 
 struct NodeInfo {
@@ -52,6 +56,7 @@ public:
     const NodeInfo& node(const std::string& name) const;
     const std::string& leader() const { return nodes_.front().name; }
     const std::string& world() const { return world_; }
+    const std::string& package() const { return package_; }  // the simulated Chef Server package every node installs
     std::string config_of(const std::string& node) const { return this->node(node).dir + "/chu.conf"; }
 
     void start_all();
@@ -60,6 +65,7 @@ public:
     void kill9(const std::string& node);
     void signal(const std::string& node, int sig);
     bool running(const std::string& node) const;
+    int pid(const std::string& node) const;  // the daemon's process, -1 when not started
     // Appends a line to the simulated world's faults file ("NODE fail|hang COUNT PROGRAM ARGS...").
     void add_fault(const std::string& line);
     // Writes a conf.d drop-in for the node, overriding its config the way an operator would.

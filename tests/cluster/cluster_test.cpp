@@ -86,6 +86,22 @@ TEST_CASE("a 2+8 cluster upgrades to Enterprise Chef 11 from .deb packages, keep
     finish_and_verify(c);
 }
 
+TEST_CASE("add-ons install after the cleanup, the bootstrap first, its configuration copied to the others", "[cluster][addons]")
+{
+    ClusterSpec spec;
+    spec.addons = "opscode-push-jobs-server, opscode-manage";
+    Cluster c(spec);
+    c.start_all();
+    finish_and_verify(c);
+    const std::string calls = c.calls();
+    const auto bootstrap_install = calls.find("be1.example.com bootstrap end 0 chef-server-ctl install opscode-push-jobs-server");
+    const auto other_install = calls.find("fe1.example.com frontend begin - chef-server-ctl install opscode-push-jobs-server");
+    CHECK(bootstrap_install != std::string::npos);
+    CHECK(other_install > bootstrap_install);
+    CHECK(calls.find("be2.example.com secondary begin - chef-server-ctl install opscode-manage") == std::string::npos);
+    CHECK(calls.find("fe2.example.com frontend end 0 chef-server-ctl install opscode-manage") != std::string::npos);
+}
+
 TEST_CASE("the bootstrap's upgrade that times out is re-run until it passes", "[cluster][faults]")
 {
     ClusterSpec spec;

@@ -671,7 +671,12 @@ TEST_CASE("opscode-push-jobs-server installs on the bootstrap, copies its direct
         CHECK(addon.steps[i + 2].roles == roles);
     }
     CHECK(addon.steps[3].kind == chu::StepKind::copy);
-    CHECK(addon.steps[3].copy == "/etc/opscode-push-jobs-server");
+    CHECK(addon.steps[3].copy == "{etc_dir}/opscode-push-jobs-server");  // beside opscode_dir
+    const chu::NodeFacts facts{"/usr/bin/private-chef-ctl", config.upgrade.package, chu::PackageFormat::deb};
+    CHECK(chu::resolve_action(addon.steps[3], config, eff, facts).value().dir == "/etc/opscode-push-jobs-server");
+    chu::Config moved = config;
+    moved.paths.opscode_dir = "/srv/node1/etc/opscode";
+    CHECK(chu::resolve_action(addon.steps[3], moved, eff, facts).value().dir == "/srv/node1/etc/opscode-push-jobs-server");
     CHECK(addon.steps[3].roles == others);
 
     const std::vector<std::string> tail_bootstrap = {

@@ -4,13 +4,12 @@
 #include "checks/checks.hpp"
 #include "config/config_file.hpp"
 #include "config/node_setup.hpp"
+#include "config/text_file.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 namespace chu {
 
@@ -35,10 +34,8 @@ int pack_archive_command(const std::string& dir, const std::string& out)
         std::fprintf(stderr, "%s\n", packed.error().message.c_str());
         return 1;
     }
-    std::ofstream file(out, std::ios::binary | std::ios::trunc);
-    file.write(packed->data(), static_cast<std::streamsize>(packed->size()));
-    if (!file.flush()) {
-        std::fprintf(stderr, "cannot write %s\n", out.c_str());
+    if (auto written = write_file_atomic(out, packed.value(), 0600); !written) {  // it holds the cluster's secrets
+        std::fprintf(stderr, "%s\n", written.error().message.c_str());
         return 1;
     }
     std::fprintf(stderr, "packed %s: %zu bytes\n", dir.c_str(), packed->size());
@@ -52,11 +49,9 @@ int install_archive_command(const std::string& config_path, const std::string& a
         std::fprintf(stderr, "%s\n", config.error().message.c_str());
         return 1;
     }
-    std::ifstream in(archive, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (!in) {
-        std::fprintf(stderr, "cannot read %s\n", archive.c_str());
+    auto bytes = read_text_file(archive);
+    if (!bytes) {
+        std::fprintf(stderr, "%s\n", bytes.error().message.c_str());
         return 1;
     }
     const std::string backups = config->paths.state_dir + "/backup";
@@ -69,11 +64,11 @@ int install_archive_command(const std::string& config_path, const std::string& a
     std::string backup = backups + "/" + name + ".tar";
     if (access(backup.c_str(), F_OK) == 0)
         backup = backups + "/" + name + ".previous.tar";
-    if (auto installed = install_directory(bytes.str(), dir, backup); !installed) {
+    if (auto installed = install_directory(bytes.value(), dir, backup); !installed) {
         std::fprintf(stderr, "%s\n", installed.error().message.c_str());
         return 1;
     }
-    std::fprintf(stderr, "installed the bootstrap's %s (%zu bytes); the old copy is in %s\n", dir.c_str(), bytes.str().size(),
+    std::fprintf(stderr, "installed the bootstrap's %s (%zu bytes); the old copy is in %s\n", dir.c_str(), bytes->size(),
                  backup.c_str());
     return 0;
 }

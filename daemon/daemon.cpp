@@ -1,6 +1,7 @@
 #include "daemon.hpp"
 
 #include "bus/bus_service.hpp"
+#include "config/text_file.hpp"
 #include "core/wire.hpp"
 
 #include <systemd/sd-event.h>
@@ -10,10 +11,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 namespace chu {
 
@@ -41,32 +41,23 @@ std::string last_line(const std::string& text)
     return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
-bool write_file_synced(const std::string& path, const std::string& bytes)
+
+std::int64_t clock_ms(clockid_t clock)
 {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return false;
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            break;
-        done += static_cast<std::size_t>(n);
-    }
-    const bool ok = done == bytes.size() && fsync(fd) == 0;
-    close(fd);
-    return ok;
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
+
+// The wall clock when the daemon started, and the monotonic clock then: now_ms() runs on from there.
+const std::int64_t start_real_ms = clock_ms(CLOCK_REALTIME);
+const std::int64_t start_mono_ms = clock_ms(CLOCK_MONOTONIC);
 
 }  // namespace
 
 std::int64_t now_ms()
 {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+    return start_real_ms + (clock_ms(CLOCK_MONOTONIC) - start_mono_ms);
 }
 
 std::string status_line(const NodeStatus& s)
@@ -111,13 +102,14 @@ int Daemon::run()
     sd_event_set_watchdog(event_, 1);  // WATCHDOG=1 on schedule when the unit sets WatchdogSec=
     sd_event_add_signal(event_, nullptr, SIGTERM, on_signal, this);
     sd_event_add_signal(event_, nullptr, SIGINT, on_signal, this);
-    sd_event_add_time(event_, &deadline_, CLOCK_REALTIME, UINT64_MAX, 0, on_deadline, this);
+    sd_event_add_time(event_, &deadline_, CLOCK_MONOTONIC, UINT64_MAX, 0, on_deadline, this);
     sd_event_add_post(event_, &post_, on_post, this);
 
-    auto journal = JournalFile::open(setup_.config.paths.state_dir);
+    bool corrupt = false;
+    auto journal = JournalFile::open(setup_.config.paths.state_dir, &corrupt);
     if (!journal) {
         log_.log(LOG_ERR, journal.error().message);
-        return 1;
+        return corrupt ? exit_data_error : 1;  // a restart would find the same damage
     }
     journal_.emplace(std::move(journal.value()));
     if (!journal_->dropped().empty())
@@ -130,13 +122,15 @@ int Daemon::run()
     options.heartbeat_ms = setup_.config.cluster.heartbeat_ms;
     options.peer_timeout_ms = setup_.config.cluster.peer_timeout_ms;
     options.key = loaded_.key;
-    mesh_ = std::make_unique<Mesh>(event_, log_, setup_.topology, setup_.node, options, [this](const Envelope& e) {
-        core_->on_message(e, now_ms());
-        dispatch();
+    mesh_ = std::make_unique<Mesh>(event_, log_, setup_.topology, setup_.node, options, [this](const std::vector<Envelope>& batch) {
+        for (const auto& e : batch)
+            core_->on_message(e, now_ms());
+        dispatch();  // once for the batch: its records share one fsync
     });
     if (auto listening = mesh_->listen(); !listening) {
         log_.log(LOG_ERR, listening.error().message);
-        return 1;
+        // An address this host does not have is the topology's or the config's mistake: no restart helps.
+        return mesh_->address_not_here() ? exit_config_error : 1;
     }
     try {
         bus_ = std::make_unique<BusService>(event_, *core_, setup_, [this](std::uint64_t id, Op op) {
@@ -207,42 +201,57 @@ void Daemon::dispatch()
             return;
     }
     dispatching_ = false;
-    sd_event_source_set_time(deadline_, static_cast<std::uint64_t>(core_->next_deadline()) * 1000);
+    const std::int64_t deadline = core_->next_deadline() - start_real_ms + start_mono_ms;  // on the monotonic clock
+    sd_event_source_set_time(deadline_, static_cast<std::uint64_t>(std::max<std::int64_t>(deadline, 0)) * 1000);
     sd_event_source_set_enabled(deadline_, SD_EVENT_ONESHOT);
     publish();
 }
 
 bool Daemon::write_records(const std::vector<Record>& records)
 {
+    // The cluster joined (the leader records it, a follower starts a step): the key is kept before that is
+    // journaled, so a restart after the upgrade rewrote the secrets file still has the agreed key.
+    if (!underway_) {
+        for (const auto& r : records) {
+            if (std::holds_alternative<JoinedRecord>(r) || std::holds_alternative<StartedRecord>(r)) {
+                underway_ = true;
+                if (!upgrade_underway())
+                    return false;
+                break;
+            }
+        }
+    }
     if (auto written = journal_->append(records); !written) {
         // Nothing may happen that the journal does not hold: stop, and let systemd restart us on it.
-        log_.log(LOG_ERR, written.error().message + "; stopping");
+        log_.log(LOG_ERR, written.error().message + "; stopping (free or repair " + setup_.config.paths.state_dir +
+                              "; the daemon resumes from the journal when restarted)");
         stop(1);
         return false;
-    }
-    // Once the cluster has joined (the leader records it, a follower starts a step) the upgrade is under way.
-    for (const auto& r : records) {
-        if (!underway_ && (std::holds_alternative<JoinedRecord>(r) || std::holds_alternative<StartedRecord>(r))) {
-            underway_ = true;
-            upgrade_underway();
-        }
     }
     return true;
 }
 
 // The key is fixed from now on, and the marker tells the unit to come back after a reboot (see units/).
-void Daemon::upgrade_underway()
+bool Daemon::upgrade_underway()
 {
-    if (loaded_.key)
-        if (auto kept = keep_cluster_key(setup_.config, *loaded_.key); !kept)
-            log_.log(LOG_WARNING, kept.error().message);
+    if (loaded_.key) {
+        if (auto kept = keep_cluster_key(setup_.config, *loaded_.key); !kept) {
+            log_.log(LOG_ERR, kept.error().message + "; stopping");
+            stop(1);
+            return false;
+        }
+    }
     const std::string marker = setup_.config.paths.state_dir + "/" + underway_marker;
-    if (!write_file_synced(marker, "an upgrade is under way: chef-ha-upgrade.service resumes it after a reboot\n"))
-        log_.log(LOG_WARNING, "cannot write " + marker + ": " + std::strerror(errno) + "; after a reboot, start the service by hand");
+    if (auto written = write_file_atomic(marker, "an upgrade is under way: chef-ha-upgrade.service resumes it after a reboot\n", 0600);
+        !written)
+        log_.log(LOG_WARNING, written.error().message + "; after a reboot, start chef-ha-upgrade by hand");
+    return true;
 }
 
 void Daemon::run_step(const RunStep& run)
 {
+    if (stopping_)
+        return;  // journaled as started: it runs after the restart
     const Step& step = setup_.plan.phases[static_cast<std::size_t>(run.phase)].steps[static_cast<std::size_t>(run.step)];
     Exec command;
     command.phase = run.phase;
@@ -257,9 +266,8 @@ void Daemon::run_step(const RunStep& run)
         break;
     case StepKind::copy: {
         const std::string incoming = setup_.config.paths.state_dir + "/incoming.tar";
-        if (!write_file_synced(incoming, run.archive)) {
-            StepResult failed{run.phase, run.step, run.round, run.attempt, Outcome::failed, 1, {},
-                              "cannot write " + incoming + ": " + std::strerror(errno)};
+        if (auto written = write_file_atomic(incoming, run.archive, 0600); !written) {
+            StepResult failed{run.phase, run.step, run.round, run.attempt, Outcome::failed, 1, {}, written.error().message};
             core_->on_step_finished(failed, now_ms());
             return;
         }
@@ -288,17 +296,21 @@ void Daemon::run_step(const RunStep& run)
 
 void Daemon::pack_archive(const PackArchive& pack)
 {
+    if (stopping_)
+        return;
     const std::string out = setup_.config.paths.state_dir + "/outgoing.tar";
-    Exec command{{self_, "--pack-archive", pack.dir, "--out", out}, 600, pack.phase, "pack " + pack.dir};
+    const std::string& step = setup_.plan.phases[static_cast<std::size_t>(pack.phase)].steps[static_cast<std::size_t>(pack.step)].id;
+    Exec command{{self_, "--pack-archive", pack.dir, "--out", out}, 600, pack.phase, step};
     runner_->start(std::move(command), [this, pack, out](ExecResult r) {
         if (r.outcome != Outcome::ok) {
             core_->on_archive(pack.phase, pack.step, Error{last_line(r.err.empty() ? r.tail : r.err)}, now_ms());
         } else {
-            std::ifstream in(out, std::ios::binary);
-            std::ostringstream bytes;
-            bytes << in.rdbuf();
+            auto bytes = read_text_file(out);
             unlink(out.c_str());  // the core holds it from here on
-            core_->on_archive(pack.phase, pack.step, bytes.str(), now_ms());
+            if (bytes)
+                core_->on_archive(pack.phase, pack.step, bytes.value(), now_ms());
+            else
+                core_->on_archive(pack.phase, pack.step, bytes.error(), now_ms());
         }
         dispatch();
     });

@@ -35,7 +35,7 @@ private:
     void pack_archive(const PackArchive& pack);
     bool write_records(const std::vector<Record>& records);
     void publish();
-    void upgrade_underway();
+    bool upgrade_underway();
     void stop(int status);
     static int on_signal(sd_event_source*, const signalfd_siginfo*, void* userdata);
     static int on_deadline(sd_event_source*, uint64_t, void* userdata);

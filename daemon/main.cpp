@@ -1,7 +1,7 @@
 // chef-ha-upgraded: the daemon behind chef-ha-upgrade.service.
 #include "child_commands.hpp"
 #include "config/node_setup.hpp"
-#include "core/digest.hpp"
+#include "config/text_file.hpp"
 #include "daemon.hpp"
 
 #include <unistd.h>
@@ -9,7 +9,6 @@
 #include <climits>
 #include <cstdlib>
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 using namespace chu;
@@ -55,38 +54,23 @@ int check_config(const std::string& path)
     if (s.config.cluster.insecure)
         std::printf("security:  INSECURE: peer traffic is not encrypted or authenticated ([cluster] insecure = yes)\n");
     std::printf("\nschedule of %s (* = inside the downtime window):\n", s.node.c_str());
-    bool downtime = false;
+    const std::vector<bool> downtime = downtime_phases(s.plan);
     int shown_phase = -1;
     for (std::size_t p = 0; p < s.plan.phases.size(); ++p) {
         const Phase& ph = s.plan.phases[p];
-        downtime = downtime || ph.downtime_begins;
         for (const auto& item : loaded->schedule) {
             if (item.phase != static_cast<int>(p))
                 continue;
             if (shown_phase != item.phase) {
-                std::printf("%c phase %2zu  %s\n", downtime ? '*' : ' ', p, ph.title.c_str());
+                std::printf("%c phase %2zu  %s\n", downtime[p] ? '*' : ' ', p, ph.title.c_str());
                 shown_phase = item.phase;
             }
             const Step& st = ph.steps[static_cast<std::size_t>(item.step)];
             std::printf("              %s%s\n", describe(item.action).c_str(),
                         st.when.empty() ? "" : ("   (only if " + st.when + ")").c_str());
         }
-        downtime = downtime && !ph.downtime_ends;
     }
     return 0;
-}
-
-// The package's digest goes into the join's agreement: every node must hold the same package.
-std::string package_digest(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return {};
-    Sha256 h;
-    std::string buf(1u << 20, '\0');
-    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
-        h.update(std::string_view(buf.data(), static_cast<std::size_t>(in.gcount())));
-    return h.hex();
 }
 
 std::string self_path()
@@ -108,7 +92,9 @@ int run_daemon(const std::string& config)
         std::fprintf(stderr, "chef-ha-upgraded: %s\n", loaded.error().message.c_str());
         return exit_config_error;
     }
-    loaded->setup.package_digest = package_digest(loaded->setup.facts.package);
+    // The package's digest goes into the join's agreement: every node must hold the same bytes.
+    auto digest = file_sha256(loaded->setup.facts.package);
+    loaded->setup.package_digest = digest ? digest.value() : std::string();
     // The daemon's children run in /: they must get the config by an absolute path.
     char absolute[PATH_MAX];
     Daemon daemon(std::move(loaded.value()), realpath(config.c_str(), absolute) ? absolute : config, self_path());

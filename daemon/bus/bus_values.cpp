@@ -1,5 +1,7 @@
 #include "bus_values.hpp"
 
+#include "core/utf8.hpp"
+
 #include <algorithm>
 #include <tuple>
 
@@ -17,26 +19,26 @@ std::uint64_t usec(std::int64_t ms)
 Properties properties_of(const NodeStatus& s, std::int64_t now_ms)
 {
     Properties p;
-    p.node_name = s.node;
+    p.node_name = valid_utf8(s.node);
     p.role = role_name(s.role);
-    p.leader = s.leader;
+    p.leader = valid_utf8(s.leader);
     p.leader_reachable = s.leader_reachable;
     p.epoch = s.epoch;
     p.state = state_name(s.state);
     p.phase = s.phase;
-    p.phase_name = s.phase_name;
+    p.phase_name = valid_utf8(s.phase_name);
     p.phase_count = s.phase_count;
-    p.current_step = s.step;
+    p.current_step = valid_utf8(s.step);
     p.attempt = s.attempt;
     p.progress = s.progress;
-    p.last_error = s.last_error;
+    p.last_error = valid_utf8(s.last_error);
     p.downtime_start_usec = usec(s.downtime_begin_ms);
     p.downtime_end_usec = usec(s.downtime_end_ms);
     for (const auto& peer : s.peers) {
         // Whole seconds: finer would announce a change at every heartbeat for nothing an operator reads.
         const std::int64_t heard = peer.last_heard_ms == 0 ? -1 : std::max<std::int64_t>(0, now_ms - peer.last_heard_ms) / 1000;
-        p.peers.emplace_back(peer.name, role_name(static_cast<Role>(peer.role)), state_name(static_cast<State>(peer.state)),
-                             peer.phase, peer.step, heard);
+        p.peers.emplace_back(valid_utf8(peer.name), role_name(static_cast<Role>(peer.role)), state_name(static_cast<State>(peer.state)),
+                             peer.phase, valid_utf8(peer.step), heard);
     }
     return p;
 }
@@ -70,13 +72,7 @@ std::vector<std::string> changed_properties(const Properties& a, const Propertie
 Result<std::vector<PlanEntry>> plan_entries(const NodeSetup& setup)
 {
     const Plan& plan = setup.plan;
-    std::vector<bool> in_downtime(plan.phases.size());
-    bool downtime = false;
-    for (std::size_t p = 0; p < plan.phases.size(); ++p) {
-        downtime = downtime || plan.phases[p].downtime_begins;
-        in_downtime[p] = downtime;
-        downtime = downtime && !plan.phases[p].downtime_ends;
-    }
+    const std::vector<bool> in_downtime = downtime_phases(plan);
     struct Item {
         int phase, step;
         std::size_t server;
@@ -99,8 +95,8 @@ Result<std::vector<PlanEntry>> plan_entries(const NodeSetup& setup)
         const Phase& ph = plan.phases[static_cast<std::size_t>(it.phase)];
         const Step& st = ph.steps[static_cast<std::size_t>(it.step)];
         const Server& server = servers[it.server];
-        out.emplace_back(it.phase, ph.title, bool(in_downtime[static_cast<std::size_t>(it.phase)]), server.name,
-                         role_name(server.role), st.id, it.action, st.when);
+        out.emplace_back(it.phase, valid_utf8(ph.title), bool(in_downtime[static_cast<std::size_t>(it.phase)]),
+                         valid_utf8(server.name), role_name(server.role), st.id, valid_utf8(it.action), st.when);
     }
     return out;
 }
@@ -110,7 +106,8 @@ std::vector<TimelineEntry> timeline_entries(const std::vector<ReportRecord>& tim
     std::vector<TimelineEntry> out;
     for (const auto& r : timeline) {
         const std::string& step = plan.phases.at(static_cast<std::size_t>(r.phase)).steps.at(static_cast<std::size_t>(r.step)).id;
-        out.emplace_back(r.node, r.phase, step, r.round, outcome_name(r.outcome), usec(r.started_ms), usec(r.finished_ms), r.detail);
+        out.emplace_back(valid_utf8(r.node), r.phase, step, r.round, outcome_name(r.outcome), usec(r.started_ms),
+                         usec(r.finished_ms), valid_utf8(r.detail));
     }
     return out;
 }

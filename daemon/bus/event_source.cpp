@@ -18,14 +18,16 @@ void check(int r, const char* what)
         throw std::system_error(-r, std::generic_category(), what);
 }
 
-// sd-event calls back through C: an exception must stop here, as the errno that ends the loop.
+// sd-event calls back through C: an exception must stop here. The error disables the source: a lost bus
+// leaves the operator without this node's D-Bus face, but never stops an upgrade (nor does a missing one).
 template <class F>
 int guarded(F&& f)
 {
     try {
         return f();
     } catch (const sdbus::Error& e) {
-        std::fprintf(stderr, "chef-ha-upgrade: the D-Bus connection failed: %s\n", e.getMessage().c_str());
+        std::fprintf(stderr, "chef-ha-upgraded: the D-Bus connection failed (%s): the upgrade goes on without it; "
+                             "restart chef-ha-upgrade between steps to get it back\n", e.getMessage().c_str());
         return -ECONNRESET;
     }
 }
@@ -41,9 +43,6 @@ EventSource::EventSource(sd_event* event, sdbus::IConnection& connection) : conn
     check(sd_event_source_set_enabled(timer_, SD_EVENT_OFF), "cannot add the D-Bus timer");
     // Replies and signals sent from other sources' handlers queue output: re-arm before every poll.
     check(sd_event_source_set_prepare(io_, on_prepare), "cannot watch the D-Bus connection");
-    // A broken connection ends the loop (for systemd to restart the daemon) rather than leaving it deaf.
-    check(sd_event_source_set_exit_on_failure(io_, 1), "cannot watch the D-Bus connection");
-    check(sd_event_source_set_exit_on_failure(timer_, 1), "cannot add the D-Bus timer");
 }
 
 EventSource::~EventSource()

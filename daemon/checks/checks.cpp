@@ -1,5 +1,7 @@
 #include "checks/checks.hpp"
 
+#include "config/text_file.hpp"
+
 #include "core/digest.hpp"
 
 #include <fcntl.h>
@@ -116,24 +118,6 @@ Result<std::string> read_prefix(int fd, const std::string& path, size_t size)
     }
     bytes.resize(done);
     return bytes;
-}
-
-Result<std::string> file_sha256(int fd, const std::string& path)
-{
-    Sha256 hash;
-    std::string buffer(MiB, '\0');
-    off_t offset = 0;
-    for (;;) {
-        const ssize_t n = pread(fd, buffer.data(), buffer.size(), offset);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return Error{path + ": cannot read: " + std::strerror(errno)};
-        if (n == 0)
-            return hash.hex();
-        hash.update(std::string_view(buffer.data(), static_cast<size_t>(n)));
-        offset += n;
-    }
 }
 
 CheckVerdict check_package(const Config& config, const NodeFacts& facts, const std::string& node)

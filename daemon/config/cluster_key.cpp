@@ -3,11 +3,9 @@
 #include "config/text_file.hpp"
 #include "core/digest.hpp"
 
-#include <fcntl.h>
 #include <sodium.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 namespace chu {
@@ -69,23 +67,11 @@ Status keep_cluster_key(const Config& config, const ClusterKey& key)
         return Ok{};
     char hex[2 * 32 + 1];
     sodium_bin2hex(hex, sizeof hex, key.seed.data(), key.seed.size());
-    const std::string tmp = kept + ".new";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
     const std::string text = std::string(hex) + "\n";
-    const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
-    close(fd);
     sodium_memzero(hex, sizeof hex);
-    if (!written || rename(tmp.c_str(), kept.c_str()) != 0) {
-        unlink(tmp.c_str());
-        return Error{"cannot keep the cluster key in " + kept + ": " + std::strerror(errno)};
-    }
-    const int dir = ::open(config.paths.state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-        fsync(dir);
-        close(dir);
-    }
+    if (auto written = write_file_atomic(kept, text, 0600); !written)
+        return Error{"cannot keep the cluster key: " + written.error().message +
+                     "; the key would change when the upgrade rewrites " + key.source + ": free the state directory's disk"};
     return Ok{};
 }
 

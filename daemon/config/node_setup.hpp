@@ -10,6 +10,7 @@
 namespace chu {
 
 constexpr int exit_config_error = 78;  // EX_CONFIG: systemd must not restart on it
+constexpr int exit_data_error = 65;    // EX_DATAERR: the journal is damaged; no restart either
 
 struct LoadedSetup {
     NodeSetup setup;

@@ -1,5 +1,10 @@
 #include "text_file.hpp"
 
+#include "core/digest.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -15,6 +20,68 @@ Result<std::string> read_text_file(const std::string& path)
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
+}
+
+Result<std::string> file_sha256(int fd, const std::string& path)
+{
+    Sha256 hash;
+    std::string buffer(1u << 20, '\0');
+    off_t offset = 0;
+    for (;;) {
+        const ssize_t n = pread(fd, buffer.data(), buffer.size(), offset);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return Error{path + ": cannot read: " + std::strerror(errno)};
+        if (n == 0)
+            return hash.hex();
+        hash.update(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        offset += n;
+    }
+}
+
+Result<std::string> file_sha256(const std::string& path)
+{
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return Error{path + ": cannot read: " + std::strerror(errno)};
+    auto digest = file_sha256(fd, path);
+    close(fd);
+    return digest;
+}
+
+Status write_file_atomic(const std::string& path, std::string_view bytes, mode_t mode)
+{
+    const std::string tmp = path + ".new";
+    const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
+    std::size_t done = 0;
+    int failure = 0;
+    while (done < bytes.size() && failure == 0) {
+        const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+        if (n >= 0)
+            done += static_cast<std::size_t>(n);
+        else if (errno != EINTR)
+            failure = errno;
+    }
+    if (failure == 0 && fsync(fd) != 0)
+        failure = errno;
+    close(fd);
+    if (failure == 0 && rename(tmp.c_str(), path.c_str()) != 0)
+        failure = errno;
+    if (failure != 0) {
+        unlink(tmp.c_str());
+        return Error{"cannot write " + path + ": " + std::strerror(failure)};
+    }
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return Ok{};
 }
 
 }  // namespace chu

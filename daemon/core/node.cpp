@@ -1,6 +1,7 @@
 #include "node.hpp"
 
 #include "digest.hpp"
+#include "utf8.hpp"
 
 #include <algorithm>
 
@@ -94,8 +95,13 @@ void Node::boot(const std::vector<Record>& journal, std::int64_t now)
     }
     if (setup_.config.upgrade.auto_start)
         started_ = true;
-    // A finished or aborted upgrade stays so; its completion was announced by the run that ended it.
-    completed_sent_ = is_leader() && (aborted_ || phase_ >= static_cast<std::int32_t>(setup_.plan.phases.size()));
+    // A finished or aborted upgrade stays so. The leader says it again at every start, as a follower does at
+    // the leader's first beat: whatever the run that ended it did not get to do (the node's marker) is done.
+    if (is_leader() && (aborted_ || phase_ >= static_cast<std::int32_t>(setup_.plan.phases.size()))) {
+        completed_sent_ = true;
+        effects_.push_back(Completed{aborted_ ? State::aborted : State::complete,
+                                     aborted_ ? "the upgrade was aborted" : "upgrade complete on every node"});
+    }
     if (joined_ && (agreement_.topology_digest != setup_.topology_digest || agreement_.plan_digest != setup_.plan_digest ||
                     agreement_.package_digest != setup_.package_digest || agreement_.key_id != setup_.key_id)) {
         halted_ = "this node's topology, plan, package or key changed since the cluster joined; restore them "
@@ -203,9 +209,8 @@ void Node::on_step_finished(const StepResult& result, std::int64_t now)
         return;
     }
     // Only the end of the output matters for an error, and it travels in every report.
-    const std::string& d = result.detail;
-    finish_running(outcome, result.exit_code, result.value.substr(0, max_value),
-                   d.size() > max_detail ? d.substr(d.size() - max_detail) : d, now);
+    finish_running(outcome, result.exit_code, valid_utf8(result.value.substr(0, max_value)),
+                   valid_utf8(tail_lines(result.detail, max_detail)), now);
     deliver_local(now);
 }
 
@@ -924,6 +929,15 @@ NodeStatus Node::status(std::int64_t now) const
         step = step_;
         st.progress = progress();
         st.last_error = halted_.empty() ? last_error_ : halted_;
+        if (!joined_ && st.last_error.empty()) {
+            std::string missing;
+            for (const auto& [name, m] : members_)
+                if (name != setup_.node && m.heard_ms == 0)
+                    missing += (missing.empty() ? "" : ", ") + name;
+            if (!missing.empty())
+                st.last_error = "waiting for " + missing + " to join (never heard from; is chef-ha-upgrade running there, "
+                                "with the same cluster key?)";
+        }
         st.downtime_begin_ms = downtime_begin_ms_;
         st.downtime_end_ms = downtime_end_ms_;
         const State cluster = st.state;
@@ -943,9 +957,12 @@ NodeStatus Node::status(std::int64_t now) const
             else if (h.running)
                 s = State::running;
             p.state = static_cast<std::uint8_t>(s);
-            const auto& steps = setup_.plan.phases[static_cast<std::size_t>(std::max(0, h.phase))].steps;
-            if (h.step >= 0 && h.step < static_cast<std::int32_t>(steps.size()))
-                p.step = steps[static_cast<std::size_t>(h.step)].id;
+            // A peer's Hello says where it is; a phase outside this plan names no step.
+            if (h.phase >= 0 && h.phase < st.phase_count) {
+                const auto& steps = setup_.plan.phases[static_cast<std::size_t>(h.phase)].steps;
+                if (h.step >= 0 && h.step < static_cast<std::int32_t>(steps.size()))
+                    p.step = steps[static_cast<std::size_t>(h.step)].id;
+            }
             st.peers.push_back(std::move(p));
         }
     } else {

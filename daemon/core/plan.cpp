@@ -24,6 +24,18 @@ bool runs_on(const Step& step, Role role)
     return (step.roles & role_bit(role)) != 0;
 }
 
+std::vector<bool> downtime_phases(const Plan& plan)
+{
+    std::vector<bool> inside(plan.phases.size());
+    bool downtime = false;
+    for (std::size_t p = 0; p < plan.phases.size(); ++p) {
+        downtime = downtime || plan.phases[p].downtime_begins;
+        inside[p] = downtime;
+        downtime = downtime && !plan.phases[p].downtime_ends;
+    }
+    return inside;
+}
+
 const std::vector<std::string>& placeholder_names()
 {
     static const std::vector<std::string> names = {

@@ -132,6 +132,9 @@ Result<std::vector<ScheduledStep>> node_schedule(const Plan& plan, Role role, co
 
 bool runs_on(const Step& step, Role role);
 
+// Per phase: inside the downtime window (from the phase that begins it to the one that ends it).
+std::vector<bool> downtime_phases(const Plan& plan);
+
 // How an action reads to an operator: "chef-server-ctl upgrade", "check keepalived-master".
 std::string describe(const Action& action);
 

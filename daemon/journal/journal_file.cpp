@@ -27,9 +27,22 @@ bool fsync_dir(const std::string& dir)
     return ok;
 }
 
+// Whether the bad data at `at` is a record cut short by a crash: its header says it reaches the end of the
+// file (or the header itself is cut). A write is appended in one go, so only the last record can be torn.
+bool torn_tail(const std::string& data, std::size_t at)
+{
+    constexpr std::size_t header = 4 + 8;  // length, checksum
+    if (data.size() - at < header)
+        return true;
+    std::uint32_t length = 0;
+    for (int i = 0; i < 4; ++i)
+        length |= static_cast<std::uint32_t>(static_cast<unsigned char>(data[at + i])) << (8 * i);
+    return at + header + length >= data.size();
+}
+
 }  // namespace
 
-Result<JournalFile> JournalFile::open(const std::string& state_dir)
+Result<JournalFile> JournalFile::open(const std::string& state_dir, bool* corrupt)
 {
     if (mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST)
         return os_error("cannot create the state directory", state_dir);
@@ -57,6 +70,14 @@ Result<JournalFile> JournalFile::open(const std::string& state_dir)
     }
     JournalScan scan = scan_journal(data);
     journal.records_ = std::move(scan.records);
+    if (scan.valid_bytes != data.size() && !torn_tail(data, scan.valid_bytes)) {
+        if (corrupt)
+            *corrupt = true;
+        return Error{path + ": the record at byte " + std::to_string(scan.valid_bytes) + " is bad (" + scan.problem + ") and " +
+                     std::to_string(data.size() - scan.valid_bytes) + " bytes follow it: this is damage, not a torn write, "
+                     "so nothing was cut. Keep the file for a post-mortem; to start this node over, move it aside "
+                     "(the node then rejoins as new)"};
+    }
     if (scan.valid_bytes != data.size()) {
         journal.dropped_ = std::to_string(data.size() - scan.valid_bytes) + " byte(s) after the last good record (" +
                            scan.problem + ")";

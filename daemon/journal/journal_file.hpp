@@ -12,9 +12,10 @@ namespace chu {
 
 class JournalFile {
 public:
-    // Creates state_dir (0700) and the journal (0600) if needed, reads every good record, and truncates
-    // what follows the last good one (`dropped` says what was dropped, empty when nothing was).
-    static Result<JournalFile> open(const std::string& state_dir);
+    // Creates state_dir (0700) and the journal (0600) if needed, reads every good record, and truncates a
+    // torn last record (`dropped` says what was dropped, empty when nothing was). A bad record with more
+    // behind it is no torn write: the file is left as it is, and `corrupt` is set with the error.
+    static Result<JournalFile> open(const std::string& state_dir, bool* corrupt = nullptr);
 
     JournalFile(JournalFile&& other) noexcept;
     JournalFile& operator=(JournalFile&&) = delete;

@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <syslog.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 namespace chu {
@@ -51,13 +53,22 @@ struct Mesh::Watch {
     }
     static int dispatch(sd_event_source*, int, uint32_t, void* userdata)
     {
-        static_cast<Watch*>(userdata)->on_ready();
+        static_cast<Watch*>(userdata)->ready();
         return 0;
     }
     static int dispatch_first(sd_event_source*, void* userdata)
     {
-        static_cast<Watch*>(userdata)->on_ready();
+        static_cast<Watch*>(userdata)->ready();
         return 0;
+    }
+    // An exception must not unwind through sd-event's C frames; the next wake drains again.
+    void ready()
+    {
+        try {
+            on_ready();
+        } catch (const zmq::error_t& e) {
+            std::fprintf(stderr, "chef-ha-upgraded: ZeroMQ: %s\n", e.what());
+        }
     }
 };
 
@@ -119,6 +130,7 @@ Status Mesh::listen()
         watch(inbox_, [this] { drain_inbox(); }, inbox_watch_);
         watch(inbox_monitor_, [this] { drain_monitor(inbox_monitor_, {}); }, inbox_monitor_watch_);
     } catch (const zmq::error_t& e) {
+        address_not_here_ = e.num() == EADDRNOTAVAIL;
         return Error{"cannot listen on " + where.substr(6) + " (the :ipaddress of " + me_ + " in " + topology_.file +
                      ", [cluster] port): " + e.what()};
     }
@@ -177,22 +189,26 @@ void Mesh::send(const std::string& to, const std::string& frame)
     }
 }
 
-void Mesh::drain()
-{
-    drain_inbox();
-}
-
 void Mesh::drain_inbox()
 {
-    while (inbox_.get(zmq::sockopt::events) & ZMQ_POLLIN) {
-        zmq::message_t message;
-        if (!inbox_.recv(message, zmq::recv_flags::dontwait))
-            break;
-        receive(message);
+    std::vector<Envelope> batch;
+    try {
+        while (inbox_.get(zmq::sockopt::events) & ZMQ_POLLIN) {
+            zmq::message_t message;
+            if (!inbox_.recv(message, zmq::recv_flags::dontwait))
+                break;
+            receive(message, batch);
+        }
+    } catch (const zmq::error_t&) {
+        if (!batch.empty())
+            deliver_(batch);  // what did arrive is not lost
+        throw;
     }
+    if (!batch.empty())
+        deliver_(batch);
 }
 
-void Mesh::receive(zmq::message_t& message)
+void Mesh::receive(zmq::message_t& message, std::vector<Envelope>& batch)
 {
     const char* peer_address = message.gets("Peer-Address");
     const std::string from_address = peer_address ? peer_address : "?";
@@ -209,7 +225,7 @@ void Mesh::receive(zmq::message_t& message)
                                       sender->ipaddress + " in " + topology_.file + ") but came from " + from_address);
         return;
     }
-    deliver_(envelope.value());
+    batch.push_back(std::move(envelope.value()));
 }
 
 void Mesh::drain_zap()
@@ -222,11 +238,11 @@ void Mesh::drain_zap()
                 return;
             request.push_back(std::move(part));
         } while (zap_.get(zmq::sockopt::rcvmore));
-        // version, request id, domain, address, identity, mechanism, credentials...
-        if (request.size() < 6)
-            continue;
-        const std::string address = request[3].to_string();
-        const std::string mechanism = request[5].to_string();
+        // version, request id, domain, address, identity, mechanism, credentials... A REP socket must answer
+        // every request, even one it cannot read, or it stops receiving.
+        const bool readable = request.size() >= 6;
+        const std::string address = readable ? request[3].to_string() : "?";
+        const std::string mechanism = readable ? request[5].to_string() : "";
         bool known = false;
         for (const auto& s : topology_.servers)
             known = known || s.ipaddress == address;
@@ -241,7 +257,10 @@ void Mesh::drain_zap()
             log_.log(LOG_WARNING, "refused a connection from " + who(address) + ": " + why);
         const char* status = why.empty() ? "200" : "400";
         zap_.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
-        zap_.send(request[1], zmq::send_flags::sndmore);
+        if (readable)
+            zap_.send(request[1], zmq::send_flags::sndmore);
+        else
+            zap_.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
         zap_.send(zmq::buffer(std::string_view(status)), zmq::send_flags::sndmore);
         zap_.send(zmq::buffer(std::string_view(why.empty() ? "OK" : "refused")), zmq::send_flags::sndmore);
         zap_.send(zmq::str_buffer(""), zmq::send_flags::sndmore);

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 struct sd_event;
 struct sd_event_source;
@@ -25,7 +26,9 @@ namespace chu {
 
 class Mesh {
 public:
-    using Deliver = std::function<void(const Envelope&)>;
+    // What one wake brought in, in order of arrival: handed over together so that the daemon carries out
+    // their effects once, and a burst of reports costs the leader one journal fsync (group commit).
+    using Deliver = std::function<void(const std::vector<Envelope>&)>;
 
     struct Options {
         std::uint16_t port = 0;
@@ -43,8 +46,8 @@ public:
     // Binds this node's socket; the error names the address and the topology entry it came from.
     Status listen();
     void send(const std::string& to, const std::string& frame);
-    // Receives whatever is waiting (the ZMQ_FD is edge-triggered: call after every wake).
-    void drain();
+    // After listen() failed: this host has no such address (the topology or [cluster] node is wrong).
+    bool address_not_here() const { return address_not_here_; }
 
 private:
     struct Watch;
@@ -61,7 +64,7 @@ private:
     void drain_inbox();
     void drain_zap();
     void drain_monitor(zmq::socket_t& monitor, const std::string& peer);
-    void receive(zmq::message_t& message);
+    void receive(zmq::message_t& message, std::vector<Envelope>& batch);
     std::string who(const std::string& address) const;
     bool worth_saying(const std::string& what);  // false when said in the last minute
 
@@ -80,6 +83,7 @@ private:
     std::map<std::string, Link> links_;
     std::map<int, std::string> accepted_;  // fd -> peer address, to name who failed a handshake
     bool handshake_failed_ = false;
+    bool address_not_here_ = false;
     std::map<std::string, std::int64_t> last_said_;  // message -> when it was last logged
 };
 

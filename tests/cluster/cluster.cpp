@@ -133,6 +133,16 @@ void read_view(const Bus& bus, View& v, bool& ok);
 
 int run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env, std::string* out)
 {
+    // Built before fork: the test process has threads, so the child may only exec.
+    std::vector<char*> args, envp;
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::vector<std::string> full = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"};
+    full.insert(full.end(), env.begin(), env.end());
+    for (const auto& e : full)
+        envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0)
         return -1;
@@ -140,17 +150,7 @@ int run_program(const std::vector<std::string>& argv, const std::vector<std::str
     if (pid == 0) {
         dup2(pipefd[1], 1);
         dup2(pipefd[1], 2);
-        std::vector<char*> args, envp;
-        for (const auto& a : argv)
-            args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        std::vector<std::string> full = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"};
-        full.insert(full.end(), env.begin(), env.end());
-        for (const auto& e : full)
-            envp.push_back(const_cast<char*>(e.c_str()));
-        envp.push_back(nullptr);
         execve(args[0], args.data(), envp.data());
-        std::perror(args[0]);
         _exit(127);
     }
     close(pipefd[1]);
@@ -394,9 +394,29 @@ void Cluster::kill9(const std::string& name)
     p.pid = -1;
 }
 
+int Cluster::stop(const std::string& name)
+{
+    auto& p = daemons_.at(name);
+    kill(p.pid, SIGTERM);
+    int status = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (waitpid(p.pid, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > until) {
+            kill(p.pid, SIGKILL);
+            waitpid(p.pid, &status, 0);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    p.pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 void Cluster::signal(const std::string& name, int sig)
 {
-    kill(daemons_.at(name).pid, sig);
+    // Never kill(-1, ...) for a node that is down: that would signal every process we may signal.
+    if (const int pid = daemons_.at(name).pid; pid > 0)
+        kill(pid, sig);
 }
 
 bool Cluster::running(const std::string& name) const

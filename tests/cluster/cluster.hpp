@@ -63,6 +63,8 @@ public:
     void start(const std::string& node);
     // SIGKILL the daemon, then what systemd's control-group cleanup would kill: the commands it was running.
     void kill9(const std::string& node);
+    // SIGTERM, as systemctl stop does; returns the daemon's exit status (SIGKILL after 30 s).
+    int stop(const std::string& node);
     void signal(const std::string& node, int sig);
     bool running(const std::string& node) const;
     int pid(const std::string& node) const;  // the daemon's process, -1 when not started
@@ -88,6 +90,7 @@ public:
     std::string daemon_log(const std::string& node) const;
     std::string calls() const;
 
+    std::string bus_address_of(const std::string& node) const { return bus_address(node); }
     static std::string build_dir();  // where the binaries are (CHU_BUILD_DIR)
     static std::string source_dir();
 

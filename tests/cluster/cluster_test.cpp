@@ -24,16 +24,22 @@ std::string diagnostics(const Cluster& c)
     return out;
 }
 
+// Like REQUIRE, with the call log and every daemon's log as they are when it fails.
+#define REQUIRE_CLUSTER(c, condition)                                                \
+    do {                                                                            \
+        if (!(condition))                                                           \
+            FAIL("not met: " #condition "\n" << diagnostics(c));                     \
+    } while (false)
+
 // Runs a started cluster through approval to the end and checks the runbook's rules.
 void finish_and_verify(Cluster& c, std::vector<std::string> flags = {})
 {
-    INFO(diagnostics(c));
-    REQUIRE(c.wait_for_state(c.leader(), "awaiting-approval", 120s));
+    REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "awaiting-approval", 120s));
     for (const auto& n : c.nodes())
-        REQUIRE(c.wait_for_state(n.name, "awaiting-approval", 10s));
+        REQUIRE_CLUSTER(c, c.wait_for_state(n.name, "awaiting-approval", 10s));
     c.approve(c.nodes().back().name);  // from a follower: carried to the leader
     for (const auto& n : c.nodes())
-        REQUIRE(c.wait_for_state(n.name, "complete", 60s));
+        REQUIRE_CLUSTER(c, c.wait_for_state(n.name, "complete", 60s));
     // Over: no node would start the service again at its next boot.
     for (const auto& n : c.nodes())
         CHECK(c.wait_for([&] { return access((n.dir + "/state/upgrade-underway").c_str(), F_OK) != 0; }, 10s));
@@ -122,9 +128,8 @@ TEST_CASE("a step failing past its retries pauses the cluster, and retry after t
     Cluster c(spec);
     c.add_fault("fe2.example.com fail 2 chef-server-ctl upgrade");  // both attempts fail; the third would pass
     c.start_all();
-    INFO(diagnostics(c));
-    REQUIRE(c.wait_for_state(c.leader(), "failed", 120s));
-    REQUIRE(c.wait_for_state("fe1.example.com", "failed", 10s));  // every node shows it, from the leader's beat
+    REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "failed", 120s));
+    REQUIRE_CLUSTER(c, c.wait_for_state("fe1.example.com", "failed", 10s));  // every node shows it, from the leader's beat
     const View failed = c.view("fe1.example.com");
     CHECK(failed.state == "failed");
     CHECK(failed.last_error.find("fe2.example.com") != std::string::npos);
@@ -142,11 +147,15 @@ TEST_CASE("a node with another cluster key is refused, named, and nothing runs a
     c.drop_in("fe2.example.com", "[cluster]\nkey_file = " + other + "\n");
     c.start_all();
     const std::string fe2 = c.node("fe2.example.com").address;
-    INFO(diagnostics(c));
-    REQUIRE(c.wait_for([&] { return c.daemon_log(c.leader()).find("refused a connection from fe2.example.com (" + fe2 + ")") != std::string::npos; }, 30s));
-    REQUIRE(c.wait_for([&] { return c.daemon_log("fe2.example.com").find("refused our handshake") != std::string::npos; }, 30s));
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.daemon_log(c.leader()).find("refused a connection from fe2.example.com (" + fe2 + ")") != std::string::npos; }, 30s));
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.daemon_log("fe2.example.com").find("refused our handshake") != std::string::npos; }, 30s));
+    // Still refused well past the peer timeout: the leader waits for fe2 and says so; nothing ran anywhere.
+    const auto later = std::chrono::steady_clock::now() + 3s;
+    CHECK_FALSE(c.wait_for([&] { return c.view(c.leader()).state != "joining" || !c.calls().empty(); }, 3s));
+    CHECK(std::chrono::steady_clock::now() >= later);
     const View leader = c.view(c.leader());
     CHECK(leader.state == "joining");
+    CHECK(leader.last_error.find("waiting for fe2.example.com") != std::string::npos);
     CHECK(c.calls().empty());
 }
 
@@ -164,8 +173,7 @@ TEST_CASE("a node whose topology differs is refused at join with its name, and n
     text.replace(text.find(fe2), fe2.size(), fe2.substr(0, fe2.rfind('.')) + ".99");
     std::ofstream(path, std::ios::trunc) << text;
     c.start_all();
-    INFO(diagnostics(c));
-    REQUIRE(c.wait_for([&] { return c.view(c.leader()).last_error.find("fe1.example.com") != std::string::npos; }, 30s));
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.view(c.leader()).last_error.find("node fe1.example.com refused at join") != std::string::npos; }, 30s));
     CHECK(c.view(c.leader()).last_error.find("topology") != std::string::npos);
     CHECK(c.view(c.leader()).state == "joining");
     CHECK(c.calls().empty());
@@ -176,8 +184,7 @@ TEST_CASE("a node without the package is refused at join with its name, and noth
     Cluster c({});
     c.drop_in("fe2.example.com", "[upgrade]\npackage = " + c.node("fe2.example.com").dir + "/missing.deb\n");
     c.start_all();
-    INFO(diagnostics(c));
-    REQUIRE(c.wait_for([&] { return c.view(c.leader()).last_error.find("fe2.example.com") != std::string::npos; }, 30s));
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.view(c.leader()).last_error.find("node fe2.example.com refused at join") != std::string::npos; }, 30s));
     CHECK(c.view(c.leader()).last_error.find("package") != std::string::npos);
     CHECK(c.calls().empty());
 }
@@ -187,8 +194,7 @@ TEST_CASE("preflight stops the cluster before anything changes when make is miss
     Cluster c({});
     std::remove((c.node("be1.example.com").dir + "/bin/make").c_str());
     c.start_all();
-    INFO(diagnostics(c));
-    REQUIRE(c.wait_for_state(c.leader(), "failed", 60s));
+    REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "failed", 60s));
     const std::string error = c.view(c.leader()).last_error;
     CHECK(error.find("be1.example.com") != std::string::npos);
     CHECK(error.find("make") != std::string::npos);
@@ -200,21 +206,34 @@ TEST_CASE("a follower killed with SIGKILL mid-run and restarted resumes, and the
 {
     Cluster c({});
     c.start_all();
-    INFO(diagnostics(c));
     // Mid-run: once the package is being installed somewhere.
-    REQUIRE(c.wait_for([&] { return c.calls().find(" dpkg ") != std::string::npos; }, 60s));
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.calls().find(" dpkg ") != std::string::npos; }, 60s));
     CHECK(access((c.node("be2.example.com").dir + "/state/upgrade-underway").c_str(), F_OK) == 0);  // resumes at boot
     c.kill9("be2.example.com");
     c.start("be2.example.com");
     finish_and_verify(c, {"--allow-reruns"});
 }
 
+TEST_CASE("a daemon stopped during a step tells its command, exits 0, and the step runs again after the restart", "[cluster][crash]")
+{
+    ClusterSpec spec;
+    Cluster c(spec);
+    c.add_fault("be1.example.com hang 1 chef-server-ctl upgrade");  // the first upgrade hangs until stopped
+    c.start_all();
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.calls().find("begin - chef-server-ctl upgrade") != std::string::npos; }, 60s));
+    CHECK(c.stop("be1.example.com") == 0);
+    c.start("be1.example.com");
+    finish_and_verify(c, {"--allow-reruns"});
+    const std::string log = c.daemon_log("be1.example.com");
+    CHECK(log.find("telling running commands to stop") != std::string::npos);
+    CHECK(log.find("upgrade-bootstrap: chef-server-ctl upgrade") != std::string::npos);
+}
+
 TEST_CASE("the leader killed with SIGKILL mid-run and restarted resumes with a new epoch, keeping every rule", "[cluster][crash]")
 {
     Cluster c({});
     c.start_all();
-    INFO(diagnostics(c));
-    REQUIRE(c.wait_for([&] { return c.calls().find("chef-server-ctl upgrade") != std::string::npos; }, 60s));
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.calls().find("chef-server-ctl upgrade") != std::string::npos; }, 60s));
     c.kill9("be1.example.com");
     c.start("be1.example.com");
     finish_and_verify(c, {"--allow-reruns"});
@@ -226,8 +245,7 @@ TEST_CASE("an operator follows a whole upgrade with chef-ha-upgrade-ctl: plan, w
     Cluster c({});
     const std::string fe1 = "fe1.example.com";
     c.start_all();
-    INFO(diagnostics(c));
-    REQUIRE(c.wait_for([&] { return c.view("be2.example.com").reachable; }, 30s));
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.view("be2.example.com").reachable; }, 30s));
     std::string plan;
     REQUIRE(c.ctl("be2.example.com", {"plan"}, &plan) == 0);
     for (const auto& n : c.nodes())
@@ -238,30 +256,33 @@ TEST_CASE("an operator follows a whole upgrade with chef-ha-upgrade-ctl: plan, w
     // watch follows from a follower until the end, redrawn on every change; it exits with the outcome.
     int watch_status = -1;
     std::string watched;
-    std::thread watcher([&] {
-        c.wait_for([&] { return c.view(fe1).reachable; }, 30s);
-        watch_status = c.ctl(fe1, {"watch"}, &watched);
-    });
-    REQUIRE(c.wait_for_state(c.leader(), "awaiting-approval", 120s));
-    REQUIRE(c.wait_for_state(fe1, "awaiting-approval", 10s));
+    // Bounded by timeout(1), and joined whatever happens, before the cluster is torn down.
+    struct Joined {
+        std::thread thread;
+        ~Joined() { thread.join(); }
+    } watcher{std::thread([&] { watch_status = run_program({"/usr/bin/timeout", "180", Cluster::build_dir() + "/daemon/ctl/chef-ha-upgrade-ctl", "watch"},
+                                                           {"DBUS_SYSTEM_BUS_ADDRESS=" + c.bus_address_of(fe1)}, &watched); })};
+    REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "awaiting-approval", 120s));
+    REQUIRE_CLUSTER(c, c.wait_for_state(fe1, "awaiting-approval", 10s));
 
     std::string json;
     REQUIRE(c.ctl(fe1, {"status", "--json"}, &json) == 0);
     const std::string file = c.world() + "/status.json";
     std::ofstream(file) << json;
     std::string checked;
+    INFO(json);
     CHECK(run_program({"/usr/bin/jq", "-e",
                        ".state == \"awaiting-approval\" and .role == \"frontend\" and .leader == \"be1.example.com\" and "
                        "(.peers | length) == 4 and ([.peers[].name] | sort) == "
                        "[\"be1.example.com\",\"be2.example.com\",\"fe1.example.com\",\"fe2.example.com\"]",
                        file},
                       {}, &checked) == 0);
-    INFO(json);
 
     c.approve("fe2.example.com");
     for (const auto& n : c.nodes())
-        REQUIRE(c.wait_for_state(n.name, "complete", 60s));
-    watcher.join();
+        REQUIRE_CLUSTER(c, c.wait_for_state(n.name, "complete", 60s));
+    watcher.thread.join();
+    watcher.thread = std::thread([] {});
     CHECK(watch_status == 0);
     CHECK(watched.find("complete") != std::string::npos);
 
@@ -275,8 +296,9 @@ TEST_CASE("an operator follows a whole upgrade with chef-ha-upgrade-ctl: plan, w
     const std::string svg = c.world() + "/report.svg";
     REQUIRE(c.ctl(c.leader(), {"report", "--svg", svg}, &report) == 0);
     std::string lint;
-    CHECK(run_program({"/usr/bin/xmllint", "--noout", svg}, {}, &lint) == 0);
+    const int linted = run_program({"/usr/bin/xmllint", "--noout", svg}, {}, &lint);
     INFO(lint);
+    CHECK(linted == 0);
     // The timeline lives on the leader; a follower says where to look.
     std::string elsewhere;
     CHECK(c.ctl(fe1, {"report"}, &elsewhere) == 1);

@@ -98,3 +98,32 @@ TEST_CASE("a state directory that cannot be created is an error naming it", "[jo
     REQUIRE_FALSE(j);
     CHECK(j.error().message.find("/proc/chu-no-such/state") != std::string::npos);
 }
+
+TEST_CASE("damage in the middle of the journal stops the start and cuts nothing", "[journal]")
+{
+    TempDir dir;
+    const std::string state = dir.path + "/state";
+    {
+        auto j = JournalFile::open(state);
+        REQUIRE(j);
+        REQUIRE(j->append({EpochRecord{1}, EpochRecord{2}, EpochRecord{3}}));
+    }
+    const std::string path = state + "/journal";
+    const off_t size = size_of(path);
+    {
+        // Flip a byte inside the second record's payload: its checksum fails, and a good record follows.
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        const auto second = static_cast<std::streamoff>(encode_record(EpochRecord{1}).size() + 14);
+        f.seekg(second);
+        char c = 0;
+        f.get(c);
+        f.seekp(second);
+        f.put(static_cast<char>(c ^ 0x5a));
+    }
+    bool corrupt = false;
+    auto j = JournalFile::open(state, &corrupt);
+    REQUIRE_FALSE(j);
+    CHECK(corrupt);
+    CHECK_THAT(j.error().message, Catch::Contains("not a torn write") && Catch::Contains(path));
+    CHECK(size_of(path) == size);  // nothing cut
+}

@@ -10,13 +10,15 @@
 #include <chrono>
 #include <cstdlib>
 #include <optional>
+#include <thread>
 
 using namespace chu;
 
 namespace {
 
-// Runs one command to completion on its own loop (bounded by a deadline).
-ExecResult run(Exec exec)
+// Runs one command to completion on its own loop (bounded by a deadline). `asleep`: the loop is not run
+// for that long after the start, as in a daemon that was stopped (SIGSTOP) or starved meanwhile.
+ExecResult run(Exec exec, std::chrono::milliseconds asleep = {})
 {
     sigset_t mask;
     sigemptyset(&mask);
@@ -29,6 +31,7 @@ ExecResult run(Exec exec)
     {
         Runner runner(event, log);
         runner.start(std::move(exec), [&](ExecResult r) { result = std::move(r); });
+        std::this_thread::sleep_for(asleep);
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
         while (!result && std::chrono::steady_clock::now() < until)
             sd_event_run(event, 100'000);
@@ -102,6 +105,16 @@ TEST_CASE("a command past its timeout is terminated with its whole process group
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
 }
 
+TEST_CASE("a command that ended before its timeout is not a timeout, even when the daemon sees both late", "[runner]")
+{
+    // Found by the fault matrix: a daemon stopped past a command's timeout wakes to the command's exit and
+    // the expired timer at once; the exit came first, so the result is the command's own (not a timeout
+    // that would re-run a step that finished).
+    const ExecResult r = run({{"/bin/true"}, 1, 1, "step"}, std::chrono::milliseconds(1500));
+    CHECK(r.outcome == Outcome::ok);
+    CHECK(r.exit_code == 0);
+}
+
 TEST_CASE("a command that ignores SIGTERM is killed after the grace period", "[runner][slow]")
 {
     const ExecResult r = run({{"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"}, 1, 1, "step"});
@@ -122,4 +135,12 @@ TEST_CASE("a command killed by a signal records 128 + the signal", "[runner]")
     const ExecResult r = run({{"/bin/sh", "-c", "kill -9 $$"}, 10, 1, "step"});
     CHECK(r.outcome == Outcome::failed);
     CHECK(r.exit_code == 128 + 9);
+}
+
+TEST_CASE("output that is not UTF-8 reaches the log and the result as valid UTF-8", "[runner]")
+{
+    const ExecResult r = run({{"/usr/bin/printf", "caf\\351 \\377\\n"}, 10, 1, "step"});
+    CHECK(r.outcome == Outcome::ok);
+    CHECK(r.out == "caf\xEF\xBF\xBD \xEF\xBF\xBD\n");
+    CHECK(r.tail == r.out);
 }

@@ -67,7 +67,7 @@ private:
     std::string out_buffer_, err_buffer_;
 };
 
-Ran run(const Command& command, std::chrono::milliseconds timeout = 20s);
+Ran run(const Command& command, std::chrono::milliseconds timeout = 60s);
 
 // dbus-daemon on a unix socket in its own directory, with the system bus's default policy and the
 // project's policy file included.
@@ -101,8 +101,8 @@ public:
     explicit Observer(const std::string& address);
 
     // Processes the bus until `condition` holds; false when `timeout` passed first.
-    bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 20s);
-    bool wait_for_state(const std::string& state, std::chrono::milliseconds timeout = 20s);
+    bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 60s);
+    bool wait_for_state(const std::string& state, std::chrono::milliseconds timeout = 60s);
 
     const Properties& properties() const { return properties_; }
     template <class T>

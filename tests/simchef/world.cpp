@@ -100,12 +100,13 @@ void set_status(const World& world, const std::string& node, bool master)
 
 void make_master(const World& world, const std::string& node)
 {
-    // The old master steps down first: no reader ever sees two masters.
+    // The old master steps down first: no reader ever sees two masters. The record of who is master comes
+    // before the status the daemon reads, so whoever sees the new status also sees the record.
     const std::string other = other_backend(world, node);
     if (!other.empty())
         set_status(world, other, false);
-    set_status(world, node, true);
     write_file(file(world, "master"), node + "\n");
+    set_status(world, node, true);
     std::remove(file(world, "failover").c_str());
 }
 

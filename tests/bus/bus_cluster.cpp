@@ -176,7 +176,8 @@ private:
         } else if (auto* answer = std::get_if<Answer>(&effect)) {
             m.bus->answer(*answer);
         } else if (auto* completed = std::get_if<Completed>(&effect)) {
-            m.bus->completed(*completed);
+            if (m.bus)  // every node says it; only some have a bus here
+                m.bus->completed(*completed);
         }  // WriteRecord: nothing is kept
     }
 

@@ -7,6 +7,8 @@
 // opscode-push-jobs-server-ctl, opscode-reporting-ctl (made by `chef-server-ctl install NAME`).
 // NODE = dirname(dirname(argv[0])), the link itself, never its target: the daemon runs commands with a fixed
 // environment, so argv[0] must be the full path. NODE/simchef.ini describes the node (no ini: exit 127).
+// When NODE has no simchef.ini and argv[0] is a symlink to an absolute NODE2/bin/<command> (the container
+// test's /usr/bin/chef-server-ctl -> /opt/opscode/bin/chef-server-ctl, as Chef installs it), NODE2 is the node.
 //
 // As itself:
 //   chu-simchef init --node-dir D --name N --role bootstrap|secondary|frontend --world W --opscode-dir O
@@ -114,7 +116,13 @@ int run_command(const std::string& argv0, const std::string& program, const std:
         std::cerr << program << ": chu-simchef finds its node from argv[0]: run it as NODE/bin/" << program << "\n";
         return 127;
     }
-    const std::string node_dir = dir_of(dir_of(argv0));
+    std::string node_dir = dir_of(dir_of(argv0));
+    // An installed layout, as Chef's packages make it: /usr/bin/chef-server-ctl is a symlink to
+    // /opt/opscode/bin/chef-server-ctl. A command reached through such a link belongs to the link's target.
+    char target[4096];
+    const ssize_t n = readlink(argv0.c_str(), target, sizeof target);
+    if (!exists(node_dir + "/simchef.ini") && n > 0 && target[0] == '/')
+        node_dir = dir_of(dir_of(std::string(target, static_cast<std::size_t>(n))));
     if (!exists(node_dir + "/simchef.ini")) {
         std::cerr << program << ": not a simulated Chef node: " << node_dir
                   << "/simchef.ini is missing (write it with chu-simchef init)\n";

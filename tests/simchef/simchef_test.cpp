@@ -810,3 +810,26 @@ TEST_CASE("a node without simchef.ini exits 127, and init refuses a node twice",
     CHECK(read_file(be1 + "/etc/opscode/private-chef-secrets.json") ==
           read_file(c.dir("fe2") + "/etc/opscode/private-chef-secrets.json"));
 }
+
+TEST_CASE("a command reached through a link into a node's bin, as /usr/bin/chef-server-ctl is, acts on that node",
+          "[simchef][init]")
+{
+    Cluster c("cs12");
+    // The container test's layout: the node in /opt/opscode, /usr/bin/<command> linking into its bin.
+    const std::string usr_bin = c.world + "/usr/bin";
+    REQUIRE(mkdir((c.world + "/usr").c_str(), 0755) == 0);
+    REQUIRE(mkdir(usr_bin.c_str(), 0755) == 0);
+    REQUIRE(symlink(c.bin("fe1", "private-chef-ctl").c_str(), (usr_bin + "/private-chef-ctl").c_str()) == 0);
+    REQUIRE(symlink(c.bin("fe1", "chef-server-ctl").c_str(), (usr_bin + "/chef-server-ctl").c_str()) == 0);
+    // Dangling until the package is installed: a daemon sees no chef-server-ctl yet, as on a real node.
+    CHECK(access((usr_bin + "/chef-server-ctl").c_str(), X_OK) != 0);
+
+    const Result stop = run({usr_bin + "/private-chef-ctl", "stop"});
+    INFO(stop.err);
+    CHECK(stop.status == 0);
+    CHECK(contains(c.calls(), "fe1.example.com frontend begin - private-chef-ctl stop"));
+    REQUIRE(c.call("fe1", "dpkg", {"-D10", "-i", c.package}).status == 0);
+    CHECK(access((usr_bin + "/chef-server-ctl").c_str(), X_OK) == 0);
+    CHECK(run({usr_bin + "/chef-server-ctl", "status"}).status != 127);
+    CHECK(c.violations().empty());
+}

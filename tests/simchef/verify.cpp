@@ -191,8 +191,9 @@ void each_did_before(std::vector<std::string>& out, const Run& run, const std::s
     for (const auto& [name, r] : run.nodes) {
         if (r != role)
             continue;
+        const std::string& node = name;  // clang (C++17) cannot capture a structured binding
         const bool done = std::any_of(run.calls.begin(), run.calls.end(), [&](const Logged& c) {
-            return c.node == name && which(c) && c.ok() && ended_before(c, moment);
+            return c.node == node && which(c) && c.ok() && ended_before(c, moment);
         });
         if (!done)
             out.push_back(name + ": " + what);

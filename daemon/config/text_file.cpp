@@ -3,6 +3,7 @@
 #include "core/digest.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +15,10 @@ namespace chu {
 
 Result<std::string> read_text_file(const std::string& path)
 {
+    // A directory opens and then reads as an empty file: refuse it by name rather than parse nothing.
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        return Error{path + ": cannot read: " + std::strerror(EISDIR)};
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return Error{path + ": cannot read: " + std::strerror(errno)};

@@ -336,7 +336,7 @@ Hello Node::hello() const
 }
 
 // The node's own guard, whatever the leader says: every earlier step of its schedule must be finished.
-std::string Node::earlier_unfinished(StepKey key) const
+std::optional<Node::StepKey> Node::earlier_unfinished(StepKey key) const
 {
     for (std::int32_t p = 1; p <= key.first; ++p) {
         const auto& steps = setup_.plan.phases[static_cast<std::size_t>(p)].steps;
@@ -347,10 +347,10 @@ std::string Node::earlier_unfinished(StepKey key) const
                 continue;
             auto it = finished_.find({p, s});
             if (it == finished_.end() || (it->second.outcome != Outcome::ok && it->second.outcome != Outcome::skipped))
-                return st.id;
+                return StepKey{p, s};
         }
     }
-    return {};
+    return std::nullopt;
 }
 
 void Node::worker_order(const Order& o, std::int64_t now)
@@ -399,8 +399,29 @@ void Node::worker_order(const Order& o, std::int64_t now)
         return;
     }
     auto missing = earlier_unfinished(key);
-    if (!missing.empty()) {
-        log(Log::Level::error, "refused to run step " + step.id + " before step " + missing + " finished here", o.phase, step.id);
+    // The leader orders a step only once this node has reported every earlier one, and a report leaves only
+    // after its FinishedRecord is durable. So an earlier step that this journal shows started, with no end,
+    // lost its end after it was reported: a torn tail cut at restart, from a disk that acknowledged the write
+    // and did not keep it. The leader's durable report stands for it here.
+    if (missing && !finished_.count(*missing) && attempts_.count(*missing)) {
+        const Step& lost = phases[static_cast<std::size_t>(missing->first)].steps[static_cast<std::size_t>(missing->second)];
+        const FinishedRecord d{missing->first, missing->second, 0, Outcome::ok, 0, {},
+                               "its end was lost from this node's journal; the leader holds its report", now, now};
+        record(d);
+        finished_[*missing] = d;
+        log(Log::Level::warning, "the end of step " + lost.id + " was lost from the journal (torn at restart), but the leader "
+                                 "ordered the next step, so it had its report: recorded as done", missing->first, lost.id);
+        missing = earlier_unfinished(key);
+    }
+    if (missing) {
+        const std::string why = "refused to run step " + step.id + " before step " +
+                                phases[static_cast<std::size_t>(missing->first)].steps[static_cast<std::size_t>(missing->second)].id +
+                                " finished here";
+        log(Log::Level::error, why, o.phase, step.id);
+        // Told to the leader as this step's failure: the cluster stops, naming this node and step, instead of
+        // re-sending an order this node will never take.
+        send(leader_name(), Report{epoch_, o.phase, o.step, o.round, Outcome::failed, 0, {},
+                                   why + " (its journal in " + setup_.config.paths.state_dir + " does not show it)", now, now});
         return;
     }
     if (step.kind == StepKind::copy) {

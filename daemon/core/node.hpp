@@ -161,7 +161,7 @@ private:
     void report(const FinishedRecord& done);
     Hello hello() const;
     bool harmless_failure(const Step& step, const std::string& output) const;
-    std::string earlier_unfinished(StepKey key) const;
+    std::optional<StepKey> earlier_unfinished(StepKey key) const;
 
     // ---- leader: join barrier, phase barriers, operator decisions ----
     struct Member {

@@ -1,6 +1,7 @@
 #include "wire.hpp"
 
 #include "codec.hpp"
+#include "topology.hpp"
 
 namespace chu {
 
@@ -173,6 +174,8 @@ Message decode_body(std::uint8_t type, Reader& r, bool& known)
         m.downtime_end_ms = r.i64();
         m.refusal = r.str(max_text);
         const std::uint32_t n = r.u32();
+        // States and roles are converted to their enums by whoever shows them: only known values pass.
+        known = m.state <= static_cast<std::uint8_t>(State::aborted);
         if (n > 4096) {
             known = false;
             return m;
@@ -182,6 +185,8 @@ Message decode_body(std::uint8_t type, Reader& r, bool& known)
             p.name = r.str(256);
             p.role = r.u8();
             p.state = r.u8();
+            known = known && p.role <= static_cast<std::uint8_t>(Role::frontend) &&
+                    p.state <= static_cast<std::uint8_t>(State::aborted);
             p.phase = i32();
             p.step = r.str(1024);
             p.last_heard_ms = r.i64();

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <syslog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -82,6 +83,12 @@ Mesh::Mesh(sd_event* event, const Logger& log, const Topology& topology, const s
 
 Mesh::~Mesh()
 {
+    // Monitors off before any socket closes: libzmq 4.3.4 leaks an event (its endpoint frame) that it cannot
+    // deliver to a monitor reader already closed, and closing a socket raises one.
+    for (auto& [peer, l] : links_)
+        zmq_socket_monitor(l.socket.handle(), nullptr, 0);
+    if (inbox_.handle())
+        zmq_socket_monitor(inbox_.handle(), nullptr, 0);
     links_.clear();
     inbox_watch_.reset();
     inbox_monitor_watch_.reset();
@@ -114,8 +121,8 @@ Status Mesh::listen()
         inbox_ = zmq::socket_t(context_, zmq::socket_type::pull);
         inbox_.set(zmq::sockopt::linger, 0);
         inbox_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(max_frame_size + 4096));
-        inbox_.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(options_.heartbeat_ms));
-        inbox_.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(options_.peer_timeout_ms));
+        // No ZMTP heartbeat of its own: each sender's link pings (below) and the inbox answers. One ping per
+        // connection instead of one from each end halves the idle wakeups (a leader has two connections per node).
         if (options_.key) {
             inbox_.set(zmq::sockopt::curve_server, true);
             inbox_.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(options_.key->secret_key.data(), 32));
@@ -160,7 +167,9 @@ Mesh::Link& Mesh::link(const std::string& peer)
     l.socket.set(zmq::sockopt::sndhwm, 256);
     l.socket.set(zmq::sockopt::reconnect_ivl, 100);
     l.socket.set(zmq::sockopt::reconnect_ivl_max, 5000);  // backoff, doubling up to 5 s
-    l.socket.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(options_.heartbeat_ms));
+    // ZMTP pings only find a connection that died silently (a live one carries the core's messages every
+    // heartbeat): every half peer timeout is enough, and an idle leader wakes half as often for them.
+    l.socket.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(std::max(options_.heartbeat_ms, options_.peer_timeout_ms / 2)));
     l.socket.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(options_.peer_timeout_ms));
     secure_client(l.socket);
     const std::string monitor_at = "inproc://monitor-" + peer;

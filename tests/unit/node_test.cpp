@@ -144,6 +144,38 @@ TEST_CASE("a node refuses a step before its own earlier steps finished", "[worke
     auto effects = fe.take_effects();
     CHECK(effects_of<RunStep>(effects).empty());
     CHECK_THAT(effects_of<Log>(effects).at(0).text, Catch::Contains("before step install-package finished"));
+    // Said to the leader as a failure of the step, so that the cluster stops naming this node and step.
+    auto sent = effects_of<Send>(effects);
+    REQUIRE(sent.size() == 1);
+    const auto& report = std::get<Report>(sent[0].message);
+    CHECK(report.outcome == Outcome::failed);
+    CHECK(std::make_pair(int(report.phase), int(report.step)) == std::make_pair(p, st));
+    CHECK_THAT(report.detail, Catch::Contains("install-package"));
+}
+
+TEST_CASE("a follower whose journal lost the end of a step it had reported goes on when ordered the next", "[worker]")
+{
+    // Found by the fault matrix (torn-journal/secondary/phase-2): the journal's last record, the end of a
+    // step already reported, cut at restart. The leader's order for the next step proves the report went
+    // out, hence that the step finished here: the node records it and goes on instead of refusing forever.
+    auto s = setup_for("fe1");
+    Node fe(s);
+    const auto [rp, rs] = find_step(s.plan, "reconfigure");
+    auto journal = finished_before(s, Role::frontend, "reconfigure");
+    journal.push_back(StartedRecord{rp, rs, 0, 1, 5});
+    fe.boot(journal, 0);
+    fe.take_effects();
+    const auto [p, st] = find_step(s.plan, "stop-frontend");
+    fe.on_message(from_leader(Order{1, p, st, 0, {}, 0, false}), 10);
+    auto effects = fe.take_effects();
+    REQUIRE(effects_of<RunStep>(effects).size() == 1);
+    auto records = records_of(effects);
+    REQUIRE(records.size() == 2);
+    const auto& recovered = std::get<FinishedRecord>(records[0]);
+    CHECK(std::make_pair(int(recovered.phase), int(recovered.step)) == std::make_pair(rp, rs));
+    CHECK(recovered.outcome == Outcome::ok);
+    CHECK(std::holds_alternative<StartedRecord>(records[1]));
+    CHECK_THAT(effects_of<Log>(effects).at(0).text, Catch::Contains("reconfigure") && Catch::Contains("lost"));
 }
 
 TEST_CASE("orders from an older epoch are ignored", "[worker]")
@@ -305,6 +337,9 @@ TEST_CASE("the cluster holds at the approval gate until the operator approves, f
         for (const char* n : {"be1", "be2", "fe1"})
             if (runs_on(s.plan.phases[gp].steps[st], s.topology.find(n)->role))
                 journal.push_back(ReportRecord{n, gp, st, 0, Outcome::ok, {}, {}, 0, 0});
+    // The leader's own worker finished its steps too: else it would refuse the cleanup, failing the cluster.
+    const auto own = finished_before(s, Role::bootstrap, "cleanup");
+    journal.insert(journal.end(), own.begin() + 1, own.end());
     Node leader(s);
     leader.boot(journal, 0);
     leader.take_effects();

@@ -107,9 +107,9 @@ TEST_CASE("a command past its timeout is terminated with its whole process group
 
 TEST_CASE("a command that ended before its timeout is not a timeout, even when the daemon sees both late", "[runner]")
 {
-    // Found by the fault matrix: a daemon stopped past a command's timeout wakes to the command's exit and
-    // the expired timer at once; the exit came first, so the result is the command's own (not a timeout
-    // that would re-run a step that finished).
+    // Seen while building the fault matrix's SIGSTOP scenarios: a daemon stopped past a command's timeout
+    // wakes to the command's exit and the expired timer at once; the exit came first, so the result is the
+    // command's own (not a timeout that would re-run a step that had finished).
     const ExecResult r = run({{"/bin/true"}, 1, 1, "step"}, std::chrono::milliseconds(1500));
     CHECK(r.outcome == Outcome::ok);
     CHECK(r.exit_code == 0);
@@ -143,4 +143,27 @@ TEST_CASE("output that is not UTF-8 reaches the log and the result as valid UTF-
     CHECK(r.outcome == Outcome::ok);
     CHECK(r.out == "caf\xEF\xBF\xBD \xEF\xBF\xBD\n");
     CHECK(r.tail == r.out);
+}
+
+TEST_CASE("a command starts in /, its own process group, stdin /dev/null, no signal blocked or ignored", "[runner]")
+{
+    // The daemon blocks SIGCHLD (run() does too) and ignores SIGPIPE: none of that may reach a command.
+    // Each fact is read by the command itself from /proc/self: no shell in between to race with.
+    struct sigaction ignore {}, before {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, &before);
+    const ExecResult cwd = run({{"/bin/pwd"}, 10, 1, "step"});
+    const ExecResult stdin_is = run({{"/usr/bin/readlink", "/proc/self/fd/0"}, 10, 1, "step"});
+    const ExecResult group = run({{"/usr/bin/cut", "-d", " ", "-f", "1,5", "/proc/self/stat"}, 10, 1, "step"});
+    const ExecResult signals = run({{"/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"}, 10, 1, "step"});
+    sigaction(SIGPIPE, &before, nullptr);
+    CHECK(cwd.out == "/\n");
+    CHECK(stdin_is.out == "/dev/null\n");
+    const auto blank = group.out.find(' ');
+    REQUIRE(blank != std::string::npos);
+    CHECK(group.out.substr(0, blank) + "\n" == group.out.substr(blank + 1));  // pid == process group id
+    CHECK(signals.out.rfind("SigBlk:\t0000000000000000\nSigIgn:\t", 0) == 0);
+    // posix_spawn leaves glibc's two internal signals (32, 33) ignored; no program can use them anyway.
+    const auto ignored = std::stoull(signals.out.substr(signals.out.rfind('\t') + 1), nullptr, 16);
+    CHECK((ignored & ~0x180000000ull) == 0);
 }

@@ -1,0 +1,202 @@
+// Who may talk to a daemon and what it leaves readable: peers without the cluster key, plaintext peers,
+// the modes of everything in the state dir, and the cluster key kept out of every log and journal.
+// The bus side (anyone reads properties, only root calls methods) is tests/bus/bus_test.cpp,
+// "only root may take decisions on the bus, anyone may read the state".
+#include "cluster.hpp"
+#include "fake_peer.hpp"
+
+#include "core/digest.hpp"
+#include "core/topology.hpp"
+#include "core/wire.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+using namespace chu;
+using namespace chu::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint16_t port = 9683;
+
+std::string read_file(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string diagnostics(const Cluster& c)
+{
+    std::string out;
+    for (const auto& n : c.nodes())
+        out += "---- " + n.name + " daemon log\n" + c.daemon_log(n.name);
+    return out;
+}
+
+// A Hello from fe2 that the leader can only refuse, for a reason it names: which reason shows which
+// Hello it was given.
+Hello hello_with(const std::string& topology_digest, const std::string& plan_name)
+{
+    Hello h;
+    h.topology_digest = topology_digest;
+    h.plan_name = plan_name;
+    return h;
+}
+
+std::string topology_digest_of(const NodeInfo& node)
+{
+    const std::string file = node.dir + "/etc/opscode/private-chef.rb";
+    auto topology = parse_topology(read_file(file), file);
+    REQUIRE(topology);
+    return topology_digest(topology.value());
+}
+
+std::string octal(mode_t mode)
+{
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("a peer without the cluster key cannot join or send, it is refused and named in the log, and nothing it sent "
+          "is delivered",
+          "[access][curve]")
+{
+    Cluster c({});
+    const NodeInfo& be1 = c.node("be1.example.com");
+    const NodeInfo& fe2 = c.node("fe2.example.com");
+    const CurveKey key = cluster_key_of(be1.dir + "/etc/opscode/private-chef-secrets.json");
+    c.start(be1.name);
+    INFO(diagnostics(c));
+    REQUIRE(c.wait_for([&] { return c.view(be1.name).reachable; }, 30s));
+    const std::string who = "refused a connection from fe2.example.com (" + fe2.address + ")";
+
+    // Another cluster's key: the handshake itself fails.
+    {
+        FakePeer stranger(fe2.address, port, {stranger_key(), std::nullopt});
+        stranger.send(be1.address, encode_frame(Envelope{fe2.name, hello_with("from-another-cluster", "chef-server-12")}));
+        CHECK(c.wait_for([&] { return c.daemon_log(be1.name).find(who + ": its handshake failed") != std::string::npos; }, 20s));
+    }
+    // Its own key pair, but the cluster's public key (which is no secret): the handshake passes, the
+    // authentication does not.
+    {
+        FakePeer impostor(fe2.address, port, {stranger_key(), key.public_key});
+        impostor.send(be1.address, encode_frame(Envelope{fe2.name, hello_with("from-an-impostor", "chef-server-12")}));
+        CHECK(c.wait_for([&] { return c.daemon_log(be1.name).find(who + ": it does not have the cluster key") != std::string::npos; }, 20s));
+    }
+    // The same kind of Hello with the key is delivered: the leader refuses fe2 for the plan it names.
+    {
+        FakePeer keyed(fe2.address, port, {key, std::nullopt});
+        keyed.send(be1.address, encode_frame(Envelope{fe2.name, hello_with(topology_digest_of(be1), "with-the-key")}));
+        REQUIRE(c.wait_for([&] { return c.view(be1.name).last_error.find("its plan (with-the-key") != std::string::npos; }, 20s));
+    }
+    // Nothing from the keyless peers ever reached the leader's core: it never refused fe2 for its topology.
+    const std::string log = c.daemon_log(be1.name);
+    CHECK(log.find("node fe2.example.com refused at join: its topology") == std::string::npos);
+    CHECK(c.view(be1.name).state == "joining");
+    CHECK(c.calls().empty());
+}
+
+TEST_CASE("a plaintext peer is refused by a CURVE node and logged, and nothing it sent is delivered", "[access][curve]")
+{
+    Cluster c({});
+    const NodeInfo& be1 = c.node("be1.example.com");
+    const NodeInfo& fe1 = c.node("fe1.example.com");
+    c.start(be1.name);
+    INFO(diagnostics(c));
+    REQUIRE(c.wait_for([&] { return c.view(be1.name).reachable; }, 30s));
+    FakePeer plaintext(fe1.address, port, {});
+    plaintext.send(be1.address, encode_frame(Envelope{fe1.name, hello_with(topology_digest_of(be1), "in-plaintext")}));
+    CHECK(c.wait_for([&] {
+        return c.daemon_log(be1.name).find("refused a connection from fe1.example.com (" + fe1.address + "): its handshake failed") !=
+               std::string::npos;
+    }, 20s));
+    // A keyed peer's Hello, sent after, arrives: the plaintext one never did.
+    FakePeer keyed(c.node("fe2.example.com").address, port, {cluster_key_of(be1.dir + "/etc/opscode/private-chef-secrets.json"), std::nullopt});
+    keyed.send(be1.address, encode_frame(Envelope{"fe2.example.com", hello_with("after-the-plaintext-peer", "chef-server-12")}));
+    REQUIRE(c.wait_for([&] { return c.daemon_log(be1.name).find("node fe2.example.com refused at join") != std::string::npos; }, 20s));
+    CHECK(c.daemon_log(be1.name).find("in-plaintext") == std::string::npos);
+    CHECK(c.daemon_log(be1.name).find("node fe1.example.com") == std::string::npos);
+}
+
+TEST_CASE("after a whole upgrade every file in every state dir is 0600 and every directory 0700, and no log or journal "
+          "holds the cluster key",
+          "[access][cluster]")
+{
+    Cluster c({});
+    c.start_all();
+    INFO(diagnostics(c));
+    // While the upgrade is under way: the marker, the journal and the kept key.
+    const NodeInfo& be2 = c.node("be2.example.com");
+    REQUIRE(c.wait_for([&] { return access((be2.dir + "/state/upgrade-underway").c_str(), F_OK) == 0; }, 60s));
+    REQUIRE(c.wait_for_state(c.leader(), "awaiting-approval", 180s));
+    c.approve(c.leader());
+    for (const auto& n : c.nodes())
+        REQUIRE(c.wait_for_state(n.name, "complete", 60s));
+
+    const CurveKey key = cluster_key_of(c.node(c.leader()).dir + "/etc/opscode/private-chef-secrets.json");
+    const std::string secrets[] = {hex(key.seed), hex(key.public_key), hex(key.secret_key),
+                                   std::string(key.seed.begin(), key.seed.end()),
+                                   std::string(key.public_key.begin(), key.public_key.end()),
+                                   std::string(key.secret_key.begin(), key.secret_key.end())};
+    std::size_t files = 0;
+    for (const auto& n : c.nodes()) {
+        const std::string state = n.dir + "/state";
+        struct stat st{};
+        REQUIRE(stat(state.c_str(), &st) == 0);
+        CHECK(octal(st.st_mode) == "0700");
+        for (const auto& entry : fs::recursive_directory_iterator(state)) {
+            // The simulated Chef node keeps its own state (node, busy) beside the daemon's: the harness gives
+            // both one directory.
+            if (entry.path() == state + "/node" || entry.path() == state + "/busy")
+                continue;
+            REQUIRE(lstat(entry.path().c_str(), &st) == 0);
+            const std::string path = entry.path().string();
+            CHECK(path + " " + octal(st.st_mode) == path + (S_ISDIR(st.st_mode) ? " 0700" : " 0600"));
+            ++files;
+        }
+        CHECK(fs::exists(state + "/journal"));
+        CHECK(fs::exists(state + "/cluster.key"));
+        const std::string journal = read_file(state + "/journal");
+        const std::string log = c.daemon_log(n.name);
+        for (const auto& secret : secrets) {
+            CHECK(journal.find(secret) == std::string::npos);
+            CHECK(log.find(secret) == std::string::npos);
+        }
+    }
+    // Backups of /etc/opscode exist where the copy step ran: they are among the files checked above.
+    CHECK(fs::exists(be2.dir + "/state/backup"));
+    CHECK(files >= 2 * c.nodes().size());
+}
+
+TEST_CASE("the archive of a directory the leader packs for a copy step is 0600 from the moment it exists", "[access]")
+{
+    char tmpl[] = "/tmp/chu-access-XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    const std::string dir = tmpl;
+    fs::create_directories(dir + "/opscode");
+    std::ofstream(dir + "/opscode/private-chef-secrets.json") << "{\"postgresql\":{\"sql_password\":\"s3cret\"}}\n";
+    const mode_t old = umask(022);  // what systemd gives a service
+    std::string out;
+    const int status = run_program({Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--pack-archive", dir + "/opscode",
+                                    "--out", dir + "/outgoing.tar"},
+                                   {}, &out);
+    umask(old);
+    INFO(out);
+    struct stat st{};
+    const bool exists = stat((dir + "/outgoing.tar").c_str(), &st) == 0;
+    fs::remove_all(dir);
+    REQUIRE(status == 0);
+    REQUIRE(exists);
+    CHECK(octal(st.st_mode) == "0600");
+}

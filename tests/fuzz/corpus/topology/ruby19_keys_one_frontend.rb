@@ -1,0 +1,6 @@
+topology "ha"
+server "be1.example.com", ipaddress: "192.168.4.5", role: "backend", bootstrap: true, cluster_ipaddress: "10.0.0.5"
+server "be2.example.com", ipaddress: "192.168.4.6", role: "backend", cluster_ipaddress: "10.0.0.6"
+backend_vip "be.example.com", ipaddress: "192.168.4.7", device: "eth0", heartbeat_device: "eth1"
+server "fe1.example.com", ipaddress: "192.168.4.2", role: "frontend"
+api_fqdn "chef.example.com"

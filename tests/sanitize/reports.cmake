@@ -1,0 +1,18 @@
+# cmake -D reports=DIR -D action=clear|check -P reports.cmake
+# clear: empty the directory the started processes report into. check: fail, showing them, if any did.
+if(action STREQUAL "clear")
+  file(REMOVE_RECURSE ${reports})
+  file(MAKE_DIRECTORY ${reports})
+  return()
+endif()
+file(GLOB found ${reports}/*)
+if(NOT found)
+  message(STATUS "no process the tests started reported a sanitizer finding")
+  return()
+endif()
+foreach(report IN LISTS found)
+  file(READ ${report} text)
+  message("==== ${report}\n${text}")
+endforeach()
+list(LENGTH found n)
+message(FATAL_ERROR "${n} sanitizer report(s) from processes the tests started (above)")

@@ -4,6 +4,7 @@
 // "only root may take decisions on the bus, anyone may read the state".
 #include "cluster.hpp"
 #include "fake_peer.hpp"
+#include "temp_dir.hpp"
 
 #include "core/digest.hpp"
 #include "core/topology.hpp"
@@ -181,9 +182,8 @@ TEST_CASE("after a whole upgrade every file in every state dir is 0600 and every
 
 TEST_CASE("the archive of a directory the leader packs for a copy step is 0600 from the moment it exists", "[access]")
 {
-    char tmpl[] = "/tmp/chu-access-XXXXXX";
-    REQUIRE(mkdtemp(tmpl));
-    const std::string dir = tmpl;
+    const chu::test::TempDir tmp("chu-access");
+    const std::string dir = tmp.str();
     fs::create_directories(dir + "/opscode");
     std::ofstream(dir + "/opscode/private-chef-secrets.json") << "{\"postgresql\":{\"sql_password\":\"s3cret\"}}\n";
     const mode_t old = umask(022);  // what systemd gives a service
@@ -194,9 +194,7 @@ TEST_CASE("the archive of a directory the leader packs for a copy step is 0600 f
     umask(old);
     INFO(out);
     struct stat st{};
-    const bool exists = stat((dir + "/outgoing.tar").c_str(), &st) == 0;
-    fs::remove_all(dir);
     REQUIRE(status == 0);
-    REQUIRE(exists);
+    REQUIRE(stat((dir + "/outgoing.tar").c_str(), &st) == 0);
     CHECK(octal(st.st_mode) == "0600");
 }

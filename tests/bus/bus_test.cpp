@@ -192,7 +192,7 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
     TempDir dir;
     const auto json = ctl(cluster.secondary_bus(), {"status", "--json"});
     REQUIRE(json.status == 0);
-    std::ofstream(dir.path() + "/status.json") << json.out;
+    std::ofstream(dir.str() + "/status.json") << json.out;
     const auto shape = run({{"jq", "-e",
                              "(.node == \"be2.example.com\") and (.role == \"secondary\") and (.leader == \"be1.example.com\")"
                              " and .leader_reachable and (.state == \"complete\") and (.progress == 100)"
@@ -203,17 +203,17 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
                              " and (.peers | all((.role | type) == \"string\" and (.state | type) == \"string\""
                              "      and (.phase | type) == \"number\" and (.step | type) == \"string\""
                              "      and (.last_heard_seconds >= -1)))",
-                             dir.path() + "/status.json"}});
+                             dir.str() + "/status.json"}});
     INFO(json.out << shape.err);
     CHECK(shape.status == 0);
 
     // The report, on the leader: every node and every step that ran, with the downtime window.
-    const auto report = ctl(cluster.leader_bus(), {"report", "--svg", dir.path() + "/report.svg"});
+    const auto report = ctl(cluster.leader_bus(), {"report", "--svg", dir.str() + "/report.svg"});
     INFO(report.err);
     REQUIRE(report.status == 0);
     CHECK_THAT(report.out, Contains("upgrade report: complete") && Contains("downtime") && Contains(" to "));
     CHECK_THAT(report.out, Contains("failed") && Contains("stop-frontend (retry 1)"));
-    const std::string svg = slurp(dir.path() + "/report.svg");
+    const std::string svg = slurp(dir.str() + "/report.svg");
     for (const auto& node : nodes) {
         CHECK_THAT(report.out, Contains(node));
         CHECK_THAT(svg, Contains(">" + node + "<"));
@@ -223,7 +223,7 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
         CHECK_THAT(svg, Contains(", " + step));
     }
     CHECK_THAT(svg, Contains("class=\"downtime\""));
-    const auto wellformed = run({{"xmllint", "--noout", dir.path() + "/report.svg"}});
+    const auto wellformed = run({{"xmllint", "--noout", dir.str() + "/report.svg"}});
     INFO(wellformed.err);
     CHECK(wellformed.status == 0);
 
@@ -306,7 +306,7 @@ TEST_CASE("without the daemon, the ctl says it is not running and exits 3", "[bu
     expect(ctl(bus.address(), {"watch"}), 3, "is not running on this node");
 
     TempDir nowhere;
-    expect(ctl("unix:path=" + nowhere.path() + "/no_bus_here", {"status"}), 3, "the system bus is not reachable");
+    expect(ctl("unix:path=" + nowhere.str() + "/no_bus_here", {"status"}), 3, "the system bus is not reachable");
 }
 
 TEST_CASE("the ctl explains every command, and misuse exits 2", "[ctl]")

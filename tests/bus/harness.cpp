@@ -7,11 +7,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <filesystem>
 #include <fstream>
 #include <poll.h>
 #include <stdexcept>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,21 +28,6 @@ int remaining_ms(Clock::time_point until)
 }
 
 }  // namespace
-
-TempDir::TempDir()
-{
-    char name[] = "/tmp/chu-bus-test-XXXXXX";
-    if (!mkdtemp(name))
-        throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
-    path_ = name;
-    chmod(name, 0755);
-}
-
-TempDir::~TempDir()
-{
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-}
 
 Child::Child(const Command& command)
 {
@@ -180,11 +163,11 @@ Ran ctl(const std::string& bus, std::vector<std::string> args, bool as_nobody)
 
 PrivateBus::PrivateBus()
 {
-    const std::string config = dir_.path() + "/bus.conf";
+    const std::string config = dir_.str() + "/bus.conf";
     std::ofstream(config) << R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
-  <listen>unix:path=)" << dir_.path() << R"(/system_bus_socket</listen>
+  <listen>unix:path=)" << dir_.str() << R"(/system_bus_socket</listen>
   <auth>EXTERNAL</auth>
   <!-- The system bus's defaults: anyone connects, nobody owns a name or calls a method unless allowed. -->
   <policy context="default">

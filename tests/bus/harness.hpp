@@ -4,6 +4,8 @@
 // bus, each with a deadline.
 #pragma once
 
+#include "temp_dir.hpp"
+
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <chrono>
@@ -19,20 +21,7 @@ namespace chu::bustest {
 
 using namespace std::chrono_literals;
 using Properties = std::map<std::string, sdbus::Variant>;
-
-// A directory under /tmp that anyone may enter (an unprivileged caller must reach the bus socket),
-// removed with its content.
-class TempDir {
-public:
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
+using test::TempDir;
 
 struct Command {
     std::vector<std::string> argv;
@@ -77,7 +66,7 @@ public:
     const std::string& address() const { return address_; }
 
 private:
-    TempDir dir_;
+    TempDir dir_{"chu-bus-test", 0755};  // an unprivileged caller must reach the bus socket
     std::unique_ptr<Child> daemon_;
     std::string address_;
 };

@@ -1,10 +1,11 @@
 // Drives the real chu-simchef binary in temporary worlds, as the daemon does (execve, argv[0] the command's
 // full path, a fixed environment): what a simulated node refuses, what it logs, and what verify concludes.
+#include "temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -165,16 +167,6 @@ Result run(const std::vector<std::string>& argv)
     return child.finish(seconds(30));
 }
 
-int remove_entry(const char* path, const struct stat*, int, FTW*)
-{
-    return std::remove(path);
-}
-
-void remove_tree(const std::string& dir)
-{
-    nftw(dir.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 // What the daemon's copy step does: the tree replaced by the source's, modes and symlinks kept.
 void copy_tree(const std::string& from, const std::string& to)
 {
@@ -214,9 +206,6 @@ public:
                      const std::string& master = "bootstrap")
         : flavor_(flavor)
     {
-        char tmpl[] = "/tmp/chu-simchef-test-XXXXXX";
-        REQUIRE(mkdtemp(tmpl));
-        root_ = tmpl;
         world = root_ + "/world";
         const bool ec11 = flavor == "ec11";
         package = world + (ec11 ? "/private-chef_11.1.8-1_amd64" : "/chef-server-core_12.0.8-1_amd64") + package_ext;
@@ -235,7 +224,6 @@ public:
     }
     Cluster(const Cluster&) = delete;
     Cluster& operator=(const Cluster&) = delete;
-    ~Cluster() { remove_tree(root_); }
 
     static std::string name(const std::string& node) { return node + ".example.com"; }
     std::string dir(const std::string& node) const { return root_ + "/" + node; }
@@ -268,7 +256,7 @@ public:
     {
         for (const auto& s : steps) {
             if (s.program == "copy") {
-                remove_tree(dir(s.node) + "/" + s.args[0]);
+                std::filesystem::remove_all(dir(s.node) + "/" + s.args[0]);
                 copy_tree(dir("be1") + "/" + s.args[0], dir(s.node) + "/" + s.args[0]);
                 continue;
             }
@@ -367,7 +355,8 @@ public:
     const std::vector<std::string> nodes = {"be1", "be2", "fe1", "fe2"};
 
 private:
-    std::string root_, flavor_;
+    chu::test::TempDir tmp_{"chu-simchef-test"};
+    std::string root_ = tmp_.str(), flavor_;
 };
 
 // Where the first step of `node` running `program` with first argument `verb` is in a runbook.

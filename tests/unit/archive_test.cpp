@@ -1,6 +1,7 @@
 // Packing a directory and installing it on another node: faithful, reproducible, all or nothing, and
 // never writing or pointing outside the directory.
 #include "archive/archive.hpp"
+#include "temp_dir.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -14,9 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <random>
 #include <sstream>
-#include <stdexcept>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -24,33 +23,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// A fresh directory under the system's temporary directory, removed with everything in it when the test
-// ends, whether it passed or not.
-class TempDir {
-public:
-    TempDir()
-    {
-        std::random_device random;
-        for (int attempt = 0; attempt < 100; ++attempt) {
-            path_ = fs::temp_directory_path() / ("chu-archive-test-" + std::to_string(random()));
-            if (fs::create_directory(path_))
-                return;
-        }
-        throw std::runtime_error("cannot create a temporary directory");
-    }
-    ~TempDir()
-    {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
+using chu::test::TempDir;
 
 bool is_root() { return geteuid() == 0; }
 

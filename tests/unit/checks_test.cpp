@@ -1,6 +1,7 @@
 // The preflight checks: each passes on a healthy node, and each failure names the node, the path and the fix.
 #include "checks/checks.hpp"
 #include "core/digest.hpp"
+#include "temp_dir.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,9 +12,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
-#include <stdexcept>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -25,33 +24,7 @@ namespace {
 constexpr std::uint64_t MiB = 1024 * 1024;
 const std::string kNode = "be1.example.com";
 
-// A fresh directory under the system's temporary directory, removed with everything in it when the test
-// ends, whether it passed or not.
-class TempDir {
-public:
-    TempDir()
-    {
-        std::random_device random;
-        for (int attempt = 0; attempt < 100; ++attempt) {
-            path_ = fs::temp_directory_path() / ("chu-checks-test-" + std::to_string(random()));
-            if (fs::create_directory(path_))
-                return;
-        }
-        throw std::runtime_error("cannot create a temporary directory");
-    }
-    ~TempDir()
-    {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
+using chu::test::TempDir;
 
 void write_file(const fs::path& path, const std::string& text, mode_t mode = 0644)
 {

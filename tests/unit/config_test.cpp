@@ -1,14 +1,13 @@
 // chef-ha-upgrade.conf and its conf.d drop-ins: what is read, what is refused and how the refusal reads.
 #include "config/config_file.hpp"
+#include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <regex>
 #include <sstream>
-#include <stdexcept>
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -72,33 +71,7 @@ void write_text(const fs::path& path, const std::string& text)
     REQUIRE(out.flush());
 }
 
-// A fresh directory under the system's temporary directory, removed with everything in it when the test
-// ends, whether it passed or not.
-class TempDir {
-public:
-    TempDir()
-    {
-        std::random_device random;
-        for (int attempt = 0; attempt < 100; ++attempt) {
-            path_ = fs::temp_directory_path() / ("chu-config-test-" + std::to_string(random()));
-            if (fs::create_directory(path_))
-                return;
-        }
-        throw std::runtime_error("cannot create a temporary directory");
-    }
-    ~TempDir()
-    {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
+using chu::test::TempDir;
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // The journal on a real file: durable appends, torn tails cut at open, private modes.
 #include "journal/journal_file.hpp"
+#include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,15 +15,7 @@ using namespace chu;
 
 namespace {
 
-struct TempDir {
-    std::string path;
-    TempDir()
-    {
-        char tmpl[] = "/tmp/chu-journal-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::system(("rm -rf " + path).c_str()); }
-};
+using chu::test::TempDir;
 
 off_t size_of(const std::string& path)
 {
@@ -36,7 +29,7 @@ off_t size_of(const std::string& path)
 TEST_CASE("records appended to the journal are read back after a restart", "[journal]")
 {
     TempDir dir;
-    const std::string state = dir.path + "/state";
+    const std::string state = dir.str() + "/state";
     {
         auto j = JournalFile::open(state);
         REQUIRE(j);
@@ -55,7 +48,7 @@ TEST_CASE("records appended to the journal are read back after a restart", "[jou
 TEST_CASE("a torn last record is cut off at start and the good ones are kept", "[journal]")
 {
     TempDir dir;
-    const std::string state = dir.path + "/state";
+    const std::string state = dir.str() + "/state";
     {
         auto j = JournalFile::open(state);
         REQUIRE(j);
@@ -83,7 +76,7 @@ TEST_CASE("a torn last record is cut off at start and the good ones are kept", "
 TEST_CASE("the state directory is 0700 and the journal 0600", "[journal]")
 {
     TempDir dir;
-    const std::string state = dir.path + "/state";
+    const std::string state = dir.str() + "/state";
     REQUIRE(JournalFile::open(state));
     struct stat st{};
     REQUIRE(stat(state.c_str(), &st) == 0);
@@ -102,7 +95,7 @@ TEST_CASE("a state directory that cannot be created is an error naming it", "[jo
 TEST_CASE("damage in the middle of the journal stops the start and cuts nothing", "[journal]")
 {
     TempDir dir;
-    const std::string state = dir.path + "/state";
+    const std::string state = dir.str() + "/state";
     {
         auto j = JournalFile::open(state);
         REQUIRE(j);

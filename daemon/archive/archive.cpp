@@ -1,5 +1,7 @@
 #include "archive/archive.hpp"
 
+#include "config/text_file.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -37,29 +39,6 @@ struct EntryFree {
 using ReadArchive = std::unique_ptr<archive, ReadFree>;
 using WriteArchive = std::unique_ptr<archive, WriteFree>;
 using Entry = std::unique_ptr<archive_entry, EntryFree>;
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd()
-    {
-        if (fd_ >= 0)
-            close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-    // Closes now, so that a failing close (a lost write) is reported.
-    bool close_checked()
-    {
-        const int fd = fd_;
-        fd_ = -1;
-        return close(fd) == 0;
-    }
-
-private:
-    int fd_;
-};
 
 std::string why(archive* a)
 {

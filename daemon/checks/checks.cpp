@@ -35,22 +35,6 @@ CheckVerdict fail(const std::string& node, const std::string& message, std::stri
     return CheckVerdict{false, std::move(value), node + ": " + message};
 }
 
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd()
-    {
-        if (fd_ >= 0)
-            close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 std::string mib_down(std::uint64_t bytes) { return std::to_string(bytes / MiB) + " MiB"; }
 std::string mib_up(std::uint64_t bytes) { return std::to_string((bytes + MiB - 1) / MiB) + " MiB"; }
 

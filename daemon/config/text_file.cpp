@@ -47,12 +47,10 @@ Result<std::string> file_sha256(int fd, const std::string& path)
 
 Result<std::string> file_sha256(const std::string& path)
 {
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    const Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0)
         return Error{path + ": cannot read: " + std::strerror(errno)};
-    auto digest = file_sha256(fd, path);
-    close(fd);
-    return digest;
+    return file_sha256(fd.get(), path);
 }
 
 Status write_file_atomic(const std::string& path, std::string_view bytes, mode_t mode)
@@ -81,11 +79,9 @@ Status write_file_atomic(const std::string& path, std::string_view bytes, mode_t
     }
     const auto slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-    const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    const Fd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd.get() >= 0)
+        fsync(dfd.get());
     return Ok{};
 }
 

@@ -57,7 +57,7 @@ Status decode(const Properties& p)
         return it == p.end() ? fallback : it->second.get<decltype(fallback)>();
     };
     Status s;
-    s.node = get("NodeName", std::string());
+    s.node_name = get("NodeName", std::string());
     s.role = get("Role", std::string());
     s.leader = get("Leader", std::string());
     s.leader_reachable = get("LeaderReachable", false);
@@ -70,11 +70,9 @@ Status decode(const Properties& p)
     s.attempt = get("Attempt", std::uint32_t{0});
     s.progress = get("Progress", std::uint32_t{0});
     s.last_error = get("LastError", std::string());
-    s.downtime_start_us = get("DowntimeStartUSec", std::uint64_t{0});
-    s.downtime_end_us = get("DowntimeEndUSec", std::uint64_t{0});
-    using PeerEntry = sdbus::Struct<std::string, std::string, std::string, std::int32_t, std::string, std::int64_t>;
-    for (const auto& e : get("Peers", std::vector<PeerEntry>()))
-        s.peers.push_back({std::get<0>(e), std::get<1>(e), std::get<2>(e), std::get<3>(e), std::get<4>(e), std::get<5>(e)});
+    s.downtime_start_usec = get("DowntimeStartUSec", std::uint64_t{0});
+    s.downtime_end_usec = get("DowntimeEndUSec", std::uint64_t{0});
+    s.peers = get("Peers", std::vector<bus::PeerEntry>());
     return s;
 }
 

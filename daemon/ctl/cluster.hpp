@@ -1,5 +1,8 @@
-// What chef-ha-upgrade-ctl reads from the daemon, as plain values (the D-Bus contract's members, decoded).
+// What chef-ha-upgrade-ctl reads from the daemon: the properties as the daemon publishes them, and the
+// method results decoded into named fields.
 #pragma once
+
+#include "bus/bus_types.hpp"
 
 #include <cstdint>
 #include <string>
@@ -7,34 +10,8 @@
 
 namespace chu::ctl {
 
-struct Peer {
-    std::string name;
-    std::string role;
-    std::string state;
-    std::int32_t phase = 0;
-    std::string step;
-    std::int64_t last_heard_s = -1;  // -1: never
-};
-
-// The properties of net.chefhaupgrade.Upgrade1.
-struct Status {
-    std::string node;
-    std::string role;
-    std::string leader;
-    bool leader_reachable = false;
-    std::uint64_t epoch = 0;
-    std::string state;
-    std::int32_t phase = 0;
-    std::string phase_name;
-    std::int32_t phase_count = 0;
-    std::string current_step;
-    std::uint32_t attempt = 0;
-    std::uint32_t progress = 0;
-    std::string last_error;
-    std::uint64_t downtime_start_us = 0;  // µs since the epoch; 0 = not yet
-    std::uint64_t downtime_end_us = 0;
-    std::vector<Peer> peers;
-};
+// The properties of net.chefhaupgrade.Upgrade1, as the daemon publishes them.
+using Status = bus::Properties;
 
 // One step on one node, from GetPlan.
 struct PlanLine {

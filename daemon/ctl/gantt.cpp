@@ -41,9 +41,9 @@ std::string gantt_svg(const Status& status, const std::vector<PlanLine>& plan, c
         t0 = std::min(t0, t.started_us);
         t1 = std::max(t1, t.finished_us);
     }
-    if (status.downtime_start_us != 0) {
-        t0 = std::min(t0, status.downtime_start_us);
-        t1 = std::max(t1, status.downtime_end_us != 0 ? status.downtime_end_us : status.downtime_start_us);
+    if (status.downtime_start_usec != 0) {
+        t0 = std::min(t0, status.downtime_start_usec);
+        t1 = std::max(t1, status.downtime_end_usec != 0 ? status.downtime_end_usec : status.downtime_start_usec);
     }
     if (t0 == UINT64_MAX)
         t0 = t1 = now_us();
@@ -62,13 +62,13 @@ std::string gantt_svg(const Status& status, const std::vector<PlanLine>& plan, c
            xml_text("chef-ha-upgrade: " + status.state + ", " + date_time(t0) + " to " + clock_time(t1) + " (" +
                     duration(t1 - t0) + ")") + "</text>\n";
 
-    if (status.downtime_start_us != 0) {
-        const double a = x(status.downtime_start_us), b = x(status.downtime_end_us != 0 ? status.downtime_end_us : t1);
+    if (status.downtime_start_usec != 0) {
+        const double a = x(status.downtime_start_usec), b = x(status.downtime_end_usec != 0 ? status.downtime_end_usec : t1);
         svg += "<g class=\"downtime\"><rect x=\"" + num(a) + "\" y=\"" + num(top - 12) + "\" width=\"" + num(std::max(b - a, 1.0)) +
                "\" height=\"" + num(rows_bottom - top + 12) + "\" fill=\"#f5c542\" fill-opacity=\"0.25\"/>";
         svg += "<text x=\"" + num(a + 3) + "\" y=\"" + num(top - 2) + "\" fill=\"#8a6d00\">" +
-               xml_text("downtime " + duration(status.downtime_end_us != 0 ? status.downtime_end_us - status.downtime_start_us
-                                                                            : t1 - status.downtime_start_us)) +
+               xml_text("downtime " + duration(status.downtime_end_usec != 0 ? status.downtime_end_usec - status.downtime_start_usec
+                                                                            : t1 - status.downtime_start_usec)) +
                "</text></g>\n";
     }
 

@@ -32,12 +32,12 @@ std::string table(const std::vector<std::vector<std::string>>& rows, const std::
 
 std::string downtime_text(const Status& s, std::uint64_t now)
 {
-    if (s.downtime_start_us == 0)
+    if (s.downtime_start_usec == 0)
         return "not yet";
-    if (s.downtime_end_us == 0)
-        return "since " + clock_time(s.downtime_start_us) + " (" + duration(now - std::min(now, s.downtime_start_us)) + ")";
-    return clock_time(s.downtime_start_us) + " to " + clock_time(s.downtime_end_us) + " (" +
-           duration(s.downtime_end_us - std::min(s.downtime_end_us, s.downtime_start_us)) + ")";
+    if (s.downtime_end_usec == 0)
+        return "since " + clock_time(s.downtime_start_usec) + " (" + duration(now - std::min(now, s.downtime_start_usec)) + ")";
+    return clock_time(s.downtime_start_usec) + " to " + clock_time(s.downtime_end_usec) + " (" +
+           duration(s.downtime_end_usec - std::min(s.downtime_end_usec, s.downtime_start_usec)) + ")";
 }
 
 std::string step_label(const TimelineLine& t)
@@ -62,16 +62,18 @@ std::string status_text(const Status& s, std::uint64_t now)
     out << "cluster:    " << s.state << ", phase " << s.phase << " of " << std::max(0, s.phase_count - 1) << ": "
         << s.phase_name << ", " << s.progress << "% done\n";
     out << "leader:     " << s.leader << (s.leader_reachable ? "" : " (not reachable from this node)") << "\n";
-    out << "this node:  " << s.node << ", the " << s.role << "\n";
+    out << "this node:  " << s.node_name << ", the " << s.role << "\n";
     if (!s.current_step.empty())
         out << "step:       " << s.current_step << (s.attempt > 1 ? " (attempt " + std::to_string(s.attempt) + ")" : "") << "\n";
     out << "downtime:   " << downtime_text(s, now) << "\n";
     if (!s.last_error.empty())
         out << "last error: " << s.last_error << "\n";
     std::vector<std::vector<std::string>> rows{{"NODE", "ROLE", "STATE", "PHASE", "STEP", "LAST HEARD"}};
-    for (const auto& p : s.peers)
-        rows.push_back({p.name, p.role, p.state, std::to_string(p.phase), p.step.empty() ? "-" : p.step,
-                        p.last_heard_s < 0 ? "never" : std::to_string(p.last_heard_s) + " s ago"});
+    for (const auto& peer : s.peers) {
+        const auto& [name, role, state, phase, step, heard_s] = bus::fields(peer);
+        rows.push_back({name, role, state, std::to_string(phase), step.empty() ? "-" : step,
+                        heard_s < 0 ? "never" : std::to_string(heard_s) + " s ago"});
+    }
     out << "\n" << table(rows, "");
     return out.str();
 }
@@ -79,17 +81,17 @@ std::string status_text(const Status& s, std::uint64_t now)
 std::string status_json(const Status& s)
 {
     std::ostringstream out;
-    out << "{\"node\":" << json_string(s.node) << ",\"role\":" << json_string(s.role) << ",\"leader\":" << json_string(s.leader)
+    out << "{\"node\":" << json_string(s.node_name) << ",\"role\":" << json_string(s.role) << ",\"leader\":" << json_string(s.leader)
         << ",\"leader_reachable\":" << (s.leader_reachable ? "true" : "false") << ",\"epoch\":" << s.epoch
         << ",\"state\":" << json_string(s.state) << ",\"phase\":" << s.phase << ",\"phase_name\":" << json_string(s.phase_name)
         << ",\"phase_count\":" << s.phase_count << ",\"current_step\":" << json_string(s.current_step)
         << ",\"attempt\":" << s.attempt << ",\"progress\":" << s.progress << ",\"last_error\":" << json_string(s.last_error)
-        << ",\"downtime_start_usec\":" << s.downtime_start_us << ",\"downtime_end_usec\":" << s.downtime_end_us << ",\"peers\":[";
+        << ",\"downtime_start_usec\":" << s.downtime_start_usec << ",\"downtime_end_usec\":" << s.downtime_end_usec << ",\"peers\":[";
     for (std::size_t i = 0; i < s.peers.size(); ++i) {
-        const Peer& p = s.peers[i];
-        out << (i ? "," : "") << "{\"name\":" << json_string(p.name) << ",\"role\":" << json_string(p.role)
-            << ",\"state\":" << json_string(p.state) << ",\"phase\":" << p.phase << ",\"step\":" << json_string(p.step)
-            << ",\"last_heard_seconds\":" << p.last_heard_s << "}";
+        const auto& [name, role, state, phase, step, heard_s] = bus::fields(s.peers[i]);
+        out << (i ? "," : "") << "{\"name\":" << json_string(name) << ",\"role\":" << json_string(role)
+            << ",\"state\":" << json_string(state) << ",\"phase\":" << phase << ",\"step\":" << json_string(step)
+            << ",\"last_heard_seconds\":" << heard_s << "}";
     }
     out << "]}\n";
     return out.str();

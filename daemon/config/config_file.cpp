@@ -346,7 +346,7 @@ Status apply_config_text(const std::string& text, const std::string& file, Confi
     return apply_text(text, file, config, set_at);
 }
 
-Result<Config> load_config(const std::string& path)
+Result<Config> load_config(const std::string& path, ConfigOrigins* origins_out)
 {
     namespace fs = std::filesystem;
 
@@ -420,6 +420,9 @@ Result<Config> load_config(const std::string& path)
             return error_at(blame->file, blame->line, what);
         return Error{path + ": " + what};
     }
+    if (origins_out)
+        for (const auto& [key, origin] : origins)
+            (*origins_out)[key] = origin.file + ":" + std::to_string(origin.line);
     return config;
 }
 

@@ -30,9 +30,15 @@ std::string host_fqdn()
 
 Result<LoadedSetup> load_node_setup(const std::string& config_path)
 {
-    auto config = load_config(config_path);
+    ConfigOrigins origins;
+    auto config = load_config(config_path, &origins);
     if (!config)
         return config.error();
+    // "file:line" of a setting for a message about its value; the main file for a default.
+    const auto origin = [&](const std::string& key) {
+        const auto found = origins.find(key);
+        return found == origins.end() ? config_path : found->second;
+    };
     LoadedSetup out;
     NodeSetup& s = out.setup;
     s.config = config.value();
@@ -48,14 +54,14 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
     s.node = c.cluster.node.empty() ? host_fqdn() : c.cluster.node;
     auto me = locate_node(s.topology, s.node);
     if (!me)
-        return me.error();
+        return Error{me.error().message + "; set [cluster] node in " + origin("cluster.node")};
 
     auto raw = load_plan(c.upgrade.plan, c.paths.plans_dir);
     if (!raw)
         return raw.error();
     auto plan = effective_plan(raw.value(), c);
     if (!plan)
-        return Error{config_path + ": " + plan.error().message};
+        return Error{origin("upgrade.addons") + ": " + plan.error().message};
     s.plan = plan.value();
 
     // Before the install the node's own ctl runs the steps: chef-server-ctl where present.
@@ -65,7 +71,7 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
     if (c.upgrade.package.empty())
         return Error{config_path + ": [upgrade] package is not set; give the path of the Chef Server package on this node"};
     if (s.facts.format == PackageFormat::unknown)
-        return Error{config_path + ": [upgrade] package \"" + c.upgrade.package + "\" is neither a .deb nor a .rpm"};
+        return Error{origin("upgrade.package") + ": [upgrade] package \"" + c.upgrade.package + "\" is neither a .deb nor a .rpm"};
     auto schedule = node_schedule(s.plan, me.value()->role, c, s.facts);
     if (!schedule)
         return Error{s.plan.file + ": " + schedule.error().message};

@@ -832,8 +832,7 @@ Result<const Server*> locate_node(const Topology& topology, const std::string& n
     for (const Server& s : topology.servers)
         names += (names.empty() ? "" : ", ") + s.name;
     return Error{"node " + quoted(node) + " is not in " + topology.file + " (servers there: " +
-                 (names.empty() ? std::string("none") : names) +
-                 "); set [cluster] node in /etc/chef-ha-upgrade/chef-ha-upgrade.conf"};
+                 (names.empty() ? std::string("none") : names) + ")"};
 }
 
 std::string topology_digest(const Topology& topology)

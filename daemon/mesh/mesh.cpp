@@ -17,6 +17,9 @@ namespace {
 
 constexpr const char* zap_endpoint = "inproc://zeromq.zap.01";
 constexpr std::int64_t repeat_after_ms = 60'000;  // the same refusal is logged at most once a minute
+// ZeroMQ refuses bigger messages (and drops their connection) before they are read: our own frame limit plus
+// room for the envelope, so that a frame just over our limit is still read and refused by name.
+constexpr std::size_t max_inbound_message = max_frame_size + 4096;
 
 std::string endpoint(const std::string& address, std::uint16_t port)
 {
@@ -120,7 +123,7 @@ Status Mesh::listen()
         }
         inbox_ = zmq::socket_t(context_, zmq::socket_type::pull);
         inbox_.set(zmq::sockopt::linger, 0);
-        inbox_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(max_frame_size + 4096));
+        inbox_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(max_inbound_message));
         // No ZMTP heartbeat of its own: each sender's link pings (below) and the inbox answers. One ping per
         // connection instead of one from each end halves the idle wakeups (a leader has two connections per node).
         if (options_.key) {
@@ -306,6 +309,10 @@ void Mesh::drain_monitor(zmq::socket_t& monitor, const std::string& peer)
                 if (handshake_failed_ && worth_saying("handshake " + who))
                     log_.log(LOG_WARNING, "refused a connection from " + who +
                                               ": its handshake failed (it does not have the cluster key, or talks without encryption)");
+                else if (!handshake_failed_ && worth_saying("closed " + who))
+                    // ZeroMQ drops a message over the socket's size limit with its connection, saying nothing else.
+                    log_.log(LOG_NOTICE, "connection from " + who + " closed: the peer stopped, or sent a message over " +
+                                             std::to_string(max_inbound_message) + " bytes");
                 handshake_failed_ = false;
             }
             continue;

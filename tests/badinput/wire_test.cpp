@@ -154,6 +154,7 @@ TEST_CASE("malformed, oversized, spoofed, stranger and old-epoch frames are drop
     outsider.send(fe1.address, frame("be1.example.com", big));
     CHECK(logged(c, fe1.name, "dropped a malformed message from " + net + "99: frame of "));
     flooder.send(fe1.address, std::string(16u << 20, '\0'));
+    CHECK(logged(c, fe1.name, "connection from " + net + "98 (not a node in "));
     // A well-formed order that claims to come from the leader, sent from fe2's address.
     frontend.send(fe1.address, order);
     CHECK(logged(c, fe1.name, "dropped a message that claims to come from be1.example.com (at " + be1));

@@ -977,6 +977,8 @@ NodeStatus Node::status(std::int64_t now) const
                 s = State::failed;
             else if (h.running)
                 s = State::running;
+            else if (cluster == State::failed)
+                s = State::paused;  // held by another node's failed step, until the operator retries or skips it
             p.state = static_cast<std::uint8_t>(s);
             // A peer's Hello says where it is; a phase outside this plan names no step.
             if (h.phase >= 0 && h.phase < st.phase_count) {

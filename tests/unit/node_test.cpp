@@ -398,6 +398,12 @@ TEST_CASE("a failed step skipped by the operator is recorded as skipped on its n
     leader.boot(journal, 0);
     leader.take_effects();
     REQUIRE(leader.status(0).state == State::failed);
+    // Once heard, only the node whose step failed shows failed; the others are held until the operator decides.
+    for (const char* peer : {"be2", "fe1", "fe2"})
+        leader.on_message(Envelope{peer, Hello{2, s.plan.name, s.topology_digest, s.plan_digest, "pkg", "key", "test", p, st, false}}, 5);
+    leader.take_effects();
+    for (const PeerInfo& peer : leader.status(5).peers)
+        CHECK(static_cast<State>(peer.state) == (peer.name == "fe1" ? State::failed : State::paused));
 
     leader.on_operator(1, Op::skip, 10);
     auto decided = leader.take_effects();

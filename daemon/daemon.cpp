@@ -173,6 +173,11 @@ void Daemon::dispatch()
             if (!batch.empty() && !write_records(batch))
                 return;
             batch.clear();
+            if (std::holds_alternative<Underway>(effect)) {
+                if (!upgrade_underway())
+                    return;  // stopping: nothing after it may happen
+                continue;
+            }
             std::visit(
                 [&](auto& e) {
                     using T = std::decay_t<decltype(e)>;
@@ -209,18 +214,6 @@ void Daemon::dispatch()
 
 bool Daemon::write_records(const std::vector<Record>& records)
 {
-    // The cluster joined (the leader records it, a follower starts a step): the key is kept before that is
-    // journaled, so a restart after the upgrade rewrote the secrets file still has the agreed key.
-    if (!underway_) {
-        for (const auto& r : records) {
-            if (std::holds_alternative<JoinedRecord>(r) || std::holds_alternative<StartedRecord>(r)) {
-                underway_ = true;
-                if (!upgrade_underway())
-                    return false;
-                break;
-            }
-        }
-    }
     if (auto written = journal_->append(records); !written) {
         // Nothing may happen that the journal does not hold: stop, and let systemd restart us on it.
         log_.log(LOG_ERR, written.error().message + "; stopping (free or repair " + setup_.config.paths.state_dir +
@@ -231,7 +224,9 @@ bool Daemon::write_records(const std::vector<Record>& records)
     return true;
 }
 
-// The key is fixed from now on, and the marker tells the unit to come back after a reboot (see units/).
+// The key is kept before the join or the first step is journaled, so that a restart after the upgrade
+// rewrote the secrets file still has the agreed key; the marker tells the unit to come back after a reboot
+// (see units/).
 bool Daemon::upgrade_underway()
 {
     if (loaded_.key) {

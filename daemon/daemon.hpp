@@ -57,7 +57,6 @@ private:
     std::string status_line_;
     bool dispatching_ = false;
     bool stopping_ = false;
-    bool underway_ = false;
     int exit_status_ = 0;
 };
 

@@ -1031,6 +1031,10 @@ void Node::send(const std::string& to, Message message)
 
 void Node::record(Record r)
 {
+    if (!underway_sent_ && (std::holds_alternative<JoinedRecord>(r) || std::holds_alternative<StartedRecord>(r))) {
+        underway_sent_ = true;
+        effects_.push_back(Underway{});
+    }
     effects_.push_back(WriteRecord{std::move(r)});
 }
 

@@ -70,7 +70,11 @@ struct Completed {  // the upgrade ended (complete or aborted); once per daemon 
     State outcome = State::complete;
     std::string summary;
 };
-using Effect = std::variant<Send, RunStep, PackArchive, WriteRecord, Log, Answer, Completed>;
+// This node commits to the upgrade (the leader records the join, a follower starts its first step): the
+// adapter keeps what must survive the upgrade (the cluster key) and what brings it back after a reboot,
+// before the record that follows. Once per daemon run.
+struct Underway {};
+using Effect = std::variant<Send, RunStep, PackArchive, WriteRecord, Log, Answer, Completed, Underway>;
 
 // What an adapter reports when a RunStep ends.
 struct StepResult {
@@ -233,6 +237,7 @@ private:
     bool approved_ = false;
     bool agreement_skipped_ = false;  // the operator skipped a failed `agree` check in the current step
     bool completed_sent_ = false;
+    bool underway_sent_ = false;
     std::string halted_;  // why this leader refuses to go on (its inputs changed since the join)
     std::int32_t phase_ = 1;
     std::int32_t step_ = 0;

@@ -118,6 +118,53 @@ TEST_CASE("a follower never runs a finished step twice, and answers a repeated o
     CHECK(report.phase == p);
 }
 
+// Where Underway stands among the effects: its index, and the index of the first record of type R.
+template <typename R>
+std::pair<std::ptrdiff_t, std::ptrdiff_t> underway_and_first(const std::vector<Effect>& effects)
+{
+    std::ptrdiff_t underway = -1, record = -1;
+    for (std::size_t i = 0; i < effects.size(); ++i) {
+        if (std::holds_alternative<Underway>(effects[i]) && underway < 0)
+            underway = static_cast<std::ptrdiff_t>(i);
+        if (auto* w = std::get_if<WriteRecord>(&effects[i]); w && std::holds_alternative<R>(w->record) && record < 0)
+            record = static_cast<std::ptrdiff_t>(i);
+    }
+    return {underway, record};
+}
+
+TEST_CASE("a node commits to the upgrade once per run, just before it records the join or its first step", "[join]")
+{
+    auto s = setup_for("be1");
+    Node leader(s);
+    leader.boot({}, 0);
+    CHECK(effects_of<Underway>(leader.take_effects()).empty());
+    const Hello good{0, s.plan.name, s.topology_digest, s.plan_digest, "pkg", "key", "test", 0, -1, false};
+    leader.on_message(Envelope{"be2", good}, 10);
+    CHECK(effects_of<Underway>(leader.take_effects()).empty());  // fe1 not heard yet: no join
+    leader.on_message(Envelope{"fe1", good}, 10);
+    const auto joined = leader.take_effects();
+    const auto [underway, join] = underway_and_first<JoinedRecord>(joined);
+    REQUIRE(join >= 0);
+    CHECK(underway == join - 1);
+    CHECK(effects_of<Underway>(joined).size() == 1);
+
+    auto fs = setup_for("fe1");
+    Node fe(fs);
+    const auto [p, st] = find_step(fs.plan, "stop-frontend");
+    fe.boot(finished_before(fs, Role::frontend, "stop-frontend"), 0);
+    CHECK(effects_of<Underway>(fe.take_effects()).empty());
+    fe.on_message(from_leader(Order{1, p, st, 0, {}, 0, false}), 10);
+    const auto started = fe.take_effects();
+    const auto [fe_underway, first] = underway_and_first<StartedRecord>(started);
+    REQUIRE(first >= 0);
+    CHECK(fe_underway == first - 1);
+    fe.on_step_finished(StepResult{p, st, 0, 1, Outcome::ok, 0, {}, "ok"}, 20);
+    fe.take_effects();
+    const auto [p2, st2] = find_step(fs.plan, "upgrade-frontend");
+    fe.on_message(from_leader(Order{1, p2, st2, 0, {}, 0, false}), 30);
+    CHECK(effects_of<Underway>(fe.take_effects()).empty());  // once per run
+}
+
 TEST_CASE("a node refuses a step its role does not run, whatever the leader says", "[worker]")
 {
     auto s = setup_for("be2");

@@ -21,7 +21,7 @@ int run_check_command(const std::string& config_path, const std::string& name)
         return 1;
     }
     const NodeSetup& s = loaded->setup;
-    const CheckVerdict verdict = run_check(name, s.config, s.facts, s.topology.find(s.node)->role, s.node);
+    const CheckVerdict verdict = run_check(name, s.config, s.facts, s.node);
     std::printf("%s\n", verdict.value.c_str());
     std::fprintf(stderr, "%s\n", verdict.message.c_str());
     return verdict.ok ? 0 : 1;

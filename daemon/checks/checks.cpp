@@ -164,16 +164,15 @@ CheckVerdict check_ctl(const NodeFacts& facts, const std::string& node)
                           kRetry);
 }
 
-CheckVerdict check_make(const Config& config, Role role, const std::string& node)
+// Which nodes need make is the plan's to say (the runbook: the bootstrap backend only).
+CheckVerdict check_make(const Config& config, const std::string& node)
 {
     const std::string& make = config.commands.make;
-    if (role != Role::bootstrap)
-        return pass("make is needed on the bootstrap only");
     if (executable(make))
         return pass(make + " is executable");
     return fail(node, "make is not executable at " + make +
-                          " (the upgrade needs it on the bootstrap backend; if make is elsewhere, set [commands] "
-                          "make): install make (apt-get install make, or yum install make), " + kRetry);
+                          " (the Chef Server upgrade runs it here; if make is elsewhere, set [commands] make): "
+                          "install make (apt-get install make, or yum install make), " + kRetry);
 }
 
 CheckVerdict check_keepalived(const Config& config, const NodeFacts& facts, const std::string& node, bool want_master)
@@ -298,8 +297,7 @@ CheckVerdict judge_disk_space(const DiskSpace& space, const std::string& node)
                 space.state_path + ": " + mib_down(space.state_free) + " free, " + mib_up(state_need) + " needed");
 }
 
-CheckVerdict run_check(const std::string& name, const Config& config, const NodeFacts& facts, Role role,
-                       const std::string& node)
+CheckVerdict run_check(const std::string& name, const Config& config, const NodeFacts& facts, const std::string& node)
 {
     if (name == "package")
         return check_package(config, facts, node);
@@ -308,7 +306,7 @@ CheckVerdict run_check(const std::string& name, const Config& config, const Node
     if (name == "disk-space")
         return check_disk_space(config, facts, node);
     if (name == "make")
-        return check_make(config, role, node);
+        return check_make(config, node);
     if (name == "keepalived-master")
         return check_keepalived(config, facts, node, true);
     if (name == "keepalived-status")

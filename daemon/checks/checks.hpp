@@ -4,7 +4,6 @@
 
 #include "core/config.hpp"
 #include "core/plan.hpp"
-#include "core/topology.hpp"
 
 #include <cstdint>
 #include <string>
@@ -18,8 +17,7 @@ struct CheckVerdict {
 };
 
 // `name` is one of check_names(). `node` names this node in messages.
-CheckVerdict run_check(const std::string& name, const Config& config, const NodeFacts& facts, Role role,
-                       const std::string& node);
+CheckVerdict run_check(const std::string& name, const Config& config, const NodeFacts& facts, const std::string& node);
 
 // What the disk-space check weighs (sizes in bytes), measured apart from the verdict so the arithmetic
 // can be tested without filling a disk.

@@ -8,6 +8,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <algorithm>
 #include <map>
 
 namespace chu {
@@ -22,12 +23,14 @@ struct BusService::Impl {
     const Plan plan;
     const Result<std::vector<bus::PlanEntry>> schedule;
     const OperatorCall call;
+    const std::int64_t heartbeat_ms;
     // Destroyed in reverse: the pending calls' messages, the loop's sources and the object all use the
     // connection.
     std::unique_ptr<sdbus::IConnection> connection;
     std::unique_ptr<Object> object;
     std::unique_ptr<bus::EventSource> source;
-    bus::Properties published;
+    bus::Properties published;  // what the getters return: always what was last announced
+    std::int64_t peers_announced_ms = 0;
     std::map<std::uint64_t, sdbus::Result<std::string>> pending;  // method calls the core has not answered
     std::uint64_t next_id = 1;
 };
@@ -92,6 +95,7 @@ private:
 
 BusService::Impl::Impl(sd_event* event, const Node& core_, const NodeSetup& setup, OperatorCall call_)
     : core(core_), plan(setup.plan), schedule(bus::plan_entries(setup)), call(std::move(call_)),
+      heartbeat_ms(setup.config.cluster.heartbeat_ms),
       connection(sdbus::createSystemBusConnection())
 {
     object = std::make_unique<Object>(*connection, *this);
@@ -134,9 +138,17 @@ void BusService::publish(std::int64_t now_ms)
 {
     auto next = bus::properties_of(impl_->core.status(now_ms), now_ms);
     const auto changed = bus::changed_properties(impl_->published, next);
-    impl_->published = std::move(next);
     if (changed.empty())
         return;
+    // The last-heard ages tick with the hellos (a leader hears every node each heartbeat): a change in them
+    // alone is announced at most once a heartbeat, so that an idle cluster keeps neither bus nor daemon busy.
+    const bool peers = std::find(changed.begin(), changed.end(), "Peers") != changed.end();
+    if (peers && changed.size() == 1 && !bus::peers_moved(impl_->published.peers, next.peers) &&
+        now_ms - impl_->peers_announced_ms < impl_->heartbeat_ms)
+        return;
+    if (peers)
+        impl_->peers_announced_ms = now_ms;
+    impl_->published = std::move(next);
     try {
         impl_->object->emitPropertiesChanged(changed);
     } catch (const sdbus::Error&) {

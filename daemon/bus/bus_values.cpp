@@ -69,6 +69,17 @@ std::vector<std::string> changed_properties(const Properties& a, const Propertie
     return names;
 }
 
+bool peers_moved(const std::vector<PeerEntry>& before, const std::vector<PeerEntry>& after)
+{
+    const auto same_but_age = [](const PeerEntry& a, const PeerEntry& b) {
+        const auto& [a_name, a_role, a_state, a_phase, a_step, a_heard_s] = fields(a);
+        const auto& [b_name, b_role, b_state, b_phase, b_step, b_heard_s] = fields(b);
+        return std::tie(a_name, a_role, a_state, a_phase, a_step) == std::tie(b_name, b_role, b_state, b_phase, b_step) &&
+               (a_heard_s < 0) == (b_heard_s < 0);  // never heard, or heard at last
+    };
+    return !std::equal(before.begin(), before.end(), after.begin(), after.end(), same_but_age);
+}
+
 Result<std::vector<PlanEntry>> plan_entries(const NodeSetup& setup)
 {
     const Plan& plan = setup.plan;

@@ -15,6 +15,9 @@ Properties properties_of(const NodeStatus& status, std::int64_t now_ms);
 // The names of the properties whose values differ.
 std::vector<std::string> changed_properties(const Properties& before, const Properties& after);
 
+// Whether the peers differ in more than the seconds since each was last heard.
+bool peers_moved(const std::vector<PeerEntry>& before, const std::vector<PeerEntry>& after);
+
 // Every node's schedule, phase by phase, then step by step, then in topology order.
 Result<std::vector<PlanEntry>> plan_entries(const NodeSetup& setup);
 

@@ -134,7 +134,7 @@ Status Mesh::listen()
         const std::string monitor_at = "inproc://monitor-inbox";
         zmq_socket_monitor(inbox_.handle(), monitor_at.c_str(),
                            ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
         inbox_monitor_ = zmq::socket_t(context_, zmq::socket_type::pair);
         inbox_monitor_.connect(monitor_at);
         watch(inbox_, [this] { drain_inbox(); }, inbox_watch_);
@@ -302,18 +302,19 @@ void Mesh::drain_monitor(zmq::socket_t& monitor, const std::string& peer)
                 accepted_[static_cast<int>(value)] =
                     getpeername(static_cast<int>(value), reinterpret_cast<sockaddr*>(&ss), &len) == 0 ? who(peer_name_of(ss)) : "an unknown address";
             } else if (failed) {
-                handshake_failed_ = true;
+                // Refused by our ZAP handler (which said why), or failed before it could ask.
+                handshake_failed_ = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? Refusal::said : Refusal::unsaid;
             } else if (event == ZMQ_EVENT_DISCONNECTED) {
                 const std::string who = accepted_.count(static_cast<int>(value)) ? accepted_[static_cast<int>(value)] : "an unknown address";
                 accepted_.erase(static_cast<int>(value));
-                if (handshake_failed_ && worth_saying("handshake " + who))
+                if (handshake_failed_ == Refusal::unsaid && worth_saying("handshake " + who))
                     log_.log(LOG_WARNING, "refused a connection from " + who +
                                               ": its handshake failed (it does not have the cluster key, or talks without encryption)");
-                else if (!handshake_failed_ && worth_saying("closed " + who))
+                else if (handshake_failed_ == Refusal::none && worth_saying("closed " + who))
                     // ZeroMQ drops a message over the socket's size limit with its connection, saying nothing else.
-                    log_.log(LOG_NOTICE, "connection from " + who + " closed: the peer stopped, or sent a message over " +
-                                             std::to_string(max_inbound_message) + " bytes");
-                handshake_failed_ = false;
+                    log_.log(LOG_NOTICE, "connection from " + who + " closed: the peer stopped or the link was lost, or it "
+                                             "sent a message over " + std::to_string(max_inbound_message) + " bytes");
+                handshake_failed_ = Refusal::none;
             }
             continue;
         }

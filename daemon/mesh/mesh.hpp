@@ -82,7 +82,8 @@ private:
     std::unique_ptr<Watch> zap_watch_, inbox_watch_, inbox_monitor_watch_;
     std::map<std::string, Link> links_;
     std::map<int, std::string> accepted_;  // fd -> peer address, to name who failed a handshake
-    bool handshake_failed_ = false;
+    // How the last inbound handshake failed, for the disconnect that follows it (libzmq names no peer there).
+    enum class Refusal { none, said, unsaid } handshake_failed_ = Refusal::none;
     bool address_not_here_ = false;
     std::map<std::string, std::int64_t> last_said_;  // message -> when it was last logged
 };

@@ -962,6 +962,8 @@ NodeStatus Node::status(std::int64_t now) const
         st.downtime_begin_ms = downtime_begin_ms_;
         st.downtime_end_ms = downtime_end_ms_;
         const State cluster = st.state;
+        // A step that failed on some nodes holds the others; a halt or a disagreement is everyone's.
+        const bool held = cluster == State::failed && halted_.empty() && !failed_targets().empty();
         for (const auto& [name, m] : members_) {
             PeerInfo p;
             p.name = name;
@@ -977,8 +979,8 @@ NodeStatus Node::status(std::int64_t now) const
                 s = State::failed;
             else if (h.running)
                 s = State::running;
-            else if (cluster == State::failed)
-                s = State::paused;  // held by another node's failed step, until the operator retries or skips it
+            else if (held)
+                s = State::paused;  // until the operator retries or skips the failed step
             p.state = static_cast<std::uint8_t>(s);
             // A peer's Hello says where it is; a phase outside this plan names no step.
             if (h.phase >= 0 && h.phase < st.phase_count) {

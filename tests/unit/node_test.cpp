@@ -371,6 +371,9 @@ TEST_CASE("a leader whose plan changed since the join refuses to go on", "[leade
     const auto st = leader.status(0);
     CHECK(st.state == State::failed);
     CHECK_THAT(st.last_error, Catch::Contains("changed since the cluster joined"));
+    for (const PeerInfo& peer : st.peers)  // the leader's own halt: no node is merely held
+        if (peer.name == "be1")
+            CHECK(static_cast<State>(peer.state) == State::failed);
 }
 
 TEST_CASE("the cluster holds at the approval gate until the operator approves, from any node", "[gate]")

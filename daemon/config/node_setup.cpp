@@ -46,7 +46,7 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
 
     auto topo_text = read_text_file(c.cluster.topology);
     if (!topo_text)
-        return Error{topo_text.error().message + " (set [cluster] topology in " + config_path + ")"};
+        return Error{topo_text.error().message + " (set [cluster] topology in " + origin("cluster.topology") + ")"};
     auto topology = parse_topology(topo_text.value(), c.cluster.topology);
     if (!topology)
         return topology.error();
@@ -69,7 +69,7 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
     s.facts.package = c.upgrade.package;
     s.facts.format = package_format(c.upgrade.package);
     if (c.upgrade.package.empty())
-        return Error{config_path + ": [upgrade] package is not set; give the path of the Chef Server package on this node"};
+        return Error{origin("upgrade.package") + ": [upgrade] package is not set; give the path of the Chef Server package on this node"};
     if (s.facts.format == PackageFormat::unknown)
         return Error{origin("upgrade.package") + ": [upgrade] package \"" + c.upgrade.package + "\" is neither a .deb nor a .rpm"};
     auto schedule = node_schedule(s.plan, me.value()->role, c, s.facts);

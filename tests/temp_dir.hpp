@@ -1,5 +1,5 @@
-// A fresh directory under /tmp for one test, removed with everything in it when the test ends, whether it
-// passed or not.
+// A fresh directory under $TMPDIR (or /tmp) for one test, removed with everything in it when the test ends,
+// whether it passed or not.
 #pragma once
 
 #include <sys/stat.h>
@@ -19,7 +19,7 @@ public:
     // `mode` 0755 lets an unprivileged child (the bus tests' `nobody`) reach what the test puts inside.
     explicit TempDir(const std::string& prefix = "chu-test", mode_t mode = 0700)
     {
-        std::string name = "/tmp/" + prefix + "-XXXXXX";
+        std::string name = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
         if (!mkdtemp(name.data()))
             throw std::runtime_error("mkdtemp " + name + ": " + std::strerror(errno));
         path_ = name;

@@ -2,6 +2,7 @@
 
 #include "config/ini_file.hpp"
 #include "config/text_file.hpp"
+#include "core/words.hpp"
 
 #include <algorithm>
 #include <map>
@@ -28,15 +29,6 @@ std::vector<std::string> split(const std::string& s, char sep)
     std::istringstream in(s);
     while (std::getline(in, item, sep))
         out.push_back(trim(item));
-    return out;
-}
-
-std::vector<std::string> words(const std::string& s)
-{
-    std::vector<std::string> out;
-    std::istringstream in(s);
-    for (std::string w; in >> w;)
-        out.push_back(w);
     return out;
 }
 

@@ -1,5 +1,7 @@
 #include "bench.hpp"
 
+#include "core/words.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,15 +22,6 @@ namespace chu::bench {
 namespace {
 
 volatile sig_atomic_t interrupted = 0;
-
-std::vector<std::string> words(const std::string& line)
-{
-    std::vector<std::string> out;
-    std::istringstream in(line);
-    for (std::string w; in >> w;)
-        out.push_back(w);
-    return out;
-}
 
 long status_number(const std::string& status, const std::string& key)
 {

@@ -2,6 +2,7 @@
 
 #include "cluster.hpp"
 #include "core/records.hpp"
+#include "core/words.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -46,15 +47,6 @@ int nft_run(const std::vector<std::string>& args, std::string* out)
     std::vector<std::string> argv{nft};
     argv.insert(argv.end(), args.begin(), args.end());
     return test::run_program(argv, {}, out);
-}
-
-std::vector<std::string> words(const std::string& line)
-{
-    std::istringstream in(line);
-    std::vector<std::string> out;
-    for (std::string w; in >> w;)
-        out.push_back(w);
-    return out;
 }
 
 }  // namespace

@@ -183,15 +183,6 @@ std::string trim(const std::string& s)
     return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
 }
 
-std::vector<std::string> words(const std::string& line)
-{
-    std::istringstream in(line);
-    std::vector<std::string> out;
-    for (std::string w; in >> w;)
-        out.push_back(w);
-    return out;
-}
-
 std::string join(const std::vector<std::string>& items, const std::string& sep)
 {
     std::string out;

@@ -2,6 +2,8 @@
 // verifier share. The file formats are described at the top of simchef.cpp.
 #pragma once
 
+#include "core/words.hpp"
+
 #include <sys/types.h>
 
 #include <map>
@@ -40,7 +42,7 @@ std::string tree_digest(const std::string& dir);
 long long now_ms();
 void sleep_ms(long long ms);
 std::string trim(const std::string& s);
-std::vector<std::string> words(const std::string& line);
+using chu::words;
 std::string join(const std::vector<std::string>& items, const std::string& sep = " ");
 bool starts_with(const std::string& s, const std::string& prefix);
 

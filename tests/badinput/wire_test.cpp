@@ -26,6 +26,24 @@ std::string frame(const std::string& from, Message message)
     return encode_frame(Envelope{from, std::move(message)});
 }
 
+// A cluster without CURVE (so that the test can craft frames) where only `real` runs its daemon, and the
+// test plays `played` with a peer listening at that node's address.
+struct Staged {
+    static ClusterSpec insecure()
+    {
+        ClusterSpec spec;
+        spec.insecure = true;
+        return spec;
+    }
+    Staged(const std::string& real, const std::string& played_node) : c(insecure()), played(c.node(played_node).address, port, {})
+    {
+        played.listen();
+        c.start(real);
+    }
+    Cluster c;
+    FakePeer played;
+};
+
 // The next Hello `peer` receives from `node` that satisfies `want`, within `timeout`.
 std::optional<Hello> hello_from(FakePeer& peer, const std::string& node, const std::function<bool(const Hello&)>& want,
                                 std::chrono::milliseconds timeout)
@@ -106,16 +124,13 @@ TEST_CASE("malformed, oversized, spoofed, stranger and old-epoch frames are drop
           "unharmed",
           "[badinput][wire]")
 {
-    ClusterSpec spec;
-    spec.insecure = true;  // so that the test can craft frames without the key; the CURVE case is below
-    Cluster c(spec);
+    Staged staged("fe1.example.com", "be1.example.com");  // the CURVE case is below
+    Cluster& c = staged.c;
+    FakePeer& leader = staged.played;
     const NodeInfo& fe1 = c.node("fe1.example.com");
     const std::string be1 = c.node("be1.example.com").address, be2 = c.node("be2.example.com").address,
                       fe2 = c.node("fe2.example.com").address;
     const std::string net = be1.substr(0, be1.rfind('.') + 1);
-    FakePeer leader(be1, port, {});
-    leader.listen();
-    c.start(fe1.name);
     INFO("---- fe1 daemon log\n" << c.daemon_log(fe1.name));
     REQUIRE(hello_from(leader, fe1.name, [](const Hello&) { return true; }, 30s));
 
@@ -182,13 +197,10 @@ TEST_CASE("malformed, oversized, spoofed, stranger and old-epoch frames are drop
 
 TEST_CASE("a replayed order is answered from the journal and runs nothing twice", "[badinput][wire]")
 {
-    ClusterSpec spec;
-    spec.insecure = true;
-    Cluster c(spec);
+    Staged staged("fe1.example.com", "be1.example.com");
+    Cluster& c = staged.c;
+    FakePeer& leader = staged.played;
     const NodeInfo& fe1 = c.node("fe1.example.com");
-    FakePeer leader(c.node("be1.example.com").address, port, {});
-    leader.listen();
-    c.start(fe1.name);
     INFO("---- fe1 daemon log\n" << c.daemon_log(fe1.name));
     REQUIRE(hello_from(leader, fe1.name, [](const Hello&) { return true; }, 30s));
 
@@ -216,13 +228,10 @@ TEST_CASE("a replayed order is answered from the journal and runs nothing twice"
 
 TEST_CASE("a hello claiming a phase far past the plan does not crash the leader", "[badinput][wire]")
 {
-    ClusterSpec spec;
-    spec.insecure = true;
-    Cluster c(spec);
+    Staged staged("be1.example.com", "fe1.example.com");
+    Cluster& c = staged.c;
+    FakePeer& follower = staged.played;
     const NodeInfo& be1 = c.node("be1.example.com");
-    FakePeer follower(c.node("fe1.example.com").address, port, {});
-    follower.listen();
-    c.start(be1.name);
     INFO("---- be1 daemon log\n" << c.daemon_log(be1.name));
     REQUIRE(c.wait_for([&] { return c.view(be1.name).reachable; }, 30s));
     Hello h;

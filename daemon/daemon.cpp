@@ -185,6 +185,10 @@ void Daemon::dispatch()
                         mesh_->send(e.to, encode_frame(Envelope{setup_.node, std::move(e.message)}));
                     } else if constexpr (std::is_same_v<T, RunStep>) {
                         run_step(e);
+                    } else if constexpr (std::is_same_v<T, Interrupt>) {
+                        const std::string& step = setup_.plan.phases[static_cast<std::size_t>(e.phase)].steps[static_cast<std::size_t>(e.step)].id;
+                        if (!runner_->interrupt(e.phase, step, "interrupted by the operator"))
+                            log_.log(LOG_WARNING, "interrupt: no command of this step runs here", e.phase, step);
                     } else if constexpr (std::is_same_v<T, PackArchive>) {
                         pack_archive(e);
                     } else if constexpr (std::is_same_v<T, Log>) {

@@ -57,6 +57,7 @@ private:
     void Skip(sdbus::Result<std::string>&& r) override { impl_.decide(Op::skip, std::move(r)); }
     void Abort(sdbus::Result<std::string>&& r) override { impl_.decide(Op::abort, std::move(r)); }
     void ApproveCleanup(sdbus::Result<std::string>&& r) override { impl_.decide(Op::approve, std::move(r)); }
+    void Interrupt(sdbus::Result<std::string>&& r) override { impl_.decide(Op::interrupt, std::move(r)); }
 
     std::vector<bus::PlanEntry> GetPlan() override
     {

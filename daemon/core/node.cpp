@@ -23,6 +23,17 @@ bool retry_applies(const Step& step, Outcome outcome)
     return (outcome == Outcome::timeout && step.retry_on_timeout) || (outcome == Outcome::failed && step.retry_on_failure);
 }
 
+// "45 s", "3 min 5 s", "2 h 14 min": how an operator reads a running time.
+std::string duration_text(std::int64_t ms)
+{
+    const std::int64_t s = std::max<std::int64_t>(ms, 0) / 1000;
+    auto part = [](std::int64_t n, const char* unit) { return n ? " " + std::to_string(n) + " " + unit : std::string(); };
+    std::string out = s >= 3600 ? std::to_string(s / 3600) + " h" + part(s % 3600 / 60, "min")
+                      : s >= 60 ? std::to_string(s / 60) + " min" + part(s % 60, "s")
+                                : std::to_string(s) + " s";
+    return out;
+}
+
 }  // namespace
 
 Node::Node(NodeSetup setup) : setup_(std::move(setup))
@@ -72,6 +83,12 @@ void Node::boot(const std::vector<Record>& journal, std::int64_t now)
             case Op::resume: paused_ = false; break;
             case Op::abort: aborted_ = true; break;
             case Op::approve: approved_ = true; break;
+            case Op::interrupt: {
+                auto it = targets_.find({d->node, d->phase, d->step});
+                if (it != targets_.end() && it->second.round == d->round)
+                    it->second.interrupt = true;
+                break;
+            }
             case Op::retry: {
                 Target& t = targets_[{d->node, d->phase, d->step}];
                 t = Target{};
@@ -87,6 +104,7 @@ void Node::boot(const std::vector<Record>& journal, std::int64_t now)
                         t.state = TargetState::pending;
                         t.round = d->round;
                         t.skip = true;
+                        t.interrupt = false;
                     }
                 }
                 break;
@@ -192,7 +210,13 @@ void Node::on_step_finished(const StepResult& result, std::int64_t now)
         return;  // a result for an attempt we no longer wait on
     const Step& step = setup_.plan.phases[static_cast<std::size_t>(result.phase)].steps[static_cast<std::size_t>(result.step)];
     Outcome outcome = result.outcome;
-    if (outcome == Outcome::failed && harmless_failure(step, result.detail)) {
+    if (running_->interrupted) {
+        finish_running(Outcome::failed, result.exit_code, {},
+                       valid_utf8(tail_lines("interrupted by the operator; its output ended with:\n" + result.detail, max_detail)), now);
+        deliver_local(now);
+        return;
+    }
+    if (outcome == Outcome::failed && only_expected_errors(step, result.detail)) {
         log(Log::Level::info, "exit status " + std::to_string(result.exit_code) + " with only expected messages (" +
                                   step.harmless.front() + "): counted as success",
             result.phase, step.id);
@@ -254,6 +278,7 @@ void Node::on_operator(std::uint64_t id, Op op, std::int64_t now)
 void Node::on_tick(std::int64_t now)
 {
     notice_losses(now);
+    notice_stall(now);
     if (running_ && running_->retry_at != 0 && now >= running_->retry_at)
         start_attempt(now);
     for (auto it = forwarded_.begin(); it != forwarded_.end();) {
@@ -283,7 +308,7 @@ void Node::on_tick(std::int64_t now)
                     now - target.sent_ms >= setup_.config.cluster.heartbeat_ms)
                     order(std::get<0>(key), std::get<1>(key), std::get<2>(key), target, now);
         } else {
-            send(leader_name(), hello());
+            send(leader_name(), hello(now));
         }
         if (receive_ && now - receive_->asked_ms >= setup_.config.cluster.heartbeat_ms) {
             receive_->asked_ms = now;
@@ -300,6 +325,8 @@ std::int64_t Node::next_deadline() const
     std::int64_t next = next_beat_;
     if (running_ && running_->retry_at != 0)
         next = std::min(next, running_->retry_at);
+    if (running_ && running_->retry_at == 0 && running_->expected_ms != 0 && !running_->stall_said)
+        next = std::min(next, running_->attempt_ms + running_->expected_ms);
     for (const auto& [id, pending] : forwarded_)
         next = std::min(next, pending.deadline);
     return next;
@@ -314,7 +341,7 @@ std::vector<Effect> Node::take_effects()
 
 // ---------------------------------------------------------------- worker
 
-Hello Node::hello() const
+Hello Node::hello(std::int64_t now) const
 {
     Hello h;
     h.epoch = epoch_;
@@ -328,6 +355,7 @@ Hello Node::hello() const
         h.phase = running_->key.first;
         h.step = running_->key.second;
         h.running = true;
+        h.running_ms = running_->retry_at == 0 ? static_cast<std::uint64_t>(std::max<std::int64_t>(now - running_->attempt_ms, 0)) : 0;
     } else if (!finished_.empty()) {
         h.phase = finished_.rbegin()->first.first;
         h.step = finished_.rbegin()->first.second;
@@ -383,6 +411,10 @@ void Node::worker_order(const Order& o, std::int64_t now)
     // a check (it changes nothing) in a newer round: the operator retried a disagreement.
     if (done != finished_.end() && (done->second.round >= o.round || (succeeded && step.kind != StepKind::check))) {
         report(done->second);
+        return;
+    }
+    if (o.interrupt) {
+        worker_interrupt(o, step, now);
         return;
     }
     if (running_) {
@@ -470,6 +502,9 @@ void Node::start_attempt(std::int64_t now)
         finish_running(Outcome::failed, 0, {}, action.error().message, now);
         return;
     }
+    r.attempt_ms = now;
+    r.expected_ms = static_cast<std::int64_t>(action.value().expected_s) * 1000;
+    r.stall_said = false;
     log(Log::Level::info, describe(action.value()) + (r.attempt > 1 ? " (attempt " + std::to_string(r.attempt) + ")" : ""),
         r.key.first, step.id);
     RunStep run{r.key.first, r.key.second, r.round, r.attempt, std::move(action.value()), {}};
@@ -494,28 +529,48 @@ void Node::finish_running(Outcome outcome, std::int32_t exit_code, std::string v
     report(d);
 }
 
+// The operator ends a stalled command. Its step then fails like any other, and nothing re-runs it by itself.
+void Node::worker_interrupt(const Order& o, const Step& step, std::int64_t now)
+{
+    const StepKey key{o.phase, o.step};
+    if (running_ && running_->key == key) {
+        if (running_->retry_at != 0) {  // between attempts: nothing runs to stop
+            finish_running(Outcome::failed, 0, {}, "interrupted by the operator while waiting to re-run", now);
+        } else if (!running_->interrupted) {
+            running_->interrupted = true;
+            log(Log::Level::warning, "interrupted by the operator: ending the command (SIGTERM, then SIGKILL)", o.phase, step.id);
+            effects_.push_back(Interrupt{o.phase, o.step});
+        }
+        return;
+    }
+    if (running_)
+        return;  // another step: the order is not for what runs here
+    // Ordered but not running (e.g. this daemon restarted since): it fails without starting.
+    const FinishedRecord d{o.phase, o.step, o.round, Outcome::failed, 0, {}, "interrupted by the operator before it ran", now, now};
+    record(d);
+    finished_[key] = d;
+    log(Log::Level::warning, d.detail, o.phase, step.id);
+    report(d);
+}
+
+// A command that changes the cluster is never killed by a timer: past its plan's timeout it is said once.
+void Node::notice_stall(std::int64_t now)
+{
+    if (!running_ || running_->retry_at != 0 || running_->expected_ms == 0 || running_->stall_said ||
+        now - running_->attempt_ms < running_->expected_ms)
+        return;
+    running_->stall_said = true;
+    const Step& step = setup_.plan.phases[static_cast<std::size_t>(running_->key.first)].steps[static_cast<std::size_t>(running_->key.second)];
+    log(Log::Level::warning,
+        "stalled: running for " + duration_text(now - running_->attempt_ms) + ", longer than the " +
+            duration_text(running_->expected_ms) + " expected; it changes the cluster, so it is not killed. If it "
+            "really hangs, end it with: chef-ha-upgrade-ctl interrupt",
+        running_->key.first, step.id);
+}
+
 void Node::report(const FinishedRecord& d)
 {
     send(leader_name(), Report{epoch_, d.phase, d.step, d.round, d.outcome, d.exit_code, d.value, d.detail, d.started_ms, d.at_ms});
-}
-
-bool Node::harmless_failure(const Step& step, const std::string& output) const
-{
-    if (step.harmless.empty())
-        return false;
-    bool seen = false;
-    std::size_t pos = 0;
-    while (pos < output.size()) {
-        auto end = output.find('\n', pos);
-        const std::string line = output.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-        pos = end == std::string::npos ? output.size() : end + 1;
-        const bool expected = std::any_of(step.harmless.begin(), step.harmless.end(),
-                                          [&](const std::string& h) { return line.find(h) != std::string::npos; });
-        seen = seen || expected;
-        if (!expected && line.find("ERROR") != std::string::npos)
-            return false;  // another error: not harmless
-    }
-    return seen;
 }
 
 // ---------------------------------------------------------------- leader
@@ -657,6 +712,28 @@ bool Node::agreement_failed() const
     return values.size() > 1;
 }
 
+std::int64_t Node::stalled_for(const std::string& node, std::int64_t now) const
+{
+    const Hello h = node == setup_.node ? hello(now) : members_.at(node).hello;
+    if (!h.running || h.phase != phase_ || h.step != step_ || phase_ >= static_cast<std::int32_t>(setup_.plan.phases.size()))
+        return 0;
+    const Phase& ph = setup_.plan.phases[static_cast<std::size_t>(phase_)];
+    if (step_ < 0 || step_ >= static_cast<std::int32_t>(ph.steps.size()) || only_reads(ph.steps[static_cast<std::size_t>(step_)]))
+        return 0;
+    const auto expected = static_cast<std::int64_t>(ph.steps[static_cast<std::size_t>(step_)].timeout_s) * 1000;
+    const auto running = static_cast<std::int64_t>(h.running_ms);
+    return running > expected ? running - expected : 0;
+}
+
+// "be1.example.com: running for 2 h 14 min, longer than the 2 h expected"
+std::string Node::stall_text(const std::string& node, std::int64_t now) const
+{
+    const std::int64_t past = stalled_for(node, now);
+    const auto expected = static_cast<std::int64_t>(
+        setup_.plan.phases[static_cast<std::size_t>(phase_)].steps[static_cast<std::size_t>(step_)].timeout_s) * 1000;
+    return node + ": running for " + duration_text(expected + past) + ", longer than the " + duration_text(expected) + " expected";
+}
+
 std::vector<Node::TargetKey> Node::failed_targets() const
 {
     std::vector<TargetKey> out;
@@ -668,7 +745,7 @@ std::vector<Node::TargetKey> Node::failed_targets() const
 
 void Node::order(const std::string& node, std::int32_t phase, std::int32_t step, Target& target, std::int64_t now)
 {
-    Order o{epoch_, phase, step, target.round, {}, 0, target.skip};
+    Order o{epoch_, phase, step, target.round, {}, 0, target.skip, target.interrupt};
     if (archive_ && archive_->key == StepKey{phase, step}) {
         o.archive_digest = archive_->digest;
         o.archive_size = archive_->bytes.size();
@@ -798,7 +875,7 @@ Answer Node::decide(Op op, std::int64_t now)
         return Answer{0, true, std::move(text)};
     };
     if (over)
-        return no(std::string("the upgrade is over (") + state_name(cluster_state()) + "); nothing to " + op_name(op));
+        return no(std::string("the upgrade is over (") + state_name(cluster_state(now)) + "); nothing to " + op_name(op));
     switch (op) {
     case Op::start:
         if (started_)
@@ -836,6 +913,7 @@ Answer Node::decide(Op op, std::int64_t now)
             // A new round either way: the node answers an order of the old round from its journal (the failure).
             ++t.round;
             t.skip = op == Op::skip;
+            t.interrupt = false;
             record(DecisionRecord{op, std::get<0>(key), phase_, step_, t.round, now});
             names += (names.empty() ? "" : ", ") + std::get<0>(key);
         }
@@ -849,6 +927,24 @@ Answer Node::decide(Op op, std::int64_t now)
         effects_.push_back(Completed{State::aborted, "aborted by the operator at phase " + std::to_string(phase_)});
         completed_sent_ = true;
         return decided({}, "abort: no further step starts on any node");
+    case Op::interrupt: {
+        std::string names;
+        for (auto& [key, t] : targets_) {
+            const auto& [node, phase, step] = key;
+            if (phase != phase_ || step != step_ || t.state != TargetState::ordered || t.interrupt || stalled_for(node, now) == 0)
+                continue;
+            t.interrupt = true;
+            record(DecisionRecord{op, node, phase, step, t.round, now});
+            order(node, phase, step, t, now);
+            names += (names.empty() ? "" : ", ") + node;
+        }
+        if (names.empty())
+            return no("no command is stalled (past its plan's timeout): interrupt ends only a stalled one");
+        const std::string what = "interrupt step " + describe_step(phase_, step_) + " on " + names +
+                                 ": its command is ended and the step fails; then retry, skip or abort";
+        log(Log::Level::warning, "operator: " + what);
+        return Answer{0, true, what};
+    }
     case Op::approve: {
         const bool at_gate = joined_ && phase_ < phase_count && step_ < static_cast<std::int32_t>(setup_.plan.phases[static_cast<std::size_t>(phase_)].steps.size()) &&
                              setup_.plan.phases[static_cast<std::size_t>(phase_)].steps[static_cast<std::size_t>(step_)].kind == StepKind::gate;
@@ -862,7 +958,7 @@ Answer Node::decide(Op op, std::int64_t now)
     return no("unknown decision");
 }
 
-State Node::cluster_state() const
+State Node::cluster_state(std::int64_t now) const
 {
     const auto phase_count = static_cast<std::int32_t>(setup_.plan.phases.size());
     if (aborted_)
@@ -877,6 +973,9 @@ State Node::cluster_state() const
         return State::idle;
     if (!failed_targets().empty() || agreement_failed())
         return State::failed;
+    for (const auto& [name, m] : members_)
+        if (stalled_for(name, now) != 0)
+            return State::stalled;
     if (paused_)
         return State::paused;
     const auto& steps = setup_.plan.phases[static_cast<std::size_t>(phase_)].steps;
@@ -921,7 +1020,7 @@ Beat Node::cluster_beat(std::int64_t now) const
 {
     Beat b;
     b.epoch = epoch_;
-    b.state = static_cast<std::uint8_t>(cluster_state());
+    b.state = static_cast<std::uint8_t>(cluster_state(now));
     b.phase = phase_;
     b.step = step_;
     const NodeStatus mine = status(now);
@@ -945,7 +1044,7 @@ NodeStatus Node::status(std::int64_t now) const
     st.phase_count = static_cast<std::int32_t>(setup_.plan.phases.size());
     std::int32_t step = 0;
     if (is_leader()) {
-        st.state = cluster_state();
+        st.state = cluster_state(now);
         st.phase = std::min(phase_, st.phase_count - 1);
         step = step_;
         st.progress = progress();
@@ -969,7 +1068,7 @@ NodeStatus Node::status(std::int64_t now) const
             p.name = name;
             p.role = static_cast<std::uint8_t>(m.server->role);
             const bool self = name == setup_.node;
-            const Hello h = self ? hello() : m.hello;
+            const Hello h = self ? hello(now) : m.hello;
             p.last_heard_ms = self ? now : m.heard_ms;
             p.phase = h.phase;
             State s = cluster;
@@ -978,7 +1077,7 @@ NodeStatus Node::status(std::int64_t now) const
             else if (targets_.count({name, phase_, step_}) && targets_.at({name, phase_, step_}).state == TargetState::failed)
                 s = State::failed;
             else if (h.running)
-                s = State::running;
+                s = stalled_for(name, now) != 0 ? State::stalled : State::running;
             else if (held)
                 s = State::paused;  // until the operator retries or skips the failed step
             p.state = static_cast<std::uint8_t>(s);
@@ -1012,11 +1111,18 @@ NodeStatus Node::status(std::int64_t now) const
         auto action = resolve_action(s, setup_.config, setup_.plan, setup_.facts);
         st.step = action ? describe(action.value()) : s.id;
         st.attempt = running_->attempt;
+        if (running_->stall_said)
+            st.step += ": running for " + duration_text(now - running_->attempt_ms) + ", longer than the " +
+                       duration_text(running_->expected_ms) + " expected";
     } else {
         const auto& steps = setup_.plan.phases[static_cast<std::size_t>(std::max(0, st.phase))].steps;
         if (step >= 0 && step < static_cast<std::int32_t>(steps.size()))
             st.step = steps[static_cast<std::size_t>(step)].title.empty() ? steps[static_cast<std::size_t>(step)].id
                                                                            : steps[static_cast<std::size_t>(step)].title;
+        if (is_leader())
+            for (const auto& [name, m] : members_)
+                if (stalled_for(name, now) != 0)
+                    st.step += "; stalled on " + stall_text(name, now);
     }
     return st;
 }

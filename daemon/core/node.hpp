@@ -47,6 +47,11 @@ struct RunStep {
     Action action;
     std::string archive;  // copy steps: the verified archive to unpack into action.dir
 };
+// The operator ends this node's command for the step (SIGTERM, then SIGKILL, to its process group).
+struct Interrupt {
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+};
 struct PackArchive {  // leader: pack this directory for a copy step; answer with on_archive
     std::int32_t phase = 0;
     std::int32_t step = 0;
@@ -74,7 +79,7 @@ struct Completed {  // the upgrade ended (complete or aborted); once per daemon 
 // adapter keeps what must survive the upgrade (the cluster key) and what brings it back after a reboot,
 // before the record that follows. Once per daemon run.
 struct Underway {};
-using Effect = std::variant<Send, RunStep, PackArchive, WriteRecord, Log, Answer, Completed, Underway>;
+using Effect = std::variant<Send, RunStep, Interrupt, PackArchive, WriteRecord, Log, Answer, Completed, Underway>;
 
 // What an adapter reports when a RunStep ends.
 struct StepResult {
@@ -145,6 +150,10 @@ private:
         std::int64_t started_ms = 0;
         std::int64_t retry_at = 0;  // non-zero: waiting to retry after a failure
         std::string archive;
+        std::int64_t attempt_ms = 0;    // when the current attempt started
+        std::int64_t expected_ms = 0;   // past this long it is stalled (0: killed at its timeout instead)
+        bool stall_said = false;
+        bool interrupted = false;       // the operator ended it: it fails, and is not re-run
     };
     struct Receive {  // a copy step's archive on its way from the leader
         StepKey key;
@@ -163,8 +172,9 @@ private:
     void start_attempt(std::int64_t now);
     void finish_running(Outcome outcome, std::int32_t exit_code, std::string value, std::string detail, std::int64_t now);
     void report(const FinishedRecord& done);
-    Hello hello() const;
-    bool harmless_failure(const Step& step, const std::string& output) const;
+    Hello hello(std::int64_t now) const;
+    void notice_stall(std::int64_t now);
+    void worker_interrupt(const Order& order, const Step& step, std::int64_t now);
     std::optional<StepKey> earlier_unfinished(StepKey key) const;
 
     // ---- leader: join barrier, phase barriers, operator decisions ----
@@ -179,7 +189,8 @@ private:
     struct Target {
         TargetState state = TargetState::pending;
         std::uint32_t round = 0;
-        bool skip = false;  // the operator skipped it: order the node to record it as skipped
+        bool skip = false;       // the operator skipped it: order the node to record it as skipped
+        bool interrupt = false;  // the operator ended it: order the node to stop its command
         std::int64_t sent_ms = 0;
         std::string value;
         std::string detail;
@@ -196,8 +207,10 @@ private:
     std::vector<std::string> targets_of(const Step& step) const;
     bool condition_holds(const std::string& when) const;
     bool agreement_failed() const;
+    std::int64_t stalled_for(const std::string& node, std::int64_t now) const;  // ms past its timeout, 0: not stalled
+    std::string stall_text(const std::string& node, std::int64_t now) const;
     std::vector<TargetKey> failed_targets() const;
-    State cluster_state() const;
+    State cluster_state(std::int64_t now) const;
     std::uint32_t progress() const;
     Beat cluster_beat(std::int64_t now) const;  // the same for every follower but its refusal
     std::string describe_step(std::int32_t phase, std::int32_t step) const;

@@ -138,7 +138,7 @@ bool decode_body(std::uint8_t type, Reader& r, Record& out)
     case 6: {
         DecisionRecord d;
         const std::uint8_t op = r.u8();
-        ok = op <= static_cast<std::uint8_t>(Op::approve);
+        ok = op <= static_cast<std::uint8_t>(last_op);
         d.op = static_cast<Op>(op);
         d.node = r.str(256);
         d.phase = i32();

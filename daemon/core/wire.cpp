@@ -7,7 +7,7 @@ namespace chu {
 
 namespace {
 constexpr char magic[] = {'C', 'H', 'U'};
-constexpr std::uint8_t protocol_version = 1;
+constexpr std::uint8_t protocol_version = 2;  // 2: Hello.running_ms, Order.interrupt
 }  // namespace
 
 const char* state_name(State state)
@@ -22,6 +22,7 @@ const char* state_name(State state)
     case State::awaiting_approval: return "awaiting-approval";
     case State::complete: return "complete";
     case State::aborted: return "aborted";
+    case State::stalled: return "stalled";
     }
     return "unknown";
 }
@@ -47,6 +48,7 @@ const char* op_name(Op op)
     case Op::skip: return "skip";
     case Op::abort: return "abort";
     case Op::approve: return "approve";
+    case Op::interrupt: return "interrupt";
     }
     return "unknown";
 }
@@ -68,6 +70,7 @@ struct Encode {
         w.u32(static_cast<std::uint32_t>(m.phase));
         w.u32(static_cast<std::uint32_t>(m.step));
         w.u8(m.running);
+        w.u64(m.running_ms);
     }
     void operator()(const Beat& m)
     {
@@ -99,6 +102,7 @@ struct Encode {
         w.str(m.archive_digest);
         w.u64(m.archive_size);
         w.u8(m.skip);
+        w.u8(m.interrupt);
     }
     void operator()(const Report& m)
     {
@@ -160,6 +164,7 @@ Message decode_body(std::uint8_t type, Reader& r, bool& known)
         m.phase = i32();
         m.step = i32();
         m.running = r.u8() != 0;
+        m.running_ms = r.u64();
         return m;
     }
     case 1: {
@@ -175,7 +180,7 @@ Message decode_body(std::uint8_t type, Reader& r, bool& known)
         m.refusal = r.str(max_text);
         const std::uint32_t n = r.u32();
         // States and roles are converted to their enums by whoever shows them: only known values pass.
-        known = m.state <= static_cast<std::uint8_t>(State::aborted);
+        known = m.state <= static_cast<std::uint8_t>(last_state);
         if (n > 4096) {
             known = false;
             return m;
@@ -186,7 +191,7 @@ Message decode_body(std::uint8_t type, Reader& r, bool& known)
             p.role = r.u8();
             p.state = r.u8();
             known = known && p.role <= static_cast<std::uint8_t>(Role::frontend) &&
-                    p.state <= static_cast<std::uint8_t>(State::aborted);
+                    p.state <= static_cast<std::uint8_t>(last_state);
             p.phase = i32();
             p.step = r.str(1024);
             p.last_heard_ms = r.i64();
@@ -203,6 +208,7 @@ Message decode_body(std::uint8_t type, Reader& r, bool& known)
         m.archive_digest = r.str(128);
         m.archive_size = r.u64();
         m.skip = r.u8() != 0;
+        m.interrupt = r.u8() != 0;
         return m;
     }
     case 3: {
@@ -242,7 +248,7 @@ Message decode_body(std::uint8_t type, Reader& r, bool& known)
         Command m;
         m.id = r.u64();
         const std::uint8_t op = r.u8();
-        known = op <= static_cast<std::uint8_t>(Op::approve);
+        known = op <= static_cast<std::uint8_t>(last_op);
         m.op = static_cast<Op>(op);
         return m;
     }

@@ -12,7 +12,12 @@
 namespace chu {
 
 // The cluster's state as the operator sees it (D-Bus State, ctl status).
-enum class State : std::uint8_t { idle, joining, preflight, running, paused, failed, awaiting_approval, complete, aborted };
+// `stalled`: a command that changes the cluster runs past its plan's timeout; it is not killed (appended last:
+// the values are on the wire).
+enum class State : std::uint8_t {
+    idle, joining, preflight, running, paused, failed, awaiting_approval, complete, aborted, stalled
+};
+constexpr State last_state = State::stalled;
 const char* state_name(State state);  // "awaiting-approval"
 
 // How a step ended on a node.
@@ -20,7 +25,9 @@ enum class Outcome : std::uint8_t { ok, failed, timeout, skipped };
 const char* outcome_name(Outcome outcome);
 
 // Operator decisions (D-Bus methods, ctl verbs), carried to the leader.
-enum class Op : std::uint8_t { start, pause, resume, retry, skip, abort, approve };
+// `interrupt`: end the stalled commands of the current step on purpose (SIGTERM, then SIGKILL).
+enum class Op : std::uint8_t { start, pause, resume, retry, skip, abort, approve, interrupt };
+constexpr Op last_op = Op::interrupt;
 const char* op_name(Op op);
 
 // Follower -> leader, every heartbeat: presence, what it agrees to, and where it is.
@@ -35,6 +42,7 @@ struct Hello {
     std::int32_t phase = 0;  // the step this node runs or ran last
     std::int32_t step = -1;
     bool running = false;
+    std::uint64_t running_ms = 0;  // how long the running attempt has run: past the plan's timeout it is stalled
 };
 
 struct PeerInfo {
@@ -68,7 +76,8 @@ struct Order {
     std::uint32_t round = 0;         // bumped by each operator retry
     std::string archive_digest;      // copy steps: what the node must receive
     std::uint64_t archive_size = 0;
-    bool skip = false;  // the operator skipped it: record it as skipped, run nothing
+    bool skip = false;       // the operator skipped it: record it as skipped, run nothing
+    bool interrupt = false;  // the operator ends it: stop its command, count the step as failed
 };
 
 // Node -> leader: the result of a step (fresh, or from the node's journal for a repeated order).

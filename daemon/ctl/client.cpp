@@ -117,7 +117,7 @@ std::string Client::decide(const std::string& method, const std::string& what)
     static const std::map<std::string, std::string (Proxy::*)()> methods = {
         {"Start", &Proxy::Start}, {"Pause", &Proxy::Pause}, {"Resume", &Proxy::Resume},
         {"Retry", &Proxy::Retry}, {"Skip", &Proxy::Skip},   {"Abort", &Proxy::Abort},
-        {"ApproveCleanup", &Proxy::ApproveCleanup},
+        {"ApproveCleanup", &Proxy::ApproveCleanup}, {"Interrupt", &Proxy::Interrupt},
     };
     try {
         Proxy& proxy = *impl_->proxy;

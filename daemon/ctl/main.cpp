@@ -44,6 +44,11 @@ const Verb verbs[] = {
     {"abort", "[--yes]",
      "Abort the upgrade: no further step starts on any node. Asks you to type yes.\n"
      "  --yes    do not ask (required when not run from a terminal)"},
+    {"interrupt", "[--yes]",
+     "End the stalled commands of the current step (a command that changes the cluster runs past its plan's\n"
+     "timeout and is never killed by a timer): SIGTERM, then SIGKILL 10 s later, to its process group. The step\n"
+     "then counts as failed: retry, skip or abort as usual. Asks you to type yes.\n"
+     "  --yes    do not ask (required when not run from a terminal)"},
     {"approve", "", "At the cleanup gate (state awaiting-approval), approve the cleanup once you have checked the cluster."},
     {"report", "[--svg FILE]",
      "The upgrade's timeline: per node, every step with its outcome, start and duration, and the downtime\n"
@@ -65,7 +70,7 @@ const Decision decisions[] = {
     {"start", "Start", "start the upgrade"},         {"pause", "Pause", "pause the upgrade"},
     {"resume", "Resume", "resume the upgrade"},      {"retry", "Retry", "retry a step"},
     {"skip", "Skip", "skip a step"},                 {"abort", "Abort", "abort the upgrade"},
-    {"approve", "ApproveCleanup", "approve the cleanup"},
+    {"approve", "ApproveCleanup", "approve the cleanup"}, {"interrupt", "Interrupt", "interrupt a command"},
 };
 
 void usage(std::FILE* out)
@@ -90,12 +95,22 @@ int usage_error(const std::string& message)
     return exit_usage;
 }
 
-// The user typed yes at the terminal.
-bool confirmed_abort()
+// The user typed yes at the terminal to `question`.
+bool confirmed(const char* question)
 {
-    std::fprintf(stderr, "Abort the upgrade on every node? No further step starts; this cannot be undone.\nType yes to abort: ");
+    std::fprintf(stderr, "%s\nType yes to go on: ", question);
     std::string line;
     return std::getline(std::cin, line) && line == "yes";
+}
+
+// Decisions that cannot be taken back ask first.
+const char* confirmation_of(const std::string& verb)
+{
+    if (verb == "abort")
+        return "Abort the upgrade on every node? No further step starts; this cannot be undone.";
+    if (verb == "interrupt")
+        return "End the stalled command(s)? A half-run migration may need repair by hand before a retry.";
+    return nullptr;
 }
 
 int check_config(const std::string& config)
@@ -163,7 +178,7 @@ int run(const Verb& verb, const std::vector<std::string>& args)
             return exit_ok;
         } else if (name == "status" && a == "--json") {
             json = true;
-        } else if (name == "abort" && a == "--yes") {
+        } else if (confirmation_of(name) && a == "--yes") {
             yes = true;
         } else if (name == "report" && a == "--svg" && has_value) {
             svg = args[++i];
@@ -188,13 +203,14 @@ int run(const Verb& verb, const std::vector<std::string>& args)
     }
     if (name == "report")
         return report(svg);
-    if (name == "abort" && !yes) {
+    if (const char* question = confirmation_of(name); question && !yes) {
         if (!isatty(STDIN_FILENO)) {
-            std::fprintf(stderr, "chef-ha-upgrade-ctl: abort asks for confirmation on a terminal; add --yes to abort without it\n");
+            std::fprintf(stderr, "chef-ha-upgrade-ctl: %s asks for confirmation on a terminal; add --yes to go on without it\n",
+                         name.c_str());
             return exit_usage;
         }
-        if (!confirmed_abort()) {
-            std::fprintf(stderr, "not aborted\n");
+        if (!confirmed(question)) {
+            std::fprintf(stderr, "nothing done\n");
             return exit_refused;
         }
     }

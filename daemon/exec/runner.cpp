@@ -50,6 +50,7 @@ struct Runner::Child {
     std::string out_line, err_line;  // partial lines
     ExecResult result;
     bool timed_out = false;
+    bool ending = false;  // SIGTERM sent (a timeout or the operator)
     bool killed = false;
 
     ~Child()
@@ -132,7 +133,26 @@ struct Runner::Child {
         return 0;
     }
 
-    static int on_timeout(sd_event_source* s, uint64_t, void* userdata)
+    // SIGTERM to the whole group now, SIGKILL after the grace if it is still there.
+    void end(const std::string& why)
+    {
+        if (ending)
+            return;
+        ending = true;
+        runner->log_.log(LOG_WARNING, why + ": terminating its process group", command.phase, command.step);
+        kill(-pid, SIGTERM);
+        const std::uint64_t at = now_usec() + kill_grace_usec;
+        if (timer) {
+            sd_event_source_set_time(timer, at);
+            sd_event_source_set_enabled(timer, SD_EVENT_ONESHOT);
+        } else if (const int r = sd_event_add_time(runner->event_, &timer, CLOCK_MONOTONIC, at, 0, on_timer, this); r < 0) {
+            runner->log_.log(LOG_ERR, std::string("cannot arm the kill timer: ") + std::strerror(-r) + "; sending SIGKILL now",
+                             command.phase, command.step);
+            kill(-pid, SIGKILL);
+        }
+    }
+
+    static int on_timer(sd_event_source*, uint64_t, void* userdata)
     {
         auto* c = static_cast<Child*>(userdata);
         // The command may have ended while the loop was not looking (the daemon stopped or starved past the
@@ -140,14 +160,9 @@ struct Runner::Child {
         siginfo_t exited{};
         if (waitid(P_PID, static_cast<id_t>(c->pid), &exited, WEXITED | WNOHANG | WNOWAIT) == 0 && exited.si_pid == c->pid)
             return 0;
-        if (!c->timed_out) {
+        if (!c->ending) {
             c->timed_out = true;
-            c->runner->log_.log(LOG_WARNING,
-                                "timed out after " + std::to_string(c->command.timeout_s) + " s: terminating its process group",
-                                c->command.phase, c->command.step);
-            kill(-c->pid, SIGTERM);
-            sd_event_source_set_time(s, now_usec() + kill_grace_usec);
-            sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+            c->end("timed out after " + std::to_string(c->command.timeout_s) + " s");
         } else if (!c->killed) {
             c->killed = true;
             c->runner->log_.log(LOG_WARNING, "still running after SIGTERM: killing its process group", c->command.phase,
@@ -237,7 +252,7 @@ void Runner::start(Exec command, Done done)
     sd_event_source_set_priority(c->exited, SD_EVENT_PRIORITY_NORMAL + 1);
     if (c->command.timeout_s != 0)
         sd_event_add_time(event_, &c->timer, CLOCK_MONOTONIC, now_usec() + c->command.timeout_s * 1'000'000ull, 0,
-                          Child::on_timeout, c);
+                          Child::on_timer, c);
     children_[c] = std::move(child);
 }
 
@@ -251,6 +266,16 @@ void Runner::finish(Child* child)
     owned.reset();
     if (done)
         done(std::move(result));
+}
+
+bool Runner::interrupt(int phase, const std::string& step, const std::string& why)
+{
+    for (auto& [raw, child] : children_)
+        if (child->command.phase == phase && child->command.step == step) {
+            child->end(why);
+            return true;
+        }
+    return false;
 }
 
 void Runner::terminate_all()

@@ -1,6 +1,6 @@
 // Runs a step's command as a child process on the daemon's sd-event loop: execve with a fixed environment
 // (never a shell), its own process group, stdin from /dev/null, stdout and stderr streamed to the log line by
-// line, and on timeout the whole group terminated, then killed.
+// line. A timeout (read-only steps only) or an interrupt terminates the whole group, then kills it.
 #pragma once
 
 #include "core/wire.hpp"
@@ -19,7 +19,7 @@ namespace chu {
 
 struct Exec {
     std::vector<std::string> argv;  // argv[0] is an absolute path
-    unsigned timeout_s = 0;         // 0: none
+    unsigned timeout_s = 0;         // 0: none (a command that changes the cluster is never killed by a timer)
     int phase = -1;                 // for the log fields
     std::string step;
 };
@@ -44,6 +44,9 @@ public:
     // Starts the command; `done` is called from the loop once it has exited and its output is read.
     void start(Exec exec, Done done);
     bool busy() const { return !children_.empty(); }
+    // The operator's interrupt: SIGTERM to the group of the command running for this step, SIGKILL 10 s
+    // later. False when no such command runs.
+    bool interrupt(int phase, const std::string& step, const std::string& why);
     // Daemon shutdown: SIGTERM to every child's group; `done` callbacks are dropped.
     void terminate_all();
 

@@ -155,9 +155,9 @@ TEST_CASE("malformed, oversized, spoofed, stranger and old-epoch frames are drop
     secondary.send(fe1.address, order.substr(0, order.size() - 1));
     CHECK(logged(c, fe1.name, "dropped a malformed message from " + be2 + ": truncated frame or trailing bytes"));
     std::string future = order;
-    future[3] = 2;
+    future[3] = 3;
     frontend.send(fe1.address, future);
-    CHECK(logged(c, fe1.name, "dropped a malformed message from " + fe2 + ": protocol version 2"));
+    CHECK(logged(c, fe1.name, "dropped a malformed message from " + fe2 + ": protocol version 3"));
     // Over the frame limit but under the socket's: read and refused; far over it: ZeroMQ drops the connection.
     FakePeer outsider(net + "99", port, {}), flooder(net + "98", port, {});
     Chunk huge;

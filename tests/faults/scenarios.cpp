@@ -266,7 +266,14 @@ private:
                 v_.recovery_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - healed_at).count();
             }
             const View leader = c_.view(c_.leader());
-            if (leader.state == "failed") {
+            if (leader.state == "stalled") {
+                // Nothing kills a hung command that changes the cluster but the operator, on purpose.
+                if (s_.fault != Fault::hang || interrupted_)
+                    continue;
+                interrupted_ = true;
+                v_.outcome += (v_.outcome.empty() ? "" : "; ") + std::string("stalled -> interrupt");
+                c_.call(c_.leader(), "Interrupt");
+            } else if (leader.state == "failed") {
                 if (!names_node_and_step(c_, leader.last_error))
                     return "failed without naming the node and the step: " + leader.last_error;
                 if (++retries > 3)
@@ -318,6 +325,7 @@ private:
     Cluster c_;
     Injected fault_;
     Verdict v_;
+    bool interrupted_ = false;  // the operator ended the hung command
 };
 
 }  // namespace

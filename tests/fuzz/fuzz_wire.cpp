@@ -15,10 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     CHU_FUZZ_CHECK(!decoded->from.empty());
     // Enumerations arrive in range: the daemon converts them without checking again.
     if (const auto* beat = std::get_if<chu::Beat>(&decoded->message)) {
-        CHU_FUZZ_CHECK(beat->state <= static_cast<std::uint8_t>(chu::State::aborted));
+        CHU_FUZZ_CHECK(beat->state <= static_cast<std::uint8_t>(chu::last_state));
         for (const auto& peer : beat->peers)
             CHU_FUZZ_CHECK(peer.role <= static_cast<std::uint8_t>(chu::Role::frontend) &&
-                           peer.state <= static_cast<std::uint8_t>(chu::State::aborted));
+                           peer.state <= static_cast<std::uint8_t>(chu::last_state));
     }
     const std::string once = chu::encode_frame(decoded.value());
     CHU_FUZZ_CHECK(once.size() <= size);  // flags normalise to 0/1, nothing else changes in size

@@ -26,8 +26,10 @@ namespace {
 
 struct Fault {  // a step that keeps failing on a node until the operator "fixes" it (retry or skip)
     int failures_left = 0;
-    bool hang = false;  // times out instead of failing
+    bool hang = false;  // a read-only step times out; a step that changes the cluster runs until interrupted
 };
+
+constexpr std::int64_t never = INT64_MAX;
 
 struct SimNode {
     std::string name;
@@ -38,6 +40,7 @@ struct SimNode {
     std::optional<RunStep> running;
     std::int64_t running_until = 0;
     std::uint64_t run_token = 0;
+    bool interrupted = false;  // the operator ended the running command
 };
 
 struct Delivery {
@@ -110,6 +113,7 @@ private:
     std::set<std::tuple<std::string, int, int>> started_;
     std::map<std::tuple<std::string, int, int>, std::int64_t> first_ordered_;
     std::map<std::string, std::pair<int, int>> last_start_;
+    std::set<std::tuple<std::string, int, int, std::uint32_t>> interrupts_decided_;  // node, phase, step, round
     bool aborted_ = false;
     std::int64_t aborted_at_ = 0;
     bool complete_ = false;
@@ -146,6 +150,8 @@ void Simulation::build()
     config_.upgrade.auto_start = chance(0.8);
     config_.upgrade.package = chance(0.5) ? "/srv/chef-server-core_12.19.31-1_amd64.deb" : "/srv/chef-server-core-12.19.31-1.el7.x86_64.rpm";
     config_.commands.retries = static_cast<unsigned>(pick(0, 3));
+    if (chance(0.5))
+        config_.commands.timeout_s = static_cast<unsigned>(pick(5, 900));  // stalls (and read-only kills) come sooner
     auto plan = effective_plan(raw.value(), config_);
     if (!plan) {
         violation("effective plan: " + plan.error().message);
@@ -242,6 +248,8 @@ void Simulation::apply(SimNode& n)
                 }
             }
             if (auto* d = std::get_if<DecisionRecord>(&w->record)) {
+                if (d->op == Op::interrupt)
+                    interrupts_decided_.insert({d->node, d->phase, d->step, d->round});
                 if (d->op == Op::abort && !aborted_) {
                     aborted_ = true;
                     aborted_at_ = now_;
@@ -263,6 +271,15 @@ void Simulation::apply(SimNode& n)
                 network_.push(Delivery{now_ + static_cast<std::int64_t>(pick(1, static_cast<std::uint64_t>(max_delay_))), seq_++, s->to, frame});
         } else if (auto* r = std::get_if<RunStep>(&e)) {
             start_step(n, std::move(*r));
+        } else if (auto* i = std::get_if<Interrupt>(&e)) {
+            // Only the operator ends a command: no timer of the core's may.
+            if (!n.running || n.running->phase != i->phase || n.running->step != i->step)
+                continue;
+            if (!interrupts_decided_.count({n.name, i->phase, i->step, n.running->round}))
+                violation(n.name + " ended " + step_of(i->phase, i->step).id + " without the operator's interrupt");
+            say(n.name + " ends " + step_of(i->phase, i->step).id + " (interrupted)");
+            n.interrupted = true;
+            n.running_until = std::min(n.running_until, now_ + static_cast<std::int64_t>(pick(10, 500)));
         } else if (auto* p = std::get_if<PackArchive>(&e)) {
             n.core->on_archive(p->phase, p->step, Result<std::string>(std::string(chance(0.1) ? pick(1, 3 * chunk_size) : pick(1, 4096), 'x')), now_);
             auto more = n.core->take_effects();
@@ -329,7 +346,15 @@ void Simulation::start_step(SimNode& n, RunStep run)
     check_start(n, run);
     say(n.name + " runs " + step_of(run.phase, run.step).id + " attempt " + std::to_string(run.attempt));
     n.running_until = now_ + static_cast<std::int64_t>(pick(10, 3000));
+    // A hang of a command that changes the cluster: it runs until the operator interrupts it.
+    const Step& st = step_of(run.phase, run.step);
+    auto fault = faults_.find({n.name, run.phase, run.step});
+    if (fault != faults_.end() && fault->second.failures_left > 0 && fault->second.hang && !only_reads(st)) {
+        --fault->second.failures_left;  // this start hangs, however it ends (interrupted, or its node crashes)
+        n.running_until = never;
+    }
     ++n.run_token;
+    n.interrupted = false;
     n.running = std::move(run);
 }
 
@@ -340,9 +365,13 @@ void Simulation::finish_step(SimNode& n)
     const Step& st = step_of(run.phase, run.step);
     StepResult r{run.phase, run.step, run.round, run.attempt, Outcome::ok, 0, {}, {}};
     auto fault = faults_.find({n.name, run.phase, run.step});
-    if (fault != faults_.end() && fault->second.failures_left > 0) {
+    if (n.interrupted) {
+        r.outcome = Outcome::failed;
+        r.exit_code = 128 + 15;
+        r.detail = "terminated";
+    } else if (fault != faults_.end() && fault->second.failures_left > 0) {
         --fault->second.failures_left;
-        r.outcome = fault->second.hang ? Outcome::timeout : Outcome::failed;
+        r.outcome = fault->second.hang ? Outcome::timeout : Outcome::failed;  // a hang here: a read-only step, killed
         r.exit_code = fault->second.hang ? 137 : 1;
         r.detail = "simulated failure";
     } else if (st.check == "keepalived-status") {
@@ -370,6 +399,11 @@ void Simulation::operator_acts()
     Op op;
     switch (st.state) {
     case State::failed: op = chance(0.8) ? Op::retry : Op::skip; break;
+    case State::stalled:
+        if (!chance(0.5))
+            return;  // an operator may wait a while before deciding it hangs
+        op = Op::interrupt;
+        break;
     case State::awaiting_approval: op = Op::approve; break;
     case State::paused: op = Op::resume; break;
     case State::idle: op = Op::start; break;

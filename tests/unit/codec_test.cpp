@@ -334,11 +334,11 @@ TEST_CASE("a frame with the wrong magic is refused", "[wire]")
 TEST_CASE("a frame of another protocol version is refused, naming both versions", "[wire]")
 {
     std::string frame = frame_of(every_message()[0]);
-    REQUIRE(frame[3] == 1);
-    frame[3] = 2;
+    REQUIRE(frame[3] == 2);
+    frame[3] = 1;
     const std::string why = refusal_of(frame);
-    CHECK_THAT(why, Contains("protocol version 2"));
-    CHECK_THAT(why, Contains("speaks 1"));
+    CHECK_THAT(why, Contains("protocol version 1"));
+    CHECK_THAT(why, Contains("speaks 2"));
     frame[3] = 0;
     CHECK_THAT(refusal_of(frame), Contains("protocol version 0"));
 }
@@ -397,7 +397,7 @@ TEST_CASE("a command with an operation past the last one is refused", "[wire]")
     const std::size_t at = body_offset(from) + 8;  // id
     REQUIRE(static_cast<unsigned char>(frame[at]) == static_cast<unsigned char>(chu::Op::approve));
     REQUIRE(at + 1 == frame.size());
-    for (int v : {static_cast<int>(chu::Op::approve) + 1, 255}) {
+    for (int v : {static_cast<int>(chu::last_op) + 1, 255}) {
         std::string bad = frame;
         bad[at] = static_cast<char>(v);
         CHECK_THAT(refusal_of(bad), Contains("unknown message type or value"));
@@ -557,7 +557,7 @@ TEST_CASE("a well-checksummed record of an unknown type, version or outcome is n
     for (const std::string& bad : {reframed(finished, 0, 2),                                 // version
                                    reframed(finished, 1, 7),                                 // type
                                    reframed(finished, outcome_at, 4),                        // outcome
-                                   reframed(decision, 2, static_cast<char>(chu::Op::approve) + 1)}) {
+                                   reframed(decision, 2, static_cast<char>(chu::last_op) + 1)}) {
         const chu::JournalScan scan = chu::scan_journal(first + bad + first);
         CHECK(scan.records.size() == 1);
         CHECK(scan.valid_bytes == first.size());

@@ -252,7 +252,8 @@ TEST_CASE("a step marked re-run until it succeeds is retried with backoff, then 
     secondary.on_message(from_leader(Order{1, sp, sst, 0, {}, 0, false}), 100);
     REQUIRE(effects_of<RunStep>(secondary.take_effects()).size() == 1);
 
-    secondary.on_step_finished(StepResult{sp, sst, 0, 1, Outcome::timeout, 137, {}, "timed out"}, 200);
+    // The upgrade's own timeout: it exits non-zero, and the plan re-runs it.
+    secondary.on_step_finished(StepResult{sp, sst, 0, 1, Outcome::failed, 1, {}, "timed out"}, 200);
     auto after_first = secondary.take_effects();
     CHECK(effects_of<Send>(after_first).empty());  // not reported: it will re-run
     secondary.on_tick(5199);  // the plan's backoff is 5 s

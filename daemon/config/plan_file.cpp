@@ -239,10 +239,10 @@ struct Parser {
         } else if (key == "backoff") {
             if (!parse_unsigned(value, s.backoff_s))
                 return fail("backoff = \"" + value + "\": give whole seconds");
-        } else if (key == "harmless") {
+        } else if (key == "harmless" || key == "summary") {
             if (value.empty())
-                return fail("harmless is empty; it would excuse every failure: give the expected message");
-            s.harmless.push_back(value);
+                return fail(key + " is empty; it would excuse every failure: give the expected message");
+            (key == "harmless" ? s.harmless : s.summary).push_back(value);
         } else if (key == "when") {
             if (!known(condition_names(), value))
                 return fail("when = \"" + value + "\": unknown condition; known: " + listed(condition_names()));
@@ -251,10 +251,14 @@ struct Parser {
             if (value != "yes" && value != "no")
                 return fail("agree = \"" + value + "\": use yes or no");
             s.agree = value == "yes";
+        } else if (key == "read_only") {
+            if (value != "yes" && value != "no")
+                return fail("read_only = \"" + value + "\": use yes or no");
+            s.read_only = value == "yes";
         } else
             return fail("unknown key \"" + key + "\" in [" + section +
                         "]; valid keys: title, roles, run, run.deb, run.rpm, check, copy, gate, order, timeout, "
-                        "retry, retries, backoff, harmless, when, agree");
+                        "retry, retries, backoff, harmless, summary, when, agree, read_only");
         return true;
     }
 
@@ -278,7 +282,8 @@ struct Parser {
         if (sec != section)
             return fail("[" + sec + "] could not be opened");
         auto first = keys.emplace(key, line);
-        if (!first.second)
+        const bool list = kind == Kind::step && (key == "harmless" || key == "summary");  // may be given more than once
+        if (!first.second && !list)
             return fail("\"" + key + "\" is set twice in [" + section + "], first at line " + std::to_string(first.first->second) +
                         "; keep one");
         switch (kind) {
@@ -329,6 +334,14 @@ struct Parser {
                     return at(s.line, "copy step " + s.id + " cannot include the bootstrap: it is the source");
                 if (s.agree && s.kind != StepKind::check)
                     return at(s.line, "agree = yes needs a check step: only checks report values");
+                if (!s.summary.empty() && s.harmless.empty())
+                    return at(s.line, "step " + s.id + " has summary without harmless: a summary only counts expected errors");
+                if (s.read_only && s.kind != StepKind::run)
+                    return at(s.line, "read_only = yes is for run steps (checks only read anyway)");
+                if (s.retry_on_timeout && !only_reads(s))
+                    return at(s.line, "retry = timeout: step " + s.id + " changes the cluster, so no timer kills it (past "
+                                      "its timeout it is shown as stalled); use retry = failure, which re-runs it when "
+                                      "the command times out by itself and exits non-zero, or mark it read_only = yes");
             }
         }
         if (begins != 1 || ends != 1)

@@ -24,6 +24,43 @@ bool runs_on(const Step& step, Role role)
     return (step.roles & role_bit(role)) != 0;
 }
 
+bool only_reads(const Step& step)
+{
+    return step.kind == StepKind::check || step.read_only;
+}
+
+bool error_line(const std::string& line)
+{
+    if (line.find("ERROR") != std::string::npos || line.find("[WARN]") != std::string::npos)
+        return true;
+    for (const char* word : {"down: ", "fail: ", "timeout: ", "warning: "})
+        if (line.rfind(word, 0) == 0)
+            return true;
+    return false;
+}
+
+bool only_expected_errors(const Step& step, const std::string& output)
+{
+    if (step.harmless.empty())
+        return false;
+    auto contains_one = [](const std::vector<std::string>& patterns, const std::string& line) {
+        return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return line.find(p) != std::string::npos; });
+    };
+    bool seen = false;
+    std::size_t pos = 0;
+    while (pos < output.size()) {
+        const auto end = output.find('\n', pos);
+        const std::string line = output.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        pos = end == std::string::npos ? output.size() : end + 1;
+        if (!error_line(line) || contains_one(step.summary, line))
+            continue;
+        if (!contains_one(step.harmless, line))
+            return false;  // another error: not harmless
+        seen = true;
+    }
+    return seen;
+}
+
 std::vector<bool> downtime_phases(const Plan& plan)
 {
     std::vector<bool> inside(plan.phases.size());
@@ -53,7 +90,6 @@ Step command_step(std::string id, RoleMask roles, std::vector<std::string> run, 
     s.run = std::move(run);
     s.timeout_s = timeout_s;
     // Add-on installs download and reconfigure: the seeds' "re-run until it finishes" applies.
-    s.retry_on_timeout = true;
     s.retry_on_failure = true;
     return s;
 }
@@ -143,8 +179,8 @@ std::string plan_digest(const Plan& plan)
             canon += " step " + s.id + " k" + std::to_string(static_cast<int>(s.kind)) + " r" + std::to_string(s.roles) +
                      " o" + std::to_string(static_cast<int>(s.order)) + " [" + join(s.run, "\x1f") + "][" +
                      join(s.run_deb, "\x1f") + "][" + join(s.run_rpm, "\x1f") + "] " + s.check + "|" + s.copy + "|" +
-                     s.when + "|" + std::to_string(s.agree) + "|" + join(s.harmless, "\x1f") + "|t" +
-                     std::to_string(s.timeout_s) + "|" + std::to_string(s.retry_on_timeout) + std::to_string(s.retry_on_failure) +
+                     s.when + "|" + std::to_string(s.agree) + "|" + join(s.harmless, "\x1f") + "|" + join(s.summary, "\x1f") + "|t" +
+                     std::to_string(s.timeout_s) + "|" + std::to_string(s.read_only) + std::to_string(s.retry_on_timeout) + std::to_string(s.retry_on_failure) +
                      "|" + std::to_string(s.retries) + "|" + std::to_string(s.backoff_s) + "\n";
         }
     }
@@ -233,7 +269,7 @@ Result<Action> resolve_action(const Step& step, const Config& config, const Plan
 {
     Action a;
     a.kind = step.kind;
-    a.timeout_s = step.timeout_s;
+    (only_reads(step) ? a.timeout_s : a.expected_s) = step.timeout_s;
     switch (step.kind) {
     case StepKind::run: {
         const std::vector<std::string>* tmpl = &step.run;

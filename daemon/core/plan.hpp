@@ -51,12 +51,18 @@ struct Step {
     std::string check;  // kind check: one of check_names()
     std::string copy;   // kind copy: directory template, sent from the bootstrap
     NodeOrder order = NodeOrder::parallel;
+    // A step that only reads (a check, `read_only = yes`) is killed at its timeout; any other step changes the
+    // cluster, and its timeout is only the point where it is shown as stalled: no timer kills a migration.
     unsigned timeout_s = 600;
-    bool retry_on_timeout = false;
+    bool read_only = false;
+    bool retry_on_timeout = false;  // read-only steps only: re-run after the timeout killed it
     bool retry_on_failure = false;
     int retries = -1;  // -1: [commands] retries
     unsigned backoff_s = 5;
-    std::vector<std::string> harmless;  // output that is expected: a failure showing only these errors is success
+    // Expected errors: a failure whose error lines (error_line) all contain one of `harmless` (at least one)
+    // or one of `summary` (a line that only counts the others, like ha-status's ERRORS WERE DETECTED) is success.
+    std::vector<std::string> harmless;
+    std::vector<std::string> summary;
     std::string when;                   // "" or one of condition_names()
     bool agree = false;                 // every node must report the same value (e.g. migration level)
     int line = 0;
@@ -114,7 +120,8 @@ struct Action {
     std::vector<std::string> argv;  // kind run
     std::string check;              // kind check
     std::string dir;                // kind copy
-    unsigned timeout_s = 0;
+    unsigned timeout_s = 0;         // read-only steps: killed after this long (0: never)
+    unsigned expected_s = 0;        // steps that change the cluster: stalled after this long, never killed
 };
 
 Result<Action> resolve_action(const Step& step, const Config& config, const Plan& plan, const NodeFacts& facts);
@@ -131,6 +138,16 @@ Result<std::vector<ScheduledStep>> node_schedule(const Plan& plan, Role role, co
                                                  const NodeFacts& facts);
 
 bool runs_on(const Step& step, Role role);
+
+// A check, or a command the plan marks read_only: safe to kill at its timeout.
+bool only_reads(const Step& step);
+
+// A line of a Chef command's output that reports a problem: "[ERROR] …", "[WARN] …" (ha-status), or runit's
+// "down: …", "fail: …", "timeout: …", "warning: …" (a service's status line, sv.c).
+bool error_line(const std::string& line);
+
+// The step failed only with errors the plan expects (harmless, summary).
+bool only_expected_errors(const Step& step, const std::string& output);
 
 // Per phase: inside the downtime window (from the phase that begins it to the one that ends it).
 std::vector<bool> downtime_phases(const Plan& plan);

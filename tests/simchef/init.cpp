@@ -83,6 +83,7 @@ int init_node(const std::vector<std::string>& args)
     if (node.backend()) {
         make_dirs(node.keepalived_dir);
         replace_symlink(world.path("keepalived/" + node.name + ".status"), node.keepalived_dir + "/current_cluster_status");
+        replace_symlink(world.path("keepalived/" + node.name + ".requested"), node.keepalived_dir + "/requested_cluster_status");
         keepalived::init_backend(world, node.name, node.role == master);
     }
     append_line(world.path("nodes"), node.name + " " + node.role);

@@ -46,10 +46,18 @@ void add_secrets(const std::string& world, const std::string& path, const std::s
 
 }  // namespace
 
-std::string migration_level(const std::string& version)
+// partybus writes `{:major => M, :minor => N}.to_json` and a newline (partybus/bin/partybus at 12.0.8); the
+// latest migration is 1.7 in Private Chef 1.4.6, 1.13 in EC 11.1, 1.21 in Chef Server 12.0.8 (the highest file
+// in files/private-chef-upgrades/001/ at each tag; chef-web-docs upgrade_server_ha_notes gives the first two).
+int latest_migration(const std::string& version)
 {
     const int major = major_version(version);
-    return major >= 12 ? "{\"major\": 2, \"minor\": 4}" : major == 11 ? "{\"major\": 1, \"minor\": 13}" : "{\"major\": 0, \"minor\": 0}";
+    return major >= 12 ? 21 : major == 11 ? 13 : 7;
+}
+
+std::string migration_level(const std::string& version)
+{
+    return "{\"major\":1,\"minor\":" + std::to_string(latest_migration(version)) + "}";
 }
 
 void write_opscode(const Node& node)

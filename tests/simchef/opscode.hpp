@@ -12,7 +12,9 @@ namespace simchef {
 void write_opscode(const Node& node);
 // What the bootstrap's upgrade to `version` changes in its /etc/opscode.
 void upgrade_opscode(const Node& node, const std::string& version);
-// The partybus migration level a version leaves in upgrades_dir/migration-level.
+// The partybus migration a version's upgrade ends at (major 1), and the migration level file it leaves in
+// upgrades_dir/migration-level.
+int latest_migration(const std::string& version);
 std::string migration_level(const std::string& version);
 // /etc/NAME: beside /etc/opscode.
 std::string addon_dir(const Node& node, const std::string& addon);

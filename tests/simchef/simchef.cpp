@@ -34,7 +34,9 @@
 // The other world files: WORLD/nodes ("<name> <role>" per node, by init), WORLD/id (the secrets' seed),
 // WORLD/lock, WORLD/keepalived/{<node>.state,<node>.status,master,failover}, WORLD/bootstrap-opscode.sha256
 // and WORLD/bootstrap-NAME.sha256 (the bootstrap's trees after its upgrade / add-on install), and, written by
-// tests: faults ("<node> fail|hang <count> <program> [args prefix...]", # comments; use counts kept in
+// tests: faults ("<node> fail|hang|timeout|slow:<ms> <count> <program> [args prefix...]": fail exits 1, hang
+// waits to be killed, timeout is the command's own timeout as the real one reports it, slow:<ms> waits, then
+// runs the command; # comments; use counts kept in
 // faults.used), delay_ms, failover_ms, flip_master_after_secondary_upgrade, approved (epoch ms).
 #include "simchef.hpp"
 #include "world.hpp"
@@ -154,9 +156,17 @@ int run_command(const std::string& argv0, const std::string& program, const std:
         for (;;)
             pause();
     }
+    if (starts_with(fault, "slow:")) {
+        // A migration that takes longer than the plan expects, then finishes: the runbooks' upgrade "times
+        // out" on big databases (partybus runs every migration, pg_upgrade copies the whole database).
+        std::cout << "(simulated slow command: " << fault.substr(5) << " ms before it starts)" << std::endl;
+        sleep_ms(std::atoll(fault.c_str() + 5));
+    }
     int status = 2;
     try {
-        status = fault == "fail" ? call.fail("[ERROR] simulated failure") : dispatch(call);
+        status = fault == "fail"      ? call.fail("[ERROR] simulated failure")
+                 : fault == "timeout" ? own_timeout(call)
+                                      : dispatch(call);
     } catch (const Failure& e) {
         std::cerr << "chu-simchef: " << e.what() << "\n";  // still an end line: the call was not killed
     }

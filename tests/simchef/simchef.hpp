@@ -146,6 +146,7 @@ private:
 // ---- personalities and subcommands ----
 
 int run_ctl(Call& call);                                  // private-chef-ctl, chef-server-ctl (ctl.cpp)
+int own_timeout(Call& call);  // what the real command prints and exits with when it times out by itself (ctl.cpp)
 int run_addon_ctl(Call& call, const std::string& addon);  // NAME-ctl (ctl.cpp)
 const std::vector<std::string>& addon_names();           // (ctl.cpp)
 int run_dpkg(Call& call);                                 // (packages.cpp)

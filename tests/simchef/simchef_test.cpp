@@ -32,6 +32,14 @@ bool contains(const std::string& text, const std::string& part)
     return text.find(part) != std::string::npos;
 }
 
+std::size_t count(const std::string& text, const std::string& part)
+{
+    std::size_t n = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size()))
+        ++n;
+    return n;
+}
+
 std::string read_file(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -269,10 +277,21 @@ public:
             if (!expect_success)
                 continue;
             INFO(s.node << " " << s.program << " " << (s.args.empty() ? "" : s.args[0]) << "\n" << r.out << r.err);
-            const bool cleanup = s.args == std::vector<std::string>{"cleanup"};
-            REQUIRE(r.status == (cleanup ? 1 : 0));
-            if (cleanup)
-                REQUIRE(trim(r.err) == "[ERROR] opscode-chef-mover is not running");
+            const std::string verb = s.args.empty() ? "" : s.args[0];
+            // The mover, down by design, is reported on the master until 12.3.0 (chef/chef-server#361), and
+            // listed by EC11's status (opscode-omnibus#480); nothing else may be wrong.
+            if (verb == "ha-status" && s.node == "be1") {
+                REQUIRE(r.status == 7);
+                REQUIRE(contains(r.out, "\n[ERROR] opscode-chef-mover is not running.\n"));
+                REQUIRE(contains(r.out, "\n[ERROR] ERRORS WERE DETECTED.\n"));
+                REQUIRE(count(r.out, "[ERROR]") == 2);
+            } else if (verb == "status" && s.program == "private-chef-ctl" && s.node == "be1") {
+                REQUIRE(r.status == 3);
+                REQUIRE(contains(r.out, "down: opscode-chef-mover: 220s, normally up;"));
+                REQUIRE(count(r.out, "down: ") == 1);
+            } else {
+                REQUIRE(r.status == 0);
+            }
         }
     }
 
@@ -544,24 +563,28 @@ TEST_CASE("two calls at once on one node are refused and flagged", "[simchef][re
     CHECK(c.call("be1", "private-chef-ctl", {"reconfigure"}).status == 0);  // a killed call holds nothing
 }
 
-TEST_CASE("the bootstrap's upgrade is refused while it is not keepalived master or its services still run", "[simchef][refusals]")
+TEST_CASE("the bootstrap's upgrade is refused while it is not keepalived master, and stops its services itself", "[simchef][refusals]")
 {
     Cluster c("cs12", ".deb", "secondary");
     REQUIRE(c.call("be1", "dpkg", {"-D10", "-i", c.package}).status == 0);
     const Result backup = c.call("be1", "chef-server-ctl", {"upgrade"});
     CHECK(backup.status == 1);
-    CHECK(contains(backup.err, "not the keepalived master (be2.example.com is)"));
+    CHECK(contains(backup.out, "The bootstrap server must be the HA-master at the time of upgrade."));
 
     REQUIRE(c.call("be2", "private-chef-ctl", {"stop", "keepalived"}).status == 0);
     REQUIRE(c.keepalived_status("be1") == "master");
-    const Result running = c.call("be1", "chef-server-ctl", {"upgrade"});
-    CHECK(running.status == 1);
-    CHECK(contains(running.err, "run `chef-server-ctl stop` first"));
-
-    REQUIRE(c.call("be1", "chef-server-ctl", {"stop"}).status == 0);
-    CHECK(c.call("be1", "chef-server-ctl", {"status"}).status == 1);  // stopped: status says so
-    CHECK(c.call("be1", "chef-server-ctl", {"upgrade"}).status == 0);
-    CHECK(c.violations().find("not the keepalived master") != std::string::npos);
+    const Result upgraded = c.call("be1", "chef-server-ctl", {"upgrade"});
+    CHECK(upgraded.status == 0);
+    CHECK(contains(upgraded.out, "[private-chef-upgrade] - Current Migration Version: 1.13"));
+    CHECK(contains(upgraded.out, "[private-chef-upgrade] - Finished Migration 1.21 in 1 seconds"));
+    CHECK(contains(upgraded.out, "Chef Server Upgraded!"));
+    // upgrade.rb stops every service but postgresql itself; the runbook's start brings them back.
+    const Result status = c.call("be1", "chef-server-ctl", {"status"});
+    CHECK(status.status == 3 * 9);
+    CHECK(contains(status.out, "run: postgresql: (pid "));
+    CHECK(contains(status.out, "down: nginx: 220s, normally up;"));
+    CHECK(!contains(status.out, "opscode-chef-mover"));  // hidden in Chef Server 12
+    CHECK(c.violations().empty());
 }
 
 TEST_CASE("Chef Server 12's stop leaves keepalived running; the old stop takes it down", "[simchef][keepalived]")
@@ -572,7 +595,7 @@ TEST_CASE("Chef Server 12's stop leaves keepalived running; the old stop takes i
     CHECK(c.keepalived_status("be1") == "master");
     CHECK(c.call("be2", "private-chef-ctl", {"stop"}).status == 0);
     const Result status = c.call("be2", "private-chef-ctl", {"status"});
-    CHECK(status.status == 1);
+    CHECK(status.status == 3);  // EC11's omnibus-ctl: the first service's sv status 3 (down)
     CHECK(contains(status.out, "down: keepalived:"));
 }
 
@@ -659,29 +682,28 @@ TEST_CASE("with the flip flag the secondary's upgrade takes master, and the runb
     }
     SECTION("without it the bootstrap is not master at the end")
     {
-        c.perform(slice(runbook, fix + 3, runbook.size()));
+        c.perform(slice(runbook, fix + 3, runbook.size()), false);  // be1's services do not run: its status fails
         const Result v = c.verify("chef-server-12", {"--approval", "--complete"});
         CHECK(v.status == 1);
         CHECK(contains(v.out, "FAIL complete:\n    keepalived master at the end: be2.example.com, not the bootstrap be1.example.com"));
     }
 }
 
-TEST_CASE("cleanup reports the expected chef-mover error; a command after it other than an add-on's is flagged", "[simchef][cleanup]")
+TEST_CASE("cleanup succeeds without a mover line; a command after it other than an add-on's is flagged", "[simchef][cleanup]")
 {
     Cluster c("cs12");
-    c.perform(c.chef_server_12_runbook());  // checks cleanup's exit 1 and its only error line
+    c.perform(c.chef_server_12_runbook());  // checks cleanup's exit 0 (cleanup.rb never runs the mover)
     CHECK(c.violations().empty());
     CHECK(c.call("be1", "chef-server-ctl", {"status"}).status == 0);
     CHECK(contains(c.violations(), "a command after the cleanup that is not an add-on command -- chef-server-ctl status"));
 }
 
-TEST_CASE("cleanup before the upgrade is refused with a second error line", "[simchef][cleanup]")
+TEST_CASE("cleanup before the upgrade is refused", "[simchef][cleanup]")
 {
     Cluster c("cs12");
     const Result r = c.call("fe1", "private-chef-ctl", {"cleanup"});
     CHECK(r.status == 1);
     CHECK(contains(r.err, "[ERROR] this node is not upgraded"));
-    CHECK(contains(r.err, "[ERROR] opscode-chef-mover is not running"));
     CHECK(contains(c.violations(), "fe1.example.com frontend [ERROR] this node is not upgraded"));
 }
 

@@ -55,10 +55,12 @@ std::string World::take_fault(const std::string& node, const std::string& progra
         const auto w = words(line.substr(0, line.find('#')));
         if (w.empty())
             continue;
-        if (w.size() < 4 || (w[1] != "fail" && w[1] != "hang") ||
+        const bool slow = starts_with(w.size() > 1 ? w[1] : "", "slow:") &&
+                          w[1].find_first_not_of("0123456789", 5) == std::string::npos && w[1].size() > 5;
+        if (w.size() < 4 || (w[1] != "fail" && w[1] != "hang" && w[1] != "timeout" && !slow) ||
             w[2].find_first_not_of("0123456789") != std::string::npos)
             throw Failure(path("faults") + ":" + std::to_string(number) +
-                          ": expected `NODE fail|hang COUNT PROGRAM [ARGS...]`, got \"" + line + "\"");
+                          ": expected `NODE fail|hang|timeout|slow:MS COUNT PROGRAM [ARGS...]`, got \"" + line + "\"");
         const std::vector<std::string> prefix(w.begin() + 4, w.end());
         if (w[0] != node || w[3] != program || prefix.size() > args.size() ||
             !std::equal(prefix.begin(), prefix.end(), args.begin()))
@@ -93,8 +95,16 @@ std::string other_backend(const World& world, const std::string& node)
     return "";
 }
 
+// cluster.sh (templates/default/cluster.sh.erb at 12.0.8) writes `echo $1 > requested_cluster_status` when a
+// transition begins and current_cluster_status only when it has finished: one word and a newline each.
+void set_requested(const World& world, const std::string& node, bool master)
+{
+    write_file(file(world, node + ".requested"), master ? "master\n" : "backup\n");
+}
+
 void set_status(const World& world, const std::string& node, bool master)
 {
+    set_requested(world, node, master);
     write_file(file(world, node + ".status"), master ? "master\n" : "backup\n");
 }
 
@@ -161,6 +171,17 @@ bool is_up(const World& world, const std::string& node)
     return trim(read_file(file(world, node + ".state"))) == "up";
 }
 
+std::string current(const World& world, const std::string& node)
+{
+    return trim(read_file(file(world, node + ".status")));
+}
+
+std::string requested(const World& world, const std::string& node)
+{
+    const std::string word = trim(read_file(file(world, node + ".requested")));
+    return word.empty() ? current(world, node) : word;
+}
+
 std::string master(const World& world)
 {
     const std::string name = trim(read_file(file(world, "master")));
@@ -183,6 +204,7 @@ void stop(const World& world, const std::string& node)
         return;
     }
     const long long due = now_ms() + delay;
+    set_requested(world, other, true);  // its transition to master runs until `due`
     write_file(file(world, "failover"), std::to_string(due) + " " + other + "\n");
     spawn_failover(world, due);
 }

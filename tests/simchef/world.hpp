@@ -20,8 +20,8 @@ public:
     long long milliseconds(const std::string& name) const;
     // Every node init registered: name and role.
     std::vector<std::pair<std::string, std::string>> nodes() const;
-    // The first unused fault of WORLD/faults that matches this call ("fail" or "hang"), counted as used;
-    // "" when none. The caller holds the world lock.
+    // The first unused fault of WORLD/faults that matches this call ("fail", "hang", "timeout" or
+    // "slow:MS"), counted as used; "" when none. The caller holds the world lock.
     std::string take_fault(const std::string& node, const std::string& program,
                            const std::vector<std::string>& args) const;
 
@@ -29,8 +29,8 @@ private:
     std::string dir_;
 };
 
-// keepalived on the two backends, as the daemon reads it (WORLD/keepalived/<node>.status through each
-// backend's current_cluster_status symlink). Master rule: a backend whose keepalived is up stays or becomes
+// keepalived on the two backends, as the daemon reads it (WORLD/keepalived/<node>.status and <node>.requested
+// through each backend's current_cluster_status and requested_cluster_status symlinks). Master rule: a backend whose keepalived is up stays or becomes
 // master if the other is down or if it already was master; both down, nobody. When the master stops, the
 // other backend takes over only after WORLD/failover_ms. Every function expects the world lock held.
 namespace keepalived {
@@ -38,6 +38,9 @@ namespace keepalived {
 void init_backend(const World& world, const std::string& node, bool master);
 bool is_up(const World& world, const std::string& node);
 std::string master(const World& world);  // "none" when nobody is
+// A backend's current_cluster_status and requested_cluster_status: they differ while a transition runs.
+std::string current(const World& world, const std::string& node);
+std::string requested(const World& world, const std::string& node);
 void stop(const World& world, const std::string& node);
 // Up (start, restart, reconfigure, upgrade). take_over: this backend grabs master whatever the other is
 // (the runbook's "in some instances" after the secondary's upgrade).

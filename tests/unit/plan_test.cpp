@@ -407,7 +407,10 @@ TEST_CASE("the bootstrap stops, then upgrades, before /etc/opscode is copied, re
         INFO(id);
         const chu::Step& step = step_of(eff, id);
         CHECK(step.roles == chu::role_bit(chu::Role::bootstrap));
-        CHECK(step.retry_on_timeout);
+        // "If the upgrade process times out, re-run the command": the command's own timeout exits non-zero;
+        // no timer of ours kills it.
+        CHECK_FALSE(chu::only_reads(step));
+        CHECK_FALSE(step.retry_on_timeout);
         CHECK(step.retry_on_failure);
         CHECK(step.retries > 0);
     }
@@ -608,7 +611,7 @@ TEST_CASE("each frontend upgrades and then starts in the enterprise-chef-11 plan
     CHECK_FALSE(schedule(eff, chu::Role::secondary, config, facts_for(kDeb)).runs_verb({"start"}));
     // The bootstrap upgrade is re-run until it finishes, as the seed says.
     const chu::Step& upgrade_bootstrap = step_of(eff, "upgrade-bootstrap");
-    CHECK(upgrade_bootstrap.retry_on_timeout);
+    CHECK_FALSE(chu::only_reads(upgrade_bootstrap));
     CHECK(upgrade_bootstrap.retry_on_failure);
 }
 
@@ -785,12 +788,47 @@ TEST_CASE("[commands] timeout_s replaces every run step's timeout, and 0 keeps t
     CHECK(run_steps > 20);
     CHECK(step_of(eff, "copy-opscode").timeout_s == 600);  // a transfer, not a command
 
+    // A command that changes the cluster is only shown as stalled then; a read-only one is killed.
     for (chu::Role role : kRoles) {
         const Schedule s = schedule(eff, role, config, facts_for(kDeb));
-        for (const auto& e : s.entries)
-            if (e.action.kind == chu::StepKind::run)
-                CHECK(e.action.timeout_s == 42u);
+        for (const auto& e : s.entries) {
+            if (e.action.kind != chu::StepKind::run)
+                continue;
+            const chu::Step& step = *e.plan_step;
+            INFO(step.id);
+            CHECK((step.read_only ? e.action.timeout_s : e.action.expected_s) == 42u);
+            CHECK((step.read_only ? e.action.expected_s : e.action.timeout_s) == 0u);
+        }
     }
+}
+
+TEST_CASE("only status and ha-status are read-only commands; every check is killed at its timeout", "[plan][seed]")
+{
+    for (const char* name : {"chef-server-12", "enterprise-chef-11"}) {
+        INFO(name);
+        chu::Config config = config_for(kDeb);
+        config.upgrade.addons = {"opscode-manage", "opscode-push-jobs-server"};
+        const chu::Plan eff = effective(loaded(name), config);
+        for (const auto& phase : eff.phases)
+            for (const auto& step : phase.steps) {
+                INFO(step.id);
+                const bool reads = step.kind == chu::StepKind::check ||
+                                   (step.kind == chu::StepKind::run && (step.id == "status" || step.id == "ha-status"));
+                CHECK(chu::only_reads(step) == reads);
+            }
+    }
+}
+
+TEST_CASE("retry = timeout is refused on a step that changes the cluster", "[plan][refusal]")
+{
+    const std::string plan = "[plan]\nname = p\nctl = chef_server_ctl\n[phase a]\ndowntime = begins\n[step s]\nroles = all\n"
+                             "run = {ctl} upgrade\nretry = timeout\n[phase b]\ndowntime = ends\n[step t]\nroles = all\n"
+                             "run = {ctl} status\nread_only = yes\nretry = timeout\n";
+    auto refused = chu::parse_plan_text(plan, "x.plan");
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message, Catch::Contains("x.plan:6:") && Catch::Contains("retry = failure"));
+    const std::string fixed = plan.substr(0, plan.find("retry = timeout")) + plan.substr(plan.find("[phase b]"));
+    CHECK(chu::parse_plan_text(fixed, "x.plan"));
 }
 
 TEST_CASE("[commands] retries applies where the plan names no retries, and the plan's own count wins",
@@ -1172,4 +1210,26 @@ TEST_CASE("a 45-character step name is accepted, or refused for its length", "[p
         CHECK_THAT(plan.error().message, Contains("long"));
     else
         CHECK(plan->phases.back().steps.back().id == id);
+}
+
+TEST_CASE("a failure counts as success only when every error line it printed is an expected one", "[plan][harmless]")
+{
+    chu::Step ha;
+    ha.harmless = {"[ERROR] opscode-chef-mover is not running"};
+    ha.summary = {"[ERROR] ERRORS WERE DETECTED"};
+    const std::string mover = "[OK] cluster status = master\n[ERROR] opscode-chef-mover is not running.\n"
+                              "[OK] opscode-erchef is running correctly, and I am master.\n\n[ERROR] ERRORS WERE DETECTED.\n";
+    CHECK(chu::only_expected_errors(ha, mover));
+    CHECK_FALSE(chu::only_expected_errors(ha, mover + "[ERROR] nginx is not running correctly, and I am master. \n"));
+    CHECK_FALSE(chu::only_expected_errors(ha, "[WARN] inconsistent cluster status, requested: master, current: backup, "
+                                              "failover running?\n[ERROR] opscode-chef-mover is not running.\n"));
+    CHECK_FALSE(chu::only_expected_errors(ha, "\n[ERROR] ERRORS WERE DETECTED.\n"));  // a summary alone excuses nothing
+
+    chu::Step status;
+    status.harmless = {"down: opscode-chef-mover:"};
+    const std::string listed = "run: nginx: (pid 4314) 174s; run: log: (pid 3907) 186s\n"
+                               "down: opscode-chef-mover: 220s, normally up; run: log: (pid 3756) 221s\n";
+    CHECK(chu::only_expected_errors(status, listed));
+    CHECK_FALSE(chu::only_expected_errors(status, listed + "down: rabbitmq: 3s, normally up; run: log: (pid 1) 9s\n"));
+    CHECK_FALSE(chu::only_expected_errors(status, listed + "timeout: run: rabbitmq: (pid 1234) 765s, want down\n"));
 }

@@ -2,6 +2,7 @@
 
 #include "archive/archive.hpp"
 #include "checks/checks.hpp"
+#include "checks/package_facts.hpp"
 #include "config/config_file.hpp"
 #include "config/node_setup.hpp"
 #include "config/text_file.hpp"
@@ -20,8 +21,10 @@ int run_check_command(const std::string& config_path, const std::string& name)
         std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
         return 1;
     }
-    const NodeSetup& s = loaded->setup;
-    const CheckVerdict verdict = run_check(name, s.config, s.facts, s.node);
+    NodeSetup& s = loaded->setup;
+    if (name == "package")
+        read_package_facts(s.config, s.facts);
+    const CheckVerdict verdict = run_check(name, s.config, s.plan, s.facts, s.node);
     std::printf("%s\n", verdict.value.c_str());
     std::fprintf(stderr, "%s\n", verdict.message.c_str());
     return verdict.ok ? 0 : 1;

@@ -228,11 +228,16 @@ bool Daemon::write_records(const std::vector<Record>& records)
     return true;
 }
 
-// The key is kept before the join or the first step is journaled, so that a restart after the upgrade
-// rewrote the secrets file still has the agreed key; the marker tells the unit to come back after a reboot
+// The key and the topology are kept before the join or the first step is journaled, so that a restart after
+// the upgrade rewrote the secrets file, or moved private-chef.rb, still has what was agreed; the marker tells the unit to come back after a reboot
 // (see units/).
 bool Daemon::upgrade_underway()
 {
+    if (auto kept = keep_topology(loaded_); !kept) {
+        log_.log(LOG_ERR, kept.error().message + "; stopping");
+        stop(1);
+        return false;
+    }
     if (loaded_.key) {
         if (auto kept = keep_cluster_key(setup_.config, *loaded_.key); !kept) {
             log_.log(LOG_ERR, kept.error().message + "; stopping");

@@ -1,4 +1,5 @@
 // chef-ha-upgraded: the daemon behind chef-ha-upgrade.service.
+#include "checks/package_facts.hpp"
 #include "child_commands.hpp"
 #include "config/node_setup.hpp"
 #include "config/text_file.hpp"
@@ -39,11 +40,13 @@ int check_config(const std::string& path)
         std::fprintf(stderr, "chef-ha-upgraded: %s\n", loaded.error().message.c_str());
         return exit_config_error;
     }
-    const NodeSetup& s = loaded->setup;
+    NodeSetup& s = loaded->setup;
+    read_package_facts(s.config, s.facts);
     const Server& me = *s.topology.find(s.node);
     const Topology& t = s.topology;
     std::printf("config:    %s\n", path.c_str());
-    std::printf("topology:  %s (2 backends, %zu frontends)\n", t.file.c_str(), t.frontends().size());
+    std::printf("topology:  %s (2 backends, %zu frontends)%s\n", t.file.c_str(), t.frontends().size(),
+                t.file == kept_topology_path(s.config) ? ", as kept when the cluster joined" : "");
     for (const auto& note : t.notes)
         std::printf("           note: %s\n", note.c_str());
     std::printf("node:      %s, the %s (%s:%u)\n", s.node.c_str(), role_name(me.role), me.ipaddress.c_str(),
@@ -51,6 +54,9 @@ int check_config(const std::string& path)
     std::printf("leader:    %s (the bootstrap backend)\n", t.bootstrap().name.c_str());
     std::printf("plan:      %s (%s), phases 0-%zu\n", s.plan.name.c_str(), s.plan.title.c_str(), s.plan.phases.size() - 1);
     std::printf("package:   %s\n", s.facts.package.c_str());
+    std::printf("versions:  %s\n", version_change(s.facts).c_str());
+    if (!s.facts.package_problem.empty())
+        std::printf("           %s\n", s.facts.package_problem.c_str());
     if (s.config.cluster.insecure)
         std::printf("security:  INSECURE: peer traffic is not encrypted or authenticated ([cluster] insecure = yes)\n");
     std::printf("\nschedule of %s (* = inside the downtime window):\n", s.node.c_str());
@@ -93,6 +99,7 @@ int run_daemon(const std::string& config)
         return exit_config_error;
     }
     // The package's digest goes into the join's agreement: every node must hold the same bytes.
+    read_package_facts(loaded->setup.config, loaded->setup.facts);
     auto digest = file_sha256(loaded->setup.facts.package);
     loaded->setup.package_digest = digest ? digest.value() : std::string();
     // The daemon's children run in /: they must get the config by an absolute path.

@@ -3,6 +3,7 @@
 #include "config/text_file.hpp"
 
 #include "core/digest.hpp"
+#include "core/version.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -104,7 +107,27 @@ Result<std::string> read_prefix(int fd, const std::string& path, size_t size)
     return bytes;
 }
 
-CheckVerdict check_package(const Config& config, const NodeFacts& facts, const std::string& node)
+// The package's own name and version, against the plan and what is installed.
+CheckVerdict check_package_identity(const Plan& plan, const NodeFacts& facts, const std::string& node)
+{
+    const std::string& path = facts.package;
+    const std::string wanted = plan.package_name + " " + std::to_string(plan.package_major) + ".x";
+    const std::string fix = "; put the " + wanted + " package on this node, set [upgrade] package to it, " + kRetry;
+    if (!facts.package_problem.empty())
+        return fail(node, "cannot tell which package " + path + " is: " + facts.package_problem + "; " + kRetry);
+    const std::string is = path + " is " + facts.package_name + " " + facts.package_version;
+    if (!plan.package_name.empty() &&
+        (facts.package_name != plan.package_name || major_version(facts.package_version) != plan.package_major))
+        return fail(node, is + ", but plan " + plan.name + " installs " + wanted + fix);
+    if (facts.installed_version.empty())
+        return fail(node, "cannot tell which Chef is installed: its version manifest is missing or unreadable; point "
+                          "[paths] version_manifest at it (first line \"private-chef 11.1.8\"), " + std::string(kRetry));
+    if (compare_versions(upstream_version(facts.package_version), facts.installed_version) <= 0)
+        return fail(node, is + ", not newer than the installed " + facts.installed_version + fix);
+    return pass(version_change(facts), version_change(facts));
+}
+
+CheckVerdict check_package(const Config& config, const Plan& plan, const NodeFacts& facts, const std::string& node)
 {
     const std::string& path = facts.package;
     const std::string set_it = "set [upgrade] package in chef-ha-upgrade.conf to the Chef Server package on this node";
@@ -138,10 +161,14 @@ CheckVerdict check_package(const Config& config, const NodeFacts& facts, const s
                               " package: set [upgrade] package to it (or [commands] " + tool + " if " + tool +
                               " is elsewhere), " + kRetry);
 
-    const std::string summary = path + ": a " + (deb ? ".deb" : ".rpm") + " package of " + mib_up(st.st_size);
+    const CheckVerdict identity = check_package_identity(plan, facts, node);
+    if (!identity.ok)
+        return identity;
+    const std::string summary = path + ": a " + (deb ? ".deb" : ".rpm") + " package of " + mib_up(st.st_size) + ", " +
+                                identity.message;
     std::string expected = config.upgrade.package_sha256;
     if (expected.empty())
-        return pass(summary + ", no package_sha256 to compare");
+        return pass(summary + ", no package_sha256 to compare", identity.value);
     std::transform(expected.begin(), expected.end(), expected.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     auto actual = file_sha256(fd.get(), path);
@@ -151,7 +178,7 @@ CheckVerdict check_package(const Config& config, const NodeFacts& facts, const s
         return fail(node, path + ": SHA-256 is " + actual.value() + ", but [upgrade] package_sha256 is " + expected +
                               "; the file is damaged or another version: copy the right package, or fix "
                               "package_sha256, " + kRetry);
-    return pass(summary + ", SHA-256 matches package_sha256");
+    return pass(summary + ", SHA-256 matches package_sha256", identity.value);
 }
 
 CheckVerdict check_ctl(const NodeFacts& facts, const std::string& node)
@@ -175,23 +202,74 @@ CheckVerdict check_make(const Config& config, const std::string& node)
                           "install make (apt-get install make, or yum install make), " + kRetry);
 }
 
-CheckVerdict check_keepalived(const Config& config, const NodeFacts& facts, const std::string& node, bool want_master)
+// keepalived's cluster.sh writes requested_cluster_status when a transition begins and current_cluster_status
+// only when it has finished (cluster.sh.erb at 12.0.8): a state is settled when both say the same, three
+// reads in a row half a second apart. Anything else reads as "in transition (requested X, current Y)".
+constexpr int settled_reads = 3;
+constexpr unsigned read_interval_ms = 500;
+
+Result<std::string> keepalived_state(const Config& config)
 {
-    const std::string path = config.paths.keepalived_dir + "/current_cluster_status";
+    const std::string current_path = config.paths.keepalived_dir + "/current_cluster_status";
+    const std::string requested_path = config.paths.keepalived_dir + "/requested_cluster_status";
+    std::string settled;
+    for (int read = 0; read < settled_reads; ++read) {
+        if (read > 0)
+            usleep(read_interval_ms * 1000);
+        auto current = read_state_file(current_path);
+        if (!current)
+            return current.error();
+        auto requested = read_state_file(requested_path);
+        const std::string now = trimmed(current.value());
+        // Before any transition keepalived has written no request: the current state stands.
+        const std::string asked = requested ? trimmed(requested.value()) : now;
+        const std::string state = asked == now ? now : "in transition (requested " + asked + ", current " + now + ")";
+        if (read > 0 && state != settled)
+            return std::string("changing (" + settled + ", then " + state + ")");
+        settled = state;
+    }
+    return settled;
+}
+
+CheckVerdict check_keepalived_status(const Config& config, const NodeFacts& facts, const std::string& node)
+{
+    auto state = keepalived_state(config);
+    if (!state)
+        return fail(node, state.error().message + "; keepalived must run on this backend: check with `" + ctl_name(facts) +
+                              " status keepalived`, start it with `" + ctl_name(facts) + " start keepalived`, " + kRetry);
+    return pass("keepalived: " + state.value(), state.value());
+}
+
+// Waits, bounded by [upgrade] failover_wait_s, until this backend (the bootstrap) is settled master; says
+// what it waits for every 5 s on stderr (the journal), the verdict last.
+CheckVerdict check_keepalived_master(const Config& config, const NodeFacts& facts, const std::string& node)
+{
     const std::string ctl = ctl_name(facts);
-    auto text = read_state_file(path);
-    if (!text)
-        return fail(node, text.error().message + "; keepalived must run on this backend: check with `" + ctl +
-                              " status keepalived`, start it with `" + ctl + " start keepalived`, " + kRetry);
-    const std::string state = trimmed(text.value());
-    if (!want_master)
-        return pass("keepalived: " + state, state);
-    if (state == "master")
-        return pass("keepalived: master", state);
-    return fail(node, path + " says \"" + state + "\", but the bootstrap must be the keepalived master: run `" + ctl +
-                          " stop keepalived` on the secondary so this node takes over, wait until the file says "
-                          "master, " + kRetry,
-                state);
+    const auto started = std::chrono::steady_clock::now();
+    const auto waited = [&] {
+        return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+    };
+    long long said = -5;
+    for (;;) {
+        auto state = keepalived_state(config);
+        if (state && state.value() == "master")
+            return pass("keepalived: master" + (waited() > 0 ? " after " + std::to_string(waited()) + " s" : ""), "master");
+        const std::string seen = state ? state.value() : state.error().message;
+        if (waited() >= static_cast<long long>(config.upgrade.failover_wait_s))
+            return fail(node, "waited " + std::to_string(waited()) + " s for this bootstrap to become keepalived master; " +
+                                  config.paths.keepalived_dir + " says " + seen + ". Make sure keepalived is stopped on "
+                                  "the secondary (`" + ctl + " stop keepalived` there) and runs here (`" + ctl +
+                                  " start keepalived`), wait until current_cluster_status says master (or raise "
+                                  "[upgrade] failover_wait_s), " + kRetry,
+                        seen);
+        if (waited() >= said + 5) {
+            said = waited();
+            std::fprintf(stderr, "waiting for %s to become keepalived master (%s); %lld s of %u s\n", node.c_str(),
+                         seen.c_str(), said, config.upgrade.failover_wait_s);
+            std::fflush(stderr);
+        }
+        usleep(read_interval_ms * 1000);
+    }
 }
 
 CheckVerdict check_migration_level(const Config& config, const std::string& node)
@@ -199,12 +277,25 @@ CheckVerdict check_migration_level(const Config& config, const std::string& node
     const std::string path = config.paths.upgrades_dir + "/migration-level";
     struct stat st {};
     if (stat(path.c_str(), &st) != 0 && errno == ENOENT)
-        return pass(path + " does not exist: no migration level", "none");
+        // Chef would read level 0 and run every migration again (chef-boneyard/opscode-omnibus#302).
+        return fail(node, path + " is missing: Chef's upgrade would run every migration again. Copy the file from a "
+                          "node that is not yet upgraded (a frontend), the fix Chef itself gives, " + std::string(kRetry));
     auto text = read_state_file(path);
     if (!text)
         return fail(node, text.error().message + "; make it readable by root, " + kRetry);
     const std::string level = collapsed(text.value());
     return pass("migration level " + level + " (" + path + ")", level);
+}
+
+CheckVerdict check_open_source_chef(const Config& config, const std::string& node)
+{
+    const std::string& dir = config.paths.open_source_chef_dir;
+    struct stat st {};
+    if (lstat(dir.c_str(), &st) != 0)
+        return pass(dir + " does not exist");
+    return fail(node, dir + " exists: chef-server-ctl upgrade would take this node for an open source Chef 11 server "
+                      "and ask on stdin (chef/chef-server#143). If it is left from an old install, move it away "
+                      "(mv " + dir + " /root/chef-server.old), " + kRetry);
 }
 
 // The nearest existing ancestor of `path` (itself if it exists): where its files would land.
@@ -268,7 +359,19 @@ CheckVerdict check_disk_space(const Config& config, const NodeFacts& facts, cons
     if (!measure(space.state_path, space.state_free, state_device))
         return fail(node, space.state_path + ": cannot measure free space: " + std::strerror(errno) + "; " + kRetry);
     space.same_filesystem = opt_device == state_device;
-    return judge_disk_space(space, node);
+    const CheckVerdict installs = judge_disk_space(space, node);
+    if (!installs.ok)
+        return installs;
+    const std::string data_path = existing_ancestor(config.paths.data_dir);
+    auto database = tree_size(config.paths.data_dir + "/postgresql");
+    if (!database)
+        return fail(node, database.error().message + "; make it readable by root, " + kRetry);
+    std::uint64_t data_free = 0;
+    dev_t data_device = 0;
+    if (!measure(data_path, data_free, data_device))
+        return fail(node, data_path + ": cannot measure free space: " + std::strerror(errno) + "; " + kRetry);
+    const CheckVerdict upgrade = judge_data_space(data_path, data_free, database.value(), node);
+    return upgrade.ok ? pass(installs.message + "; " + upgrade.message) : upgrade;
 }
 
 }  // namespace
@@ -297,10 +400,24 @@ CheckVerdict judge_disk_space(const DiskSpace& space, const std::string& node)
                 space.state_path + ": " + mib_down(space.state_free) + " free, " + mib_up(state_need) + " needed");
 }
 
-CheckVerdict run_check(const std::string& name, const Config& config, const NodeFacts& facts, const std::string& node)
+CheckVerdict judge_data_space(const std::string& data_path, std::uint64_t data_free, std::uint64_t database_size,
+                              const std::string& node)
+{
+    const std::uint64_t need = database_size + 100 * MiB;
+    const std::string why = mib_up(need) + " for the upgrade (pg_upgrade copies the database of " +
+                            mib_up(database_size) + ", plus 100 MiB)";
+    if (data_free < need)
+        return fail(node, data_path + " has " + mib_down(data_free) + " free; it needs " + why + "; free space there, " + kRetry);
+    return pass(data_path + ": " + mib_down(data_free) + " free, " + mib_up(need) + " needed");
+}
+
+CheckVerdict run_check(const std::string& name, const Config& config, const Plan& plan, const NodeFacts& facts,
+                       const std::string& node)
 {
     if (name == "package")
-        return check_package(config, facts, node);
+        return check_package(config, plan, facts, node);
+    if (name == "open-source-chef")
+        return check_open_source_chef(config, node);
     if (name == "ctl")
         return check_ctl(facts, node);
     if (name == "disk-space")
@@ -308,9 +425,9 @@ CheckVerdict run_check(const std::string& name, const Config& config, const Node
     if (name == "make")
         return check_make(config, node);
     if (name == "keepalived-master")
-        return check_keepalived(config, facts, node, true);
+        return check_keepalived_master(config, facts, node);
     if (name == "keepalived-status")
-        return check_keepalived(config, facts, node, false);
+        return check_keepalived_status(config, facts, node);
     if (name == "migration-level")
         return check_migration_level(config, node);
     std::string known;

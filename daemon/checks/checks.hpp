@@ -16,8 +16,10 @@ struct CheckVerdict {
     std::string message;  // on failure: what, where, how to fix it; on success: a short summary
 };
 
-// `name` is one of check_names(). `node` names this node in messages.
-CheckVerdict run_check(const std::string& name, const Config& config, const NodeFacts& facts, const std::string& node);
+// `name` is one of check_names(). `node` names this node in messages. The package check needs the package's
+// facts read (read_package_facts) and compares them with what `plan` installs.
+CheckVerdict run_check(const std::string& name, const Config& config, const Plan& plan, const NodeFacts& facts,
+                       const std::string& node);
 
 // What the disk-space check weighs (sizes in bytes), measured apart from the verdict so the arithmetic
 // can be tested without filling a disk.
@@ -36,5 +38,10 @@ struct DiskSpace {
 // ok when /opt has 2 x package + 100 MiB free and the state dir 2 x opscode_dir + 10 MiB; says how much
 // is free and needed, in MiB.
 CheckVerdict judge_disk_space(const DiskSpace& space, const std::string& node);
+
+// ok when `data_path` (where the upgrade writes: pg_upgrade copies the database there) has the database's
+// size plus 100 MiB free.
+CheckVerdict judge_data_space(const std::string& data_path, std::uint64_t data_free, std::uint64_t database_size,
+                              const std::string& node);
 
 }  // namespace chu

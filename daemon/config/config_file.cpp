@@ -213,6 +213,16 @@ const std::vector<SectionSpec>& schema()
              {"auto_start", [](V v, Config& c) { return set_bool(v, c.upgrade.auto_start); }},
              {"cleanup", set_cleanup},
              {"max_parallel", [](V v, Config& c) { return set_unsigned(v, c.upgrade.max_parallel, 2); }},
+             {"failover_wait_s",
+              [](V v, Config& c) {
+                  unsigned n = 0;
+                  std::string problem = set_unsigned(v, n, defaults().upgrade.failover_wait_s);
+                  if (problem.empty() && (n == 0 || n > 3000))
+                      problem = ticked(v) + " is out of range; give 1 to 3000 seconds, e.g. 120";
+                  if (problem.empty())
+                      c.upgrade.failover_wait_s = n;
+                  return problem;
+              }},
              {"addons", set_addons},
              {"addons_path", [](V v, Config& c) { return set_text(v, c.upgrade.addons_path); }},
          }},
@@ -228,6 +238,8 @@ const std::vector<SectionSpec>& schema()
               }},
              {"dpkg", [](V v, Config& c) { return set_absolute_path(v, c.commands.dpkg, defaults().commands.dpkg); }},
              {"rpm", [](V v, Config& c) { return set_absolute_path(v, c.commands.rpm, defaults().commands.rpm); }},
+             {"dpkg_deb",
+              [](V v, Config& c) { return set_absolute_path(v, c.commands.dpkg_deb, defaults().commands.dpkg_deb); }},
              {"make", [](V v, Config& c) { return set_absolute_path(v, c.commands.make, defaults().commands.make); }},
              {"timeout_s", [](V v, Config& c) { return set_unsigned(v, c.commands.timeout_s, 3600); }},
              {"retries",
@@ -259,6 +271,16 @@ const std::vector<SectionSpec>& schema()
              {"upgrades_dir",
               [](V v, Config& c) {
                   return set_absolute_path(v, c.paths.upgrades_dir, defaults().paths.upgrades_dir);
+              }},
+             {"data_dir",
+              [](V v, Config& c) { return set_absolute_path(v, c.paths.data_dir, defaults().paths.data_dir); }},
+             {"version_manifest",
+              [](V v, Config& c) {
+                  return set_absolute_path(v, c.paths.version_manifest, defaults().paths.version_manifest);
+              }},
+             {"open_source_chef_dir",
+              [](V v, Config& c) {
+                  return set_absolute_path(v, c.paths.open_source_chef_dir, defaults().paths.open_source_chef_dir);
               }},
          }},
     };

@@ -11,6 +11,21 @@
 
 namespace chu {
 
+std::string kept_topology_path(const Config& config)
+{
+    return config.paths.state_dir + "/topology.rb";
+}
+
+Status keep_topology(const LoadedSetup& loaded)
+{
+    const std::string kept = kept_topology_path(loaded.setup.config);
+    if (access(kept.c_str(), F_OK) == 0)
+        return Ok{};
+    if (auto written = write_file_atomic(kept, loaded.topology_text, 0600); !written)
+        return Error{"cannot keep the topology agreed at join: " + written.error().message + "; free the state directory's disk"};
+    return Ok{};
+}
+
 std::string host_fqdn()
 {
     char host[HOST_NAME_MAX + 1] = {};
@@ -44,10 +59,15 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
     s.config = config.value();
     const Config& c = s.config;
 
-    auto topo_text = read_text_file(c.cluster.topology);
+    const std::string kept = kept_topology_path(c);
+    const bool joined = access(kept.c_str(), F_OK) == 0;
+    const std::string topology_file = joined ? kept : c.cluster.topology;
+    auto topo_text = read_text_file(topology_file);
     if (!topo_text)
-        return Error{topo_text.error().message + " (set [cluster] topology in " + origin("cluster.topology") + ")"};
-    auto topology = parse_topology(topo_text.value(), c.cluster.topology);
+        return Error{topo_text.error().message + (joined ? " (the topology kept at join)"
+                                                         : " (set [cluster] topology in " + origin("cluster.topology") + ")")};
+    out.topology_text = topo_text.value();
+    auto topology = parse_topology(topo_text.value(), topology_file);
     if (!topology)
         return topology.error();
     s.topology = topology.value();

@@ -164,8 +164,17 @@ struct Parser {
             if (value != "chef_server_ctl" && value != "private_chef_ctl")
                 return fail("[plan] ctl = \"" + value + "\": use chef_server_ctl or private_chef_ctl (a [commands] key)");
             plan.ctl = value;
+        } else if (key == "package") {
+            // "chef-server-core 12": the package's own name and the major version it must have.
+            const auto w = words(value);
+            unsigned major = 0;
+            if (w.size() != 2 || !parse_unsigned(w[1], major) || major == 0)
+                return fail("[plan] package = \"" + value + "\": give the package name and its major version, "
+                            "e.g. chef-server-core 12");
+            plan.package_name = w[0];
+            plan.package_major = static_cast<int>(major);
         } else
-            return fail("unknown key \"" + key + "\" in [plan]; valid keys: name, title, ctl");
+            return fail("unknown key \"" + key + "\" in [plan]; valid keys: name, title, ctl, package");
         return true;
     }
 
@@ -242,15 +251,23 @@ struct Parser {
         } else if (key == "harmless" || key == "summary") {
             if (value.empty())
                 return fail(key + " is empty; it would excuse every failure: give the expected message");
+            if (auto bad = bad_placeholder({value}, false); !bad.empty())
+                return fail(key + " uses unknown placeholder " + bad + "; known: {" + listed(placeholder_names()) + "}");
             (key == "harmless" ? s.harmless : s.summary).push_back(value);
+        } else if (key == "may_fail") {
+            if (value != "yes" && value != "no")
+                return fail("may_fail = \"" + value + "\": use yes or no");
+            s.may_fail = value == "yes";
         } else if (key == "when") {
-            if (!known(condition_names(), value))
-                return fail("when = \"" + value + "\": unknown condition; known: " + listed(condition_names()));
+            if (!known(condition_names(), value) && value.rfind(failed_condition, 0) != 0)
+                return fail("when = \"" + value + "\": unknown condition; known: " + listed(condition_names()) +
+                            ", failed:STEP");
             s.when = value;
         } else if (key == "agree") {
-            if (value != "yes" && value != "no")
-                return fail("agree = \"" + value + "\": use yes or no");
-            s.agree = value == "yes";
+            if (value == "yes") s.agree = Agreement::equal;
+            else if (value == "one-master") s.agree = Agreement::one_master;
+            else if (value == "no") s.agree = Agreement::none;
+            else return fail("agree = \"" + value + "\": use yes (every node reports the same value), one-master or no");
         } else if (key == "read_only") {
             if (value != "yes" && value != "no")
                 return fail("read_only = \"" + value + "\": use yes or no");
@@ -258,7 +275,7 @@ struct Parser {
         } else
             return fail("unknown key \"" + key + "\" in [" + section +
                         "]; valid keys: title, roles, run, run.deb, run.rpm, check, copy, gate, order, timeout, "
-                        "retry, retries, backoff, harmless, summary, when, agree, read_only");
+                        "retry, retries, backoff, harmless, summary, when, may_fail, agree, read_only");
         return true;
     }
 
@@ -314,7 +331,12 @@ struct Parser {
             if (phase.downtime_ends && (++ends > 1 || begins == 0))
                 return at(phase.line, "downtime ends before it begins, or twice; mark one phase each");
             ended = ended || phase.downtime_ends;
+            std::set<std::string> may_fail;  // earlier steps of this phase whose failure others answer
             for (const auto& s : phase.steps) {
+                if (s.when.rfind(failed_condition, 0) == 0 && !may_fail.count(s.when.substr(std::string(failed_condition).size())))
+                    return at(s.line, "when = " + s.when + ": name a step earlier in phase " + phase.id + " marked may_fail = yes");
+                if (s.may_fail)
+                    may_fail.insert(s.id);
                 if (!ids.insert(s.id).second)
                     return at(s.line, "step id " + s.id + " is used twice");
                 if (s.roles == 0)
@@ -332,8 +354,8 @@ struct Parser {
                     return at(s.line, "gate step " + s.id + " must have roles = bootstrap: the leader holds the gate");
                 if (s.kind == StepKind::copy && (s.roles & role_bit(Role::bootstrap)))
                     return at(s.line, "copy step " + s.id + " cannot include the bootstrap: it is the source");
-                if (s.agree && s.kind != StepKind::check)
-                    return at(s.line, "agree = yes needs a check step: only checks report values");
+                if (s.agree != Agreement::none && s.kind != StepKind::check)
+                    return at(s.line, "agree needs a check step: only checks report values");
                 if (!s.summary.empty() && s.harmless.empty())
                     return at(s.line, "step " + s.id + " has summary without harmless: a summary only counts expected errors");
                 if (s.read_only && s.kind != StepKind::run)

@@ -27,6 +27,7 @@ struct Config {
         bool auto_start = true;
         CleanupMode cleanup = CleanupMode::manual;
         unsigned max_parallel = 0;  // frontends at once; 0 = all
+        unsigned failover_wait_s = 120;  // how long to wait for the bootstrap to become keepalived master
         std::vector<std::string> addons;
         std::string addons_path;  // empty: chef-server-ctl install downloads
     } upgrade;
@@ -36,6 +37,7 @@ struct Config {
         std::string private_chef_ctl = "/usr/bin/private-chef-ctl";
         std::string dpkg = "/usr/bin/dpkg";
         std::string rpm = "/usr/bin/rpm";
+        std::string dpkg_deb = "/usr/bin/dpkg-deb";  // reads a .deb's name and version (rpm -qp does for a .rpm)
         std::string make = "/usr/bin/make";
         unsigned timeout_s = 0;  // 0: each step's timeout from the plan
         unsigned retries = 3;
@@ -47,6 +49,9 @@ struct Config {
         std::string plans_dir = "/usr/share/chef-ha-upgrade/plans";
         std::string keepalived_dir = "/var/opt/opscode/keepalived";
         std::string upgrades_dir = "/var/opt/opscode/upgrades";
+        std::string data_dir = "/var/opt/opscode";  // where the upgrade writes (pg_upgrade copies the database)
+        std::string version_manifest = "/opt/opscode/version-manifest.txt";  // what is installed
+        std::string open_source_chef_dir = "/opt/chef-server";  // must not exist: the upgrade would prompt
     } paths;
 };
 

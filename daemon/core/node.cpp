@@ -10,6 +10,7 @@ namespace chu {
 namespace {
 
 constexpr std::int32_t join_phase = 0;
+constexpr const char* may_fail_value = "failed";  // a may_fail step's failure, as the leader keeps it
 
 std::int64_t backoff_ms(const Step& step, std::uint32_t failures)
 {
@@ -64,8 +65,10 @@ void Node::boot(const std::vector<Record>& journal, std::int64_t now)
             timeline_.push_back(*r);
             Target& t = targets_[{r->node, r->phase, r->step}];
             if (r->round == t.round) {
-                t.state = r->outcome == Outcome::ok || r->outcome == Outcome::skipped ? TargetState::done : TargetState::failed;
-                t.value = r->value;
+                const bool may_fail = setup_.plan.phases.at(static_cast<std::size_t>(r->phase)).steps.at(static_cast<std::size_t>(r->step)).may_fail;
+                const bool done = r->outcome == Outcome::ok || r->outcome == Outcome::skipped;
+                t.state = done || may_fail ? TargetState::done : TargetState::failed;
+                t.value = done || !may_fail ? r->value : may_fail_value;
                 t.detail = r->detail;
             }
             const Phase& ph = setup_.plan.phases.at(static_cast<std::size_t>(r->phase));
@@ -216,7 +219,7 @@ void Node::on_step_finished(const StepResult& result, std::int64_t now)
         deliver_local(now);
         return;
     }
-    if (outcome == Outcome::failed && only_expected_errors(step, result.detail)) {
+    if (outcome == Outcome::failed && only_expected_errors(step, result.detail, setup_.config, setup_.plan, setup_.facts)) {
         log(Log::Level::info, "exit status " + std::to_string(result.exit_code) + " with only expected messages (" +
                                   step.harmless.front() + "): counted as success",
             result.phase, step.id);
@@ -374,7 +377,8 @@ std::optional<Node::StepKey> Node::earlier_unfinished(StepKey key) const
             if (!runs_on(st, me_->role) || !st.when.empty() || st.kind == StepKind::gate)
                 continue;
             auto it = finished_.find({p, s});
-            if (it == finished_.end() || (it->second.outcome != Outcome::ok && it->second.outcome != Outcome::skipped))
+            if (it == finished_.end() ||
+                (it->second.outcome != Outcome::ok && it->second.outcome != Outcome::skipped && !st.may_fail))
                 return StepKey{p, s};
         }
     }
@@ -643,7 +647,13 @@ void Node::leader_report(const std::string& from, const Report& r, std::int64_t 
     record(timeline_.back());
     t.value = r.value;
     t.detail = r.detail;
-    if (r.outcome == Outcome::ok || r.outcome == Outcome::skipped) {
+    const Step& step = setup_.plan.phases[static_cast<std::size_t>(r.phase)].steps[static_cast<std::size_t>(r.step)];
+    if (r.outcome != Outcome::ok && r.outcome != Outcome::skipped && step.may_fail) {
+        t.state = TargetState::done;
+        t.value = may_fail_value;
+        log(Log::Level::warning, "node " + from + ", step " + describe_step(r.phase, r.step) + " failed; the plan answers it "
+                                 "with the steps for its failure: " + r.detail, r.phase);
+    } else if (r.outcome == Outcome::ok || r.outcome == Outcome::skipped) {
         t.state = TargetState::done;
         if (setup_.plan.phases[static_cast<std::size_t>(r.phase)].downtime_begins &&
             (downtime_begin_ms_ == 0 || r.started_ms < downtime_begin_ms_))
@@ -683,6 +693,20 @@ std::vector<std::string> Node::targets_of(const Step& step) const
 
 bool Node::condition_holds(const std::string& when) const
 {
+    if (when.rfind(failed_condition, 0) == 0) {
+        const std::string id = when.substr(std::string(failed_condition).size());
+        const auto& steps = setup_.plan.phases[static_cast<std::size_t>(phase_)].steps;
+        for (std::int32_t s = 0; s < step_; ++s) {
+            if (steps[static_cast<std::size_t>(s)].id != id)
+                continue;
+            for (const auto& n : targets_of(steps[static_cast<std::size_t>(s)])) {
+                auto it = targets_.find({n, phase_, s});
+                if (it != targets_.end() && it->second.value == may_fail_value)
+                    return true;
+            }
+        }
+        return false;
+    }
     if (when == "bootstrap-not-master") {
         // The latest keepalived-status the bootstrap reported in this phase.
         const auto& steps = setup_.plan.phases[static_cast<std::size_t>(phase_)].steps;
@@ -700,16 +724,18 @@ bool Node::condition_holds(const std::string& when) const
 bool Node::agreement_failed() const
 {
     const Step& st = setup_.plan.phases[static_cast<std::size_t>(phase_)].steps[static_cast<std::size_t>(step_)];
-    if (!st.agree || agreement_skipped_)
+    if (st.agree == Agreement::none || agreement_skipped_)
         return false;
-    std::set<std::string> values;
+    std::multiset<std::string> values;
     for (const auto& n : targets_of(st)) {
         auto it = targets_.find({n, phase_, step_});
         if (it == targets_.end() || it->second.state != TargetState::done)
             return false;
         values.insert(it->second.value);
     }
-    return values.size() > 1;
+    if (st.agree == Agreement::one_master)
+        return values.count("master") != 1 || values.count("backup") != values.size() - 1;
+    return std::set<std::string>(values.begin(), values.end()).size() > 1;
 }
 
 std::int64_t Node::stalled_for(const std::string& node, std::int64_t now) const
@@ -817,8 +843,12 @@ void Node::advance(std::int64_t now)
                     std::string values;
                     for (const auto& n : nodes)
                         values += (values.empty() ? "" : ", ") + n + "=" + targets_[{n, phase_, step_}].value;
-                    last_error_ = "step " + st.id + ": the nodes disagree (" + values +
-                                  "); make them equal, then chef-ha-upgrade-ctl retry (or skip)";
+                    last_error_ = "step " + st.id + ": the nodes disagree (" + values + "); " +
+                                  (st.agree == Agreement::one_master
+                                       ? "exactly one backend must be keepalived master and the other backup, with no "
+                                         "transition running (both keepalived up: `chef-server-ctl start keepalived`)"
+                                       : "make them equal") +
+                                  ", then chef-ha-upgrade-ctl retry (or skip)";
                     log(Log::Level::error, last_error_, phase_, st.id);
                 }
                 return;
@@ -1056,7 +1086,8 @@ NodeStatus Node::status(std::int64_t now) const
                     missing += (missing.empty() ? "" : ", ") + name;
             if (!missing.empty())
                 st.last_error = "waiting for " + missing + " to join (never heard from; is chef-ha-upgrade running there, "
-                                "with the same cluster key?)";
+                                "with the same cluster key, and is TCP port " + std::to_string(setup_.config.cluster.port) +
+                                " open between the nodes?)";
         }
         st.downtime_begin_ms = downtime_begin_ms_;
         st.downtime_end_ms = downtime_end_ms_;
@@ -1119,11 +1150,11 @@ NodeStatus Node::status(std::int64_t now) const
         if (step >= 0 && step < static_cast<std::int32_t>(steps.size()))
             st.step = steps[static_cast<std::size_t>(step)].title.empty() ? steps[static_cast<std::size_t>(step)].id
                                                                            : steps[static_cast<std::size_t>(step)].title;
-        if (is_leader())
-            for (const auto& [name, m] : members_)
-                if (stalled_for(name, now) != 0)
-                    st.step += "; stalled on " + stall_text(name, now);
     }
+    if (is_leader())
+        for (const auto& [name, m] : members_)
+            if (name != setup_.node && stalled_for(name, now) != 0)
+                st.step += "; stalled on " + stall_text(name, now);
     return st;
 }
 

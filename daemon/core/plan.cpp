@@ -39,27 +39,6 @@ bool error_line(const std::string& line)
     return false;
 }
 
-bool only_expected_errors(const Step& step, const std::string& output)
-{
-    if (step.harmless.empty())
-        return false;
-    auto contains_one = [](const std::vector<std::string>& patterns, const std::string& line) {
-        return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return line.find(p) != std::string::npos; });
-    };
-    bool seen = false;
-    std::size_t pos = 0;
-    while (pos < output.size()) {
-        const auto end = output.find('\n', pos);
-        const std::string line = output.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-        pos = end == std::string::npos ? output.size() : end + 1;
-        if (!error_line(line) || contains_one(step.summary, line))
-            continue;
-        if (!contains_one(step.harmless, line))
-            return false;  // another error: not harmless
-        seen = true;
-    }
-    return seen;
-}
 
 std::vector<bool> downtime_phases(const Plan& plan)
 {
@@ -76,7 +55,8 @@ std::vector<bool> downtime_phases(const Plan& plan)
 const std::vector<std::string>& placeholder_names()
 {
     static const std::vector<std::string> names = {
-        "ctl", "old_ctl", "ctl_dir", "package", "dpkg", "rpm", "make", "opscode_dir", "etc_dir", "addons_path_args"};
+        "ctl",         "old_ctl", "ctl_dir",          "package",      "dpkg",          "rpm",
+        "make",        "opscode_dir", "etc_dir",      "addons_path_args", "package_nevra"};
     return names;
 }
 
@@ -172,14 +152,14 @@ Result<Plan> effective_plan(const Plan& plan, const Config& config)
 
 std::string plan_digest(const Plan& plan)
 {
-    std::string canon = plan.name + "\n" + plan.ctl + "\n";
+    std::string canon = plan.name + "\n" + plan.ctl + "\n" + plan.package_name + " " + std::to_string(plan.package_major) + "\n";
     for (const auto& phase : plan.phases) {
         canon += "phase " + phase.id + " " + std::to_string(phase.downtime_begins) + std::to_string(phase.downtime_ends) + "\n";
         for (const auto& s : phase.steps) {
             canon += " step " + s.id + " k" + std::to_string(static_cast<int>(s.kind)) + " r" + std::to_string(s.roles) +
                      " o" + std::to_string(static_cast<int>(s.order)) + " [" + join(s.run, "\x1f") + "][" +
                      join(s.run_deb, "\x1f") + "][" + join(s.run_rpm, "\x1f") + "] " + s.check + "|" + s.copy + "|" +
-                     s.when + "|" + std::to_string(s.agree) + "|" + join(s.harmless, "\x1f") + "|" + join(s.summary, "\x1f") + "|t" +
+                     s.when + "|" + std::to_string(static_cast<int>(s.agree)) + std::to_string(s.may_fail) + "|" + join(s.harmless, "\x1f") + "|" + join(s.summary, "\x1f") + "|t" +
                      std::to_string(s.timeout_s) + "|" + std::to_string(s.read_only) + std::to_string(s.retry_on_timeout) + std::to_string(s.retry_on_failure) +
                      "|" + std::to_string(s.retries) + "|" + std::to_string(s.backoff_s) + "\n";
         }
@@ -208,6 +188,15 @@ std::string dir_of(const std::string& path)
     return slash == std::string::npos ? std::string(".") : slash == 0 ? std::string("/") : path.substr(0, slash);
 }
 
+// How the package manager names the package: rpm's NAME-VERSION-RELEASE.ARCH, dpkg's NAME_VERSION_ARCH.
+std::string package_nevra(const NodeFacts& f)
+{
+    if (f.package_name.empty())
+        return {};
+    return f.format == PackageFormat::rpm ? f.package_name + "-" + f.package_version + "." + f.package_arch
+                                          : f.package_name + "_" + f.package_version + "_" + f.package_arch;
+}
+
 // Substitutes {name} inside each token; `{addons_path_args}` alone in a token becomes zero or two tokens,
 // so that no value is ever split or re-parsed: there is no shell.
 Result<std::vector<std::string>> expand(const std::vector<std::string>& tmpl, const Config& config, const Plan& plan,
@@ -224,6 +213,7 @@ Result<std::vector<std::string>> expand(const std::vector<std::string>& tmpl, co
         else if (name == "make") out = config.commands.make;
         else if (name == "opscode_dir") out = config.paths.opscode_dir;
         else if (name == "etc_dir") out = dir_of(config.paths.opscode_dir);  // where add-ons keep theirs, beside it
+        else if (name == "package_nevra") out = package_nevra(facts);
         else return false;
         return true;
     };
@@ -343,6 +333,39 @@ std::string describe(const Action& action)
         return "wait for the operator's approval";
     }
     return {};
+}
+
+bool only_expected_errors(const Step& step, const std::string& output, const Config& config, const Plan& plan,
+                          const NodeFacts& facts)
+{
+    auto harmless = expand(step.harmless, config, plan, facts);
+    if (step.harmless.empty() || !harmless)
+        return false;
+    auto contains_one = [](const std::vector<std::string>& patterns, const std::string& line) {
+        return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return line.find(p) != std::string::npos; });
+    };
+    bool seen = false;
+    std::size_t pos = 0;
+    while (pos < output.size()) {
+        const auto end = output.find('\n', pos);
+        const std::string line = output.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        pos = end == std::string::npos ? output.size() : end + 1;
+        if (contains_one(harmless.value(), line)) {
+            seen = true;
+            continue;
+        }
+        if (error_line(line) && !contains_one(step.summary, line))
+            return false;  // another error: not harmless
+    }
+    return seen;
+}
+
+std::string version_change(const NodeFacts& f)
+{
+    const std::string installed = f.installed_version.empty() ? "installed version unknown" : "installed " + f.installed_version;
+    if (f.package_version.empty())
+        return installed + " → package unreadable";
+    return installed + " → package " + f.package_version + " (" + f.package_name + ")";
 }
 
 }  // namespace chu

@@ -23,17 +23,24 @@ enum class NodeOrder {
 // Built-in checks a `check =` step may name.
 inline const std::vector<std::string>& check_names()
 {
-    static const std::vector<std::string> names = {"package",           "ctl",          "disk-space", "make",
-                                                   "keepalived-master", "keepalived-status", "migration-level"};
+    static const std::vector<std::string> names = {"package",           "ctl",               "disk-space",
+                                                   "make",              "keepalived-master", "keepalived-status",
+                                                   "migration-level",   "open-source-chef"};
     return names;
 }
 
-// Conditions a `when =` step may name; the leader evaluates them from values reported in the phase.
+// Conditions a `when =` step may name; the leader evaluates them from values reported in the phase. Besides
+// these, "failed:STEP" holds when STEP, earlier in the phase and marked may_fail, failed on its node.
 inline const std::vector<std::string>& condition_names()
 {
     static const std::vector<std::string> names = {"bootstrap-not-master"};
     return names;
 }
+constexpr const char* failed_condition = "failed:";
+
+// What a check's values must be across its nodes: the same everywhere (migration levels), or exactly one
+// "master" and the others "backup" (keepalived: either backend may hold the VIP).
+enum class Agreement { none, equal, one_master };
 
 using RoleMask = unsigned;
 constexpr RoleMask role_bit(Role r) { return 1u << static_cast<unsigned>(r); }
@@ -63,8 +70,9 @@ struct Step {
     // or one of `summary` (a line that only counts the others, like ha-status's ERRORS WERE DETECTED) is success.
     std::vector<std::string> harmless;
     std::vector<std::string> summary;
-    std::string when;                   // "" or one of condition_names()
-    bool agree = false;                 // every node must report the same value (e.g. migration level)
+    std::string when;                   // "" or one of condition_names(), or failed:STEP
+    bool may_fail = false;              // its failure does not stop the cluster: the steps `when = failed:ID` run
+    Agreement agree = Agreement::none;  // what the values the nodes report must be, together
     int line = 0;
 };
 
@@ -90,6 +98,8 @@ struct Plan {
     std::string title;
     std::string file;
     std::string ctl;  // the [commands] key that is {ctl}: chef_server_ctl or private_chef_ctl
+    std::string package_name;  // the package the plan installs, as the package itself says: chef-server-core
+    int package_major = 0;     // and its major version: 12
     std::vector<Phase> phases;
     std::vector<Addon> addons;
 };
@@ -107,12 +117,21 @@ std::string plan_digest(const Plan& plan);
 enum class PackageFormat { deb, rpm, unknown };
 PackageFormat package_format(const std::string& package_path);
 
-// Values for the placeholders on one node.
+// Values for the placeholders on one node, and what the node's package and Chef are.
 struct NodeFacts {
     std::string old_ctl;  // the ctl present before the package is installed
     std::string package;
     PackageFormat format = PackageFormat::unknown;
+    // Read from the package itself (dpkg-deb --field, rpm -qp), never from its file name.
+    std::string package_name;     // chef-server-core
+    std::string package_version;  // 12.0.8-1 (.deb), 12.0.8-1.el6 (.rpm)
+    std::string package_arch;     // amd64, x86_64
+    std::string package_problem;  // why it could not be read
+    std::string installed_version;  // the installed Chef's version manifest: 11.1.8; empty when unknown
 };
+
+// "installed 11.1.8 → package 12.0.8-1 (chef-server-core)", or what is unknown.
+std::string version_change(const NodeFacts& facts);
 
 // A step made concrete for one node.
 struct Action {
@@ -146,8 +165,9 @@ bool only_reads(const Step& step);
 // "down: …", "fail: …", "timeout: …", "warning: …" (a service's status line, sv.c).
 bool error_line(const std::string& line);
 
-// The step failed only with errors the plan expects (harmless, summary).
-bool only_expected_errors(const Step& step, const std::string& output);
+// The step failed only with errors the plan expects (harmless, summary; their placeholders resolved).
+bool only_expected_errors(const Step& step, const std::string& output, const Config& config, const Plan& plan,
+                          const NodeFacts& facts);
 
 // Per phase: inside the downtime window (from the phase that begins it to the one that ends it).
 std::vector<bool> downtime_phases(const Plan& plan);

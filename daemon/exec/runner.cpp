@@ -30,12 +30,6 @@ std::uint64_t now_usec()
 
 }  // namespace
 
-const std::vector<std::string>& command_environment()
-{
-    static const std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/root",
-                                                 "TERM=dumb"};
-    return env;
-}
 
 struct Runner::Child {
     Runner* runner = nullptr;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/wire.hpp"
+#include "exec/capture.hpp"
 #include "systemd/log.hpp"
 
 #include <cstdint>
@@ -60,7 +61,5 @@ private:
     void finish(Child* child);
 };
 
-// The environment every command gets: nothing inherited from the daemon.
-const std::vector<std::string>& command_environment();
 
 }  // namespace chu

@@ -190,7 +190,7 @@ private:
             result.exit_code = 1;
             result.detail = "simulated failure of " + step.id + " on " + name;
         } else if (run.action.check == "keepalived-status" || run.action.check == "keepalived-master") {
-            result.value = "master";
+            result.value = m.setup.topology.find(name)->role == Role::bootstrap ? "master" : "backup";
         } else if (run.action.check == "migration-level") {
             const bool odd = options_.disagree_once && name == "fe1.example.com";
             options_.disagree_once = options_.disagree_once && !odd;

@@ -202,11 +202,13 @@ Cluster::Cluster(ClusterSpec spec) : spec_(std::move(spec))
     const std::string sim = build_dir() + "/tests/simchef/chu-simchef";
     package_ = world_ + (ec11 ? "/private-chef_11.1.8-1_amd64" : "/chef-server-core_12.0.8-1_amd64") + spec_.package_ext;
     std::string out;
-    must(run_program({sim, "make-package", package_, "--version", ec11 ? "11.1.8" : "12.0.8"}, {}, &out), "make-package", out);
+    // As omnibus builds them: an iteration, and on an rpm a dist tag (12.0.8-1, 12.0.8-1.el6).
+    const std::string version = std::string(ec11 ? "11.1.8" : "12.0.8") + (spec_.package_ext == ".rpm" ? "-1.el6" : "-1");
+    must(run_program({sim, "make-package", package_, "--version", version}, {}, &out), "make-package", out);
     for (const auto& n : nodes_) {
         must(run_program({sim, "init", "--node-dir", n.dir, "--name", n.name, "--role", n.role, "--world", world_,
                           "--opscode-dir", n.dir + "/etc/opscode", "--keepalived-dir", n.dir + "/var/keepalived",
-                          "--upgrades-dir", n.dir + "/var/upgrades", "--flavor", ec11 ? "ec11" : "cs12"},
+                          "--upgrades-dir", n.dir + "/var/upgrades", "--flavor", ec11 ? "ec11" : "cs12", "--master", spec_.master},
                          {}, &out),
              "chu-simchef init " + n.name, out);
         // make: present on every node (the bootstrap's preflight checks it).
@@ -293,6 +295,7 @@ void Cluster::write_config(const NodeInfo& n)
       << "private_chef_ctl = " << n.dir << "/bin/private-chef-ctl\n"
       << "dpkg = " << n.dir << "/bin/dpkg\n"
       << "rpm = " << n.dir << "/bin/rpm\n"
+      << "dpkg_deb = " << n.dir << "/bin/dpkg-deb\n"
       << "make = " << n.dir << "/bin/make\n"
       << "timeout_s = " << spec_.timeout_s << "\n"
       << "retries = " << spec_.retries << "\n"
@@ -301,7 +304,10 @@ void Cluster::write_config(const NodeInfo& n)
       << "state_dir = " << n.dir << "/state\n"
       << "plans_dir = " << source_dir() << "/conf/plans\n"
       << "keepalived_dir = " << n.dir << "/var/keepalived\n"
-      << "upgrades_dir = " << n.dir << "/var/upgrades\n";
+      << "upgrades_dir = " << n.dir << "/var/upgrades\n"
+      << "data_dir = " << n.dir << "/var\n"
+      << "version_manifest = " << n.dir << "/version-manifest.txt\n"
+      << "open_source_chef_dir = " << n.dir << "/opt/chef-server\n";
     write_file(n.dir + "/chu.conf", c.str());
 }
 

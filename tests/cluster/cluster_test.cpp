@@ -6,9 +6,12 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 using namespace chu::test;
@@ -16,12 +19,29 @@ using namespace std::chrono_literals;
 
 namespace {
 
+void write_file(const std::string& path, const std::string& text)
+{
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    REQUIRE(out.flush());
+}
+
 std::string diagnostics(const Cluster& c)
 {
     std::string out = "---- calls.log\n" + c.calls();
     for (const auto& n : c.nodes())
         out += "---- " + n.name + " daemon log\n" + c.daemon_log(n.name);
     return out;
+}
+
+// Nothing but preflight's read-only `status keepalived` ran on any node.
+bool only_reads(const std::string& calls)
+{
+    std::istringstream lines(calls);
+    for (std::string line; std::getline(lines, line);)
+        if (line.find(" status keepalived") == std::string::npos)
+            return false;
+    return true;
 }
 
 // Like REQUIRE, with the call log and every daemon's log as they are when it fails.
@@ -96,6 +116,63 @@ TEST_CASE("a 2+8 cluster upgrades to Enterprise Chef 11 from .deb packages, keep
     Cluster c(spec);
     c.start_all();
     finish_and_verify(c);
+}
+
+TEST_CASE("a cluster whose secondary holds the VIP at the start fails over to the bootstrap, waiting until it settles", "[cluster][keepalived]")
+{
+    ClusterSpec spec;
+    spec.master = "secondary";  // stopping keepalived on the secondary "may trigger a failover" (seed 001)
+    Cluster c(spec);
+    write_file(c.world() + "/failover_ms", "1500\n");  // cluster.sh's transition takes a while
+    c.start_all();
+    finish_and_verify(c);
+    const std::string log = c.daemon_log("be1.example.com");
+    CHECK_THAT(log, Catch::Contains("waiting for be1.example.com to become keepalived master (in transition (requested "
+                                    "master, current backup))"));
+    CHECK_THAT(log, Catch::Contains("keepalived: master after"));
+}
+
+TEST_CASE("an Enterprise Chef 11 secondary whose upgrade fails upgrades after the runbook's keepalived sequence", "[cluster][keepalived]")
+{
+    ClusterSpec spec;
+    spec.plan = "enterprise-chef-11";
+    Cluster c(spec);
+    write_file(c.world() + "/secondary_upgrade_needs_keepalived_cycle", "");
+    c.start_all();
+    finish_and_verify(c);
+    // The first upgrade fails; stop on the secondary, restart on the bootstrap, restart on the secondary; again.
+    const std::string calls = c.calls();
+    const auto first = calls.find("be2.example.com secondary end 1 private-chef-ctl upgrade");
+    const auto stop = calls.find("be2.example.com secondary end 0 private-chef-ctl stop keepalived", first);
+    const auto bootstrap = calls.find("be1.example.com bootstrap end 0 private-chef-ctl restart keepalived", stop);
+    const auto secondary = calls.find("be2.example.com secondary end 0 private-chef-ctl restart keepalived", bootstrap);
+    const auto again = calls.find("be2.example.com secondary end 0 private-chef-ctl upgrade", secondary);
+    CHECK(first != std::string::npos);
+    CHECK(stop != std::string::npos);
+    CHECK(bootstrap != std::string::npos);
+    CHECK(secondary != std::string::npos);
+    CHECK(again != std::string::npos);
+}
+
+TEST_CASE("the topology agreed at join is the one used after Chef moved private-chef.rb and the leader restarted", "[cluster][crash]")
+{
+    Cluster c({});
+    c.start_all();
+    const std::string opscode = c.node("be1.example.com").dir + "/etc/opscode";
+    // Chef Server 12's upgrade moves private-chef.rb to chef-server.rb and leaves a link (recipes/default.rb).
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.calls().find("be1.example.com bootstrap end 0 chef-server-ctl upgrade") !=
+                                               std::string::npos; }, 60s));
+    struct stat st {};
+    REQUIRE(lstat((opscode + "/private-chef.rb").c_str(), &st) == 0);
+    CHECK(S_ISLNK(st.st_mode));
+    c.kill9("be1.example.com");
+    write_file(opscode + "/chef-server.rb", "topology \"ha\"\n# an operator's edit, half done\n");
+    c.start("be1.example.com");
+    finish_and_verify(c, {"--allow-reruns"});
+    std::string shown;
+    REQUIRE(run_program({Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--check-config", "--config",
+                         c.config_of("be1.example.com")}, {}, &shown) == 0);
+    CHECK_THAT(shown, Catch::Contains("/state/topology.rb (2 backends, 2 frontends), as kept when the cluster joined"));
 }
 
 TEST_CASE("add-ons install after the cleanup, the bootstrap first, its configuration copied to the others", "[cluster][addons]")
@@ -238,6 +315,57 @@ TEST_CASE("preflight stops the cluster before anything changes when make is miss
     CHECK(error.find("make") != std::string::npos);
     CHECK(error.find("apt-get install make") != std::string::npos);
     CHECK(c.calls().empty());
+}
+
+TEST_CASE("preflight refuses, node by node and with the fix, what would fail after downtime began", "[cluster][preflight]")
+{
+    Cluster c({});
+    const auto dir = [&](const std::string& node) { return c.node(node).dir; };
+    // Newer than the package on be2, an open source Chef 11 left on fe2, no migration level on fe1.
+    write_file(dir("be2.example.com") + "/version-manifest.txt", "chef-server 12.0.9\n");
+    REQUIRE(mkdir((dir("fe2.example.com") + "/opt").c_str(), 0755) == 0);
+    REQUIRE(mkdir((dir("fe2.example.com") + "/opt/chef-server").c_str(), 0755) == 0);
+    const std::string level = dir("fe1.example.com") + "/var/upgrades/migration-level";
+    REQUIRE(std::rename(level.c_str(), (level + ".away").c_str()) == 0);
+    std::string shown;
+    REQUIRE(run_program({Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--check-config", "--config",
+                         c.config_of("be1.example.com")}, {}, &shown) == 0);
+    CHECK_THAT(shown, Catch::Contains("versions:  installed 11.1.8 → package 12.0.8-1 (chef-server-core)"));
+    c.start_all();
+
+    const auto refused = [&](const std::vector<std::string>& words) {
+        REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "failed", 60s));
+        const std::string error = c.view(c.leader()).last_error;
+        for (const auto& w : words)
+            CHECK_THAT(error, Catch::Contains(w));
+        CHECK(only_reads(c.calls()));  // nothing that changes a node ran anywhere
+    };
+    refused({"node be2.example.com, step check-package", "chef-server-core 12.0.8-1, not newer than the installed 12.0.9"});
+    write_file(dir("be2.example.com") + "/version-manifest.txt", "private-chef 11.1.8\n");
+    CHECK(c.call(c.leader(), "Retry").empty());
+    refused({"node fe2.example.com, step check-open-source-chef", "chef/chef-server#143", "mv "});
+    REQUIRE(rmdir((dir("fe2.example.com") + "/opt/chef-server").c_str()) == 0);
+    CHECK(c.call(c.leader(), "Retry").empty());
+    refused({"node fe1.example.com, step check-migration-level", "migration-level is missing",
+             "Copy the file from a node that is not yet upgraded"});
+    REQUIRE(std::rename((level + ".away").c_str(), level.c_str()) == 0);
+    CHECK(c.call(c.leader(), "Retry").empty());
+    finish_and_verify(c);
+}
+
+TEST_CASE("preflight refuses a package that is not the plan's product, read from the package itself", "[cluster][preflight]")
+{
+    Cluster c({});
+    std::string out;
+    // Named like the plan's package, but an Enterprise Chef 11 package inside.
+    REQUIRE(run_program({Cluster::build_dir() + "/tests/simchef/chu-simchef", "make-package", c.package(), "--version",
+                         "11.1.8-1"}, {}, &out) == 0);
+    c.start_all();
+    REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "failed", 60s));
+    CHECK_THAT(c.view(c.leader()).last_error,
+               Catch::Contains("is private-chef 11.1.8-1, but plan chef-server-12 installs chef-server-core 12.x") &&
+                   Catch::Contains("set [upgrade] package to it"));
+    CHECK(c.calls().empty());  // the package check comes first
 }
 
 TEST_CASE("a follower killed with SIGKILL mid-run and restarted resumes, and the upgrade keeps every rule", "[cluster][crash]")

@@ -217,6 +217,7 @@ done
 # ---- The simulated cluster's world: the Chef Server 12 package, calls slow enough to interrupt ----
 "$simchef" make-package "$world/chef-server-core_12.0.8-1_amd64.deb" --version 12.0.8
 echo 700 >"$world/delay_ms"
+echo 20000 >"$world/dpkg_debug_lines"  # dpkg -D10's line per file: every one must reach the journal
 echo 0 >"$world/failover_ms"  # systemd kills a stopped unit's whole cgroup: no delayed failover child may matter
 
 topology() {
@@ -316,6 +317,7 @@ package = $world/chef-server-core_12.0.8-1_amd64.deb
 [commands]
 # The simulated node's dpkg and rpm: the container's own dpkg stays its package manager.
 dpkg = /opt/opscode/bin/dpkg
+dpkg_deb = /opt/opscode/bin/dpkg-deb
 rpm = /opt/opscode/bin/rpm
 EOF
 done
@@ -407,7 +409,13 @@ inside be1 chef-ha-upgrade-ctl report | sed 's/^/    /'
     fail "chu-simchef verify: the call log breaks the runbooks' rules (above)"
 for n in "${nodes[@]}"; do
     [ ! -e "$work/$n/root/var/lib/chef-ha-upgrade/upgrade-underway" ] || fail "$n kept its upgrade-underway marker after completing"
+    # The unit's LogRateLimitIntervalSec=0: journald's default limit would have dropped half of them. (fe2 was
+    # powered off: its journal before that need not have survived.)
+    [ "$n" = fe2 ] && continue
+    lines=$(inside "$n" journalctl -u chef-ha-upgrade CHU_STEP=install-package -o cat --no-pager | grep -c '^D000010: tarobject' || true)
+    [ "$lines" -ge 20000 ] || fail "$n: only $lines of dpkg -D10's 20000 lines are in journalctl -u chef-ha-upgrade"
 done
+say "the journals of be1, be2 and fe1 hold all 20000 lines dpkg -D10 printed"
 
 poweroff be2
 boot be2

@@ -101,6 +101,7 @@ private:
     std::int64_t max_delay_ = 1;
     std::map<std::tuple<std::string, int, int>, Fault> faults_;
     std::string keepalived_ = "master";
+    bool bootstrap_holds_vip_ = true;  // at the start
     std::string odd_migration_node_;  // reports another migration level until the operator fixes it
     bool abort_planned_ = false;
     std::int64_t next_operator_ = 0;
@@ -150,7 +151,7 @@ void Simulation::build()
     config_.upgrade.auto_start = chance(0.8);
     config_.upgrade.package = chance(0.5) ? "/srv/chef-server-core_12.19.31-1_amd64.deb" : "/srv/chef-server-core-12.19.31-1.el7.x86_64.rpm";
     config_.commands.retries = static_cast<unsigned>(pick(0, 3));
-    if (chance(0.5))
+    if (chance(0.8))
         config_.commands.timeout_s = static_cast<unsigned>(pick(5, 900));  // stalls (and read-only kills) come sooner
     auto plan = effective_plan(raw.value(), config_);
     if (!plan) {
@@ -164,6 +165,7 @@ void Simulation::build()
     max_delay_ = static_cast<std::int64_t>(pick(1, 300));
     crash_rate_ = chance(0.4) ? 0.0 : static_cast<double>(pick(1, 20)) / 1000;
     keepalived_ = chance(0.3) ? "backup" : "master";
+    bootstrap_holds_vip_ = chance(0.7);
     abort_planned_ = chance(0.04);
 
     for (const auto& server : topology_.servers) {
@@ -241,7 +243,8 @@ void Simulation::apply(SimNode& n)
         if (auto* w = std::get_if<WriteRecord>(&e)) {
             n.journal += encode_record(w->record);
             if (auto* f = std::get_if<FinishedRecord>(&w->record)) {
-                if (f->outcome == Outcome::ok || f->outcome == Outcome::skipped) {
+                // A may_fail step's failure ends it too: the plan answers it with its when = failed: steps.
+                if (f->outcome == Outcome::ok || f->outcome == Outcome::skipped || step_of(f->phase, f->step).may_fail) {
                     finished_.insert({n.name, f->phase, f->step});
                     finished_round_[{n.name, f->phase, f->step}] = f->round;
                     say(n.name + " finished " + step_of(f->phase, f->step).id + " (" + outcome_name(f->outcome) + ")");
@@ -374,6 +377,8 @@ void Simulation::finish_step(SimNode& n)
         r.outcome = fault->second.hang ? Outcome::timeout : Outcome::failed;  // a hang here: a read-only step, killed
         r.exit_code = fault->second.hang ? 137 : 1;
         r.detail = "simulated failure";
+    } else if (st.check == "keepalived-status" && st.agree == Agreement::one_master) {
+        r.value = (n.role == Role::bootstrap) == bootstrap_holds_vip_ ? "master" : "backup";  // either may hold it
     } else if (st.check == "keepalived-status") {
         r.value = keepalived_;
     } else if (st.check == "migration-level") {

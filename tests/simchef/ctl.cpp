@@ -4,6 +4,10 @@
 #include "world.hpp"
 
 #include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <functional>
@@ -178,14 +182,17 @@ int start(Call& call, std::vector<std::string> services)
 // chef-boneyard/opscode-omnibus#480). A down service is sv's LSB status 3. Chef Server 12 hides the mover
 // from a whole-server status (omnibus-ctl 0.2.1 hidden_services, opscode-omnibus#480); EC11 lists it. The
 // exit status is the first non-zero one in EC11 (omnibus-ctl 0.0.8), their sum in Chef Server 12 (0.3).
-int status(const Call& call)
+// `status SERVICE` shows that one, hidden or not.
+int status(Call& call, const std::vector<std::string>& only)
 {
     const bool cs12 = chef_server_12(call.state.configured);
     int exit_status = 0;
-    std::vector<std::string> listed = services_of(call.node);
+    std::vector<std::string> listed = only.empty() ? services_of(call.node) : only;
     std::sort(listed.begin(), listed.end());
     for (const auto& service : listed) {
-        if (cs12 && service == chef_mover)
+        if (!is_service(call.node, service))
+            return no_such_service(call, service);
+        if (cs12 && service == chef_mover && only.empty())
             continue;
         const long pid = pid_of(call, service);
         const bool up = running(call, service);
@@ -256,6 +263,22 @@ int ha_status(Call& call)
     return error;
 }
 
+// Chef Server 12's first reconfigure (recipes/default.rb at 12.0.8, commit 503b9f2d): a real private-chef.rb
+// and no (or an empty) chef-server.rb: "Moving to /etc/opscode/chef-server.rb for configuration", then
+// FileUtils.mv(private-chef.rb, chef-server.rb) and ln_s(chef-server.rb, private-chef.rb).
+void move_private_chef_rb(const Node& node)
+{
+    const std::string old_path = node.opscode_dir + "/private-chef.rb", new_path = node.opscode_dir + "/chef-server.rb";
+    struct stat st {};
+    if (lstat(old_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !trim(read_file(new_path)).empty())
+        return;
+    std::cout << "[2014-09-02T10:00:00+00:00] WARN: Moving to /etc/opscode/chef-server.rb for configuration - "
+                 "/etc/opscode/private-chef.rb is deprecated.\n";
+    // Chef links the absolute path; relative here, so that every simulated node's copy resolves in its own tree.
+    if (std::rename(old_path.c_str(), new_path.c_str()) != 0 || symlink("chef-server.rb", old_path.c_str()) != 0)
+        throw Failure("cannot move " + old_path + " to " + new_path);
+}
+
 // opscode-omnibus#302 (recipes/partybus.rb, in the reconfigure that every upgrade runs first), verbatim.
 int missing_migration_level(Call& call)
 {
@@ -298,6 +321,33 @@ int refuse_other_opscode(Call& call)
     return call.refuse("[ERROR] /etc/opscode differs from the bootstrap's: copy it first");
 }
 
+// Seed 000's "in some instances": with WORLD/secondary_upgrade_needs_keepalived_cycle, an EC11 secondary's
+// upgrade fails until keepalived was stopped on the secondary, restarted on the bootstrap, then restarted on
+// the secondary, in that order (WORLD/keepalived_cycle counts the three). What it prints is partybus's
+// failure when it finds no database to talk to (partybus migration_api/v1.rb at 11.1.8).
+void note_keepalived_cycle(const Call& call, const std::string& verb)
+{
+    const World world(call.node.world);
+    FileLock lock(world.lock_path());
+    const long long step = world.milliseconds("keepalived_cycle");
+    const bool secondary = call.node.role == "secondary";
+    long long next = step;
+    if (verb == "stop" && secondary)
+        next = 1;
+    else if (verb == "restart" && !secondary && step == 1)
+        next = 2;
+    else if (verb == "restart" && secondary && step == 2)
+        next = 3;
+    write_file(world.path("keepalived_cycle"), std::to_string(next) + "\n");
+}
+
+bool needs_keepalived_cycle(const Call& call)
+{
+    const World world(call.node.world);
+    return !chef_server_12(call.state.installed) && call.node.role == "secondary" &&
+           world.has("secondary_upgrade_needs_keepalived_cycle") && world.milliseconds("keepalived_cycle") != 3;
+}
+
 int upgrade(Call& call)
 {
     NodeState& state = call.state;
@@ -335,12 +385,19 @@ int upgrade(Call& call)
         call.note("upgraded=" + state.configured);
         return 0;
     }
+    if (needs_keepalived_cycle(call)) {
+        print_partybus(state.configured, state.installed);
+        std::cout << "ERROR: Database is not running.\nPlease start the database and re-run private-chef-ctl upgrade.\n";
+        return 1;
+    }
     if (bootstrap && keepalived::master(world) != call.node.name) {
         // partybus migration_api/v1.rb must_be_data_master.
         std::cout << "****\nERROR:\n****\nThe bootstrap server must be the HA-master at the time of upgrade.\n";
         return 1;
     }
     print_reconfigure(state.installed);  // upgrade.rb runs reconfigure(false) first
+    if (cs12)
+        move_private_chef_rb(call.node);
     if (cs12 && bootstrap) {
         // upgrade.rb 12.0.8 partybus_upgrade: `private-chef-ctl stop`, then `start postgresql`, then partybus.
         std::vector<std::string> up;
@@ -476,12 +533,20 @@ int run_ctl(Call& call)
     const std::vector<std::string> rest(call.args.begin() + (call.args.empty() ? 0 : 1), call.args.end());
     if (verb == "reconfigure" && rest.empty())
         return reconfigure(call);
-    if (verb == "stop" && rest.size() <= 1)
-        return stop(call, rest);
-    if ((verb == "start" || verb == "restart") && rest.size() <= 1)
-        return start(call, rest);
-    if (verb == "status" && rest.empty())
-        return status(call);
+    if (verb == "stop" && rest.size() <= 1) {
+        const int status = stop(call, rest);
+        if (status == 0 && rest == std::vector<std::string>{"keepalived"})
+            note_keepalived_cycle(call, verb);
+        return status;
+    }
+    if ((verb == "start" || verb == "restart") && rest.size() <= 1) {
+        const int status = start(call, rest);
+        if (status == 0 && rest == std::vector<std::string>{"keepalived"})
+            note_keepalived_cycle(call, verb);
+        return status;
+    }
+    if (verb == "status" && rest.size() <= 1)
+        return status(call, rest);
     if (verb == "ha-status" && rest.empty())
         return ha_status(call);
     if (verb == "upgrade" && rest.empty())

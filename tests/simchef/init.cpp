@@ -70,11 +70,12 @@ int init_node(const std::vector<std::string>& args)
     make_dirs(node.dir + "/bin");
     make_dirs(node.dir + "/state");
     const std::string program = this_program();
-    for (const char* command : {"private-chef-ctl", "dpkg", "rpm"})
+    for (const char* command : {"private-chef-ctl", "dpkg", "dpkg-deb", "rpm"})
         replace_symlink(program, node.dir + "/bin/" + command);
     NodeState state;
     state.installed = state.configured = version_of_flavor(node.flavor);
     save_state(node, state);
+    write_version_manifest(node, state.installed);
     write_opscode(node);
     make_dirs(node.upgrades_dir);
     write_file(node.upgrades_dir + "/migration-level",

@@ -1,6 +1,7 @@
 // The packages: `make-package` writes a fake but well-formed .deb or .rpm; dpkg and rpm install one the way
 // the runbooks say, and refuse any other way.
 #include "simchef.hpp"
+#include "world.hpp"
 
 #include "core/digest.hpp"
 
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 
 namespace simchef {
 
@@ -160,14 +162,64 @@ std::string rpm_version(const std::string& bytes)
     return "";
 }
 
+}  // namespace
+
+// omnibus's Project#write_text_manifest: the first line is the project and its build version ("private-chef
+// 11.1.8", "chef-server 12.0.8"), not the package's name.
+void write_version_manifest(const Node& node, const std::string& version)
+{
+    write_file(node.dir + "/version-manifest.txt",
+               std::string(major_version(version) >= 12 ? "chef-server " : "private-chef ") +
+                   version.substr(0, version.find('-')) + "\n\n");
+}
+
+namespace {
+
+const char* const rpm_arch = "x86_64";
+
+// rpm names a package NAME-VERSION-RELEASE.ARCH in its messages (lib/rpmprob.c).
+std::string nevra(const std::string& version)
+{
+    return package_name(version) + "-" + version + "." + rpm_arch;
+}
+
 int install(Call& call, const std::string& version)
 {
     // The Chef Server 12 package brings chef-server-ctl; linked before the state says so, in case of a kill.
     if (major_version(version) >= 12)
         call.link_command("chef-server-ctl");
+    write_version_manifest(call.node, version);
     call.state.installed = version;
     call.save();
     call.note("installed=" + version);
+    return 0;
+}
+
+// rpm -qp --queryformat FORMAT PACKAGE: %{NAME}, %{VERSION}, %{RELEASE}, %{ARCH} and backslash escapes.
+int query_rpm(Call& call, const std::string& format, const std::string& version)
+{
+    const auto dash = version.find('-');
+    const std::map<std::string, std::string> tags = {{"NAME", package_name(version)},
+                                                     {"VERSION", version.substr(0, dash)},
+                                                     {"RELEASE", dash == std::string::npos ? "" : version.substr(dash + 1)},
+                                                     {"ARCH", rpm_arch}};
+    std::string out;
+    for (std::size_t i = 0; i < format.size(); ++i) {
+        if (format.compare(i, 2, "%{") == 0 && format.find('}', i) != std::string::npos) {
+            const auto close = format.find('}', i);
+            const auto tag = tags.find(format.substr(i + 2, close - i - 2));
+            if (tag == tags.end())
+                return call.fail("error: incorrect format: unknown tag");
+            out += tag->second;
+            i = close;
+        } else if (format.compare(i, 2, "\\n") == 0) {
+            out += '\n';
+            ++i;
+        } else {
+            out += format[i];
+        }
+    }
+    std::cout << out;
     return 0;
 }
 
@@ -215,8 +267,10 @@ int run_dpkg(Call& call)
               << "Preparing to unpack .../" << base_of(path) << " ...\n"
               << "Unpacking " << name << " (" << version << ") over (" << old << ") ...\n";
     std::cout.flush();
-    // -D10: one debug line per file processed, on stderr like dpkg's.
-    for (int i = 1; i <= 100; ++i) {
+    // -D10: one debug line per file processed, on stderr like dpkg's (dpkg(1), --debug=10: "output for each file
+    // processed"); WORLD/dpkg_debug_lines sets how many files (default 100; the real package has tens of thousands).
+    const long long files = World(call.node.world).has("dpkg_debug_lines") ? World(call.node.world).milliseconds("dpkg_debug_lines") : 100;
+    for (long long i = 1; i <= files; ++i) {
         const std::string file = "/opt/opscode/embedded/lib/ruby/gems/2.1.0/gems/chef-" + version + "/lib/chef/file_" +
                                  std::to_string(i) + ".rb";
         std::cerr << "D000010: tarobject ti->name='." << file << "' mode=100644 owner=0.0 type=48(-) ti->linkname='' "
@@ -229,6 +283,17 @@ int run_dpkg(Call& call)
 
 int run_rpm(Call& call)
 {
+    const auto& q = call.args;
+    if (q.size() == 4 && q[0] == "-qp" && q[1] == "--queryformat") {
+        bool found = false;
+        const std::string bytes = read_file(q[3], &found);
+        if (!found)
+            return call.fail("error: open of " + q[3] + " failed: No such file or directory");
+        const std::string version = starts_with(bytes, "\xed\xab\xee\xdb") ? rpm_version(bytes) : "";
+        if (version.empty())
+            return call.fail("error: " + q[3] + ": not an rpm package (or package manifest)");
+        return query_rpm(call, q[2], version);
+    }
     // The Chef Server 12 runbook adds --nopostun: the old package's postun would remove what the new one needs.
     std::vector<std::string> expected = {"-Uvh"};
     if (call.node.flavor == "cs12")
@@ -246,17 +311,45 @@ int run_rpm(Call& call)
         return call.fail("error: " + path + ": not an rpm package (or package manifest)");
     const std::string& old = call.state.installed;
     const std::string name = package_name(version);
+    // lib/rpmprob.c, one problem a line after "Preparing...", tab-indented; the exit status is the number of
+    // packages in the transaction (rpmqv.c RETVAL): 1.
+    if (compare_versions(version, old) == 0 || compare_versions(version, old) < 0)
+        std::cout << "Preparing...                          ################################# [100%]\n";
     if (compare_versions(version, old) == 0)
-        return call.fail("\tpackage " + name + "-" + version + " is already installed");
+        return call.fail("\tpackage " + nevra(version) + " is already installed");
     if (compare_versions(version, old) < 0)
-        return call.fail("\tpackage " + package_name(old) + "-" + old + " (which is newer than " + name + "-" + version +
-                         ") is already installed");
+        return call.fail("\tpackage " + nevra(old) + " (which is newer than " + nevra(version) + ") is already installed");
     std::cout << "Preparing...                          ################################# [100%]\n"
                  "Updating / installing...\n"
               << "   1:" << name << "-" << version << "    ################################# [ 50%]\n"
               << "Cleaning up / removing...\n"
               << "   2:" << package_name(old) << "-" << old << "    ################################# [100%]\n";
     return install(call, version);
+}
+
+}  // namespace simchef
+
+namespace simchef {
+
+// dpkg-deb --field PACKAGE FIELD...: with more than one field, one "Field: value" line each (dpkg-deb(1)).
+int run_dpkg_deb(Call& call)
+{
+    const auto& a = call.args;
+    if (a.size() < 3 || a[0] != "--field")
+        return call.fail("dpkg-deb: the simulated node answers only --field PACKAGE FIELD...");
+    bool found = false;
+    const std::string bytes = read_file(a[1], &found);
+    if (!found)
+        return call.fail("dpkg-deb: error: failed to read archive '" + a[1] + "': No such file or directory");
+    const std::string version = starts_with(bytes, "!<arch>\n") ? deb_version(bytes) : "";
+    if (version.empty())
+        return call.fail("dpkg-deb: error: '" + a[1] + "' is not a Debian format archive");
+    const std::map<std::string, std::string> fields = {{"Package", package_name(version)}, {"Version", version},
+                                                       {"Architecture", "amd64"}};
+    for (std::size_t i = 2; i < a.size(); ++i)
+        if (fields.count(a[i]))
+            std::cout << (a.size() > 3 ? a[i] + ": " : "") << fields.at(a[i]) << "\n";
+    return 0;
 }
 
 }  // namespace simchef

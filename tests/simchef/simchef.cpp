@@ -3,7 +3,7 @@
 // real commands and refuses what a real node would break on. `verify` checks a run against the runbooks.
 //
 // As a Chef command. NODE/bin holds symlinks to this binary; the link's name is the personality:
-// private-chef-ctl, chef-server-ctl (made by installing a 12 package), dpkg, rpm, opscode-manage-ctl,
+// private-chef-ctl, chef-server-ctl (made by installing a 12 package), dpkg, dpkg-deb, rpm, opscode-manage-ctl,
 // opscode-push-jobs-server-ctl, opscode-reporting-ctl (made by `chef-server-ctl install NAME`).
 // NODE = dirname(dirname(argv[0])), the link itself, never its target: the daemon runs commands with a fixed
 // environment, so argv[0] must be the full path. NODE/simchef.ini describes the node (no ini: exit 127).
@@ -110,7 +110,7 @@ int dispatch(Call& call)
 
 int run_command(const std::string& argv0, const std::string& program, const std::vector<std::string>& args)
 {
-    if (!is_ctl(program) && program != "dpkg" && program != "rpm" && addon_of(program).empty()) {
+    if (!is_ctl(program) && program != "dpkg" && program != "rpm" && program != "dpkg-deb" && addon_of(program).empty()) {
         std::cerr << program << ": command not found (chu-simchef does not play it)\n";
         return 127;
     }
@@ -131,6 +131,12 @@ int run_command(const std::string& argv0, const std::string& program, const std:
         return 127;
     }
     Call call(load_node(node_dir), program, args);
+    // What the daemon asks a package before anything runs (dpkg-deb --field, rpm -qp) changes nothing and runs
+    // beside anything: not logged, since the log is the runbook's commands.
+    if (program == "dpkg-deb" || (program == "rpm" && !args.empty() && args[0] == "-qp")) {
+        call.state = load_state(call.node);
+        return program == "rpm" ? run_rpm(call) : run_dpkg_deb(call);
+    }
     const World world(call.node.world);
     {
         FileLock lock(world.lock_path());

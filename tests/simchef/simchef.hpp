@@ -2,6 +2,7 @@
 // verifier share. The file formats are described at the top of simchef.cpp.
 #pragma once
 
+#include "core/version.hpp"
 #include "core/words.hpp"
 
 #include <sys/types.h>
@@ -66,9 +67,8 @@ void append_line(const std::string& path, const std::string& line);
 
 // ---- versions (files.cpp) ----
 
-// Digits compare as numbers, anything else as text: 1.4.6 < 11.1.8 < 12.0.8 < 12.0.8-1 < 12.19.31.
-int compare_versions(const std::string& a, const std::string& b);
-int major_version(const std::string& version);
+using chu::compare_versions;
+using chu::major_version;
 // The product a version is, in the words its ctl prints.
 std::string product_of(const std::string& version);
 
@@ -151,6 +151,8 @@ int run_addon_ctl(Call& call, const std::string& addon);  // NAME-ctl (ctl.cpp)
 const std::vector<std::string>& addon_names();           // (ctl.cpp)
 int run_dpkg(Call& call);                                 // (packages.cpp)
 int run_rpm(Call& call);                                  // (packages.cpp)
+int run_dpkg_deb(Call& call);                             // (packages.cpp)
+void write_version_manifest(const Node& node, const std::string& version);  // NODE/version-manifest.txt
 int make_package(const std::vector<std::string>& args);  // (packages.cpp)
 int init_node(const std::vector<std::string>& args);     // (init.cpp)
 int verify(const std::vector<std::string>& args);        // (verify.cpp)

@@ -43,6 +43,7 @@ const std::string kRpmHead = std::string("\xed\xab\xee\xdb\x03\x00", 6) + "chef-
 struct Node {
     TempDir tmp;
     chu::Config config;
+    chu::Plan plan;  // names no package: only "newer than installed" is checked
     chu::NodeFacts facts;
 
     explicit Node(const std::string& package_name = "chef-server-core_12.19.31-1_amd64.deb",
@@ -70,11 +71,17 @@ struct Node {
         facts.package = config.upgrade.package;
         facts.format = chu::package_format(facts.package);
         facts.old_ctl = config.commands.chef_server_ctl;
+        facts.package_name = "chef-server-core";
+        facts.package_version = "12.19.31-1";
+        facts.package_arch = "amd64";
+        facts.installed_version = "11.1.8";
+        config.paths.data_dir = (root / "opscode").string();
+        config.paths.open_source_chef_dir = (root / "opt-chef-server").string();
     }
 
     chu::CheckVerdict run(const std::string& check) const
     {
-        return chu::run_check(check, config, facts, kNode);
+        return chu::run_check(check, config, plan, facts, kNode);
     }
 
     fs::path path(const std::string& name) const { return tmp.path() / name; }
@@ -263,33 +270,38 @@ TEST_CASE("the make check fails a node without make with the exact fix", "[check
                                              "chef-ha-upgrade-ctl retry"));
 }
 
-TEST_CASE("the keepalived-master check passes on master and otherwise says what the file says and what to do",
+TEST_CASE("the keepalived-master check waits, bounded, until both state files settle on master, and says what it saw",
           "[checks]")
 {
     Node node;
+    node.config.upgrade.failover_wait_s = 1;
     const fs::path status = node.path("keepalived") / "current_cluster_status";
+    const fs::path requested = node.path("keepalived") / "requested_cluster_status";
     CHECK(node.run("keepalived-master").value == "master");
 
     write_file(status, "  backup\n");
     const chu::CheckVerdict backup = node.run("keepalived-master");
     require_failure(backup);
     CHECK(backup.value == "backup");
-    CHECK_THAT(backup.message, Contains(status.string()) && Contains("\"backup\"") &&
-                                   Contains("chef-server-ctl stop keepalived") && Contains("retry"));
+    CHECK_THAT(backup.message, Contains("waited 1 s for this bootstrap to become keepalived master") &&
+                                   Contains("says backup") && Contains("chef-server-ctl stop keepalived") &&
+                                   Contains("failover_wait_s") && Contains("retry"));
+
+    // A transition under way: cluster.sh wrote the request, not yet the result.
+    write_file(requested, "master\n");
+    const chu::CheckVerdict moving = node.run("keepalived-master");
+    require_failure(moving);
+    CHECK(moving.value == "in transition (requested master, current backup)");
+    write_file(status, "master\n");
+    CHECK(node.run("keepalived-master").ok);
 
     fs::remove(status);
     const chu::CheckVerdict missing = node.run("keepalived-master");
     require_failure(missing);
-    CHECK_THAT(missing.message, Contains(status.string()) && Contains("No such file") &&
-                                    Contains("chef-server-ctl start keepalived"));
-
-    fs::create_directory(status);
-    const chu::CheckVerdict unreadable = node.run("keepalived-master");
-    require_failure(unreadable);
-    CHECK_THAT(unreadable.message, Contains(status.string()) && Contains("cannot read"));
+    CHECK_THAT(missing.message, Contains(status.string()) && Contains("No such file"));
 }
 
-TEST_CASE("the keepalived-status check reports whatever keepalived says and fails only when it cannot be read",
+TEST_CASE("the keepalived-status check reports the settled state, a transition, and fails only when it cannot be read",
           "[checks]")
 {
     Node node;
@@ -298,6 +310,8 @@ TEST_CASE("the keepalived-status check reports whatever keepalived says and fail
     const chu::CheckVerdict backup = node.run("keepalived-status");
     CHECK(backup.ok);
     CHECK(backup.value == "backup");
+    write_file(node.path("keepalived") / "requested_cluster_status", "master\n");
+    CHECK(node.run("keepalived-status").value == "in transition (requested master, current backup)");
 
     fs::remove(status);
     const chu::CheckVerdict missing = node.run("keepalived-status");
@@ -305,7 +319,7 @@ TEST_CASE("the keepalived-status check reports whatever keepalived says and fail
     CHECK_THAT(missing.message, Contains(status.string()));
 }
 
-TEST_CASE("the migration-level check reports the level with whitespace collapsed, or none when there is no file",
+TEST_CASE("the migration-level check reports the level with whitespace collapsed, and refuses a missing file",
           "[checks]")
 {
     Node node;
@@ -317,8 +331,8 @@ TEST_CASE("the migration-level check reports the level with whitespace collapsed
 
     fs::remove(level);
     const chu::CheckVerdict absent = node.run("migration-level");
-    CHECK(absent.ok);
-    CHECK(absent.value == "none");
+    require_failure(absent);  // Chef would run every migration again (opscode-omnibus#302)
+    CHECK_THAT(absent.message, Contains(level.string() + " is missing") && Contains("Copy the file from a node that is not yet upgraded"));
 
     fs::create_directory(level);
     const chu::CheckVerdict unreadable = node.run("migration-level");

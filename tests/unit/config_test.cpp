@@ -25,15 +25,17 @@ std::string dump(const chu::Config& c)
         << "\nplan=" << c.upgrade.plan << "\npackage=" << c.upgrade.package
         << "\npackage_sha256=" << c.upgrade.package_sha256 << "\nauto_start=" << c.upgrade.auto_start
         << "\ncleanup=" << (c.upgrade.cleanup == chu::CleanupMode::manual ? "manual" : "auto")
-        << "\nmax_parallel=" << c.upgrade.max_parallel << "\naddons=";
+        << "\nmax_parallel=" << c.upgrade.max_parallel << "\nfailover_wait_s=" << c.upgrade.failover_wait_s << "\naddons=";
     for (const std::string& addon : c.upgrade.addons)
         out << "<" << addon << ">";
     out << "\naddons_path=" << c.upgrade.addons_path << "\nchef_server_ctl=" << c.commands.chef_server_ctl
         << "\nprivate_chef_ctl=" << c.commands.private_chef_ctl << "\ndpkg=" << c.commands.dpkg
-        << "\nrpm=" << c.commands.rpm << "\nmake=" << c.commands.make << "\ntimeout_s=" << c.commands.timeout_s
+        << "\nrpm=" << c.commands.rpm << "\ndpkg_deb=" << c.commands.dpkg_deb << "\nmake=" << c.commands.make << "\ntimeout_s=" << c.commands.timeout_s
         << "\nretries=" << c.commands.retries << "\nopscode_dir=" << c.paths.opscode_dir
         << "\nstate_dir=" << c.paths.state_dir << "\nplans_dir=" << c.paths.plans_dir
-        << "\nkeepalived_dir=" << c.paths.keepalived_dir << "\nupgrades_dir=" << c.paths.upgrades_dir << "\n";
+        << "\nkeepalived_dir=" << c.paths.keepalived_dir << "\nupgrades_dir=" << c.paths.upgrades_dir
+        << "\ndata_dir=" << c.paths.data_dir << "\nversion_manifest=" << c.paths.version_manifest
+        << "\nopen_source_chef_dir=" << c.paths.open_source_chef_dir << "\n";
     return out.str();
 }
 
@@ -228,10 +230,10 @@ TEST_CASE("the shipped config shows every key, in order, with its true default",
     const std::vector<std::string> expected = {
         "[cluster]",  "topology",         "node",         "port",         "key_file",        "insecure",
         "heartbeat_ms", "peer_timeout_ms", "[upgrade]",    "plan",         "package",         "package_sha256",
-        "auto_start", "cleanup",          "max_parallel", "addons",       "addons_path",     "[commands]",
-        "chef_server_ctl", "private_chef_ctl", "dpkg",    "rpm",          "make",            "timeout_s",
-        "retries",    "[paths]",          "opscode_dir",  "state_dir",    "plans_dir",       "keepalived_dir",
-        "upgrades_dir"};
+        "auto_start", "cleanup",          "max_parallel", "failover_wait_s", "addons",       "addons_path",     "[commands]",
+        "chef_server_ctl", "private_chef_ctl", "dpkg",    "rpm",          "make",            "dpkg_deb",
+        "timeout_s",  "retries",          "[paths]",      "opscode_dir",  "state_dir",       "plans_dir",
+        "keepalived_dir", "upgrades_dir", "data_dir",     "version_manifest", "open_source_chef_dir"};
     CHECK(seen == expected);
 }
 

@@ -498,3 +498,102 @@ TEST_CASE("a failed step skipped by the operator is recorded as skipped on its n
             reordered = reordered || (send.to == "fe1" && o->round == 1 && o->skip);
     CHECK(reordered);
 }
+
+TEST_CASE("a worker's command past its timeout is stalled, never killed, and only the operator's interrupt ends it", "[worker][stall]")
+{
+    auto s = setup_for("be2");
+    const auto [p, st] = find_step(s.plan, "upgrade-secondary");  // timeout 7200 s
+    Node worker(s);
+    worker.boot(finished_before(s, Role::secondary, "upgrade-secondary"), 0);
+    worker.take_effects();
+    worker.on_message(from_leader(Order{1, p, st, 0, {}, 0, false}), 10);
+    auto started = effects_of<RunStep>(worker.take_effects());
+    REQUIRE(started.size() == 1);
+    CHECK(started[0].action.timeout_s == 0);  // no timer kills it
+    CHECK(started[0].action.expected_s == 7200);
+
+    CHECK(worker.next_deadline() <= 10 + 7200 * 1000);
+    worker.on_tick(10 + 7200 * 1000 + 60 * 1000 * 14);
+    auto stalled = worker.take_effects();
+    CHECK(effects_of<Interrupt>(stalled).empty());
+    bool said = false;
+    for (const auto& l : effects_of<Log>(stalled))
+        said = said || l.text.find("stalled: running for 2 h 14 min, longer than the 2 h expected") != std::string::npos;
+    CHECK(said);
+    CHECK_THAT(worker.status(10 + 7200 * 1000 + 60 * 1000 * 14).step,
+               Catch::Contains("upgrade: running for 2 h 14 min, longer than the 2 h expected"));
+
+    worker.on_message(from_leader(Order{1, p, st, 0, {}, 0, false, true}), 9'000'000);
+    auto ended = worker.take_effects();
+    REQUIRE(effects_of<Interrupt>(ended).size() == 1);
+    CHECK(effects_of<Interrupt>(ended)[0].step == st);
+    // Its exit (SIGTERM) is a failure, reported, and not re-run although the plan re-runs this step on failure.
+    worker.on_step_finished(StepResult{p, st, 0, 1, Outcome::failed, 143, {}, "Terminated"}, 9'000'100);
+    auto reported = worker.take_effects();
+    CHECK(effects_of<RunStep>(reported).empty());
+    auto sent = effects_of<Send>(reported);
+    REQUIRE(sent.size() == 1);
+    const auto& report = std::get<Report>(sent[0].message);
+    CHECK(report.outcome == Outcome::failed);
+    CHECK_THAT(report.detail, Catch::Contains("interrupted by the operator"));
+}
+
+TEST_CASE("the leader interrupts only a stalled command, and says the cluster is stalled until then", "[leader][stall]")
+{
+    auto s = setup_for("be1");
+    const auto [p, st] = find_step(s.plan, "install-package");  // every node, timeout 1800 s
+    std::vector<Record> journal{EpochRecord{1}, JoinedRecord{s.topology_digest, s.plan_digest, "pkg", "key", 0}};
+    for (int ph = 1; ph < p; ++ph)
+        journal.push_back(PhaseRecord{ph, 100});
+    for (const Record& own : finished_before(s, Role::bootstrap, "install-package"))  // its own worker's part
+        journal.push_back(own);
+    Node leader(s);
+    leader.boot(journal, 0);
+    leader.take_effects();
+    const auto hello = [&](std::uint64_t running_ms) {
+        return Hello{2, s.plan.name, s.topology_digest, s.plan_digest, "pkg", "key", "test", p, st, running_ms > 0, running_ms};
+    };
+    leader.on_message(Envelope{"be2", hello(60'000)}, 5);
+    leader.on_message(Envelope{"fe1", hello(60'000)}, 5);
+    leader.take_effects();
+    CHECK(leader.status(5).state == State::running);
+    leader.on_operator(1, Op::interrupt, 6);
+    auto refused = effects_of<Answer>(leader.take_effects());
+    REQUIRE(refused.size() == 1);
+    CHECK_FALSE(refused[0].ok);
+    CHECK_THAT(refused[0].text, Catch::Contains("no command is stalled"));
+
+    leader.on_message(Envelope{"be2", hello(1800'000 + 1)}, 7);
+    leader.take_effects();
+    const NodeStatus stalled = leader.status(7);
+    CHECK(stalled.state == State::stalled);
+    CHECK_THAT(stalled.step, Catch::Contains("stalled on be2: running for 30 min, longer than the 30 min expected"));
+    for (const PeerInfo& peer : stalled.peers)
+        if (peer.name != "be1")
+            CHECK(static_cast<State>(peer.state) == (peer.name == "be2" ? State::stalled : State::running));
+
+    leader.on_operator(2, Op::interrupt, 8);
+    auto decided = leader.take_effects();
+    CHECK(effects_of<Answer>(decided).at(0).ok);
+    std::vector<std::string> told;
+    for (const auto& send : effects_of<Send>(decided))
+        if (auto* o = std::get_if<Order>(&send.message); o && o->interrupt)
+            told.push_back(send.to);
+    CHECK(told == std::vector<std::string>{"be2"});
+    bool journaled = false;
+    for (const auto& r : records_of(decided))
+        if (auto* d = std::get_if<DecisionRecord>(&r))
+            journaled = journaled || (d->op == Op::interrupt && d->node == "be2");
+    CHECK(journaled);
+}
+
+TEST_CASE("a leader that never heard from a node names it, with the port to open between the nodes", "[leader][join]")
+{
+    auto s = setup_for("be1");
+    Node leader(s);
+    leader.boot({}, 0);
+    leader.take_effects();
+    const std::string waiting = leader.status(10).last_error;
+    CHECK_THAT(waiting, Catch::Contains("waiting for be2, fe1 to join (never heard from") &&
+                            Catch::Contains("TCP port 9683 open between the nodes"));
+}

@@ -253,7 +253,9 @@ TEST_CASE("every role runs exactly the chef-server-12 seed's steps, in order", "
               "preflight/check-ctl: check ctl",
               "preflight/check-disk-space: check disk-space",
               "preflight/check-make: check make",
-              "preflight/check-bootstrap-master: check keepalived-master",
+              "preflight/check-keepalived-running: " + old_ctl + " status keepalived",
+              "preflight/check-keepalived: check keepalived-status",
+              "preflight/check-open-source-chef: check open-source-chef",
               "preflight/check-migration-level: check migration-level",
               "reconfigure/reconfigure: " + old_ctl + " reconfigure",
               "failover/wait-bootstrap-master: check keepalived-master",
@@ -275,6 +277,9 @@ TEST_CASE("every role runs exactly the chef-server-12 seed's steps, in order", "
               "preflight/check-package: check package",
               "preflight/check-ctl: check ctl",
               "preflight/check-disk-space: check disk-space",
+              "preflight/check-keepalived-running: " + old_ctl + " status keepalived",
+              "preflight/check-keepalived: check keepalived-status",
+              "preflight/check-open-source-chef: check open-source-chef",
               "preflight/check-migration-level: check migration-level",
               "reconfigure/reconfigure: " + old_ctl + " reconfigure",
               "failover/stop-keepalived-secondary: " + old_ctl + " stop keepalived",
@@ -292,6 +297,7 @@ TEST_CASE("every role runs exactly the chef-server-12 seed's steps, in order", "
               "preflight/check-package: check package",
               "preflight/check-ctl: check ctl",
               "preflight/check-disk-space: check disk-space",
+              "preflight/check-open-source-chef: check open-source-chef",
               "preflight/check-migration-level: check migration-level",
               "reconfigure/reconfigure: " + old_ctl + " reconfigure",
               "stop-frontends/stop-frontend: " + old_ctl + " stop",
@@ -514,12 +520,12 @@ TEST_CASE("every role runs exactly the enterprise-chef-11 seed's steps, in order
               "preflight/check-package: check package",
               "preflight/check-ctl: check ctl",
               "preflight/check-disk-space: check disk-space",
-              "preflight/check-bootstrap-master: check keepalived-master",
+              "preflight/check-keepalived-running: " + ctl + " status keepalived",
+              "preflight/check-keepalived: check keepalived-status",
               "preflight/check-migration-level: check migration-level",
               "failover/wait-bootstrap-master: check keepalived-master",
               install,
               "upgrade-bootstrap/upgrade-bootstrap: " + ctl + " upgrade",
-              "upgrade-secondary/keepalived-status: check keepalived-status",
               "upgrade-secondary/fix-restart-keepalived-bootstrap: " + ctl + " restart keepalived",
               "upgrade-secondary/fix-wait-bootstrap-master: check keepalived-master",
               "verify/status: " + ctl + " status",
@@ -533,6 +539,8 @@ TEST_CASE("every role runs exactly the enterprise-chef-11 seed's steps, in order
               "preflight/check-package: check package",
               "preflight/check-ctl: check ctl",
               "preflight/check-disk-space: check disk-space",
+              "preflight/check-keepalived-running: " + ctl + " status keepalived",
+              "preflight/check-keepalived: check keepalived-status",
               "preflight/check-migration-level: check migration-level",
               "failover/stop-keepalived-secondary: " + ctl + " stop keepalived",
               install,
@@ -540,6 +548,7 @@ TEST_CASE("every role runs exactly the enterprise-chef-11 seed's steps, in order
               "upgrade-secondary/upgrade-secondary: " + ctl + " upgrade",
               "upgrade-secondary/fix-stop-keepalived-secondary: " + ctl + " stop keepalived",
               "upgrade-secondary/fix-restart-keepalived-secondary: " + ctl + " restart keepalived",
+              "upgrade-secondary/upgrade-secondary-again: " + ctl + " upgrade",
               "verify/ha-status: " + ctl + " ha-status",
               "cleanup/cleanup: " + ctl + " cleanup",
           });
@@ -802,18 +811,20 @@ TEST_CASE("[commands] timeout_s replaces every run step's timeout, and 0 keeps t
     }
 }
 
-TEST_CASE("only status and ha-status are read-only commands; every check is killed at its timeout", "[plan][seed]")
+TEST_CASE("only status, ha-status and status keepalived are read-only commands; every check is killed at its timeout", "[plan][seed]")
 {
     for (const char* name : {"chef-server-12", "enterprise-chef-11"}) {
         INFO(name);
         chu::Config config = config_for(kDeb);
-        config.upgrade.addons = {"opscode-manage", "opscode-push-jobs-server"};
+        if (std::string(name) == "chef-server-12")
+            config.upgrade.addons = {"opscode-manage", "opscode-push-jobs-server"};
         const chu::Plan eff = effective(loaded(name), config);
         for (const auto& phase : eff.phases)
             for (const auto& step : phase.steps) {
                 INFO(step.id);
                 const bool reads = step.kind == chu::StepKind::check ||
-                                   (step.kind == chu::StepKind::run && (step.id == "status" || step.id == "ha-status"));
+                                   (step.kind == chu::StepKind::run && (step.id == "status" || step.id == "ha-status" ||
+                                                                        step.id == "check-keepalived-running"));
                 CHECK(chu::only_reads(step) == reads);
             }
     }
@@ -837,12 +848,16 @@ TEST_CASE("[commands] retries applies where the plan names no retries, and the p
     chu::Config config = config_for(kDeb);
     config.commands.retries = 7;
     config.upgrade.addons = {"opscode-manage"};
-    const chu::Plan eff = effective(loaded("chef-server-12"), config);
+    chu::Plan raw = loaded("chef-server-12");
+    for (auto& phase : raw.phases)
+        for (auto& st : phase.steps)
+            if (st.id == "start")
+                st.retries = 30;  // the plan's own count
+    const chu::Plan eff = effective(raw, config);
     CHECK(step_of(eff, "upgrade-bootstrap").retries == 7);
     CHECK(step_of(eff, "stop-bootstrap").retries == 7);
     CHECK(step_of(eff, "install-opscode-manage").retries == 7);
-    CHECK(step_of(eff, "wait-bootstrap-master").retries == 30);
-    CHECK(step_of(eff, "fix-wait-bootstrap-master").retries == 30);
+    CHECK(step_of(eff, "start").retries == 30);
     for (const auto& phase : eff.phases)
         for (const auto& step : phase.steps)
             CHECK(step.retries >= 0);
@@ -882,7 +897,7 @@ TEST_CASE("plan_digest is stable for the same plan and changes with any step or 
     CHECK(changed([&](chu::Plan& p) { step(p, "check-make").check = "ctl"; }) != digest);
     CHECK(changed([&](chu::Plan& p) { step(p, "copy-opscode").copy = "/etc/chef-server"; }) != digest);
     CHECK(changed([&](chu::Plan& p) { step(p, "fix-restart-keepalived-bootstrap").when.clear(); }) != digest);
-    CHECK(changed([&](chu::Plan& p) { step(p, "check-migration-level").agree = false; }) != digest);
+    CHECK(changed([&](chu::Plan& p) { step(p, "check-migration-level").agree = chu::Agreement::none; }) != digest);
     CHECK(changed([&](chu::Plan& p) { step(p, "start").id = "start-them"; }) != digest);
     CHECK(changed([&](chu::Plan& p) { p.phases[2].steps.pop_back(); }) != digest);
     CHECK(changed([&](chu::Plan& p) { std::swap(p.phases[1].steps[0], p.phases[1].steps[1]); }) != digest);
@@ -1082,7 +1097,7 @@ TEST_CASE("a malformed plan is refused with bad.plan:LINE: and what is wrong", "
     }
     SECTION("agree on a run step")
     {
-        require_refusal(kValid + "agree = yes\n", 15, "agree = yes needs a check step");
+        require_refusal(kValid + "agree = yes\n", 15, "agree needs a check step");
     }
     SECTION("agree neither yes nor no")
     {
@@ -1219,17 +1234,32 @@ TEST_CASE("a failure counts as success only when every error line it printed is 
     ha.summary = {"[ERROR] ERRORS WERE DETECTED"};
     const std::string mover = "[OK] cluster status = master\n[ERROR] opscode-chef-mover is not running.\n"
                               "[OK] opscode-erchef is running correctly, and I am master.\n\n[ERROR] ERRORS WERE DETECTED.\n";
-    CHECK(chu::only_expected_errors(ha, mover));
-    CHECK_FALSE(chu::only_expected_errors(ha, mover + "[ERROR] nginx is not running correctly, and I am master. \n"));
+    CHECK(chu::only_expected_errors(ha, mover, {}, {}, {}));
+    CHECK_FALSE(chu::only_expected_errors(ha, mover + "[ERROR] nginx is not running correctly, and I am master. \n", {}, {}, {}));
     CHECK_FALSE(chu::only_expected_errors(ha, "[WARN] inconsistent cluster status, requested: master, current: backup, "
-                                              "failover running?\n[ERROR] opscode-chef-mover is not running.\n"));
-    CHECK_FALSE(chu::only_expected_errors(ha, "\n[ERROR] ERRORS WERE DETECTED.\n"));  // a summary alone excuses nothing
+                                              "failover running?\n[ERROR] opscode-chef-mover is not running.\n", {}, {}, {}));
+    CHECK_FALSE(chu::only_expected_errors(ha, "\n[ERROR] ERRORS WERE DETECTED.\n", {}, {}, {}));  // a summary alone excuses nothing
 
     chu::Step status;
     status.harmless = {"down: opscode-chef-mover:"};
     const std::string listed = "run: nginx: (pid 4314) 174s; run: log: (pid 3907) 186s\n"
                                "down: opscode-chef-mover: 220s, normally up; run: log: (pid 3756) 221s\n";
-    CHECK(chu::only_expected_errors(status, listed));
-    CHECK_FALSE(chu::only_expected_errors(status, listed + "down: rabbitmq: 3s, normally up; run: log: (pid 1) 9s\n"));
-    CHECK_FALSE(chu::only_expected_errors(status, listed + "timeout: run: rabbitmq: (pid 1234) 765s, want down\n"));
+    CHECK(chu::only_expected_errors(status, listed, {}, {}, {}));
+    CHECK_FALSE(chu::only_expected_errors(status, listed + "down: rabbitmq: 3s, normally up; run: log: (pid 1) 9s\n", {}, {}, {}));
+    CHECK_FALSE(chu::only_expected_errors(status, listed + "timeout: run: rabbitmq: (pid 1234) 765s, want down\n", {}, {}, {}));
+
+    // rpm says "is already installed" only of exactly the package it was given (name, version, release, arch);
+    // the "(which is newer than …)" form names another one, and is a failure.
+    chu::Step install;
+    install.harmless = {"package {package_nevra} is already installed"};
+    chu::NodeFacts facts;
+    facts.format = chu::PackageFormat::rpm;
+    facts.package_name = "chef-server-core";
+    facts.package_version = "12.0.8-1.el6";
+    facts.package_arch = "x86_64";
+    CHECK(chu::only_expected_errors(install, "Preparing...   ### [100%]\n\tpackage chef-server-core-12.0.8-1.el6.x86_64 is already installed\n",
+                                    {}, {}, facts));
+    CHECK_FALSE(chu::only_expected_errors(install, "\tpackage chef-server-core-12.0.9-1.el6.x86_64 (which is newer than "
+                                                   "chef-server-core-12.0.8-1.el6.x86_64) is already installed\n", {}, {}, facts));
+    CHECK_FALSE(chu::only_expected_errors(install, "\tpackage chef-server-core-12.0.8-1.el7.x86_64 is already installed\n", {}, {}, facts));
 }

@@ -1,0 +1,118 @@
+#include "exec/capture.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace chu {
+
+namespace {
+
+long long monotonic_ms()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+std::string command_text(const std::vector<std::string>& argv)
+{
+    std::string out;
+    for (const auto& a : argv)
+        out += (out.empty() ? "" : " ") + a;
+    return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& command_environment()
+{
+    static const std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/root",
+                                                 "TERM=dumb"};
+    return env;
+}
+
+Result<std::string> capture_output(const std::vector<std::string>& argv, int timeout_ms)
+{
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) != 0)
+        return Error{std::string("cannot create a pipe: ") + std::strerror(errno)};
+    if (pipe2(err, O_CLOEXEC) != 0) {
+        close(out[0]);
+        close(out[1]);
+        return Error{std::string("cannot create a pipe: ") + std::strerror(errno)};
+    }
+    std::vector<std::string> args = argv, env = command_environment();
+    std::vector<char*> a, e;
+    for (auto& s : args)
+        a.push_back(s.data());
+    a.push_back(nullptr);
+    for (auto& s : env)
+        e.push_back(s.data());
+    e.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    pid_t pid = -1;
+    const int spawned = posix_spawn(&pid, a[0], &actions, &attributes, a.data(), e.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    close(out[1]);
+    close(err[1]);
+    std::string text[2];
+    if (spawned == 0) {
+        // Both pipes until they close or the time is up: a query that hangs is killed, not waited for.
+        pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+        const long long deadline = monotonic_ms() + timeout_ms;
+        int open_pipes = 2;
+        while (open_pipes > 0) {
+            const long long left = deadline - monotonic_ms();
+            if (left <= 0 || (poll(fds, 2, static_cast<int>(left)) < 0 && errno != EINTR)) {
+                kill(-pid, SIGKILL);
+                break;
+            }
+            for (int i = 0; i < 2; ++i) {
+                if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
+                    continue;
+                char buffer[4096];
+                const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
+                if (n > 0) {
+                    text[i].append(buffer, static_cast<std::size_t>(n));
+                } else if (n == 0 || errno != EINTR) {
+                    fds[i].fd = -1;
+                    --open_pipes;
+                }
+            }
+        }
+    }
+    close(out[0]);
+    close(err[0]);
+    if (spawned != 0)
+        return Error{"cannot run " + argv[0] + ": " + std::strerror(spawned)};
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return text[0];
+    const std::string how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                              : "signal " + std::to_string(WTERMSIG(status)) + " (timed out?)";
+    std::string said = text[1].empty() ? text[0] : text[1];
+    while (!said.empty() && (said.back() == '\n' || said.back() == ' '))
+        said.pop_back();
+    return Error{"`" + command_text(argv) + "` failed (" + how + ")" + (said.empty() ? "" : ": " + said)};
+}
+
+}  // namespace chu

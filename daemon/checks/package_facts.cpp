@@ -2,7 +2,7 @@
 
 #include "config/text_file.hpp"
 #include "core/words.hpp"
-#include "exec/capture.hpp"
+#include "exec/process.hpp"
 
 #include <unistd.h>
 

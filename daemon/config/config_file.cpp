@@ -225,6 +225,7 @@ const std::vector<SectionSpec>& schema()
               }},
              {"addons", set_addons},
              {"addons_path", [](V v, Config& c) { return set_text(v, c.upgrade.addons_path); }},
+             {"accept_licenses", [](V v, Config& c) { return set_bool(v, c.upgrade.accept_licenses); }},
          }},
         {"commands",
          {

@@ -72,14 +72,14 @@ std::string listed(const std::vector<std::string>& names)
 std::string bad_placeholder(const std::vector<std::string>& argv, bool whole_args_allowed)
 {
     for (const auto& t : argv) {
-        if (whole_args_allowed && t == "{addons_path_args}")
+        if (whole_args_allowed && (t == "{addons_path_args}" || t == "{accept_license}"))
             continue;
         for (auto open = t.find('{'); open != std::string::npos; open = t.find('{', open + 1)) {
             auto close = t.find('}', open);
             if (close == std::string::npos)
                 return t;
             const std::string name = t.substr(open + 1, close - open - 1);
-            if (!known(placeholder_names(), name) || name == "addons_path_args")
+            if (!known(placeholder_names(), name) || name == "addons_path_args" || name == "accept_license")
                 return t.substr(open, close - open + 1);
         }
     }
@@ -289,8 +289,15 @@ struct Parser {
             if (auto problem = copy_dir_problem(value, "{etc_dir}/" + a.name); !problem.empty())
                 return fail(problem);
             a.copy = value;
+        } else if (key == "install" || key == "reconfigure" || key == "configure") {
+            auto& argv = key == "install" ? a.install : key == "reconfigure" ? a.reconfigure : a.configure;
+            argv = words(value);
+            if (argv.empty())
+                return fail(key + " is empty; give the command and its arguments");
+            if (auto bad = bad_placeholder(argv, true); !bad.empty())
+                return fail(key + " uses unknown placeholder " + bad + "; known: {" + listed(placeholder_names()) + "}");
         } else
-            return fail("unknown key \"" + key + "\" in [" + section + "]; valid keys: roles, copy");
+            return fail("unknown key \"" + key + "\" in [" + section + "]; valid keys: roles, copy, install, reconfigure, configure");
         return true;
     }
 
@@ -368,9 +375,12 @@ struct Parser {
         }
         if (begins != 1 || ends != 1)
             return at(plan_line, "mark exactly one phase `downtime = begins` and one `downtime = ends`");
-        for (const auto& a : plan.addons)
+        for (const auto& a : plan.addons) {
             if (a.roles == 0)
                 return at(a.line, "add-on " + a.name + " has no roles; add e.g. roles = frontend");
+            if (a.install.empty() || a.reconfigure.empty() || a.configure.empty())
+                return at(a.line, "add-on " + a.name + " needs install, reconfigure and configure commands");
+        }
         return Ok{};
     }
 };

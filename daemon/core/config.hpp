@@ -30,6 +30,7 @@ struct Config {
         unsigned failover_wait_s = 120;  // how long to wait for the bootstrap to become keepalived master
         std::vector<std::string> addons;
         std::string addons_path;  // empty: chef-server-ctl install downloads
+        bool accept_licenses = false;  // pass --accept-license to the add-ons' reconfigure ({accept_license})
     } upgrade;
 
     struct Commands {

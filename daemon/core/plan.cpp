@@ -56,7 +56,8 @@ const std::vector<std::string>& placeholder_names()
 {
     static const std::vector<std::string> names = {
         "ctl",         "old_ctl", "ctl_dir",          "package",      "dpkg",          "rpm",
-        "make",        "opscode_dir", "etc_dir",      "addons_path_args", "package_nevra"};
+        "make",        "opscode_dir", "etc_dir",      "addons_path_args", "package_nevra",
+        "accept_license"};
     return names;
 }
 
@@ -83,11 +84,9 @@ Phase addon_phase(const Addon& addon)
     phase.title = "install add-on " + addon.name;
     phase.line = addon.line;
     auto group = [&](RoleMask roles, const std::string& suffix) {
-        phase.steps.push_back(command_step("install-" + addon.name + suffix, roles,
-                                           {"{ctl}", "install", addon.name, "{addons_path_args}"}, 1800));
-        phase.steps.push_back(command_step("reconfigure-" + addon.name + suffix, roles, {"{ctl}", "reconfigure"}, 1800));
-        phase.steps.push_back(command_step(addon.name + "-reconfigure" + suffix, roles,
-                                           {"{ctl_dir}/" + addon.name + "-ctl", "reconfigure"}, 1800));
+        phase.steps.push_back(command_step("install-" + addon.name + suffix, roles, addon.install, 1800));
+        phase.steps.push_back(command_step("reconfigure-" + addon.name + suffix, roles, addon.reconfigure, 1800));
+        phase.steps.push_back(command_step(addon.name + "-reconfigure" + suffix, roles, addon.configure, 1800));
     };
     const RoleMask others = addon.roles & ~role_bit(Role::bootstrap);
     if ((addon.roles & role_bit(Role::bootstrap)) && others) {
@@ -197,7 +196,8 @@ std::string package_nevra(const NodeFacts& f)
                                           : f.package_name + "_" + f.package_version + "_" + f.package_arch;
 }
 
-// Substitutes {name} inside each token; `{addons_path_args}` alone in a token becomes zero or two tokens,
+// Substitutes {name} inside each token; `{addons_path_args}` and `{accept_license}`, alone in a token, become
+// zero or more tokens,
 // so that no value is ever split or re-parsed: there is no shell.
 Result<std::vector<std::string>> expand(const std::vector<std::string>& tmpl, const Config& config, const Plan& plan,
                                         const NodeFacts& facts)
@@ -224,6 +224,11 @@ Result<std::vector<std::string>> expand(const std::vector<std::string>& tmpl, co
                 argv.push_back("--path");
                 argv.push_back(config.upgrade.addons_path);
             }
+            continue;
+        }
+        if (token == "{accept_license}") {  // the operator's own decision, never ours
+            if (config.upgrade.accept_licenses)
+                argv.push_back("--accept-license");
             continue;
         }
         std::string out;

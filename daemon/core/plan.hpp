@@ -85,11 +85,14 @@ struct Phase {
     int line = 0;
 };
 
-// An add-on the plan knows how to install (chef-server-ctl install NAME).
+// An add-on the plan knows how to install, and the three commands that do it, as the plan gives them.
 struct Addon {
     std::string name;
     RoleMask roles = 0;
     std::string copy;  // directory the bootstrap's copy is sent from, e.g. /etc/opscode-push-jobs-server
+    std::vector<std::string> install;      // {ctl} install NAME {addons_path_args}
+    std::vector<std::string> reconfigure;  // {ctl} reconfigure
+    std::vector<std::string> configure;    // {ctl_dir}/NAME-ctl reconfigure {accept_license}
     int line = 0;
 };
 

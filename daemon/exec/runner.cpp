@@ -198,48 +198,15 @@ void Runner::start(Exec command, Done done)
     // Non-blocking for the daemon's ends only; the command gets ordinary blocking pipes.
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     fcntl(err[0], F_SETFL, O_NONBLOCK);
-    std::vector<char*> argv, envp;
-    for (auto& a : c->command.argv)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env = command_environment();
-    for (auto& e : env)
-        envp.push_back(e.data());
-    envp.push_back(nullptr);
-
-    // posix_spawn rather than fork: glibc starts the child without copying the daemon's address space
-    // (CLONE_VM|CLONE_VFORK), so starting a step costs the same small CPU however big the daemon is, and no
-    // page of the daemon becomes copy-on-write. The child: stdin /dev/null, its output into our pipes, in /,
-    // its own process group (a timeout kills it all), default signals, no inherited mask.
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-    posix_spawn_file_actions_addchdir_np(&actions, "/");
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    for (int sig : {SIGTERM, SIGINT, SIGCHLD, SIGPIPE, SIGHUP})
-        sigaddset(&defaults, sig);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setsigdefault(&attributes, &defaults);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    pid_t pid = -1;
-    const int spawned = posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
+    const Result<pid_t> started = spawn_command(c->command.argv, out[1], err[1]);
     close(out[1]);
     close(err[1]);
     c->out_fd = out[0];
     c->err_fd = err[0];
-    if (spawned != 0)
-        return fail("cannot run " + c->command.argv[0] + ": " + std::strerror(spawned));
-    c->pid = pid;  // already in its own group: posix_spawn returns once the child has exec'd
-    sd_event_add_child(event_, &c->exited, pid, WEXITED, Child::on_exit, c);
+    if (!started)
+        return fail(started.error().message);
+    c->pid = started.value();
+    sd_event_add_child(event_, &c->exited, c->pid, WEXITED, Child::on_exit, c);
     sd_event_add_io(event_, &c->out_source, c->out_fd, EPOLLIN, Child::on_output, c);
     sd_event_add_io(event_, &c->err_source, c->err_fd, EPOLLIN, Child::on_output, c);
     // Output first, then the exit: the exit handler drains what is left.

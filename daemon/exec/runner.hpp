@@ -4,7 +4,7 @@
 #pragma once
 
 #include "core/wire.hpp"
-#include "exec/capture.hpp"
+#include "exec/process.hpp"
 #include "systemd/log.hpp"
 
 #include <cstdint>

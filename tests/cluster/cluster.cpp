@@ -203,7 +203,8 @@ Cluster::Cluster(ClusterSpec spec) : spec_(std::move(spec))
     package_ = world_ + (ec11 ? "/private-chef_11.1.8-1_amd64" : "/chef-server-core_12.0.8-1_amd64") + spec_.package_ext;
     std::string out;
     // As omnibus builds them: an iteration, and on an rpm a dist tag (12.0.8-1, 12.0.8-1.el6).
-    const std::string version = std::string(ec11 ? "11.1.8" : "12.0.8") + (spec_.package_ext == ".rpm" ? "-1.el6" : "-1");
+    const std::string upstream = !spec_.version.empty() ? spec_.version : ec11 ? "11.1.8" : "12.0.8";
+    const std::string version = upstream + (spec_.package_ext == ".rpm" ? "-1.el6" : "-1");
     must(run_program({sim, "make-package", package_, "--version", version}, {}, &out), "make-package", out);
     for (const auto& n : nodes_) {
         must(run_program({sim, "init", "--node-dir", n.dir, "--name", n.name, "--role", n.role, "--world", world_,
@@ -290,6 +291,7 @@ void Cluster::write_config(const NodeInfo& n)
       << "package = " << package_ << "\n"
       << "cleanup = " << spec_.cleanup << "\n"
       << "addons = " << spec_.addons << "\n"
+      << "accept_licenses = " << (spec_.accept_licenses ? "yes" : "no") << "\n"
       << "[commands]\n"
       << "chef_server_ctl = " << n.dir << "/bin/chef-server-ctl\n"
       << "private_chef_ctl = " << n.dir << "/bin/private-chef-ctl\n"

@@ -24,6 +24,8 @@ struct ClusterSpec {
     unsigned timeout_s = 0;  // [commands] timeout_s
     unsigned retries = 3;
     std::string addons;  // [upgrade] addons
+    bool accept_licenses = false;  // [upgrade] accept_licenses
+    std::string version;  // the package's upstream version; empty: 12.0.8 (11.1.8 for enterprise-chef-11)
     std::string master = "bootstrap";  // the backend that holds the VIP at the start (chu-simchef init --master)
     // false: no dbus-daemon per node (view(), call() and ctl() then find no bus); the daemons run on without
     // one, as they do on a node without a system bus. For benchmarks of clusters too big to double in processes.

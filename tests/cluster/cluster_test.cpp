@@ -212,6 +212,22 @@ TEST_CASE("an upgrade running past its timeout is not killed: it shows as stalle
     CHECK_THAT(log, !Catch::Contains("terminating its process group"));
 }
 
+TEST_CASE("a stop that times out by itself exits non-zero and is re-run by the plan until it succeeds", "[cluster][faults]")
+{
+    Cluster c({});
+    // runit's sv gives up on rabbitmq (chef/chef-server#1220); the runbook: "re-run the command".
+    c.add_fault("be1.example.com timeout 1 chef-server-ctl stop");
+    c.start_all();
+    finish_and_verify(c);
+    const std::string calls = c.calls();
+    const auto timed_out = calls.find("be1.example.com bootstrap end 1 chef-server-ctl stop\n");
+    CHECK(timed_out != std::string::npos);
+    CHECK(calls.find("be1.example.com bootstrap end 0 chef-server-ctl stop\n", timed_out) != std::string::npos);
+    const std::string log = c.daemon_log("be1.example.com");
+    CHECK_THAT(log, Catch::Contains("timeout: run: rabbitmq: (pid ") && Catch::Contains("765s, want down"));
+    CHECK_THAT(log, Catch::Contains("chef-server-ctl stop (attempt 2)"));
+}
+
 TEST_CASE("interrupt ends a stalled command on purpose: the step fails, and retry completes it", "[cluster][faults]")
 {
     ClusterSpec spec;
@@ -234,6 +250,21 @@ TEST_CASE("interrupt ends a stalled command on purpose: the step fails, and retr
     CHECK_THAT(c.daemon_log("be1.example.com"),
                Catch::Contains("interrupted by the operator: ending the command") &&
                    Catch::Contains("interrupted by the operator: terminating its process group"));
+}
+
+TEST_CASE("on Chef Server 12.4 opscode-manage installs as chef-manage, reconfigured with the license the operator accepted", "[cluster][addons]")
+{
+    ClusterSpec spec;
+    spec.version = "12.4.0";  // install.rb renames the add-on from 12.4.0 on
+    spec.addons = "opscode-manage";
+    spec.accept_licenses = true;
+    Cluster c(spec);
+    c.start_all();
+    finish_and_verify(c);
+    const std::string calls = c.calls();
+    CHECK_THAT(calls, Catch::Contains("fe1.example.com frontend end 0 chef-server-ctl install opscode-manage") &&
+                          Catch::Contains("fe1.example.com frontend end 0 opscode-manage-ctl reconfigure --accept-license"));
+    CHECK_THAT(c.daemon_log("fe1.example.com"), Catch::Contains("opscode-manage has been renamed to chef-manage"));
 }
 
 TEST_CASE("a step failing past its retries pauses the cluster, and retry after the fix completes it", "[cluster][faults]")

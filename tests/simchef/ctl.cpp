@@ -469,18 +469,29 @@ int install(Call& call, const std::vector<std::string>& rest)
     const bool with_path = rest.size() == 3 && rest[1] == "--path";
     if (rest.size() != 1 && !with_path)
         return call.fail("Usage: chef-server-ctl install NAME [--path DIR]");
-    const std::string& addon = rest[0];
+    std::string addon = rest[0];
     const auto& known = addon_names();
     if (std::find(known.begin(), known.end(), addon) == known.end())
-        return call.fail("[ERROR] " + addon + " is not a Chef Server add-on (" + join(known, ", ") + ")");
+        return call.fail(addon + " does not appear to be a valid addon name. Valid names include: " + join(known, ", "));
     if (!call.state.upgraded || major_version(call.state.configured) < 12)
         return call.refuse("[ERROR] add-ons install on an upgraded Chef Server 12: run `chef-server-ctl upgrade` first");
+    // install.rb at 12.4.0 (commit b2669a35): the old name installs the new package; opscode-manage-ctl stays
+    // as a link to chef-manage-ctl (chef/chef-web-docs#395).
+    const bool renamed = addon == "opscode-manage" && compare_versions(call.state.configured, "12.4.0") >= 0;
+    if (renamed) {
+        std::cerr << "opscode-manage has been renamed to chef-manage, installing chef-manage instead.\n";
+        addon = "chef-manage";
+    }
     if (with_path && !has_package(rest[2], addon))
         return call.fail("[ERROR] no " + addon + " package in " + rest[2]);
     std::cout << (with_path ? "Installing " + addon + " from " + rest[2] : "Downloading " + addon + " from packages.chef.io")
-              << "\n" << addon << " installed\n";
+              << "\n-- Installed Add-On Package: " << addon << "\n";
     call.link_command(addon + "-ctl");
     call.state.addons.insert(addon);
+    if (renamed) {
+        call.link_command("opscode-manage-ctl");
+        call.state.addons.insert("opscode-manage");
+    }
     call.save();
     if (call.node.role == "bootstrap") {
         const World world(call.node.world);
@@ -519,7 +530,8 @@ int own_timeout(Call& call)
 
 const std::vector<std::string>& addon_names()
 {
-    static const std::vector<std::string> names = {"opscode-manage", "opscode-push-jobs-server", "opscode-reporting"};
+    static const std::vector<std::string> names = {"opscode-manage", "opscode-push-jobs-server", "opscode-reporting",
+                                                   "chef-manage"};
     return names;
 }
 
@@ -565,8 +577,19 @@ int run_addon_ctl(Call& call, const std::string& addon)
         std::cerr << call.program << ": command not found (" << addon << " is not installed)\n";
         return 127;
     }
-    if (call.args != std::vector<std::string>{"reconfigure"})
-        return call.fail("Usage: " + call.program + " reconfigure");
+    const bool accepted = call.args == std::vector<std::string>{"reconfigure", "--accept-license"};
+    if (call.args != std::vector<std::string>{"reconfigure"} && !accepted)
+        return call.fail("Usage: " + call.program + " reconfigure [--accept-license]");
+    // omnibus-ctl 0.5.0 check_license_acceptance (commit 35ddd63), which chef-manage 2.3 and later ship: without
+    // a terminal and without --accept-license it says so on stdout and exits 1 (express42/testo#6).
+    const bool licensed = call.state.addons.count("chef-manage") != 0;  // opscode-manage-ctl is its link then
+    if (licensed && !accepted && !exists(call.node.dir + "/chef-manage.license.accepted")) {
+        std::cout << "To use this software, you must agree to the terms of the software license agreement.\n"
+                     "Please view and accept the software license agreement, or pass --accept-license.\n";
+        return 1;
+    }
+    if (licensed && accepted)
+        write_file(call.node.dir + "/chef-manage.license.accepted", "");  // /var/opt/chef-manage/.license.accepted
     if (call.node.role != "bootstrap") {
         // Where the bootstrap has /etc/NAME, every other node must run with its copy.
         const std::string theirs = trim(read_file(World(call.node.world).path("bootstrap-" + addon + ".sha256")));

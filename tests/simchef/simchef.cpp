@@ -32,12 +32,16 @@
 // WORLD/violations.log: "<epoch ms> <node> <role> <what> -- <program> <args...>" per violation.
 //
 // The other world files: WORLD/nodes ("<name> <role>" per node, by init), WORLD/id (the secrets' seed),
-// WORLD/lock, WORLD/keepalived/{<node>.state,<node>.status,master,failover}, WORLD/bootstrap-opscode.sha256
+// WORLD/lock, WORLD/keepalived/{<node>.state,<node>.status,<node>.requested,master,failover},
+// WORLD/keepalived_cycle (EC11's keepalived sequence so far), WORLD/bootstrap-opscode.sha256
 // and WORLD/bootstrap-NAME.sha256 (the bootstrap's trees after its upgrade / add-on install), and, written by
 // tests: faults ("<node> fail|hang|timeout|slow:<ms> <count> <program> [args prefix...]": fail exits 1, hang
 // waits to be killed, timeout is the command's own timeout as the real one reports it, slow:<ms> waits, then
 // runs the command; # comments; use counts kept in
-// faults.used), delay_ms, failover_ms, flip_master_after_secondary_upgrade, approved (epoch ms).
+// faults.used), delay_ms, failover_ms, flip_master_after_secondary_upgrade,
+// secondary_upgrade_needs_keepalived_cycle, dpkg_debug_lines (default 100), approved (epoch ms).
+// NODE/version-manifest.txt is the installed Chef's, as omnibus writes /opt/opscode/version-manifest.txt;
+// NODE/opt/chef-server, when a test makes it, is an open source Chef 11 left on the node.
 #include "simchef.hpp"
 #include "world.hpp"
 

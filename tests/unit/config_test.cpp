@@ -28,7 +28,7 @@ std::string dump(const chu::Config& c)
         << "\nmax_parallel=" << c.upgrade.max_parallel << "\nfailover_wait_s=" << c.upgrade.failover_wait_s << "\naddons=";
     for (const std::string& addon : c.upgrade.addons)
         out << "<" << addon << ">";
-    out << "\naddons_path=" << c.upgrade.addons_path << "\nchef_server_ctl=" << c.commands.chef_server_ctl
+    out << "\naddons_path=" << c.upgrade.addons_path << "\naccept_licenses=" << c.upgrade.accept_licenses << "\nchef_server_ctl=" << c.commands.chef_server_ctl
         << "\nprivate_chef_ctl=" << c.commands.private_chef_ctl << "\ndpkg=" << c.commands.dpkg
         << "\nrpm=" << c.commands.rpm << "\ndpkg_deb=" << c.commands.dpkg_deb << "\nmake=" << c.commands.make << "\ntimeout_s=" << c.commands.timeout_s
         << "\nretries=" << c.commands.retries << "\nopscode_dir=" << c.paths.opscode_dir
@@ -230,7 +230,7 @@ TEST_CASE("the shipped config shows every key, in order, with its true default",
     const std::vector<std::string> expected = {
         "[cluster]",  "topology",         "node",         "port",         "key_file",        "insecure",
         "heartbeat_ms", "peer_timeout_ms", "[upgrade]",    "plan",         "package",         "package_sha256",
-        "auto_start", "cleanup",          "max_parallel", "failover_wait_s", "addons",       "addons_path",     "[commands]",
+        "auto_start", "cleanup",          "max_parallel", "failover_wait_s", "addons",       "addons_path",     "accept_licenses", "[commands]",
         "chef_server_ctl", "private_chef_ctl", "dpkg",    "rpm",          "make",            "dpkg_deb",
         "timeout_s",  "retries",          "[paths]",      "opscode_dir",  "state_dir",       "plans_dir",
         "keepalived_dir", "upgrades_dir", "data_dir",     "version_manifest", "open_source_chef_dir"};

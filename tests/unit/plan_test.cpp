@@ -1263,3 +1263,16 @@ TEST_CASE("a failure counts as success only when every error line it printed is 
                                                    "chef-server-core-12.0.8-1.el6.x86_64) is already installed\n", {}, {}, facts));
     CHECK_FALSE(chu::only_expected_errors(install, "\tpackage chef-server-core-12.0.8-1.el7.x86_64 is already installed\n", {}, {}, facts));
 }
+
+TEST_CASE("{accept_license} is --accept-license only when the operator accepted the add-ons' licenses", "[plan][addon]")
+{
+    chu::Config config = config_for(kDeb);
+    config.upgrade.addons = {"opscode-manage"};
+    const chu::Plan eff = effective(loaded("chef-server-12"), config);
+    const Argv configure = {"/usr/bin/opscode-manage-ctl", "reconfigure"};
+    CHECK(schedule(eff, chu::Role::frontend, config, facts_for(kDeb)).entries.back().action.argv == configure);
+    config.upgrade.accept_licenses = true;
+    Argv accepted = configure;
+    accepted.push_back("--accept-license");
+    CHECK(schedule(eff, chu::Role::frontend, config, facts_for(kDeb)).entries.back().action.argv == accepted);
+}

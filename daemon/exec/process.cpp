@@ -1,4 +1,4 @@
-#include "exec/capture.hpp"
+#include "exec/process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -39,6 +39,45 @@ const std::vector<std::string>& command_environment()
     return env;
 }
 
+Result<pid_t> spawn_command(const std::vector<std::string>& argv, int out_fd, int err_fd)
+{
+    std::vector<std::string> args = argv, env = command_environment();
+    std::vector<char*> a, e;
+    for (auto& s : args)
+        a.push_back(s.data());
+    a.push_back(nullptr);
+    for (auto& s : env)
+        e.push_back(s.data());
+    e.push_back(nullptr);
+    // posix_spawn rather than fork: glibc starts the child without copying the daemon's address space
+    // (CLONE_VM|CLONE_VFORK), so starting a step costs the same small CPU however big the daemon is, and no
+    // page of the daemon becomes copy-on-write. Its own process group: a timeout or an interrupt ends it all.
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
+    posix_spawn_file_actions_addchdir_np(&actions, "/");
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int sig : {SIGTERM, SIGINT, SIGCHLD, SIGPIPE, SIGHUP})
+        sigaddset(&defaults, sig);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = -1;
+    const int spawned = posix_spawn(&pid, a[0], &actions, &attributes, a.data(), e.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (spawned != 0)
+        return Error{"cannot run " + argv[0] + ": " + std::strerror(spawned)};
+    return pid;  // already in its own group: posix_spawn returns once the child has exec'd
+}
+
 Result<std::string> capture_output(const std::vector<std::string>& argv, int timeout_ms)
 {
     int out[2], err[2];
@@ -49,31 +88,12 @@ Result<std::string> capture_output(const std::vector<std::string>& argv, int tim
         close(out[1]);
         return Error{std::string("cannot create a pipe: ") + std::strerror(errno)};
     }
-    std::vector<std::string> args = argv, env = command_environment();
-    std::vector<char*> a, e;
-    for (auto& s : args)
-        a.push_back(s.data());
-    a.push_back(nullptr);
-    for (auto& s : env)
-        e.push_back(s.data());
-    e.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    pid_t pid = -1;
-    const int spawned = posix_spawn(&pid, a[0], &actions, &attributes, a.data(), e.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
+    const Result<pid_t> started = spawn_command(argv, out[1], err[1]);
     close(out[1]);
     close(err[1]);
     std::string text[2];
-    if (spawned == 0) {
+    const pid_t pid = started ? started.value() : -1;
+    if (started) {
         // Both pipes until they close or the time is up: a query that hangs is killed, not waited for.
         pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
         const long long deadline = monotonic_ms() + timeout_ms;
@@ -100,8 +120,8 @@ Result<std::string> capture_output(const std::vector<std::string>& argv, int tim
     }
     close(out[0]);
     close(err[0]);
-    if (spawned != 0)
-        return Error{"cannot run " + argv[0] + ": " + std::strerror(spawned)};
+    if (!started)
+        return started.error();
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

@@ -87,6 +87,7 @@ private:
     uint32_t Attempt() override { return impl_.published.attempt; }
     uint32_t Progress() override { return impl_.published.progress; }
     std::string LastError() override { return impl_.published.last_error; }
+    std::string Versions() override { return impl_.published.versions; }
     uint64_t DowntimeStartUSec() override { return impl_.published.downtime_start_usec; }
     uint64_t DowntimeEndUSec() override { return impl_.published.downtime_end_usec; }
     std::vector<bus::PeerEntry> Peers() override { return impl_.published.peers; }

@@ -37,6 +37,7 @@ struct Properties {
     std::uint64_t downtime_start_usec = 0;
     std::uint64_t downtime_end_usec = 0;
     std::vector<PeerEntry> peers;
+    std::string versions;
 };
 
 // For structured bindings: `const auto& [name, role, ...] = fields(entry);`.

@@ -32,6 +32,7 @@ Properties properties_of(const NodeStatus& s, std::int64_t now_ms)
     p.attempt = s.attempt;
     p.progress = s.progress;
     p.last_error = valid_utf8(s.last_error);
+    p.versions = valid_utf8(s.versions);
     p.downtime_start_usec = usec(s.downtime_begin_ms);
     p.downtime_end_usec = usec(s.downtime_end_ms);
     for (const auto& peer : s.peers) {
@@ -66,6 +67,7 @@ std::vector<std::string> changed_properties(const Properties& a, const Propertie
     check("DowntimeStartUSec", a.downtime_start_usec, b.downtime_start_usec);
     check("DowntimeEndUSec", a.downtime_end_usec, b.downtime_end_usec);
     check("Peers", a.peers, b.peers);
+    check("Versions", a.versions, b.versions);
     return names;
 }
 

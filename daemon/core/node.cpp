@@ -1072,6 +1072,7 @@ NodeStatus Node::status(std::int64_t now) const
     st.leader = leader_name();
     st.epoch = epoch_;
     st.phase_count = static_cast<std::int32_t>(setup_.plan.phases.size());
+    st.versions = version_change(setup_.facts);
     std::int32_t step = 0;
     if (is_leader()) {
         st.state = cluster_state(now);

@@ -111,6 +111,7 @@ struct NodeStatus {
     std::int64_t downtime_begin_ms = 0;
     std::int64_t downtime_end_ms = 0;
     std::vector<PeerInfo> peers;
+    std::string versions;  // this node's "installed 11.1.8 → package 12.0.8-1 (chef-server-core)"
 };
 
 class Node {

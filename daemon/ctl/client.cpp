@@ -70,6 +70,7 @@ Status decode(const Properties& p)
     s.attempt = get("Attempt", std::uint32_t{0});
     s.progress = get("Progress", std::uint32_t{0});
     s.last_error = get("LastError", std::string());
+    s.versions = get("Versions", std::string());
     s.downtime_start_usec = get("DowntimeStartUSec", std::uint64_t{0});
     s.downtime_end_usec = get("DowntimeEndUSec", std::uint64_t{0});
     s.peers = get("Peers", std::vector<bus::PeerEntry>());

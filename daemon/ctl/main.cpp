@@ -198,7 +198,9 @@ int run(const Verb& verb, const std::vector<std::string>& args)
     if (name == "watch")
         return watch();
     if (name == "plan") {
-        std::fputs(plan_text(Client().plan()).c_str(), stdout);
+        Client client;
+        std::printf("versions on this node: %s\n\n", client.status().versions.c_str());
+        std::fputs(plan_text(client.plan()).c_str(), stdout);
         return exit_ok;
     }
     if (name == "report")

@@ -63,6 +63,8 @@ std::string status_text(const Status& s, std::uint64_t now)
         << s.phase_name << ", " << s.progress << "% done\n";
     out << "leader:     " << s.leader << (s.leader_reachable ? "" : " (not reachable from this node)") << "\n";
     out << "this node:  " << s.node_name << ", the " << s.role << "\n";
+    if (!s.versions.empty())
+        out << "versions:   " << s.versions << "\n";
     if (!s.current_step.empty())
         out << "step:       " << s.current_step << (s.attempt > 1 ? " (attempt " + std::to_string(s.attempt) + ")" : "") << "\n";
     out << "downtime:   " << downtime_text(s, now) << "\n";
@@ -86,6 +88,7 @@ std::string status_json(const Status& s)
         << ",\"state\":" << json_string(s.state) << ",\"phase\":" << s.phase << ",\"phase_name\":" << json_string(s.phase_name)
         << ",\"phase_count\":" << s.phase_count << ",\"current_step\":" << json_string(s.current_step)
         << ",\"attempt\":" << s.attempt << ",\"progress\":" << s.progress << ",\"last_error\":" << json_string(s.last_error)
+        << ",\"versions\":" << json_string(s.versions)
         << ",\"downtime_start_usec\":" << s.downtime_start_usec << ",\"downtime_end_usec\":" << s.downtime_end_usec << ",\"peers\":[";
     for (std::size_t i = 0; i < s.peers.size(); ++i) {
         const auto& [name, role, state, phase, step, heard_s] = bus::fields(s.peers[i]);

@@ -60,7 +60,7 @@ std::vector<std::string> busctl_properties(const std::string& bus, bool as_nobod
 {
     const auto ran = run({{"busctl", "get-property", bus::name, bus::object_path, bus::name, "NodeName", "Role", "Leader",
                            "LeaderReachable", "Epoch", "State", "Phase", "PhaseName", "PhaseCount", "CurrentStep", "Attempt",
-                           "Progress", "LastError", "DowntimeStartUSec", "DowntimeEndUSec", "Peers"},
+                           "Progress", "LastError", "DowntimeStartUSec", "DowntimeEndUSec", "Peers", "Versions"},
                           bus, as_nobody});
     INFO(ran.err);
     REQUIRE(ran.status == 0);
@@ -93,7 +93,7 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
 
     // Every property, as busctl reads it, on the leader and on the follower.
     const auto on_leader = busctl_properties(cluster.leader_bus());
-    REQUIRE(on_leader.size() == 16);
+    REQUIRE(on_leader.size() == 17);
     CHECK(on_leader[0] == "s \"be1.example.com\"");
     CHECK(on_leader[1] == "s \"bootstrap\"");
     CHECK(on_leader[2] == "s \"be1.example.com\"");
@@ -102,8 +102,9 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
     CHECK(on_leader[8] == "i " + std::to_string(phase_count));
     CHECK(on_leader[13] == "t 0");
     CHECK_THAT(on_leader[15], Contains("a(sssisx) 3 \"be1.example.com\" \"bootstrap\""));
+    CHECK_THAT(on_leader[16], Contains("s \"installed version unknown"));  // the in-process nodes read no package
     const auto on_follower = busctl_properties(cluster.secondary_bus());
-    REQUIRE(on_follower.size() == 16);
+    REQUIRE(on_follower.size() == 17);
     CHECK(on_follower[0] == "s \"be2.example.com\"");
     CHECK(on_follower[1] == "s \"secondary\"");
     CHECK(on_follower[2] == "s \"be1.example.com\"");

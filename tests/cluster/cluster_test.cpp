@@ -154,24 +154,26 @@ TEST_CASE("an Enterprise Chef 11 secondary whose upgrade fails upgrades after th
     CHECK(again != std::string::npos);
 }
 
-TEST_CASE("the topology agreed at join is the one used after Chef moved private-chef.rb and the leader restarted", "[cluster][crash]")
+TEST_CASE("the topology agreed at join is the one used after Chef moved private-chef.rb and a node restarted", "[cluster][crash]")
 {
     Cluster c({});
     c.start_all();
-    const std::string opscode = c.node("be1.example.com").dir + "/etc/opscode";
-    // Chef Server 12's upgrade moves private-chef.rb to chef-server.rb and leaves a link (recipes/default.rb).
-    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.calls().find("be1.example.com bootstrap end 0 chef-server-ctl upgrade") !=
+    const std::string opscode = c.node("fe1.example.com").dir + "/etc/opscode";
+    // Chef Server 12's first reconfigure moves private-chef.rb to chef-server.rb and leaves a link
+    // (recipes/default.rb); fe1 got the bootstrap's moved tree in the copy, then upgraded.
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.calls().find("fe1.example.com frontend end 0 chef-server-ctl upgrade") !=
                                                std::string::npos; }, 60s));
     struct stat st {};
     REQUIRE(lstat((opscode + "/private-chef.rb").c_str(), &st) == 0);
     CHECK(S_ISLNK(st.st_mode));
-    c.kill9("be1.example.com");
-    write_file(opscode + "/chef-server.rb", "topology \"ha\"\n# an operator's edit, half done\n");
-    c.start("be1.example.com");
+    c.kill9("fe1.example.com");
+    // An operator's edit, half done: read now, it would not even parse.
+    write_file(opscode + "/chef-server.rb", "topology \"ha\"\n# being edited\n");
+    c.start("fe1.example.com");
     finish_and_verify(c, {"--allow-reruns"});
     std::string shown;
     REQUIRE(run_program({Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--check-config", "--config",
-                         c.config_of("be1.example.com")}, {}, &shown) == 0);
+                         c.config_of("fe1.example.com")}, {}, &shown) == 0);
     CHECK_THAT(shown, Catch::Contains("/state/topology.rb (2 backends, 2 frontends), as kept when the cluster joined"));
 }
 
@@ -449,6 +451,7 @@ TEST_CASE("an operator follows a whole upgrade with chef-ha-upgrade-ctl: plan, w
         CHECK(plan.find(n.name) != std::string::npos);
     CHECK(plan.find("* phase 3: stop frontends") != std::string::npos);  // inside the downtime window
     CHECK(plan.find("chef-server-ctl upgrade") != std::string::npos);
+    CHECK_THAT(plan, Catch::Contains("versions on this node: installed 11.1.8 → package 12.0.8-1 (chef-server-core)"));
 
     // watch follows from a follower until the end, redrawn on every change; it exits with the outcome.
     int watch_status = -1;

@@ -415,3 +415,55 @@ TEST_CASE("an unknown check fails, listing the known ones", "[checks]")
     require_failure(verdict);
     CHECK_THAT(verdict.message, Contains("\"disk-speed\"") && Contains("disk-space"));
 }
+
+TEST_CASE("the disk-space check needs the database's size plus 100 MiB where the upgrade writes", "[checks]")
+{
+    constexpr std::uint64_t MiB = 1024 * 1024;
+    const chu::CheckVerdict short_of = chu::judge_data_space("/var/opt/opscode", 1500 * MiB, 1500 * MiB, kNode);
+    require_failure(short_of);
+    CHECK_THAT(short_of.message, Contains("/var/opt/opscode has 1500 MiB free; it needs 1600 MiB for the upgrade "
+                                          "(pg_upgrade copies the database of 1500 MiB, plus 100 MiB)") &&
+                                     Contains("retry"));
+    const chu::CheckVerdict enough = chu::judge_data_space("/var/opt/opscode", 1600 * MiB, 1500 * MiB, kNode);
+    CHECK(enough.ok);
+    CHECK_THAT(enough.message, Contains("1600 MiB free, 1600 MiB needed"));
+}
+
+TEST_CASE("the package check refuses a package of another product or not newer than what is installed", "[checks]")
+{
+    Node node;
+    node.plan.name = "chef-server-12";
+    node.plan.package_name = "chef-server-core";
+    node.plan.package_major = 12;
+    const chu::CheckVerdict ok = node.run("package");
+    CHECK(ok.ok);
+    CHECK(ok.value == "installed 11.1.8 → package 12.19.31-1 (chef-server-core)");
+
+    node.facts.package_name = "private-chef";
+    node.facts.package_version = "11.1.8-1";
+    const chu::CheckVerdict other = node.run("package");
+    require_failure(other);
+    CHECK_THAT(other.message, Contains("is private-chef 11.1.8-1, but plan chef-server-12 installs chef-server-core 12.x"));
+
+    node.facts.package_name = "chef-server-core";
+    node.facts.package_version = "12.0.8-1";
+    node.facts.installed_version = "12.0.8";
+    const chu::CheckVerdict same = node.run("package");
+    require_failure(same);
+    CHECK_THAT(same.message, Contains("not newer than the installed 12.0.8"));
+
+    node.facts.package_problem = "`/usr/bin/dpkg-deb --field …` failed (exit status 2)";
+    const chu::CheckVerdict unreadable = node.run("package");
+    require_failure(unreadable);
+    CHECK_THAT(unreadable.message, Contains("cannot tell which package") && Contains("dpkg-deb"));
+}
+
+TEST_CASE("the open-source-chef check refuses a node with /opt/chef-server, with the way out", "[checks]")
+{
+    Node node;
+    CHECK(node.run("open-source-chef").ok);
+    fs::create_directory(node.config.paths.open_source_chef_dir);
+    const chu::CheckVerdict refused = node.run("open-source-chef");
+    require_failure(refused);
+    CHECK_THAT(refused.message, Contains("chef/chef-server#143") && Contains("mv " + node.config.paths.open_source_chef_dir));
+}

@@ -550,8 +550,9 @@ TEST_CASE("the leader interrupts only a stalled command, and says the cluster is
     Node leader(s);
     leader.boot(journal, 0);
     leader.take_effects();
+    const int phase = p, step = st;  // a lambda may not capture structured bindings (C++17)
     const auto hello = [&](std::uint64_t running_ms) {
-        return Hello{2, s.plan.name, s.topology_digest, s.plan_digest, "pkg", "key", "test", p, st, running_ms > 0, running_ms};
+        return Hello{2, s.plan.name, s.topology_digest, s.plan_digest, "pkg", "key", "test", phase, step, running_ms > 0, running_ms};
     };
     leader.on_message(Envelope{"be2", hello(60'000)}, 5);
     leader.on_message(Envelope{"fe1", hello(60'000)}, 5);

@@ -183,6 +183,19 @@ std::string nevra(const std::string& version)
     return package_name(version) + "-" + version + "." + rpm_arch;
 }
 
+// The package's version as rpm reads it, or rpm's own failure (its exit status, non-zero).
+int read_rpm(Call& call, const std::string& path, std::string& version)
+{
+    bool found = false;
+    const std::string bytes = read_file(path, &found);
+    if (!found)
+        return call.fail("error: open of " + path + " failed: No such file or directory");
+    version = starts_with(bytes, "\xed\xab\xee\xdb") ? rpm_version(bytes) : "";
+    if (version.empty())
+        return call.fail("error: " + path + ": not an rpm package (or package manifest)");
+    return 0;
+}
+
 int install(Call& call, const std::string& version)
 {
     // The Chef Server 12 package brings chef-server-ctl; linked before the state says so, in case of a kill.
@@ -285,13 +298,9 @@ int run_rpm(Call& call)
 {
     const auto& q = call.args;
     if (q.size() == 4 && q[0] == "-qp" && q[1] == "--queryformat") {
-        bool found = false;
-        const std::string bytes = read_file(q[3], &found);
-        if (!found)
-            return call.fail("error: open of " + q[3] + " failed: No such file or directory");
-        const std::string version = starts_with(bytes, "\xed\xab\xee\xdb") ? rpm_version(bytes) : "";
-        if (version.empty())
-            return call.fail("error: " + q[3] + ": not an rpm package (or package manifest)");
+        std::string version;
+        if (const int failed = read_rpm(call, q[3], version))
+            return failed;
         return query_rpm(call, q[2], version);
     }
     // The Chef Server 12 runbook adds --nopostun: the old package's postun would remove what the new one needs.
@@ -301,19 +310,14 @@ int run_rpm(Call& call)
     const auto& a = call.args;
     if (a.size() != expected.size() + 1 || !std::equal(expected.begin(), expected.end(), a.begin()))
         return call.refuse("rpm: the runbook installs with `rpm " + join(expected) + " PACKAGE`, not `rpm " + join(a) + "`");
-    const std::string& path = a.back();
-    bool found = false;
-    const std::string bytes = read_file(path, &found);
-    if (!found)
-        return call.fail("error: open of " + path + " failed: No such file or directory");
-    const std::string version = starts_with(bytes, "\xed\xab\xee\xdb") ? rpm_version(bytes) : "";
-    if (version.empty())
-        return call.fail("error: " + path + ": not an rpm package (or package manifest)");
+    std::string version;
+    if (const int failed = read_rpm(call, a.back(), version))
+        return failed;
     const std::string& old = call.state.installed;
     const std::string name = package_name(version);
     // lib/rpmprob.c, one problem a line after "Preparing...", tab-indented; the exit status is the number of
     // packages in the transaction (rpmqv.c RETVAL): 1.
-    if (compare_versions(version, old) == 0 || compare_versions(version, old) < 0)
+    if (compare_versions(version, old) <= 0)
         std::cout << "Preparing...                          ################################# [100%]\n";
     if (compare_versions(version, old) == 0)
         return call.fail("\tpackage " + nevra(version) + " is already installed");

@@ -73,7 +73,7 @@ int check_config(const std::string& path)
             }
             const Step& st = ph.steps[static_cast<std::size_t>(item.step)];
             std::printf("              %s%s\n", describe(item.action).c_str(),
-                        st.when.empty() ? "" : ("   (only if " + st.when + ")").c_str());
+                        st.when.kind == Condition::Kind::always ? "" : ("   (only if " + condition_text(st.when) + ")").c_str());
         }
     }
     return 0;

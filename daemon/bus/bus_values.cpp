@@ -109,7 +109,7 @@ Result<std::vector<PlanEntry>> plan_entries(const NodeSetup& setup)
         const Step& st = ph.steps[static_cast<std::size_t>(it.step)];
         const Server& server = servers[it.server];
         out.emplace_back(it.phase, valid_utf8(ph.title), bool(in_downtime[static_cast<std::size_t>(it.phase)]),
-                         valid_utf8(server.name), role_name(server.role), st.id, valid_utf8(it.action), st.when);
+                         valid_utf8(server.name), role_name(server.role), st.id, valid_utf8(it.action), condition_text(st.when));
     }
     return out;
 }
@@ -118,9 +118,9 @@ std::vector<TimelineEntry> timeline_entries(const std::vector<ReportRecord>& tim
 {
     std::vector<TimelineEntry> out;
     for (const auto& r : timeline) {
-        const std::string& step = plan.phases.at(static_cast<std::size_t>(r.phase)).steps.at(static_cast<std::size_t>(r.step)).id;
-        out.emplace_back(valid_utf8(r.node), r.phase, step, r.round, outcome_name(r.outcome), usec(r.started_ms),
-                         usec(r.finished_ms), valid_utf8(r.detail));
+        const Step* step = find_step(plan, {r.phase, r.step});  // the journal was checked against the plan at start
+        out.emplace_back(valid_utf8(r.node), r.phase, step ? step->id : std::string(), r.round, outcome_name(r.end.outcome),
+                         usec(r.started_ms), usec(r.finished_ms), valid_utf8(r.end.detail));
     }
     return out;
 }

@@ -182,12 +182,16 @@ struct Parser {
     {
         Phase& phase = plan.phases.back();
         if (key == "title") phase.title = value;
-        else if (key == "downtime") {
+        else if (key == "preflight") {
+            if (value != "yes" && value != "no")
+                return fail("preflight = \"" + value + "\": use yes or no");
+            phase.preflight = value == "yes";
+        } else if (key == "downtime") {
             if (value == "begins") phase.downtime_begins = true;
             else if (value == "ends") phase.downtime_ends = true;
             else return fail("downtime = \"" + value + "\": use begins or ends");
         } else
-            return fail("unknown key \"" + key + "\" in [" + section + "]; valid keys: title, downtime");
+            return fail("unknown key \"" + key + "\" in [" + section + "]; valid keys: title, preflight, downtime");
         return true;
     }
 
@@ -213,10 +217,11 @@ struct Parser {
         else if ((key == "check" || key == "copy" || key == "gate") && s.kind != StepKind::run)
             return fail("step " + s.id + " needs exactly one of run (or run.deb with run.rpm), check, copy, gate");
         else if (key == "check") {
-            if (!known(check_names(), value))
+            const auto check = check_named(value);
+            if (!check)
                 return fail("check = \"" + value + "\": unknown check; known: " + listed(check_names()));
             s.kind = StepKind::check;
-            s.check = value;
+            s.check = *check;
         } else if (key == "copy") {
             s.kind = StepKind::copy;
             s.copy = value;
@@ -259,10 +264,13 @@ struct Parser {
                 return fail("may_fail = \"" + value + "\": use yes or no");
             s.may_fail = value == "yes";
         } else if (key == "when") {
-            if (!known(condition_names(), value) && value.rfind(failed_condition, 0) != 0)
-                return fail("when = \"" + value + "\": unknown condition; known: " + listed(condition_names()) +
-                            ", failed:STEP");
-            s.when = value;
+            const std::string failed = "failed:";
+            if (value == "bootstrap-not-master")
+                s.when = {Condition::Kind::bootstrap_not_master, {}, -1};
+            else if (value.rfind(failed, 0) == 0 && value.size() > failed.size())
+                s.when = {Condition::Kind::failed, value.substr(failed.size()), -1};  // its index: validate()
+            else
+                return fail("when = \"" + value + "\": unknown condition; known: bootstrap-not-master, failed:STEP");
         } else if (key == "agree") {
             if (value == "yes") s.agree = Agreement::equal;
             else if (value == "one-master") s.agree = Agreement::one_master;
@@ -330,7 +338,7 @@ struct Parser {
         std::set<std::string> ids;
         int begins = 0, ends = 0;
         bool ended = false;
-        for (const auto& phase : plan.phases) {
+        for (auto& phase : plan.phases) {
             if (phase.steps.empty())
                 return at(phase.line, "phase " + phase.id + " has no steps; add [step NAME] sections below it");
             if (phase.downtime_begins && (++begins > 1 || ended))
@@ -338,12 +346,17 @@ struct Parser {
             if (phase.downtime_ends && (++ends > 1 || begins == 0))
                 return at(phase.line, "downtime ends before it begins, or twice; mark one phase each");
             ended = ended || phase.downtime_ends;
-            std::set<std::string> may_fail;  // earlier steps of this phase whose failure others answer
-            for (const auto& s : phase.steps) {
-                if (s.when.rfind(failed_condition, 0) == 0 && !may_fail.count(s.when.substr(std::string(failed_condition).size())))
-                    return at(s.line, "when = " + s.when + ": name a step earlier in phase " + phase.id + " marked may_fail = yes");
+            std::map<std::string, std::int32_t> may_fail;  // earlier steps of this phase whose failure others answer
+            for (auto& s : phase.steps) {
+                if (s.when.kind == Condition::Kind::failed) {
+                    auto earlier = may_fail.find(s.when.step);
+                    if (earlier == may_fail.end())
+                        return at(s.line, "when = " + condition_text(s.when) + ": name a step earlier in phase " + phase.id +
+                                              " marked may_fail = yes");
+                    s.when.step_index = earlier->second;
+                }
                 if (s.may_fail)
-                    may_fail.insert(s.id);
+                    may_fail.emplace(s.id, static_cast<std::int32_t>(&s - phase.steps.data()));
                 if (!ids.insert(s.id).second)
                     return at(s.line, "step id " + s.id + " is used twice");
                 if (s.roles == 0)

@@ -19,6 +19,62 @@ std::string roles_text(RoleMask roles)
     return out;
 }
 
+const char* check_name(Check check)
+{
+    switch (check) {
+    case Check::package: return "package";
+    case Check::ctl: return "ctl";
+    case Check::disk_space: return "disk-space";
+    case Check::make: return "make";
+    case Check::keepalived_master: return "keepalived-master";
+    case Check::keepalived_status: return "keepalived-status";
+    case Check::migration_level: return "migration-level";
+    case Check::open_source_chef: return "open-source-chef";
+    }
+    return "unknown";
+}
+
+std::optional<Check> check_named(std::string_view name)
+{
+    for (int c = 0; c <= static_cast<int>(last_check); ++c)
+        if (name == check_name(static_cast<Check>(c)))
+            return static_cast<Check>(c);
+    return std::nullopt;
+}
+
+std::vector<std::string> check_names()
+{
+    std::vector<std::string> out;
+    for (int c = 0; c <= static_cast<int>(last_check); ++c)
+        out.emplace_back(check_name(static_cast<Check>(c)));
+    return out;
+}
+
+std::string condition_text(const Condition& when)
+{
+    switch (when.kind) {
+    case Condition::Kind::always: return "";
+    case Condition::Kind::failed: return "failed:" + when.step;
+    case Condition::Kind::bootstrap_not_master: return "bootstrap-not-master";
+    }
+    return "";
+}
+
+const Phase* find_phase(const Plan& plan, std::int32_t phase)
+{
+    if (phase < 0 || static_cast<std::size_t>(phase) >= plan.phases.size())
+        return nullptr;
+    return &plan.phases[static_cast<std::size_t>(phase)];
+}
+
+const Step* find_step(const Plan& plan, StepRef ref)
+{
+    const Phase* ph = find_phase(plan, ref.phase);
+    if (!ph || ref.step < 0 || static_cast<std::size_t>(ref.step) >= ph->steps.size())
+        return nullptr;
+    return &ph->steps[static_cast<std::size_t>(ref.step)];
+}
+
 bool runs_on(const Step& step, Role role)
 {
     return (step.roles & role_bit(role)) != 0;
@@ -157,8 +213,8 @@ std::string plan_digest(const Plan& plan)
         for (const auto& s : phase.steps) {
             canon += " step " + s.id + " k" + std::to_string(static_cast<int>(s.kind)) + " r" + std::to_string(s.roles) +
                      " o" + std::to_string(static_cast<int>(s.order)) + " [" + join(s.run, "\x1f") + "][" +
-                     join(s.run_deb, "\x1f") + "][" + join(s.run_rpm, "\x1f") + "] " + s.check + "|" + s.copy + "|" +
-                     s.when + "|" + std::to_string(static_cast<int>(s.agree)) + std::to_string(s.may_fail) + "|" + join(s.harmless, "\x1f") + "|" + join(s.summary, "\x1f") + "|t" +
+                     join(s.run_deb, "\x1f") + "][" + join(s.run_rpm, "\x1f") + "] " + (s.kind == StepKind::check ? check_name(s.check) : "") + "|" + s.copy + "|" +
+                     condition_text(s.when) + "|" + std::to_string(static_cast<int>(s.agree)) + std::to_string(s.may_fail) + "|" + join(s.harmless, "\x1f") + "|" + join(s.summary, "\x1f") + "|t" +
                      std::to_string(s.timeout_s) + "|" + std::to_string(s.read_only) + std::to_string(s.retry_on_timeout) + std::to_string(s.retry_on_failure) +
                      "|" + std::to_string(s.retries) + "|" + std::to_string(s.backoff_s) + "\n";
         }
@@ -331,7 +387,7 @@ std::string describe(const Action& action)
         return out;
     }
     case StepKind::check:
-        return "check " + action.check;
+        return std::string("check ") + check_name(action.check);
     case StepKind::copy:
         return "receive " + action.dir + " from the bootstrap";
     case StepKind::gate:

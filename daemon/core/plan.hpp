@@ -5,7 +5,10 @@
 #include "result.hpp"
 #include "topology.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace chu {
@@ -21,22 +24,24 @@ enum class NodeOrder {
 };
 
 // Built-in checks a `check =` step may name.
-inline const std::vector<std::string>& check_names()
-{
-    static const std::vector<std::string> names = {"package",           "ctl",               "disk-space",
-                                                   "make",              "keepalived-master", "keepalived-status",
-                                                   "migration-level",   "open-source-chef"};
-    return names;
-}
+enum class Check { package, ctl, disk_space, make, keepalived_master, keepalived_status, migration_level, open_source_chef };
+constexpr Check last_check = Check::open_source_chef;
+const char* check_name(Check check);                      // the plan's word: "keepalived-status"
+std::optional<Check> check_named(std::string_view name);  // nullopt: not a check
+std::vector<std::string> check_names();                   // every plan word, for messages
 
-// Conditions a `when =` step may name; the leader evaluates them from values reported in the phase. Besides
-// these, "failed:STEP" holds when STEP, earlier in the phase and marked may_fail, failed on its node.
-inline const std::vector<std::string>& condition_names()
-{
-    static const std::vector<std::string> names = {"bootstrap-not-master"};
-    return names;
-}
-constexpr const char* failed_condition = "failed:";
+// When a step runs: always, or only if a condition holds when the leader reaches it, evaluated from the
+// values reported earlier in the phase.
+struct Condition {
+    enum class Kind {
+        always,
+        failed,                // failed:STEP: STEP, earlier in the phase and marked may_fail, failed on its node
+        bootstrap_not_master,  // the bootstrap's latest keepalived-status in the phase is not master
+    } kind = Kind::always;
+    std::string step;              // kind failed: the may_fail step
+    std::int32_t step_index = -1;  // ... and its index in the phase, resolved at load
+};
+std::string condition_text(const Condition& when);  // "", "bootstrap-not-master", "failed:upgrade-secondary"
 
 // What a check's values must be across its nodes: the same everywhere (migration levels), or exactly one
 // "master" and the others "backup" (keepalived: either backend may hold the VIP).
@@ -55,7 +60,7 @@ struct Step {
     std::vector<std::string> run;      // argv template, same on deb and rpm systems
     std::vector<std::string> run_deb;  // argv template where it differs by package format
     std::vector<std::string> run_rpm;
-    std::string check;  // kind check: one of check_names()
+    Check check = Check::package;  // kind check
     std::string copy;   // kind copy: directory template, sent from the bootstrap
     NodeOrder order = NodeOrder::parallel;
     // A step that only reads (a check, `read_only = yes`) is killed at its timeout; any other step changes the
@@ -70,7 +75,7 @@ struct Step {
     // or one of `summary` (a line that only counts the others, like ha-status's ERRORS WERE DETECTED) is success.
     std::vector<std::string> harmless;
     std::vector<std::string> summary;
-    std::string when;                   // "" or one of condition_names(), or failed:STEP
+    Condition when;
     bool may_fail = false;              // its failure does not stop the cluster: the steps `when = failed:ID` run
     Agreement agree = Agreement::none;  // what the values the nodes report must be, together
     int line = 0;
@@ -81,6 +86,7 @@ struct Phase {
     std::string title;
     bool downtime_begins = false;  // the operator's downtime window opens when this phase starts
     bool downtime_ends = false;    // ... and closes when this phase completes
+    bool preflight = false;        // it only checks: the cluster shows as in preflight while it runs
     std::vector<Step> steps;
     int line = 0;
 };
@@ -106,6 +112,18 @@ struct Plan {
     std::vector<Phase> phases;
     std::vector<Addon> addons;
 };
+
+// A step's place in the plan: a phase's index, and the step's index in it.
+struct StepRef {
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    bool operator==(const StepRef& o) const { return phase == o.phase && step == o.step; }
+    bool operator!=(const StepRef& o) const { return !(*this == o); }
+    bool operator<(const StepRef& o) const { return phase != o.phase ? phase < o.phase : step < o.step; }
+};
+// Bounds-checked: nullptr when the plan has no such phase or step (a journal or a peer may name one).
+const Phase* find_phase(const Plan& plan, std::int32_t phase);
+const Step* find_step(const Plan& plan, StepRef ref);
 
 // The placeholders a step's argv may use; unknown ones are refused when the plan is loaded.
 const std::vector<std::string>& placeholder_names();
@@ -140,7 +158,7 @@ std::string version_change(const NodeFacts& facts);
 struct Action {
     StepKind kind = StepKind::run;
     std::vector<std::string> argv;  // kind run
-    std::string check;              // kind check
+    Check check = Check::package;   // kind check
     std::string dir;                // kind copy
     unsigned timeout_s = 0;         // read-only steps: killed after this long (0: never)
     unsigned expected_s = 0;        // steps that change the cluster: stalled after this long, never killed

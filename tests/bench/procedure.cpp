@@ -40,7 +40,7 @@ Bound critical_path(const Plan& plan)
     for (const auto& phase : plan.phases) {
         double chain = 0;
         for (const auto& step : phase.steps) {
-            if (step.kind != StepKind::run || !step.when.empty())
+            if (step.kind != StepKind::run || step.when.kind != Condition::Kind::always)
                 continue;
             const auto& argv = step.run.empty() ? step.run_deb : step.run;
             const double cost = delay_ms + (std::count(argv.begin(), argv.end(), "upgrade") ? upgrade_extra_ms : 0);

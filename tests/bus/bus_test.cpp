@@ -34,7 +34,7 @@ std::vector<std::string> steps_that_run()
     std::vector<std::string> ids;
     for (const auto& phase : plan().phases)
         for (const auto& step : phase.steps)
-            if (step.when.empty() && step.kind != StepKind::gate)
+            if (step.when.kind == chu::Condition::Kind::always && step.kind != StepKind::gate)
                 ids.push_back(step.id);
     return ids;
 }

@@ -69,7 +69,7 @@ struct Entry {
             for (const auto& t : action.argv)
                 what += (what.empty() ? "" : " ") + t;
             break;
-        case chu::StepKind::check: what = "check " + action.check; break;
+        case chu::StepKind::check: what = std::string("check ") + chu::check_name(action.check); break;
         case chu::StepKind::copy: what = "receive " + action.dir; break;
         case chu::StepKind::gate: what = "gate"; break;
         }
@@ -477,7 +477,7 @@ TEST_CASE("make is checked on the bootstrap only in the chef-server-12 plan, and
     auto checks_make = [&](const chu::Plan& eff, chu::Role role) {
         const Schedule s = schedule(eff, role, config, facts_for(kDeb));
         return std::any_of(s.entries.begin(), s.entries.end(), [](const Entry& e) {
-            return e.action.kind == chu::StepKind::check && e.action.check == "make";
+            return e.action.kind == chu::StepKind::check && e.action.check == chu::Check::make;
         });
     };
     const chu::Plan cs12 = effective(loaded("chef-server-12"), config);
@@ -894,9 +894,9 @@ TEST_CASE("plan_digest is stable for the same plan and changes with any step or 
     CHECK(changed([&](chu::Plan& p) { step(p, "install-package").run_rpm.push_back("--nodeps"); }) != digest);
     CHECK(changed([&](chu::Plan& p) { step(p, "install-package").run_deb[1] = "-D2"; }) != digest);
     CHECK(changed([&](chu::Plan& p) { step(p, "cleanup").harmless.clear(); }) != digest);
-    CHECK(changed([&](chu::Plan& p) { step(p, "check-make").check = "ctl"; }) != digest);
+    CHECK(changed([&](chu::Plan& p) { step(p, "check-make").check = chu::Check::ctl; }) != digest);
     CHECK(changed([&](chu::Plan& p) { step(p, "copy-opscode").copy = "/etc/chef-server"; }) != digest);
-    CHECK(changed([&](chu::Plan& p) { step(p, "fix-restart-keepalived-bootstrap").when.clear(); }) != digest);
+    CHECK(changed([&](chu::Plan& p) { step(p, "fix-restart-keepalived-bootstrap").when = {}; }) != digest);
     CHECK(changed([&](chu::Plan& p) { step(p, "check-migration-level").agree = chu::Agreement::none; }) != digest);
     CHECK(changed([&](chu::Plan& p) { step(p, "start").id = "start-them"; }) != digest);
     CHECK(changed([&](chu::Plan& p) { p.phases[2].steps.pop_back(); }) != digest);
@@ -975,7 +975,7 @@ TEST_CASE("describe names the program and its arguments the way an operator read
     CHECK(chu::describe(run) == "chef-server-ctl upgrade");
     chu::Action check;
     check.kind = chu::StepKind::check;
-    check.check = "keepalived-master";
+    check.check = chu::Check::keepalived_master;
     CHECK(chu::describe(check) == "check keepalived-master");
     chu::Action copy;
     copy.kind = chu::StepKind::copy;

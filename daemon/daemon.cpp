@@ -20,6 +20,17 @@ namespace chu {
 namespace {
 
 constexpr std::uint64_t shutdown_grace_usec = 10'000'000;  // how long running commands get after SIGTERM
+constexpr std::uint64_t halt_linger_usec = 3'000'000;      // a halted node shows why on D-Bus this long, then exits
+
+int exit_status_of(const Error& error)
+{
+    switch (error.kind) {
+    case ErrorKind::config: return exit_config_error;
+    case ErrorKind::data: return exit_data_error;
+    case ErrorKind::runtime: return 1;
+    }
+    return 1;
+}
 
 int priority_of(Log::Level level)
 {
@@ -97,6 +108,7 @@ int Daemon::run()
         sigaddset(&mask, sig);
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);  // a file-size limit makes the journal's write fail, and the daemon say so: no silent death
 
     sd_event_default(&event_);
     sd_event_set_watchdog(event_, 1);  // WATCHDOG=1 on schedule when the unit sets WatchdogSec=
@@ -105,11 +117,10 @@ int Daemon::run()
     sd_event_add_time(event_, &deadline_, CLOCK_MONOTONIC, UINT64_MAX, 0, on_deadline, this);
     sd_event_add_post(event_, &post_, on_post, this);
 
-    bool corrupt = false;
-    auto journal = JournalFile::open(setup_.config.paths.state_dir, &corrupt);
+    auto journal = JournalFile::open(setup_.config.paths.state_dir);
     if (!journal) {
         log_.log(LOG_ERR, journal.error().message);
-        return corrupt ? exit_data_error : 1;  // a restart would find the same damage
+        return exit_status_of(journal.error());  // a restart would find the same damage
     }
     journal_.emplace(std::move(journal.value()));
     if (!journal_->dropped().empty())
@@ -142,7 +153,12 @@ int Daemon::run()
                                   "): chef-ha-upgrade-ctl cannot reach this node; the upgrade goes on");
     }
 
-    core_->boot(journal_->records(), now_ms());
+    // A journal this node's inputs no longer fit: said, and no restart loop (exit 78), before anything runs.
+    if (auto restored = core_->restore(journal_->records()); !restored) {
+        log_.log(LOG_ERR, restored.error().message);
+        return exit_status_of(restored.error());
+    }
+    core_->start(now_ms());
     dispatch();
     notify_ready();
     const int r = sd_event_loop(event_);
@@ -157,7 +173,7 @@ int Daemon::run()
 // happens; consecutive records share one sync.
 void Daemon::dispatch()
 {
-    if (dispatching_)
+    if (dispatching_ || halted_)
         return;  // the outer call takes the new effects after the ones it holds: order is kept
     dispatching_ = true;
     for (;;) {
@@ -219,13 +235,30 @@ void Daemon::dispatch()
 bool Daemon::write_records(const std::vector<Record>& records)
 {
     if (auto written = journal_->append(records); !written) {
-        // Nothing may happen that the journal does not hold: stop, and let systemd restart us on it.
-        log_.log(LOG_ERR, written.error().message + "; stopping (free or repair " + setup_.config.paths.state_dir +
-                              "; the daemon resumes from the journal when restarted)");
-        stop(1);
+        // Nothing may happen that the journal does not hold: the node acts no more, says why, and stops; systemd
+        // restarts it, and it resumes from the journal once the state directory takes writes again.
+        halt(written.error().message + "; nothing more runs here: free or repair " + setup_.config.paths.state_dir +
+             ", and the daemon resumes from the journal when restarted");
         return false;
     }
     return true;
+}
+
+void Daemon::halt(const std::string& reason)
+{
+    log_.log(LOG_ERR, reason);
+    halted_ = true;
+    notify_status("failed: " + reason.substr(0, 200));
+    if (bus_)
+        bus_->halt(reason);
+    // Long enough for the operator's watch and busctl to read the reason; no effect is carried out meanwhile.
+    sd_event_add_time_relative(
+        event_, nullptr, CLOCK_MONOTONIC, halt_linger_usec, 0,
+        [](sd_event_source*, uint64_t, void* userdata) {
+            static_cast<Daemon*>(userdata)->stop(1);
+            return 0;
+        },
+        this);
 }
 
 // The key and the topology are kept before the join or the first step is journaled, so that a restart after
@@ -266,12 +299,12 @@ void Daemon::run_step(const RunStep& run)
         command.argv = run.action.argv;
         break;
     case StepKind::check:
-        command.argv = {self_, "--config", config_path_, "--run-check", run.action.check};
+        command.argv = {self_, "--config", config_path_, "--run-check", check_name(run.action.check)};
         break;
     case StepKind::copy: {
         const std::string incoming = setup_.config.paths.state_dir + "/incoming.tar";
         if (auto written = write_file_atomic(incoming, run.archive, 0600); !written) {
-            StepResult failed{run.phase, run.step, run.round, run.attempt, Outcome::failed, 1, {}, written.error().message};
+            StepResult failed{run.phase, run.step, run.round, run.attempt, {Outcome::failed, 1, {}, written.error().message}};
             core_->on_step_finished(failed, now_ms());
             return;
         }
@@ -286,12 +319,12 @@ void Daemon::run_step(const RunStep& run)
     runner_->start(std::move(command), [this, run, check, copy](ExecResult r) {
         if (copy)
             unlink((setup_.config.paths.state_dir + "/incoming.tar").c_str());  // it holds secrets; the step is done with it
-        StepResult result{run.phase, run.step, run.round, run.attempt, r.outcome, r.exit_code, {}, {}};
+        StepResult result{run.phase, run.step, run.round, run.attempt, {r.outcome, r.exit_code, {}, {}}};
         if (check) {
-            result.value = last_line(r.out);
-            result.detail = last_line(r.err);
+            result.end.value = last_line(r.out);
+            result.end.detail = last_line(r.err);
         } else {
-            result.detail = r.tail;
+            result.end.detail = r.tail;
         }
         core_->on_step_finished(result, now_ms());
         dispatch();

@@ -34,6 +34,7 @@ private:
     void run_step(const RunStep& run);
     void pack_archive(const PackArchive& pack);
     bool write_records(const std::vector<Record>& records);
+    void halt(const std::string& reason);
     void publish();
     bool upgrade_underway();
     void stop(int status);
@@ -57,6 +58,7 @@ private:
     std::string status_line_;
     bool dispatching_ = false;
     bool stopping_ = false;
+    bool halted_ = false;  // the journal cannot be written: nothing more is carried out
     int exit_status_ = 0;
 };
 

@@ -157,6 +157,19 @@ void BusService::publish(std::int64_t now_ms)
     }
 }
 
+void BusService::halt(const std::string& reason)
+{
+    auto next = impl_->published;
+    next.state = state_name(State::failed);
+    next.last_error = reason;
+    const auto changed = bus::changed_properties(impl_->published, next);
+    impl_->published = std::move(next);
+    try {
+        impl_->object->emitPropertiesChanged(changed);
+    } catch (const sdbus::Error&) {
+    }
+}
+
 void BusService::answer(const Answer& answer)
 {
     auto it = impl_->pending.find(answer.id);

@@ -27,6 +27,8 @@ public:
 
     // Re-reads the core's status; emits PropertiesChanged for every property that changed.
     void publish(std::int64_t now_ms);
+    // This node stopped acting (its journal cannot be written): State failed, LastError why, from now on.
+    void halt(const std::string& reason);
     // Completes the pending method call `answer.id` (an error reply when !answer.ok).
     void answer(const Answer& answer);
     // Emits the completion signal.

@@ -30,8 +30,23 @@ enum class Op : std::uint8_t { start, pause, resume, retry, skip, abort, approve
 constexpr Op last_op = Op::interrupt;
 const char* op_name(Op op);
 
+// How a step ended on a node: one attempt (from the runner) or the step after its retries (journal, report).
+struct StepOutcome {
+    Outcome outcome = Outcome::ok;
+    std::int32_t exit_code = 0;  // exit status, or 128 + signal
+    std::string value;           // checks: what was read
+    std::string detail;          // the error, or the output's last lines
+    bool operator==(const StepOutcome& o) const
+    {
+        return outcome == o.outcome && exit_code == o.exit_code && value == o.value && detail == o.detail;
+    }
+};
+
+// Every message carries a pinned type tag on the wire: a new message takes a new number, never a reused one.
+
 // Follower -> leader, every heartbeat: presence, what it agrees to, and where it is.
 struct Hello {
+    static constexpr std::uint8_t tag = 0;
     std::uint64_t epoch = 0;  // the highest leader epoch this node has seen
     std::string plan_name;
     std::string topology_digest;
@@ -56,6 +71,7 @@ struct PeerInfo {
 
 // Leader -> follower, every heartbeat: the cluster's state, and why the follower was refused, if it was.
 struct Beat {
+    static constexpr std::uint8_t tag = 1;
     std::uint64_t epoch = 0;
     std::uint8_t state = 0;
     std::int32_t phase = 0;
@@ -70,6 +86,7 @@ struct Beat {
 
 // Leader -> node: run (or answer for) step `step` of phase `phase`. Re-sent until answered.
 struct Order {
+    static constexpr std::uint8_t tag = 2;
     std::uint64_t epoch = 0;
     std::int32_t phase = 0;
     std::int32_t step = 0;
@@ -82,20 +99,19 @@ struct Order {
 
 // Node -> leader: the result of a step (fresh, or from the node's journal for a repeated order).
 struct Report {
+    static constexpr std::uint8_t tag = 3;
     std::uint64_t epoch = 0;
     std::int32_t phase = 0;
     std::int32_t step = 0;
     std::uint32_t round = 0;
-    Outcome outcome = Outcome::ok;
-    std::int32_t exit_code = 0;
-    std::string value;   // what a check read, e.g. the migration level
-    std::string detail;  // the error, or the output's last lines
+    StepOutcome end;
     std::int64_t started_ms = 0;
     std::int64_t finished_ms = 0;
 };
 
 // Node -> leader: send me the archive of a copy step from `offset`.
 struct Fetch {
+    static constexpr std::uint8_t tag = 4;
     std::uint64_t epoch = 0;
     std::int32_t phase = 0;
     std::int32_t step = 0;
@@ -103,6 +119,7 @@ struct Fetch {
 };
 
 struct Chunk {
+    static constexpr std::uint8_t tag = 5;
     std::uint64_t epoch = 0;
     std::int32_t phase = 0;
     std::int32_t step = 0;
@@ -112,11 +129,13 @@ struct Chunk {
 
 // Follower -> leader: an operator decision taken on the follower; the leader answers with a Reply.
 struct Command {
+    static constexpr std::uint8_t tag = 6;
     std::uint64_t id = 0;
     Op op = Op::start;
 };
 
 struct Reply {
+    static constexpr std::uint8_t tag = 7;
     std::uint64_t id = 0;
     bool ok = false;
     std::string text;
@@ -129,10 +148,22 @@ struct Envelope {
     Message message;
 };
 
+constexpr std::uint8_t wire_protocol_version = 2;  // 2: Hello.running_ms, Order.interrupt
+
 constexpr std::size_t max_frame_size = 4u << 20;
 constexpr std::size_t max_detail = 8u << 10;  // a step's output tail kept in reports and records
 constexpr std::size_t max_value = 4u << 10;   // what a check read
 constexpr std::size_t chunk_size = 1u << 20;
+
+// StepOutcome's field list (see codec.hpp), shared by reports on the wire and records on disk.
+template <class F>
+void fields(F& f, StepOutcome& m)
+{
+    f.choice(m.outcome, Outcome::skipped);
+    f.i32(m.exit_code);
+    f.str(m.value, max_frame_size);
+    f.str(m.detail, max_frame_size);
+}
 
 std::string encode_frame(const Envelope& envelope);
 // Refuses frames that are too large, of another protocol version, truncated or with trailing bytes.

@@ -14,8 +14,9 @@ class JournalFile {
 public:
     // Creates state_dir (0700) and the journal (0600) if needed, reads every good record, and truncates a
     // torn last record (`dropped` says what was dropped, empty when nothing was). A bad record with more
-    // behind it is no torn write: the file is left as it is, and `corrupt` is set with the error.
-    static Result<JournalFile> open(const std::string& state_dir, bool* corrupt = nullptr);
+    // behind it is no torn write (ErrorKind::data), and a whole record of a newer format is not ours to read
+    // (ErrorKind::config): either way the file is left as it is.
+    static Result<JournalFile> open(const std::string& state_dir);
 
     JournalFile(JournalFile&& other) noexcept;
     JournalFile& operator=(JournalFile&&) = delete;

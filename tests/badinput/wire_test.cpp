@@ -208,7 +208,7 @@ TEST_CASE("a replayed order is answered from the journal and runs nothing twice"
     leader.send(fe1.address, order);
     const auto first = reports_from(leader, fe1.name, 1, 60s);
     REQUIRE(first.size() == 1);
-    CHECK(first[0].outcome == Outcome::ok);
+    CHECK(first[0].end.outcome == Outcome::ok);
     // The same bytes again, twice: a captured order replayed.
     leader.send(fe1.address, order);
     leader.send(fe1.address, order);

@@ -108,7 +108,8 @@ public:
     void boot()
     {
         for (auto& [name, m] : members_)
-            m.core->boot({}, now_ms());
+            if (!m.core->boot({}, now_ms()))
+                throw std::runtime_error("an empty journal refused");
         pump();
     }
 
@@ -184,17 +185,17 @@ private:
     void run_step(const std::string& name, Member& m, const RunStep& run)
     {
         const Step& step = m.setup.plan.phases[static_cast<std::size_t>(run.phase)].steps[static_cast<std::size_t>(run.step)];
-        StepResult result{run.phase, run.step, run.round, run.attempt, Outcome::ok, 0, {}, "done"};
+        StepResult result{run.phase, run.step, run.round, run.attempt, {Outcome::ok, 0, {}, "done"}};
         if (options_.fail_once.erase(step.id)) {
-            result.outcome = Outcome::failed;
-            result.exit_code = 1;
-            result.detail = "simulated failure of " + step.id + " on " + name;
-        } else if (run.action.check == "keepalived-status" || run.action.check == "keepalived-master") {
-            result.value = m.setup.topology.find(name)->role == Role::bootstrap ? "master" : "backup";
-        } else if (run.action.check == "migration-level") {
+            result.end.outcome = Outcome::failed;
+            result.end.exit_code = 1;
+            result.end.detail = "simulated failure of " + step.id + " on " + name;
+        } else if (run.action.check == Check::keepalived_status || run.action.check == Check::keepalived_master) {
+            result.end.value = m.setup.topology.find(name)->role == Role::bootstrap ? "master" : "backup";
+        } else if (run.action.check == Check::migration_level) {
             const bool odd = options_.disagree_once && name == "fe1.example.com";
             options_.disagree_once = options_.disagree_once && !odd;
-            result.value = odd ? "0.9" : "1";
+            result.end.value = odd ? "0.9" : "1";
         }
         auto* timer = new StepTimer{this, name, result};
         sd_event_source* source = nullptr;

@@ -75,7 +75,7 @@ int main(int argc, char** argv)
 
     const std::string joined = encode_record(JoinedRecord{d, d, d, "a1b2c3d4e5f60718", 1732240000000});
     const std::string leader = encode_record(EpochRecord{2}) + joined +
-                               encode_record(ReportRecord{"fe1.example.com", 1, 0, 0, Outcome::ok, "", "", 1, 2}) +
+                               encode_record(ReportRecord{"fe1.example.com", 1, 0, 0, {Outcome::ok, 0, "", ""}, 1, 2}) +
                                encode_record(PhaseRecord{1, 1732240000500}) +
                                encode_record(DecisionRecord{Op::retry, "fe2.example.com", 10, 0, 1, 1732240001000});
     const std::string worker = encode_record(EpochRecord{2}) +

@@ -1,6 +1,8 @@
 // Deterministic simulation of a whole cluster of cores in one process: a network that drops, duplicates,
 // reorders and delays; nodes that crash (mid-effects, tearing their journal) and restart from it; steps
-// that fail, time out and hang; an operator acting at random times. Checks the plan's invariants.
+// that fail, time out and hang; an operator acting at random times. Checks the plan's invariants, that no
+// state machine makes a move its table does not allow, and, at every crash whose journal holds all the
+// node wrote, that the state rebuilt from the journal is the state the node had (the replay check).
 //
 //   chu-simulation --seeds FIRST:COUNT      run many seeds, print failing ones
 //   chu-simulation --seed S --trace         replay one seed with a trace of every step
@@ -30,6 +32,34 @@ struct Fault {  // a step that keeps failing on a node until the operator "fixes
 };
 
 constexpr std::int64_t never = INT64_MAX;
+
+// The first target whose journaled part differs: "fe1 5/0: done round 1 rebuilt, pending round 1 had".
+std::string target_difference(const std::map<Leader::TargetKey, Leader::Target>& got, const std::map<Leader::TargetKey, Leader::Target>& had)
+{
+    auto text = [](const std::map<Leader::TargetKey, Leader::Target>& m, const Leader::TargetKey& k) {
+        auto it = m.find(k);
+        if (it == m.end())
+            return std::string("none");
+        return "state " + std::to_string(static_cast<int>(it->second.state)) + " round " + std::to_string(it->second.round) +
+               " skip " + std::to_string(it->second.skip) + " interrupt " + std::to_string(it->second.interrupt) +
+               " reported " + std::to_string(it->second.reported);
+    };
+    std::set<Leader::TargetKey> keys;
+    for (const auto& [k, t] : got)
+        keys.insert(k);
+    for (const auto& [k, t] : had)
+        keys.insert(k);
+    for (const auto& k : keys)
+        if (text(got, k) != text(had, k))
+            return k.first + " " + std::to_string(k.second.phase) + "/" + std::to_string(k.second.step) + ": " + text(got, k) +
+                   " rebuilt, " + text(had, k) + " had";
+    return "?";
+}
+
+bool is_check(const Step& step, Check check)
+{
+    return step.kind == StepKind::check && step.check == check;
+}
 
 struct SimNode {
     std::string name;
@@ -73,8 +103,10 @@ private:
     }
 
     void build();
+    NodeSetup setup_of(const SimNode& n) const;
     void boot(SimNode& n);
-    void crash(SimNode& n, const char* why);
+    void crash(SimNode& n, const char* why, bool journal_whole = true);
+    void check_replay(const SimNode& n);
     void apply(SimNode& n);
     void start_step(SimNode& n, RunStep run);
     void finish_step(SimNode& n);
@@ -118,6 +150,10 @@ private:
     bool aborted_ = false;
     std::int64_t aborted_at_ = 0;
     bool complete_ = false;
+
+public:
+    std::uint64_t replay_checks = 0;
+    std::set<std::string> moves;  // every state machine move the nodes took
 };
 
 void Simulation::build()
@@ -187,7 +223,7 @@ void Simulation::build()
         boot(n);
 }
 
-void Simulation::boot(SimNode& n)
+NodeSetup Simulation::setup_of(const SimNode& n) const
 {
     NodeSetup setup;
     setup.topology = topology_;
@@ -202,20 +238,55 @@ void Simulation::boot(SimNode& n)
     setup.package_digest = "b2a1";
     setup.key_id = "k1";
     setup.version = "sim";
-    n.core = std::make_unique<Node>(setup);
+    return setup;
+}
+
+void Simulation::boot(SimNode& n)
+{
+    n.core = std::make_unique<Node>(setup_of(n));
     n.up = true;
     n.running.reset();
     auto scan = scan_journal(n.journal);
     if (!scan.problem.empty())
         say(n.name + " drops its torn journal tail: " + scan.problem);
     n.journal.resize(scan.valid_bytes);
-    n.core->boot(scan.records, now_);
+    if (auto booted = n.core->boot(scan.records, now_); !booted)
+        violation(n.name + " refused its own journal: " + booted.error().message);
     apply(n);
 }
 
-void Simulation::crash(SimNode& n, const char* why)
+// The journal is the node's state: rebuilt from it, a node has the leader state, targets, rounds, phase and
+// finished steps it had.
+void Simulation::check_replay(const SimNode& n)
+{
+    Node rebuilt(setup_of(n));
+    const auto scan = scan_journal(n.journal);
+    ++replay_checks;
+    if (auto restored = rebuilt.restore(scan.records); !restored) {
+        violation(n.name + "'s journal is refused on replay: " + restored.error().message);
+        return;
+    }
+    const Node::Journaled had = n.core->journaled(), got = rebuilt.journaled();
+    if (got == had)
+        return;
+    std::string what = !(got.worker == had.worker) ? "its worker's finished steps, attempts or epoch" : "its leader's ";
+    if (got.leader && had.leader && !(*got.leader == *had.leader)) {
+        const auto& g = *got.leader;
+        const auto& h = *had.leader;
+        what += g.progress != h.progress ? std::string("progress (") + progress_name(g.progress) + " rebuilt, " + progress_name(h.progress) + " had)"
+                : g.phase != h.phase     ? "phase (" + std::to_string(g.phase) + " rebuilt, " + std::to_string(h.phase) + " had)"
+                : g.hold != h.hold       ? std::string("hold")
+                : !(g.targets == h.targets) ? "targets (" + target_difference(g.targets, h.targets) + ")"
+                                            : std::string("epoch, agreement, approvals, accepted disagreements or timeline");
+    }
+    violation(n.name + ": the state rebuilt from its journal differs from the state it had: " + what);
+}
+
+void Simulation::crash(SimNode& n, const char* why, bool journal_whole)
 {
     say(n.name + " crashes (" + why + ")");
+    if (journal_whole)
+        check_replay(n);
     n.up = false;
     n.running.reset();
     n.core.reset();
@@ -237,17 +308,20 @@ void Simulation::apply(SimNode& n)
                 const std::string bytes = encode_record(w->record);
                 n.journal += bytes.substr(0, pick(0, bytes.size() - 1));  // torn mid-write
             }
-            crash(n, "mid-effects");
+            // What the node decided after a lost record is not on disk: its state then is not the journal's.
+            const bool whole = std::none_of(effects.begin() + static_cast<std::ptrdiff_t>(i), effects.end(),
+                                            [](const Effect& x) { return std::holds_alternative<WriteRecord>(x); });
+            crash(n, "mid-effects", whole);
             return;
         }
         if (auto* w = std::get_if<WriteRecord>(&e)) {
             n.journal += encode_record(w->record);
             if (auto* f = std::get_if<FinishedRecord>(&w->record)) {
                 // A may_fail step's failure ends it too: the plan answers it with its when = failed: steps.
-                if (f->outcome == Outcome::ok || f->outcome == Outcome::skipped || step_of(f->phase, f->step).may_fail) {
+                if (f->end.outcome == Outcome::ok || f->end.outcome == Outcome::skipped || step_of(f->phase, f->step).may_fail) {
                     finished_.insert({n.name, f->phase, f->step});
                     finished_round_[{n.name, f->phase, f->step}] = f->round;
-                    say(n.name + " finished " + step_of(f->phase, f->step).id + " (" + outcome_name(f->outcome) + ")");
+                    say(n.name + " finished " + step_of(f->phase, f->step).id + " (" + outcome_name(f->end.outcome) + ")");
                 }
             }
             if (auto* d = std::get_if<DecisionRecord>(&w->record)) {
@@ -296,6 +370,9 @@ void Simulation::apply(SimNode& n)
                 say(n.name + ": " + l->text);
         }
     }
+    if (!n.core->bugs().empty())
+        violation(n.name + " made a move its state machine does not allow: " + n.core->bugs().front());
+    moves.insert(n.core->moves().begin(), n.core->moves().end());
 }
 
 void Simulation::check_start(const SimNode& n, const RunStep& run)
@@ -327,7 +404,7 @@ void Simulation::check_start(const SimNode& n, const RunStep& run)
                 if (!runs_on(before, other.role))
                     continue;
                 const auto k = std::make_tuple(other.name, p, s);
-                const bool required = before.when.empty() || started_.count(k);
+                const bool required = before.when.kind == Condition::Kind::always || started_.count(k);
                 if (required && !finished_.count(k))
                     violation(n.name + " started " + st.id + " (phase " + std::to_string(run.phase) + ") before " + other.name +
                               " finished " + before.id + " (phase " + std::to_string(p) + ")");
@@ -366,27 +443,27 @@ void Simulation::finish_step(SimNode& n)
     RunStep run = std::move(*n.running);
     n.running.reset();
     const Step& st = step_of(run.phase, run.step);
-    StepResult r{run.phase, run.step, run.round, run.attempt, Outcome::ok, 0, {}, {}};
+    StepResult r{run.phase, run.step, run.round, run.attempt, {Outcome::ok, 0, {}, {}}};
     auto fault = faults_.find({n.name, run.phase, run.step});
     if (n.interrupted) {
-        r.outcome = Outcome::failed;
-        r.exit_code = 128 + 15;
-        r.detail = "terminated";
+        r.end.outcome = Outcome::failed;
+        r.end.exit_code = 128 + 15;
+        r.end.detail = "terminated";
     } else if (fault != faults_.end() && fault->second.failures_left > 0) {
         --fault->second.failures_left;
-        r.outcome = fault->second.hang ? Outcome::timeout : Outcome::failed;  // a hang here: a read-only step, killed
-        r.exit_code = fault->second.hang ? 137 : 1;
-        r.detail = "simulated failure";
-    } else if (st.check == "keepalived-status" && st.agree == Agreement::one_master) {
-        r.value = (n.role == Role::bootstrap) == bootstrap_holds_vip_ ? "master" : "backup";  // either may hold it
-    } else if (st.check == "keepalived-status") {
-        r.value = keepalived_;
-    } else if (st.check == "migration-level") {
-        r.value = n.name == odd_migration_node_ ? "1.7" : "1.8";
+        r.end.outcome = fault->second.hang ? Outcome::timeout : Outcome::failed;  // a hang here: a read-only step, killed
+        r.end.exit_code = fault->second.hang ? 137 : 1;
+        r.end.detail = "simulated failure";
+    } else if (is_check(st, Check::keepalived_status) && st.agree == Agreement::one_master) {
+        r.end.value = (n.role == Role::bootstrap) == bootstrap_holds_vip_ ? "master" : "backup";  // either may hold it
+    } else if (is_check(st, Check::keepalived_status)) {
+        r.end.value = keepalived_;
+    } else if (is_check(st, Check::migration_level)) {
+        r.end.value = n.name == odd_migration_node_ ? "1.7" : "1.8";
     } else if (!st.harmless.empty() && chance(0.5)) {
-        r.outcome = Outcome::failed;  // cleanup's expected chef-mover message, with a non-zero exit
-        r.exit_code = 1;
-        r.detail = "ok: down: opscode-chef-mover\n" + st.harmless.front();
+        r.end.outcome = Outcome::failed;  // cleanup's expected chef-mover message, with a non-zero exit
+        r.end.exit_code = 1;
+        r.end.detail = "ok: down: opscode-chef-mover\n" + st.harmless.front();
     }
     n.core->on_step_finished(r, now_);
     apply(n);
@@ -448,7 +525,7 @@ void Simulation::check_end()
             const Step& st = plan_.phases[p].steps[s];
             for (const auto& n : nodes_) {
                 const auto k = std::make_tuple(n.name, static_cast<int>(p), static_cast<int>(s));
-                if (runs_on(st, n.role) && st.kind != StepKind::gate && (st.when.empty() || started_.count(k)) && !finished_.count(k))
+                if (runs_on(st, n.role) && st.kind != StepKind::gate && (st.when.kind == Condition::Kind::always || started_.count(k)) && !finished_.count(k))
                     violation("complete, but " + n.name + " never finished " + st.id);
             }
         }
@@ -512,9 +589,12 @@ std::string Simulation::run()
             complete_ = complete_ || leader.core->status(now_).state == State::complete;
         }
     }
-    for (auto& n : nodes_)
+    for (auto& n : nodes_) {
+        if (n.up)
+            check_replay(n);
         if (!n.up)
             boot(n);
+    }
     if (problem_.empty())
         check_end();
     return problem_;
@@ -542,18 +622,29 @@ int main(int argc, char** argv)
             return 2;
         }
     }
-    std::uint64_t failed = 0;
+    std::uint64_t failed = 0, replay_checks = 0;
+    std::set<std::string> moves;
     for (std::uint64_t seed = first; seed < first + count; ++seed) {
         Simulation sim(seed, trace);
         const std::string problem = sim.run();
+        replay_checks += sim.replay_checks;
+        moves.insert(sim.moves.begin(), sim.moves.end());
         if (!problem.empty()) {
             ++failed;
             std::printf("seed %llu FAILED: %s\n  replay: %s --seed %llu --trace\n", static_cast<unsigned long long>(seed),
                         problem.c_str(), argv[0], static_cast<unsigned long long>(seed));
         }
     }
-    std::printf("simulation: seeds %llu..%llu: %llu passed, %llu failed\n", static_cast<unsigned long long>(first),
+    std::printf("simulation: seeds %llu..%llu: %llu passed, %llu failed; %llu replay checks\n", static_cast<unsigned long long>(first),
                 static_cast<unsigned long long>(first + count - 1), static_cast<unsigned long long>(count - failed),
-                static_cast<unsigned long long>(failed));
+                static_cast<unsigned long long>(failed), static_cast<unsigned long long>(replay_checks));
+    auto all = Worker::all_moves();
+    all.merge(Leader::all_moves());
+    std::string untaken;
+    for (const auto& m : all)
+        if (!moves.count(m))
+            untaken += "; " + m;
+    std::printf("state machine moves taken: %zu of %zu%s\n", all.size() - std::count(untaken.begin(), untaken.end(), ';'), all.size(),
+                untaken.empty() ? "" : (" (not taken:" + untaken.substr(1) + ")").c_str());
     return failed == 0 ? 0 : 1;
 }

@@ -62,8 +62,8 @@ std::string dump(const chu::Order& m)
 std::string dump(const chu::Report& m)
 {
     return Dump()("report.epoch", m.epoch)("phase", m.phase)("step", m.step)("round", m.round)(
-               "outcome", static_cast<unsigned>(m.outcome))("exit_code", m.exit_code)("value", m.value)(
-               "detail", m.detail)("started_ms", m.started_ms)("finished_ms", m.finished_ms)
+               "outcome", static_cast<unsigned>(m.end.outcome))("exit_code", m.end.exit_code)("value", m.end.value)(
+               "detail", m.end.detail)("started_ms", m.started_ms)("finished_ms", m.finished_ms)
         .str();
 }
 
@@ -111,8 +111,8 @@ std::string dump(const chu::StartedRecord& r)
 
 std::string dump(const chu::FinishedRecord& r)
 {
-    return Dump()("phase", r.phase)("step", r.step)("round", r.round)("outcome", static_cast<unsigned>(r.outcome))(
-               "exit_code", r.exit_code)("value", r.value)("detail", r.detail)("started_ms", r.started_ms)(
+    return Dump()("phase", r.phase)("step", r.step)("round", r.round)("outcome", static_cast<unsigned>(r.end.outcome))(
+               "exit_code", r.end.exit_code)("value", r.end.value)("detail", r.end.detail)("started_ms", r.started_ms)(
                "at_ms", r.at_ms)
         .str();
 }
@@ -120,7 +120,7 @@ std::string dump(const chu::FinishedRecord& r)
 std::string dump(const chu::ReportRecord& r)
 {
     return Dump()("node", r.node)("phase", r.phase)("step", r.step)("round", r.round)(
-               "outcome", static_cast<unsigned>(r.outcome))("value", r.value)("detail", r.detail)(
+               "outcome", static_cast<unsigned>(r.end.outcome))("value", r.end.value)("detail", r.end.detail)(
                "started_ms", r.started_ms)("finished_ms", r.finished_ms)
         .str();
 }
@@ -194,10 +194,10 @@ std::vector<chu::Message> every_message()
     report.phase = 13;
     report.step = 1;
     report.round = 2;
-    report.outcome = chu::Outcome::timeout;
-    report.exit_code = -9;
-    report.value = "migration-level 1.0";
-    report.detail = std::string("line one\nline two\0with a NUL", 28);
+    report.end.outcome = chu::Outcome::timeout;
+    report.end.exit_code = -9;
+    report.end.value = "migration-level 1.0";
+    report.end.detail = std::string("line one\nline two\0with a NUL", 28);
     report.started_ms = 1000;
     report.finished_ms = 2000;
 
@@ -252,7 +252,7 @@ std::vector<chu::Record> every_record()
     chu::StartedRecord started{5, 2, 1, 3, 1700000000002};
     chu::FinishedRecord finished{5, 2, 1, chu::Outcome::failed, -15, "level 3", "[ERROR] something\nlast line", 1700000000002,
                                  1700000000009};
-    chu::ReportRecord report{"fe2.example.com", 5, 2, 1, chu::Outcome::skipped, "v", "detail", -1, 1700000000010};
+    chu::ReportRecord report{"fe2.example.com", 5, 2, 1, {chu::Outcome::skipped, 7, "v", "detail"}, -1, 1700000000010};
     chu::PhaseRecord phase{11, 1700000000011};
     chu::DecisionRecord decision{chu::Op::skip, "be2.example.com", 9, -1, 4, 1700000000012};
     return {chu::EpochRecord{0x1122334455667788ull}, joined, started, finished, report, phase, decision};
@@ -387,7 +387,7 @@ TEST_CASE("a report with an outcome past the last one is refused", "[wire]")
     last[at] = static_cast<char>(chu::Outcome::skipped);
     chu::Result<chu::Envelope> ok = chu::decode_frame(last);
     REQUIRE(ok);
-    CHECK(std::get<chu::Report>(ok->message).outcome == chu::Outcome::skipped);
+    CHECK(std::get<chu::Report>(ok->message).end.outcome == chu::Outcome::skipped);
 }
 
 TEST_CASE("a command with an operation past the last one is refused", "[wire]")
@@ -554,7 +554,7 @@ TEST_CASE("a well-checksummed record of an unknown type, version or outcome is n
 
     const std::size_t outcome_at = 2 + 4 + 4 + 4;  // version, type, phase, step, round
     REQUIRE(static_cast<unsigned char>(finished[12 + outcome_at]) == static_cast<unsigned char>(chu::Outcome::failed));
-    for (const std::string& bad : {reframed(finished, 0, 2),                                 // version
+    for (const std::string& bad : {reframed(finished, 0, 9),                                 // a newer format
                                    reframed(finished, 1, 7),                                 // type
                                    reframed(finished, outcome_at, 4),                        // outcome
                                    reframed(decision, 2, static_cast<char>(chu::last_op) + 1)}) {
@@ -581,7 +581,7 @@ TEST_CASE("a record length beyond the file or the record limit is torn, not read
 TEST_CASE("a record encode_record writes is read back, however long the command's output", "[journal]")
 {
     chu::FinishedRecord finished = std::get<chu::FinishedRecord>(every_record()[3]);
-    finished.detail = std::string((1u << 20) + 1024, 'o');
+    finished.end.detail = std::string((1u << 20) + 1024, 'o');
     const std::vector<chu::Record> records = {every_record()[0], finished, every_record()[5]};
     const std::string journal = journal_of(records);
     const chu::JournalScan scan = chu::scan_journal(journal);
@@ -593,7 +593,7 @@ TEST_CASE("a record encode_record writes is read back, however long the command'
 TEST_CASE("a report encode_frame writes well under max_frame_size is read back", "[wire]")
 {
     chu::Report report = std::get<chu::Report>(every_message()[3]);
-    report.detail = std::string((64u << 10) + 1, 'o');
+    report.end.detail = std::string((64u << 10) + 1, 'o');
     const std::string frame = frame_of(report);
     REQUIRE(frame.size() < chu::max_frame_size / 4);
     chu::Result<chu::Envelope> e = chu::decode_frame(frame);

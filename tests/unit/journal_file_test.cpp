@@ -1,4 +1,5 @@
 // The journal on a real file: durable appends, torn tails cut at open, private modes.
+#include "core/digest.hpp"
 #include "journal/journal_file.hpp"
 #include "temp_dir.hpp"
 
@@ -40,7 +41,7 @@ TEST_CASE("records appended to the journal are read back after a restart", "[jou
     REQUIRE(j);
     REQUIRE(j->records().size() == 3);
     CHECK(std::get<EpochRecord>(j->records()[0]).epoch == 3);
-    CHECK(std::get<FinishedRecord>(j->records()[2]).value == "v");
+    CHECK(std::get<FinishedRecord>(j->records()[2]).end.value == "v");
     CHECK(j->dropped().empty());
 }
 
@@ -112,10 +113,41 @@ TEST_CASE("damage in the middle of the journal stops the start and cuts nothing"
         f.seekp(second);
         f.put(static_cast<char>(c ^ 0x5a));
     }
-    bool corrupt = false;
-    auto j = JournalFile::open(state, &corrupt);
+    auto j = JournalFile::open(state);
     REQUIRE_FALSE(j);
-    CHECK(corrupt);
+    CHECK(j.error().kind == ErrorKind::data);
     CHECK_THAT(j.error().message, Catch::Contains("not a torn write") && Catch::Contains(path));
     CHECK(size_of(path) == size);  // nothing cut
+}
+
+TEST_CASE("a whole record of a newer journal format is refused with both formats named, and nothing is cut", "[journal]")
+{
+    TempDir dir;
+    const std::string state = dir.str() + "/state", path = state + "/journal";
+    {
+        auto j = JournalFile::open(state);
+        REQUIRE(j);
+        REQUIRE(j->append({EpochRecord{1}, EpochRecord{2}}));
+    }
+    {
+        // The second record as a newer daemon would write it: format 9, checksummed again.
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        std::string data((std::istreambuf_iterator<char>(f)), {});
+        const std::size_t second = encode_record(EpochRecord{1}).size();
+        std::string payload = data.substr(second + 12);
+        payload[0] = 9;
+        const std::uint64_t sum = checksum64(payload);
+        for (int i = 0; i < 8; ++i)
+            data[second + 4 + static_cast<std::size_t>(i)] = static_cast<char>((sum >> (8 * i)) & 0xff);
+        data.replace(second + 12, payload.size(), payload);
+        f.seekp(0);
+        f.write(data.data(), static_cast<std::streamsize>(data.size()));
+    }
+    const auto size = size_of(path);
+    auto j = JournalFile::open(state);
+    REQUIRE_FALSE(j);
+    CHECK(j.error().kind == ErrorKind::config);
+    CHECK_THAT(j.error().message, Catch::Contains("format 9") && Catch::Contains("reads formats 1-2") &&
+                                      Catch::Contains("Install the chef-ha-upgrade version that wrote it"));
+    CHECK(size_of(path) == size);  // a newer daemon's record is not a torn tail
 }

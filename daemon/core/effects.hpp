@@ -1,0 +1,70 @@
+// What the core asks of the world (effects, carried out by the adapters in order) and what the world
+// tells it back about a step. A WriteRecord must be durable before the effects after it are carried out.
+#pragma once
+
+#include "plan.hpp"
+#include "records.hpp"
+#include "wire.hpp"
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+namespace chu {
+
+struct Send {
+    std::string to;
+    Message message;
+};
+struct RunStep {
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint32_t round = 0;
+    std::uint32_t attempt = 0;
+    Action action;
+    std::string archive;  // copy steps: the verified archive to unpack into action.dir
+};
+// The operator ends this node's command for the step (SIGTERM, then SIGKILL, to its process group).
+struct Interrupt {
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+};
+struct PackArchive {  // leader: pack this directory for a copy step; answer with on_archive
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::string dir;
+};
+struct WriteRecord {
+    Record record;
+};
+struct Log {
+    enum class Level { info, warning, error } level = Level::info;
+    std::string text;
+    std::int32_t phase = -1;  // -1: not about a step
+    std::string step;
+};
+struct Answer {  // the outcome of an operator call made on this node
+    std::uint64_t id = 0;
+    bool ok = false;
+    std::string text;
+};
+struct Completed {  // the upgrade ended (complete or aborted); once per daemon run
+    State outcome = State::complete;
+    std::string summary;
+};
+// This node commits to the upgrade (the leader records the join, a follower starts its first step): the
+// adapter keeps what must survive the upgrade (the cluster key) and what brings it back after a reboot,
+// before the record that follows. Once per daemon run.
+struct Underway {};
+using Effect = std::variant<Send, RunStep, Interrupt, PackArchive, WriteRecord, Log, Answer, Completed, Underway>;
+
+// What an adapter reports when a RunStep ends: one attempt's outcome.
+struct StepResult {
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint32_t round = 0;
+    std::uint32_t attempt = 0;
+    StepOutcome end;
+};
+
+}  // namespace chu

@@ -1,0 +1,145 @@
+// The leader, on the bootstrap backend: the join barrier, then the plan walked step by step, each step a
+// barrier that passes once every node it runs on has reported it; and the operator's decisions.
+#pragma once
+
+#include "outbox.hpp"
+#include "setup.hpp"
+#include "worker.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace chu {
+
+struct NodeStatus;
+
+class Leader {
+public:
+    // Where the upgrade is. Moves: see the tables in leader.cpp.
+    enum class Progress {
+        joining,   // waiting for every node to agree on topology, plan, package, key and version
+        starting,  // started (by the operator or auto_start) before the join completed
+        idle,      // joined, waiting for the operator's start
+        running,   // walking the plan
+        complete,  // every phase passed on every node
+        aborted,   // the operator aborted: no further step starts
+    };
+    // The operator's pause, whatever the progress: running steps finish, no new step starts.
+    enum class Hold { released, paused };
+    // A node's part in one step.
+    enum class TargetState { pending, ordered, done, failed };
+    // The current step's barrier, as its targets and the operator's decisions make it.
+    enum class Barrier { open, packing, passed, failed, disagreed, awaiting_approval };
+
+    struct Target {
+        TargetState state = TargetState::pending;
+        std::uint32_t round = 0;  // bumped by each operator retry or skip
+        bool skip = false;        // the operator skipped it: order the node to record it as skipped
+        bool interrupt = false;   // the operator ended it: order the node to stop its command
+        StepOutcome end;          // as reported
+        std::size_t reported = 0; // its report's place in the timeline (1-based; 0: none)
+        std::int64_t sent_ms = 0;
+        bool operator==(const Target& o) const;  // what the journal holds: an order in flight is still pending
+    };
+    using TargetKey = std::pair<std::string, StepRef>;
+
+    // What the journal holds for the leader, rebuilt by apply() alone.
+    struct Journaled {
+        std::uint64_t epoch = 0;
+        std::optional<JoinedRecord> agreement;
+        Progress progress = Progress::joining;
+        Hold hold = Hold::released;
+        std::int32_t phase = 1;  // the first phase not yet passed everywhere
+        std::map<TargetKey, Target> targets;
+        std::set<StepRef> approved;  // gates the operator approved
+        std::set<StepRef> accepted;  // disagreements the operator skipped
+        std::int64_t downtime_end_ms = 0;
+        std::vector<ReportRecord> timeline;  // every result a node reported, in order
+        bool operator==(const Journaled& o) const;
+    };
+
+    Leader(const NodeSetup& setup, Outbox& out, const Worker& own);
+    static std::set<std::string> all_moves();  // the tables, as Outbox::moves() names what was taken
+
+    void apply(const Record& record);
+    void start(std::int64_t now);  // after the journal is applied: a new epoch
+    void on_hello(const std::string& from, const Hello& hello, std::int64_t now);
+    void on_report(const std::string& from, const Report& report, std::int64_t now);
+    void on_fetch(const std::string& from, const Fetch& fetch);
+    void on_archive(StepRef ref, const Result<std::string>& archive, std::int64_t now);
+    Answer decide(Op op, std::int64_t now);
+    void on_tick(std::int64_t now, bool beat_due);
+    void advance(std::int64_t now);
+
+    const Journaled& journaled() const { return journal_; }
+    std::uint64_t epoch() const { return journal_.epoch; }
+    std::int32_t step() const { return step_; }
+    State state(std::int64_t now) const;
+    void fill_status(NodeStatus& st, std::int64_t now) const;
+    std::string stalls_text(std::int64_t now) const;  // "; stalled on be2: running for …", for the step line
+
+private:
+    struct Member {
+        const Server* server = nullptr;
+        Hello hello;
+        std::int64_t heard_ms = 0;
+        std::string refusal;  // why its Hello does not match the agreement
+        bool lost = false;    // heard before, but not within peer_timeout_ms
+    };
+    struct Archive {  // a copy step's directory, packed on the leader
+        StepRef ref;
+        bool requested = false;
+        std::string bytes;
+        std::string digest;
+        std::string problem;  // why packing it failed; asked again
+    };
+
+    void go(Progress to);
+    void go(Hold to);
+    void go(Target& target, TargetState to);
+    void apply_report(const ReportRecord& r);
+    void apply_decision(const DecisionRecord& d);
+    void apply_phase(const PhaseRecord& p);
+
+    const Phase* current_phase() const { return find_phase(setup_.plan, journal_.phase); }
+    const Step* current_step() const { return find_step(setup_.plan, {journal_.phase, step_}); }
+    StepRef here() const { return {journal_.phase, step_}; }
+    std::vector<std::string> targets_of(const Step& step) const;
+    Target* target(const std::string& node, StepRef ref);
+    const Target* target(const std::string& node, StepRef ref) const;
+    bool condition_holds(const Condition& when) const;
+    Barrier barrier(const Step& step) const;
+    bool disagree(const Step& step) const;
+    bool archive_ready(const Step& step);
+    void order_pending(const Step& step, std::int64_t now);
+    void order(const std::string& node, StepRef ref, Target& target, std::int64_t now);
+    void check_join(std::int64_t now);
+    std::string refusal_of(const Hello& hello) const;
+    Answer retry_or_skip(Op op, std::int64_t now);
+    Answer interrupt_stalled(std::int64_t now);
+    Answer approve(std::int64_t now);
+    std::vector<TargetKey> failed_here() const;
+    std::string problem() const;
+    std::string disagreement_text(const Step& step) const;
+    std::int64_t stalled_for(const std::string& node, std::int64_t now) const;  // ms past its timeout; 0: not stalled
+    std::uint32_t percent_done() const;
+    std::string describe_step(StepRef ref) const;
+    void notice_losses(std::int64_t now);
+
+    const NodeSetup& setup_;
+    Outbox& out_;
+    const Worker& own_;  // the bootstrap's own worker: its Hello never travels
+    Journaled journal_;
+    std::int32_t step_ = 0;  // the current step of journal_.phase: derived by advance() from the targets
+    std::map<std::string, Member> members_;
+    std::optional<Archive> archive_;
+    std::optional<StepRef> disagreement_said_;
+    std::int64_t downtime_begin_ms_ = 0;  // the first order into the downtime, or the earliest report in it
+};
+
+const char* progress_name(Leader::Progress progress);
+
+}  // namespace chu

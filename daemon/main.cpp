@@ -134,7 +134,7 @@ int main(int argc, char** argv)
         } else if (a == "--dir" && has_value) {
             dir = argv[++i];
         } else if (a == "--version") {
-            std::printf("chef-ha-upgraded %s\n", CHU_VERSION);
+            std::printf("chef-ha-upgraded %s\n", daemon_version());
             return 0;
         } else if (a == "--help" || a == "-h") {
             usage(stdout);

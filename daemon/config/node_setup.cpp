@@ -109,7 +109,7 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
     }
     s.topology_digest = topology_digest(s.topology);
     s.plan_digest = plan_digest(s.plan);
-    s.version = CHU_VERSION;
+    s.version = daemon_version();
     return out;
 }
 

@@ -33,4 +33,7 @@ Status keep_topology(const LoadedSetup& loaded);
 // This host's fully qualified name, as `server` entries name nodes.
 std::string host_fqdn();
 
+// This daemon's version (version_name.cpp).
+const char* daemon_version();
+
 }  // namespace chu

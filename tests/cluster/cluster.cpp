@@ -373,10 +373,10 @@ void Cluster::start_all()
         start(n.name);
 }
 
-void Cluster::start(const std::string& name)
+void Cluster::start(const std::string& name, const std::string& other)
 {
     const NodeInfo& n = node(name);
-    const std::string daemon = build_dir() + "/daemon/chef-ha-upgraded";
+    const std::string daemon = other.empty() ? build_dir() + "/daemon/chef-ha-upgraded" : other;
     const std::string log = n.dir + "/daemon.log";
     const std::string env_bus = "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address(name);
     const std::string config = config_of(name);
@@ -416,6 +416,24 @@ int Cluster::stop(const std::string& name)
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    p.pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int Cluster::exit_status(const std::string& name, std::chrono::milliseconds timeout)
+{
+    auto& p = daemons_.at(name);
+    int status = 0;
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    pid_t exited = 0;
+    while ((exited = waitpid(p.pid, &status, WNOHANG)) == 0) {
+        if (std::chrono::steady_clock::now() > until)
+            return -1;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (exited < 0)
+        return -1;  // already reaped (running() was asked after it ended)
+    kill_session(p.sid);  // what systemd's control-group cleanup would end: commands it left behind
     p.pid = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

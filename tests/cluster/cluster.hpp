@@ -63,7 +63,10 @@ public:
     std::string config_of(const std::string& node) const { return this->node(node).dir + "/chu.conf"; }
 
     void start_all();
-    void start(const std::string& node);
+    // `daemon`: another build of chef-ha-upgraded to run (the version-skew test's); empty: this build's.
+    void start(const std::string& node, const std::string& daemon = {});
+    // Waits for the daemon to exit by itself; its exit status, or -1 if it still runs after `timeout`.
+    int exit_status(const std::string& node, std::chrono::milliseconds timeout);
     // SIGKILL the daemon, then what systemd's control-group cleanup would kill: the commands it was running.
     void kill9(const std::string& node);
     // SIGTERM, as systemctl stop does; returns the daemon's exit status (SIGKILL after 30 s).

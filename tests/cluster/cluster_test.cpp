@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -335,6 +336,101 @@ TEST_CASE("a node without the package is refused at join with its name, and noth
     REQUIRE_CLUSTER(c, c.wait_for([&] { return c.view(c.leader()).last_error.find("node fe2.example.com refused at join") != std::string::npos; }, 30s));
     CHECK(c.view(c.leader()).last_error.find("package") != std::string::npos);
     CHECK(c.calls().empty());
+}
+
+TEST_CASE("a node that runs another chef-ha-upgrade version is refused at join, both versions named, and nothing runs", "[cluster][join]")
+{
+    Cluster c({});
+    for (const auto& n : c.nodes())
+        c.start(n.name, n.name == "fe2.example.com" ? Cluster::build_dir() + "/tests/cluster/chef-ha-upgraded-next" : std::string());
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.view(c.leader()).last_error.find("node fe2.example.com refused at join: it runs "
+                                                                                   "chef-ha-upgrade ") != std::string::npos; }, 30s));
+    const std::string why = c.view(c.leader()).last_error;
+    CHECK_THAT(why, Catch::Contains("-next, the leader ") && Catch::Contains("install the same chef-ha-upgrade on every node"));
+    CHECK(c.view(c.leader()).state == "joining");
+    CHECK(c.wait_for([&] { return c.view("fe2.example.com").last_error.find("refused by the leader: it runs chef-ha-upgrade") !=
+                                  std::string::npos; }, 10s));
+    CHECK(c.calls().empty());
+}
+
+TEST_CASE("inputs changed since the join (an add-on removed, a plan file changed) are refused at start with exit 78, then resumed", "[cluster][crash]")
+{
+    ClusterSpec spec;
+    spec.frontends = 1;
+    spec.addons = "opscode-manage";  // frontends only: its phase is in both journals once fe1 installed it
+    spec.cleanup = "auto";
+    Cluster c(spec);
+    c.start_all();
+    const std::string fe1 = "fe1.example.com";
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.calls().find(fe1 + " frontend end 0 chef-server-ctl install opscode-manage") !=
+                                               std::string::npos; }, 120s));
+    // The operator drops the add-on from the config on the bootstrap and on fe1, and restarts them.
+    for (const std::string& node : {c.leader(), fe1}) {
+        CHECK(c.stop(node) == 0);
+        c.drop_in(node, "[upgrade]\naddons =\n");
+        c.start(node);
+        CHECK(c.exit_status(node, 30s) == 78);  // EX_CONFIG: systemd does not restart it (RestartPreventExitStatus)
+    }
+    CHECK_THAT(c.daemon_log(c.leader()), Catch::Contains("inputs changed: the plan (chef-server-12") &&
+                                             Catch::Contains("differs from what the cluster agreed at its join"));
+    CHECK_THAT(c.daemon_log(fe1), Catch::Contains("inputs changed: ") && Catch::Contains("names a step that plan chef-server-12"));
+    // A package update changed the plan file under the bootstrap: refused the same way.
+    std::string plan;
+    {
+        std::ifstream in(Cluster::source_dir() + "/conf/plans/chef-server-12.plan");
+        plan.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const std::string changed = c.node(c.leader()).dir + "/changed.plan";
+    write_file(changed, plan.replace(plan.find("timeout = 1800"), 14, "timeout = 1900"));
+    c.drop_in(c.leader(), "[upgrade]\nplan = " + changed + "\n");
+    c.start(c.leader());
+    CHECK(c.exit_status(c.leader(), 30s) == 78);
+    // Restored: both resume from their journals, and the upgrade completes.
+    for (const std::string& node : {c.leader(), fe1}) {
+        c.drop_in(node, "");
+        c.start(node);
+    }
+    for (const auto& n : c.nodes())
+        REQUIRE_CLUSTER(c, c.wait_for_state(n.name, "complete", 120s));
+}
+
+TEST_CASE("a node whose journal stops taking writes runs nothing it could not journal, says why, and resumes after", "[cluster][crash]")
+{
+    Cluster c({});
+    c.start_all();
+    const std::string fe1 = "fe1.example.com";
+    REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "awaiting-approval", 120s));
+    for (const auto& n : c.nodes())
+        REQUIRE_CLUSTER(c, c.wait_for_state(n.name, "awaiting-approval", 10s));
+    // The operator watches fe1; its journal may grow no more (a file-size limit: every write past it fails).
+    const std::string watched = c.node(fe1).dir + "/watch.out";
+    REQUIRE(run_program({"/bin/sh", "-c", "exec timeout 60 " + Cluster::build_dir() + "/daemon/ctl/chef-ha-upgrade-ctl watch > " +
+                                         watched + " 2>&1 &"},
+                        {"DBUS_SYSTEM_BUS_ADDRESS=" + c.bus_address_of(fe1)}, nullptr) == 0);
+    REQUIRE(c.wait_for([&] { return access(watched.c_str(), F_OK) == 0; }, 10s));
+    struct stat journal {};
+    REQUIRE(stat((c.node(fe1).dir + "/state/journal").c_str(), &journal) == 0);
+    const rlimit full{static_cast<rlim_t>(journal.st_size), static_cast<rlim_t>(journal.st_size)};
+    REQUIRE(prlimit(c.pid(fe1), RLIMIT_FSIZE, &full, nullptr) == 0);
+    c.approve(c.leader());
+    CHECK(c.exit_status(fe1, 30s) == 1);  // a runtime failure: systemd restarts it
+    CHECK(c.calls().find(fe1 + " frontend begin - chef-server-ctl cleanup") == std::string::npos);  // nothing it could not journal
+    // Said on D-Bus before it exited (its log file is past the same limit here; journald's socket is not).
+    std::string seen;
+    CHECK(c.wait_for([&] {
+        std::ifstream in(watched);
+        seen.assign(std::istreambuf_iterator<char>(in), {});
+        return seen.find("cannot write the journal") != std::string::npos && seen.find("nothing more runs here") != std::string::npos;
+    }, 10s));
+    INFO(seen);
+    // The disk is back (a new process has no limit): fe1 resumes from its journal and runs its cleanup once.
+    c.start(fe1);
+    for (const auto& n : c.nodes())
+        REQUIRE_CLUSTER(c, c.wait_for_state(n.name, "complete", 120s));
+    std::string report;
+    const bool ok = c.verify({"--approval", "--complete"}, &report);
+    INFO(report);
+    CHECK(ok);
 }
 
 TEST_CASE("preflight stops the cluster before anything changes when make is missing on the bootstrap", "[cluster][preflight]")

@@ -6,6 +6,7 @@
 #include "fake_peer.hpp"
 #include "temp_dir.hpp"
 
+#include "config/node_setup.hpp"
 #include "core/digest.hpp"
 #include "core/topology.hpp"
 #include "core/wire.hpp"
@@ -47,6 +48,7 @@ std::string diagnostics(const Cluster& c)
 Hello hello_with(const std::string& topology_digest, const std::string& plan_name)
 {
     Hello h;
+    h.version = daemon_version();  // the same daemon: what is refused is the plan
     h.topology_digest = topology_digest;
     h.plan_name = plan_name;
     return h;

@@ -1,6 +1,7 @@
 #include "archive/archive.hpp"
 
 #include "config/text_file.hpp"
+#include "posix/posix.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -286,36 +287,6 @@ Status check_entries(const std::string& data, const fs::path& dir)
 
 // ---- installing ----
 
-Status write_all(int fd, const std::string& path, const std::string& data)
-{
-    size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t n = write(fd, data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return io_error(path, "cannot write");
-        done += static_cast<size_t>(n);
-    }
-    return Ok{};
-}
-
-Status fsync_path(const std::string& path, bool directory)
-{
-    Fd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (directory ? O_DIRECTORY : 0)));
-    if (fd.get() < 0)
-        return io_error(path, "cannot open to sync");
-    if (fsync(fd.get()) != 0)
-        return io_error(path, "cannot sync to disk");
-    return Ok{};
-}
-
-std::string parent_of(const std::string& path)
-{
-    const fs::path parent = fs::path(path).parent_path();
-    return parent.empty() ? "." : parent.string();
-}
-
 // The backup is written beside its final name and renamed, so an interrupted write never replaces an
 // older good backup with half a tar.
 Status write_backup(const fs::path& dir, const std::string& backup)
@@ -323,22 +294,9 @@ Status write_backup(const fs::path& dir, const std::string& backup)
     auto tar = pack_directory(dir.string());
     if (!tar)
         return Error{tar.error().message + " (while backing up " + dir.string() + " before replacing it)"};
-    const std::string temp = backup + ".tmp";
-    Fd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    Status st = fd.get() < 0 ? io_error(temp, "cannot create") : write_all(fd.get(), temp, tar.value());
-    if (st && fsync(fd.get()) != 0)
-        st = io_error(temp, "cannot sync");
-    if (st && !fd.close_checked())
-        st = io_error(temp, "cannot write");
-    if (st && rename(temp.c_str(), backup.c_str()) != 0)
-        st = io_error(backup, "cannot rename " + temp + " to it");
-    if (st)
-        st = fsync_path(parent_of(backup), true);
-    if (!st) {
-        unlink(temp.c_str());
-        return Error{"cannot back up " + dir.string() + " to " + backup + ": " + st.error().message +
+    if (auto written = write_file_atomic(backup, tar.value(), 0600); !written)
+        return Error{"cannot back up " + dir.string() + " to " + backup + ": " + written.error().message +
                      "; nothing was changed: create " + parent_of(backup) + " or make room in it, then retry"};
-    }
     return Ok{};
 }
 
@@ -407,14 +365,14 @@ Status sync_tree(const std::string& top)
         if (ec)
             break;
         if (type == fs::file_type::regular || type == fs::file_type::directory) {
-            Status st = fsync_path(it->path().string(), type == fs::file_type::directory);
+            Status st = sync_path(it->path().string(), type == fs::file_type::directory);
             if (!st)
                 return st;
         }
     }
     if (ec)
         return Error{top + ": cannot walk to sync it: " + ec.message()};
-    return fsync_path(top, true);
+    return sync_path(top, true);
 }
 
 // Builds the new tree at `fresh`: unpacked, topped with the old directory's mode and owner, synced.
@@ -500,7 +458,7 @@ Status install_directory(const std::string& archive, const std::string& dir, con
     }
 
     // The swap is done: what follows cannot undo the install, only fail to tidy up after it.
-    const Status synced = fsync_path(parent_of(path), true);
+    const Status synced = sync_path(parent_of(path), true);
     std::error_code removed;
     if (exists)
         fs::remove_all(fresh, removed);  // now the previous tree

@@ -1,6 +1,7 @@
 #include "checks/checks.hpp"
 
 #include "config/text_file.hpp"
+#include "posix/posix.hpp"
 
 #include "core/digest.hpp"
 #include "core/version.hpp"

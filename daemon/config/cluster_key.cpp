@@ -1,6 +1,7 @@
 #include "config/cluster_key.hpp"
 
 #include "config/text_file.hpp"
+#include "posix/posix.hpp"
 #include "core/digest.hpp"
 
 #include <sodium.h>

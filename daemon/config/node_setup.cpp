@@ -3,6 +3,7 @@
 #include "config/config_file.hpp"
 #include "config/plan_file.hpp"
 #include "config/text_file.hpp"
+#include "posix/posix.hpp"
 
 #include <netdb.h>
 #include <unistd.h>

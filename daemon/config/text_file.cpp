@@ -1,6 +1,7 @@
 #include "text_file.hpp"
 
 #include "core/digest.hpp"
+#include "posix/posix.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -51,38 +52,6 @@ Result<std::string> file_sha256(const std::string& path)
     if (fd.get() < 0)
         return Error{path + ": cannot read: " + std::strerror(errno)};
     return file_sha256(fd.get(), path);
-}
-
-Status write_file_atomic(const std::string& path, std::string_view bytes, mode_t mode)
-{
-    const std::string tmp = path + ".new";
-    const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
-    std::size_t done = 0;
-    int failure = 0;
-    while (done < bytes.size() && failure == 0) {
-        const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-        if (n >= 0)
-            done += static_cast<std::size_t>(n);
-        else if (errno != EINTR)
-            failure = errno;
-    }
-    if (failure == 0 && fsync(fd) != 0)
-        failure = errno;
-    close(fd);
-    if (failure == 0 && rename(tmp.c_str(), path.c_str()) != 0)
-        failure = errno;
-    if (failure != 0) {
-        unlink(tmp.c_str());
-        return Error{"cannot write " + path + ": " + std::strerror(failure)};
-    }
-    const auto slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-    const Fd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dfd.get() >= 0)
-        fsync(dfd.get());
-    return Ok{};
 }
 
 }  // namespace chu

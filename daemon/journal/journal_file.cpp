@@ -11,22 +11,6 @@ namespace chu {
 
 namespace {
 
-Error os_error(const std::string& what, const std::string& path)
-{
-    return Error{what + " " + path + ": " + std::strerror(errno)};
-}
-
-// The new file's name must survive a crash too.
-bool fsync_dir(const std::string& dir)
-{
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    const bool ok = fsync(fd) == 0;
-    close(fd);
-    return ok;
-}
-
 // Whether the bad data at `at` is a record cut short by a crash: its header says it reaches the end of the
 // file (or the header itself is cut). A write is appended in one go, so only the last record can be torn.
 bool torn_tail(const std::string& data, std::size_t at)
@@ -49,25 +33,19 @@ Result<JournalFile> JournalFile::open(const std::string& state_dir)
     chmod(state_dir.c_str(), 0700);
     const std::string path = state_dir + "/journal";
     const bool existed = access(path.c_str(), F_OK) == 0;
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
+    Fd opened(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!opened.ok())
         return os_error("cannot open the journal", path);
-    JournalFile journal(fd, path);
-    if (!existed && !fsync_dir(state_dir))
-        return os_error("cannot sync the state directory", state_dir);
-
-    std::string data;
-    char buf[1 << 16];
-    for (;;) {
-        const ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return os_error("cannot read the journal", path);
-        if (n == 0)
-            break;
-        data.append(buf, static_cast<std::size_t>(n));
+    const int fd = opened.get();
+    JournalFile journal(std::move(opened), path);
+    if (!existed) {  // the new file's name must survive a crash too
+        if (auto synced = sync_path(state_dir, true); !synced)
+            return synced.error();
     }
+    auto read = read_all(fd, "the journal " + path);
+    if (!read)
+        return read.error();
+    const std::string& data = read.value();
     JournalScan scan = scan_journal(data);
     journal.records_ = std::move(scan.records);
     if (scan.unreadable)  // whole, but written by a newer daemon: nothing is cut, nothing misread
@@ -90,33 +68,14 @@ Result<JournalFile> JournalFile::open(const std::string& state_dir)
     return journal;
 }
 
-JournalFile::JournalFile(JournalFile&& other) noexcept
-    : fd_(other.fd_), path_(std::move(other.path_)), records_(std::move(other.records_)), dropped_(std::move(other.dropped_))
-{
-    other.fd_ = -1;
-}
-
-JournalFile::~JournalFile()
-{
-    if (fd_ >= 0)
-        close(fd_);
-}
-
 Status JournalFile::append(const std::vector<Record>& records)
 {
     std::string bytes;
     for (const auto& r : records)
         bytes += encode_record(r);
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return os_error("cannot write the journal", path_);
-        done += static_cast<std::size_t>(n);
-    }
-    if (fdatasync(fd_) != 0)
+    if (auto written = write_all(fd_.get(), bytes, "the journal " + path_); !written)
+        return written;
+    if (fdatasync(fd_.get()) != 0)
         return os_error("cannot sync the journal", path_);
     return Ok{};
 }

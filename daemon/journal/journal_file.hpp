@@ -4,6 +4,7 @@
 
 #include "core/records.hpp"
 #include "core/result.hpp"
+#include "posix/posix.hpp"
 
 #include <string>
 #include <vector>
@@ -18,10 +19,6 @@ public:
     // (ErrorKind::config): either way the file is left as it is.
     static Result<JournalFile> open(const std::string& state_dir);
 
-    JournalFile(JournalFile&& other) noexcept;
-    JournalFile& operator=(JournalFile&&) = delete;
-    ~JournalFile();
-
     const std::vector<Record>& records() const { return records_; }
     const std::string& dropped() const { return dropped_; }
     const std::string& path() const { return path_; }
@@ -30,8 +27,8 @@ public:
     Status append(const std::vector<Record>& records);
 
 private:
-    JournalFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-    int fd_ = -1;
+    JournalFile(Fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+    Fd fd_;
     std::string path_;
     std::vector<Record> records_;
     std::string dropped_;

@@ -6,6 +6,9 @@
 #include "config/config_file.hpp"
 #include "config/node_setup.hpp"
 #include "config/text_file.hpp"
+#include "core/utf8.hpp"
+#include "exec/step_command.hpp"
+#include "posix/posix.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,8 +28,9 @@ int run_check_command(const std::string& config_path, const std::string& name)
     if (name == "package")
         read_package_facts(s.config, s.facts);
     const CheckVerdict verdict = run_check(name, s.config, s.plan, s.facts, s.node);
-    std::printf("%s\n", verdict.value.c_str());
-    std::fprintf(stderr, "%s\n", verdict.message.c_str());
+    const CheckReport report{valid_utf8(verdict.value), valid_utf8(verdict.message)};  // as the runner reads lines
+    std::fputs(encode_check_report(report).c_str(), stdout);
+    std::fprintf(stderr, "%s\n", report.message.c_str());
     return verdict.ok ? 0 : 1;
 }
 

@@ -6,7 +6,7 @@
 
 namespace chu {
 
-// --run-check NAME: what the check read on stdout, its verdict on stderr; exit 0 when it passed.
+// --run-check NAME: its report on stdout (exec/step_command.hpp), its verdict on stderr; exit 0 when it passed.
 int run_check_command(const std::string& config_path, const std::string& name);
 
 // --pack-archive DIR --out FILE

@@ -2,7 +2,9 @@
 
 #include "bus/bus_service.hpp"
 #include "config/text_file.hpp"
+#include "posix/posix.hpp"
 #include "core/wire.hpp"
+#include "exec/step_command.hpp"
 
 #include <systemd/sd-event.h>
 #include <fcntl.h>
@@ -42,17 +44,6 @@ int priority_of(Log::Level level)
     return LOG_INFO;
 }
 
-// A check prints what it read on stdout (its last line) and its verdict on stderr.
-std::string last_line(const std::string& text)
-{
-    std::string t = text;
-    while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
-        t.pop_back();
-    const auto nl = t.rfind('\n');
-    return nl == std::string::npos ? t : t.substr(nl + 1);
-}
-
-
 std::int64_t clock_ms(clockid_t clock)
 {
     timespec ts{};
@@ -84,7 +75,8 @@ std::string status_line(const NodeStatus& s)
 }
 
 Daemon::Daemon(LoadedSetup loaded, std::string config_path, std::string self)
-    : loaded_(std::move(loaded)), setup_(loaded_.setup), config_path_(std::move(config_path)), self_(std::move(self)),
+    : loaded_(std::move(loaded)), setup_(loaded_.setup),
+      children_{std::move(self), std::move(config_path), setup_.config.paths.state_dir},
       log_(setup_.node)
 {
 }
@@ -100,6 +92,22 @@ Daemon::~Daemon()
     sd_event_unref(event_);
 }
 
+// Fails only without memory or file descriptors; a restart is all that can help.
+bool Daemon::set_up_loop()
+{
+    auto ok = [this](int r, const char* what) {
+        if (r < 0)
+            log_.log(LOG_ERR, std::string("cannot set up the event loop: ") + what + ": " + std::strerror(-r));
+        return r >= 0;
+    };
+    return ok(sd_event_default(&event_), "sd_event_default") &&
+           ok(sd_event_set_watchdog(event_, 1), "the watchdog") &&  // WATCHDOG=1 on schedule when the unit sets WatchdogSec=
+           ok(sd_event_add_signal(event_, nullptr, SIGTERM, on_signal, this), "SIGTERM") &&
+           ok(sd_event_add_signal(event_, nullptr, SIGINT, on_signal, this), "SIGINT") &&
+           ok(sd_event_add_time(event_, &deadline_, CLOCK_MONOTONIC, UINT64_MAX, 0, on_deadline, this), "the core's timer") &&
+           ok(sd_event_add_post(event_, &post_, on_post, this), "the post source");
+}
+
 int Daemon::run()
 {
     sigset_t mask;
@@ -110,12 +118,8 @@ int Daemon::run()
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN);  // a file-size limit makes the journal's write fail, and the daemon say so: no silent death
 
-    sd_event_default(&event_);
-    sd_event_set_watchdog(event_, 1);  // WATCHDOG=1 on schedule when the unit sets WatchdogSec=
-    sd_event_add_signal(event_, nullptr, SIGTERM, on_signal, this);
-    sd_event_add_signal(event_, nullptr, SIGINT, on_signal, this);
-    sd_event_add_time(event_, &deadline_, CLOCK_MONOTONIC, UINT64_MAX, 0, on_deadline, this);
-    sd_event_add_post(event_, &post_, on_post, this);
+    if (!set_up_loop())
+        return 1;
 
     auto journal = JournalFile::open(setup_.config.paths.state_dir);
     if (!journal) {
@@ -144,10 +148,13 @@ int Daemon::run()
         return mesh_->address_not_here() ? exit_config_error : 1;
     }
     try {
-        bus_ = std::make_unique<BusService>(event_, *core_, setup_, [this](std::uint64_t id, Op op) {
-            core_->on_operator(id, op, now_ms());
-            dispatch();
-        });
+        bus_ = std::make_unique<BusService>(
+            event_, *core_, setup_,
+            [this](std::uint64_t id, Op op) {
+                core_->on_operator(id, op, now_ms());
+                dispatch();
+            },
+            [this](const std::string& warning) { log_.log(LOG_WARNING, warning); });
     } catch (const std::exception& e) {
         log_.log(LOG_WARNING, std::string("not on the system bus (") + e.what() +
                                   "): chef-ha-upgrade-ctl cannot reach this node; the upgrade goes on");
@@ -227,8 +234,9 @@ void Daemon::dispatch()
     }
     dispatching_ = false;
     const std::int64_t deadline = core_->next_deadline() - start_real_ms + start_mono_ms;  // on the monotonic clock
-    sd_event_source_set_time(deadline_, static_cast<std::uint64_t>(std::max<std::int64_t>(deadline, 0)) * 1000);
-    sd_event_source_set_enabled(deadline_, SD_EVENT_ONESHOT);
+    const int r = sd_event_source_set_time(deadline_, static_cast<std::uint64_t>(std::max<std::int64_t>(deadline, 0)) * 1000);
+    if (r < 0 || sd_event_source_set_enabled(deadline_, SD_EVENT_ONESHOT) < 0)
+        log_.log(LOG_ERR, "cannot arm the core's timer; timeouts and heartbeats wait for the next message");
     publish();
 }
 
@@ -252,13 +260,15 @@ void Daemon::halt(const std::string& reason)
     if (bus_)
         bus_->halt(reason);
     // Long enough for the operator's watch and busctl to read the reason; no effect is carried out meanwhile.
-    sd_event_add_time_relative(
+    const int r = sd_event_add_time_relative(
         event_, nullptr, CLOCK_MONOTONIC, halt_linger_usec, 0,
         [](sd_event_source*, uint64_t, void* userdata) {
             static_cast<Daemon*>(userdata)->stop(1);
             return 0;
         },
         this);
+    if (r < 0)
+        stop(1);  // no linger, then: the reason is in the log
 }
 
 // The key and the topology are kept before the join or the first step is journaled, so that a restart after
@@ -289,44 +299,18 @@ void Daemon::run_step(const RunStep& run)
 {
     if (stopping_)
         return;  // journaled as started: it runs after the restart
-    const Step& step = setup_.plan.phases[static_cast<std::size_t>(run.phase)].steps[static_cast<std::size_t>(run.step)];
-    Exec command;
-    command.phase = run.phase;
-    command.step = step.id;
-    command.timeout_s = run.action.timeout_s;
-    switch (run.action.kind) {
-    case StepKind::run:
-        command.argv = run.action.argv;
-        break;
-    case StepKind::check:
-        command.argv = {self_, "--config", config_path_, "--run-check", check_name(run.action.check)};
-        break;
-    case StepKind::copy: {
-        const std::string incoming = setup_.config.paths.state_dir + "/incoming.tar";
-        if (auto written = write_file_atomic(incoming, run.archive, 0600); !written) {
-            StepResult failed{run.phase, run.step, run.round, run.attempt, {Outcome::failed, 1, {}, written.error().message}};
-            core_->on_step_finished(failed, now_ms());
-            return;
-        }
-        command.argv = {self_, "--config", config_path_, "--install-archive", incoming, "--dir", run.action.dir};
-        break;
+    const Step* step = find_step(setup_.plan, {run.phase, run.step});
+    auto command = step ? step_command(run, step->id, children_) : std::nullopt;
+    if (!command)
+        return;  // a gate: the leader waits for the operator; nothing runs
+    if (auto prepared = prepare(*command, run); !prepared) {
+        core_->on_step_finished({run.phase, run.step, run.round, run.attempt, {Outcome::failed, 1, {}, prepared.error().message}},
+                                now_ms());
+        return;
     }
-    case StepKind::gate:
-        return;  // the leader waits for the operator; nothing runs
-    }
-    const bool check = run.action.kind == StepKind::check;
-    const bool copy = run.action.kind == StepKind::copy;
-    runner_->start(std::move(command), [this, run, check, copy](ExecResult r) {
-        if (copy)
-            unlink((setup_.config.paths.state_dir + "/incoming.tar").c_str());  // it holds secrets; the step is done with it
-        StepResult result{run.phase, run.step, run.round, run.attempt, {r.outcome, r.exit_code, {}, {}}};
-        if (check) {
-            result.end.value = last_line(r.out);
-            result.end.detail = last_line(r.err);
-        } else {
-            result.end.detail = r.tail;
-        }
-        core_->on_step_finished(result, now_ms());
+    Exec exec = command->exec;
+    runner_->start(std::move(exec), [this, run, command = std::move(*command)](ExecResult r) {
+        core_->on_step_finished({run.phase, run.step, run.round, run.attempt, step_outcome(command, r)}, now_ms());
         dispatch();
     });
 }
@@ -335,20 +319,11 @@ void Daemon::pack_archive(const PackArchive& pack)
 {
     if (stopping_)
         return;
-    const std::string out = setup_.config.paths.state_dir + "/outgoing.tar";
-    const std::string& step = setup_.plan.phases[static_cast<std::size_t>(pack.phase)].steps[static_cast<std::size_t>(pack.step)].id;
-    Exec command{{self_, "--pack-archive", pack.dir, "--out", out}, 600, pack.phase, step};
-    runner_->start(std::move(command), [this, pack, out](ExecResult r) {
-        if (r.outcome != Outcome::ok) {
-            core_->on_archive(pack.phase, pack.step, Error{last_line(r.err.empty() ? r.tail : r.err)}, now_ms());
-        } else {
-            auto bytes = read_text_file(out);
-            unlink(out.c_str());  // the core holds it from here on
-            if (bytes)
-                core_->on_archive(pack.phase, pack.step, bytes.value(), now_ms());
-            else
-                core_->on_archive(pack.phase, pack.step, bytes.error(), now_ms());
-        }
+    const Step* step = find_step(setup_.plan, {pack.phase, pack.step});
+    PackCommand command = pack_command(pack, step ? step->id : std::string(), children_);
+    Exec exec = command.exec;
+    runner_->start(std::move(exec), [this, pack, command = std::move(command)](ExecResult r) {
+        core_->on_archive(pack.phase, pack.step, packed_archive(command, r), now_ms());
         dispatch();
     });
 }
@@ -375,7 +350,7 @@ void Daemon::stop(int status)
         // Commands are told to stop; a step that did not finish runs again after the restart.
         log_.log(LOG_INFO, "stopping: telling running commands to stop");
         runner_->terminate_all();
-        sd_event_add_time_relative(
+        const int r = sd_event_add_time_relative(
             event_, nullptr, CLOCK_MONOTONIC, shutdown_grace_usec, 0,
             [](sd_event_source* s, uint64_t, void* userdata) {
                 auto* d = static_cast<Daemon*>(userdata);
@@ -383,6 +358,8 @@ void Daemon::stop(int status)
                 return sd_event_exit(sd_event_source_get_event(s), d->exit_status_);
             },
             this);
+        if (r < 0)  // no grace timer: leave now, systemd's stop timeout ends what is left
+            sd_event_exit(event_, exit_status_);
     }
 }
 

@@ -4,6 +4,7 @@
 
 #include "config/node_setup.hpp"
 #include "exec/runner.hpp"
+#include "exec/step_command.hpp"
 #include "journal/journal_file.hpp"
 #include "mesh/mesh.hpp"
 #include "systemd/log.hpp"
@@ -30,6 +31,7 @@ public:
     int run();
 
 private:
+    bool set_up_loop();
     void dispatch();
     void run_step(const RunStep& run);
     void pack_archive(const PackArchive& pack);
@@ -44,8 +46,7 @@ private:
 
     LoadedSetup loaded_;
     const NodeSetup& setup_;
-    std::string config_path_;
-    std::string self_;
+    ChildContext children_;  // checks and directory copies run as this executable's short-lived children
     Logger log_;
     sd_event* event_ = nullptr;
     sd_event_source* deadline_ = nullptr;

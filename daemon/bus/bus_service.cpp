@@ -16,13 +16,16 @@ namespace chu {
 struct BusService::Impl {
     class Object;
 
-    Impl(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call);
+    Impl(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call, Warn warn);
     void decide(Op op, sdbus::Result<std::string>&& result);
+    // A send that failed: the connection is gone, and the event source ends it on the fd.
+    void failed(const char* what, const sdbus::Error& e) const { warn(std::string("D-Bus: cannot ") + what + ": " + e.getMessage()); }
 
     const Node& core;
     const Plan plan;
     const Result<std::vector<bus::PlanEntry>> schedule;
     const OperatorCall call;
+    const Warn warn;
     const std::int64_t heartbeat_ms;
     // Destroyed in reverse: the pending calls' messages, the loop's sources and the object all use the
     // connection.
@@ -95,8 +98,8 @@ private:
     Impl& impl_;
 };
 
-BusService::Impl::Impl(sd_event* event, const Node& core_, const NodeSetup& setup, OperatorCall call_)
-    : core(core_), plan(setup.plan), schedule(bus::plan_entries(setup)), call(std::move(call_)),
+BusService::Impl::Impl(sd_event* event, const Node& core_, const NodeSetup& setup, OperatorCall call_, Warn warn_)
+    : core(core_), plan(setup.plan), schedule(bus::plan_entries(setup)), call(std::move(call_)), warn(std::move(warn_)),
       heartbeat_ms(setup.config.cluster.heartbeat_ms),
       connection(sdbus::createSystemBusConnection())
 {
@@ -109,7 +112,7 @@ BusService::Impl::Impl(sd_event* event, const Node& core_, const NodeSetup& setu
                                             "): another chef-ha-upgraded runs, or the bus policy "
                                             "chef-ha-upgrade-dbus.conf is not installed, or this is not root");
     }
-    source = std::make_unique<bus::EventSource>(event, *connection);
+    source = std::make_unique<bus::EventSource>(event, *connection, warn);
 }
 
 void BusService::Impl::decide(Op op, sdbus::Result<std::string>&& result)
@@ -127,14 +130,12 @@ void BusService::Impl::decide(Op op, sdbus::Result<std::string>&& result)
     }
 }
 
-BusService::BusService(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call)
-    : impl_(std::make_unique<Impl>(event, core, setup, std::move(call)))
+BusService::BusService(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call, Warn warn)
+    : impl_(std::make_unique<Impl>(event, core, setup, std::move(call), std::move(warn)))
 {
 }
 
 BusService::~BusService() = default;
-
-// A failed send below means the connection is gone; the event source sees that on the fd and ends the loop.
 
 void BusService::publish(std::int64_t now_ms)
 {
@@ -153,7 +154,8 @@ void BusService::publish(std::int64_t now_ms)
     impl_->published = std::move(next);
     try {
         impl_->object->emitPropertiesChanged(changed);
-    } catch (const sdbus::Error&) {
+    } catch (const sdbus::Error& e) {
+        impl_->failed("announce the changed properties", e);
     }
 }
 
@@ -166,7 +168,8 @@ void BusService::halt(const std::string& reason)
     impl_->published = std::move(next);
     try {
         impl_->object->emitPropertiesChanged(changed);
-    } catch (const sdbus::Error&) {
+    } catch (const sdbus::Error& e) {
+        impl_->failed("announce the halt", e);
     }
 }
 
@@ -182,7 +185,8 @@ void BusService::answer(const Answer& answer)
             result.returnResults(answer.text);
         else
             result.returnError(sdbus::Error(bus::error_refused, answer.text));
-    } catch (const sdbus::Error&) {
+    } catch (const sdbus::Error& e) {
+        impl_->failed("answer an operator call", e);
     }
 }
 
@@ -190,7 +194,8 @@ void BusService::completed(const Completed& completed)
 {
     try {
         impl_->object->emitCompleted(state_name(completed.outcome), completed.summary);
-    } catch (const sdbus::Error&) {
+    } catch (const sdbus::Error& e) {
+        impl_->failed("announce the completion", e);
     }
 }
 

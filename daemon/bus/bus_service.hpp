@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 struct sd_event;
 
@@ -17,10 +18,12 @@ class BusService {
 public:
     // Hands an operator decision to the core; the core's Answer (same id) comes back through answer().
     using OperatorCall = std::function<void(std::uint64_t id, Op op)>;
+    // The daemon's logger: a lost connection or a failed send is said, and the upgrade goes on.
+    using Warn = std::function<void(const std::string&)>;
 
     // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured), owns the bus name, registers the
     // object and serves it from `event`. Throws sdbus::Error when the bus or the name is unavailable.
-    BusService(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call);
+    BusService(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call, Warn warn);
     ~BusService();
     BusService(const BusService&) = delete;
     BusService& operator=(const BusService&) = delete;

@@ -4,7 +4,6 @@
 #include <systemd/sd-event.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <ctime>
 #include <system_error>
 
@@ -18,23 +17,10 @@ void check(int r, const char* what)
         throw std::system_error(-r, std::generic_category(), what);
 }
 
-// sd-event calls back through C: an exception must stop here. The error disables the source: a lost bus
-// leaves the operator without this node's D-Bus face, but never stops an upgrade (nor does a missing one).
-template <class F>
-int guarded(F&& f)
-{
-    try {
-        return f();
-    } catch (const sdbus::Error& e) {
-        std::fprintf(stderr, "chef-ha-upgraded: the D-Bus connection failed (%s): the upgrade goes on without it; "
-                             "restart chef-ha-upgrade between steps to get it back\n", e.getMessage().c_str());
-        return -ECONNRESET;
-    }
-}
-
 }  // namespace
 
-EventSource::EventSource(sd_event* event, sdbus::IConnection& connection) : connection_(connection)
+EventSource::EventSource(sd_event* event, sdbus::IConnection& connection, Warn warn)
+    : connection_(connection), warn_(std::move(warn))
 {
     const auto poll = connection_.getEventLoopPollData();
     check(sd_event_add_io(event, &io_, poll.fd, static_cast<std::uint32_t>(poll.events), on_io, this),
@@ -51,22 +37,36 @@ EventSource::~EventSource()
     sd_event_source_disable_unref(io_);
 }
 
+// sd-event calls back through C: an exception must stop here. The error disables the source: a lost bus
+// leaves the operator without this node's D-Bus face, but never stops an upgrade (nor does a missing one).
+template <class F>
+int EventSource::guarded(F&& f)
+{
+    try {
+        return f();
+    } catch (const sdbus::Error& e) {
+        warn_("the D-Bus connection failed (" + e.getMessage() +
+              "): the upgrade goes on without it; restart chef-ha-upgrade between steps to get it back");
+        return -ECONNRESET;
+    }
+}
+
 int EventSource::on_prepare(sd_event_source*, void* self)
 {
     auto* me = static_cast<EventSource*>(self);
-    return guarded([me] { return me->rearm(); });
+    return me->guarded([me] { return me->rearm(); });
 }
 
 int EventSource::on_io(sd_event_source*, int, std::uint32_t, void* self)
 {
     auto* me = static_cast<EventSource*>(self);
-    return guarded([me] { return me->process(); });
+    return me->guarded([me] { return me->process(); });
 }
 
 int EventSource::on_timeout(sd_event_source*, std::uint64_t, void* self)
 {
     auto* me = static_cast<EventSource*>(self);
-    return guarded([me] { return me->process(); });
+    return me->guarded([me] { return me->process(); });
 }
 
 int EventSource::rearm()

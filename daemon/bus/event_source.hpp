@@ -5,6 +5,8 @@
 #include <sdbus-c++/IConnection.h>
 
 #include <cstdint>
+#include <functional>
+#include <string>
 
 struct sd_event;
 struct sd_event_source;
@@ -13,8 +15,9 @@ namespace chu::bus {
 
 class EventSource {
 public:
-    // Throws std::system_error when sd-event refuses the sources.
-    EventSource(sd_event* event, sdbus::IConnection& connection);
+    using Warn = std::function<void(const std::string&)>;
+    // Throws std::system_error when sd-event refuses the sources. `warn` says a lost connection.
+    EventSource(sd_event* event, sdbus::IConnection& connection, Warn warn);
     ~EventSource();
     EventSource(const EventSource&) = delete;
     EventSource& operator=(const EventSource&) = delete;
@@ -25,8 +28,11 @@ private:
     static int on_timeout(sd_event_source* source, std::uint64_t usec, void* self);
     int rearm();
     int process();
+    template <class F>
+    int guarded(F&& f);
 
     sdbus::IConnection& connection_;
+    Warn warn_;
     sd_event_source* io_ = nullptr;
     sd_event_source* timer_ = nullptr;
 };

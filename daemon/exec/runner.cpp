@@ -59,7 +59,8 @@ struct Runner::Child {
     void line(const std::string& raw, bool err)
     {
         const std::string text = valid_utf8(raw);  // it goes to the journal, reports and D-Bus as it is
-        runner->log_.output(text, command.phase, command.step, err);
+        if (err || command.log_out)
+            runner->log_.output(text, command.phase, command.step, err);
         std::string& capture = err ? result.err : result.out;
         if (capture.size() < capture_limit)
             capture += text.substr(0, capture_limit - capture.size()) + "\n";
@@ -136,10 +137,12 @@ struct Runner::Child {
         runner->log_.log(LOG_WARNING, why + ": terminating its process group", command.phase, command.step);
         kill(-pid, SIGTERM);
         const std::uint64_t at = now_usec() + kill_grace_usec;
-        if (timer) {
-            sd_event_source_set_time(timer, at);
-            sd_event_source_set_enabled(timer, SD_EVENT_ONESHOT);
-        } else if (const int r = sd_event_add_time(runner->event_, &timer, CLOCK_MONOTONIC, at, 0, on_timer, this); r < 0) {
+        int r = 0;
+        if (timer && (r = sd_event_source_set_time(timer, at)) >= 0)
+            r = sd_event_source_set_enabled(timer, SD_EVENT_ONESHOT);
+        else if (!timer)
+            r = sd_event_add_time(runner->event_, &timer, CLOCK_MONOTONIC, at, 0, on_timer, this);
+        if (r < 0) {
             runner->log_.log(LOG_ERR, std::string("cannot arm the kill timer: ") + std::strerror(-r) + "; sending SIGKILL now",
                              command.phase, command.step);
             kill(-pid, SIGKILL);
@@ -206,14 +209,22 @@ void Runner::start(Exec command, Done done)
     if (!started)
         return fail(started.error().message);
     c->pid = started.value();
-    sd_event_add_child(event_, &c->exited, c->pid, WEXITED, Child::on_exit, c);
-    sd_event_add_io(event_, &c->out_source, c->out_fd, EPOLLIN, Child::on_output, c);
-    sd_event_add_io(event_, &c->err_source, c->err_fd, EPOLLIN, Child::on_output, c);
+    int r = sd_event_add_child(event_, &c->exited, c->pid, WEXITED, Child::on_exit, c);
+    if (r >= 0)
+        r = sd_event_add_io(event_, &c->out_source, c->out_fd, EPOLLIN, Child::on_output, c);
+    if (r >= 0)
+        r = sd_event_add_io(event_, &c->err_source, c->err_fd, EPOLLIN, Child::on_output, c);
     // Output first, then the exit: the exit handler drains what is left.
-    sd_event_source_set_priority(c->exited, SD_EVENT_PRIORITY_NORMAL + 1);
-    if (c->command.timeout_s != 0)
-        sd_event_add_time(event_, &c->timer, CLOCK_MONOTONIC, now_usec() + c->command.timeout_s * 1'000'000ull, 0,
-                          Child::on_timer, c);
+    if (r >= 0)
+        r = sd_event_source_set_priority(c->exited, SD_EVENT_PRIORITY_NORMAL + 1);
+    if (r >= 0 && c->command.timeout_s != 0)
+        r = sd_event_add_time(event_, &c->timer, CLOCK_MONOTONIC, now_usec() + c->command.timeout_s * 1'000'000ull, 0,
+                              Child::on_timer, c);
+    if (r < 0) {  // the loop could not see it end: stop it at once rather than lose track of it
+        kill(-c->pid, SIGKILL);
+        waitpid(c->pid, nullptr, 0);
+        return fail(std::string("cannot watch the command: ") + std::strerror(-r));
+    }
     children_[c] = std::move(child);
 }
 

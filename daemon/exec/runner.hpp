@@ -23,6 +23,7 @@ struct Exec {
     unsigned timeout_s = 0;         // 0: none (a command that changes the cluster is never killed by a timer)
     int phase = -1;                 // for the log fields
     std::string step;
+    bool log_out = true;            // false: stdout is a report for the daemon, not for the operator
 };
 
 struct ExecResult {

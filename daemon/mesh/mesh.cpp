@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 
 namespace chu {
@@ -50,6 +49,7 @@ struct Mesh::Watch {
     sd_event_source* source = nullptr;
     sd_event_source* first = nullptr;
     std::function<void()> on_ready;
+    const Logger* log = nullptr;
     ~Watch()
     {
         sd_event_source_disable_unref(source);
@@ -71,7 +71,7 @@ struct Mesh::Watch {
         try {
             on_ready();
         } catch (const zmq::error_t& e) {
-            std::fprintf(stderr, "chef-ha-upgraded: ZeroMQ: %s\n", e.what());
+            log->log(LOG_WARNING, std::string("ZeroMQ: ") + e.what() + "; read again at the next wake");
         }
     }
 };
@@ -102,10 +102,15 @@ void Mesh::watch(zmq::socket_t& socket, std::function<void()> on_ready, std::uni
 {
     out = std::make_unique<Watch>();
     out->on_ready = std::move(on_ready);
+    out->log = &log_;
     const int fd = socket.get(zmq::sockopt::fd);
-    sd_event_add_io(event_, &out->source, fd, EPOLLIN, Watch::dispatch, out.get());
-    sd_event_add_defer(event_, &out->first, Watch::dispatch_first, out.get());
-    sd_event_source_set_enabled(out->first, SD_EVENT_ONESHOT);
+    int r = sd_event_add_io(event_, &out->source, fd, EPOLLIN, Watch::dispatch, out.get());
+    if (r >= 0)
+        r = sd_event_add_defer(event_, &out->first, Watch::dispatch_first, out.get());
+    if (r >= 0)
+        r = sd_event_source_set_enabled(out->first, SD_EVENT_ONESHOT);
+    if (r < 0)  // only without memory or descriptors; the peers' heartbeats say who is not heard
+        log_.log(LOG_ERR, std::string("cannot watch a peer socket: ") + std::strerror(-r) + "; restart chef-ha-upgrade");
 }
 
 Status Mesh::listen()

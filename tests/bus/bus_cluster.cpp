@@ -135,10 +135,13 @@ private:
     {
         setenv("DBUS_SYSTEM_BUS_ADDRESS", address.c_str(), 1);  // read when the BusService connects
         Member& m = members_.at(name);
-        m.bus = std::make_unique<BusService>(event_, *m.core, m.setup, [this, &m](std::uint64_t id, Op op) {
-            m.core->on_operator(id, op, now_ms());
-            pump();
-        });
+        m.bus = std::make_unique<BusService>(
+            event_, *m.core, m.setup,
+            [this, &m](std::uint64_t id, Op op) {
+                m.core->on_operator(id, op, now_ms());
+                pump();
+            },
+            [name](const std::string& warning) { std::fprintf(stderr, "%s: %s\n", name.c_str(), warning.c_str()); });
     }
 
     // Carries out every core's effects until none has any; messages travel on a later loop iteration,

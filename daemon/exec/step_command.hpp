@@ -1,0 +1,55 @@
+// What a step runs on this node and how its end is read back: the plan's command line, or one of this
+// daemon's own children (a check, packing or installing a directory), with its temp file in the state dir
+// and its timeout. The daemon only starts what this says and hands the outcome to the core.
+#pragma once
+
+#include "core/effects.hpp"
+#include "exec/runner.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chu {
+
+// Where this daemon's children come from: itself, run with its config.
+struct ChildContext {
+    std::string self;         // this executable
+    std::string config_path;  // its --config
+    std::string state_dir;
+};
+
+struct StepCommand {
+    Exec exec;
+    std::string input;  // a file written before it starts and removed when it ends (the copy's archive, secrets)
+    bool reads_check_report = false;
+};
+
+// Nothing for a gate: the leader waits for the operator and nothing runs.
+std::optional<StepCommand> step_command(const RunStep& run, const std::string& step_id, const ChildContext& ctx);
+// Writes the command's input file, if it has one.
+Status prepare(const StepCommand& command, const RunStep& run);
+// Removes the input file, and reads the end of the step from what the command did.
+StepOutcome step_outcome(const StepCommand& command, const ExecResult& result);
+
+// The leader's packing of a copy step's directory into a file the daemon reads once it exits.
+struct PackCommand {
+    Exec exec;
+    std::string out;
+};
+PackCommand pack_command(const PackArchive& pack, const std::string& step_id, const ChildContext& ctx);
+// The archive, read and removed (the core holds it from then on), or why there is none.
+Result<std::string> packed_archive(const PackCommand& command, const ExecResult& result);
+
+// The check protocol between the daemon and its --run-check child: one frame on stdout,
+// "chu-check/1 <n>:<value> <n>:<message>\n", lengths in bytes, so that neither part is cut or misread
+// whatever it holds; the verdict is the exit status. The child says the message on stderr too, for the log.
+struct CheckReport {
+    std::string value;    // what the check read (a version, free MiB, a digest)
+    std::string message;  // its verdict: ok, or the problem and its fix
+};
+std::string encode_check_report(const CheckReport& report);
+// The last frame in `out`; nothing if there is none whole.
+std::optional<CheckReport> decode_check_report(std::string_view out);
+
+}  // namespace chu

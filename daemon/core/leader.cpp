@@ -205,7 +205,8 @@ void Leader::apply_decision(const DecisionRecord& d)
     case Op::retry: {
         Target& t = journal_.targets[{d.node, ref}];
         go(t, T::pending);
-        t = Target{T::pending, d.round};
+        t = Target{};
+        t.round = d.round;
         break;
     }
     case Op::skip:
@@ -213,7 +214,9 @@ void Leader::apply_decision(const DecisionRecord& d)
             journal_.accepted.insert(ref);  // the operator accepts the nodes' disagreement
         } else if (Target& t = journal_.targets[{d.node, ref}]; t.state != T::done) {
             go(t, T::pending);
-            t = Target{T::pending, d.round, true};
+            t = Target{};
+            t.round = d.round;
+            t.skip = true;
         }
         break;
     }

@@ -96,6 +96,22 @@ Status check_journal(const std::vector<Record>& journal, const NodeSetup& s)
     return Ok{};
 }
 
+// A format-1 journal's approval named no gate; the plans of that format each had one, the one approved.
+void name_unnamed_gates(std::vector<Record>& journal, const Plan& plan)
+{
+    for (auto& record : journal) {
+        auto* d = std::get_if<DecisionRecord>(&record);
+        if (!d || d->op != Op::approve || d->phase != approval_gate_unnamed)
+            continue;
+        for (std::size_t p = 0; p < plan.phases.size(); ++p)
+            for (std::size_t i = 0; i < plan.phases[p].steps.size(); ++i)
+                if (plan.phases[p].steps[i].kind == StepKind::gate && d->phase == approval_gate_unnamed) {
+                    d->phase = static_cast<std::int32_t>(p);
+                    d->step = static_cast<std::int32_t>(i);
+                }
+    }
+}
+
 }  // namespace
 
 Node::Node(NodeSetup setup)
@@ -114,8 +130,9 @@ void Node::apply(const Record& record)
         leader_->apply(record);
 }
 
-Status Node::restore(const std::vector<Record>& journal)
+Status Node::restore(std::vector<Record> journal)
 {
+    name_unnamed_gates(journal, setup_.plan);
     if (auto fits = check_journal(journal, setup_); !fits)
         return fits;
     for (const auto& record : journal)

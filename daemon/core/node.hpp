@@ -47,7 +47,7 @@ public:
     // journal fits this node's inputs: one that names a phase or step the plan no longer has, or an
     // agreement the topology, plan, package or key no longer match, is refused (ErrorKind::config) and
     // nothing is applied.
-    Status restore(const std::vector<Record>& journal);
+    Status restore(std::vector<Record> journal);
     // After restore: a leader begins a new epoch; every node says where it is and acts.
     void start(std::int64_t now);
     Status boot(const std::vector<Record>& journal, std::int64_t now);

@@ -12,7 +12,7 @@ void Outbox::send(const std::string& to, Message message)
         effects_.push_back(Send{to, std::move(message)});
 }
 
-void Outbox::record(Record record)
+void Outbox::record(const Record& record)
 {
     if (!underway_said_ && (std::holds_alternative<JoinedRecord>(record) || std::holds_alternative<StartedRecord>(record))) {
         underway_said_ = true;

@@ -19,7 +19,7 @@ public:
     Outbox(std::string self, std::function<void(const Record&)> apply) : self_(std::move(self)), apply_(std::move(apply)) {}
 
     void send(const std::string& to, Message message);
-    void record(Record record);
+    void record(const Record& record);
     void log(Log::Level level, std::string text, std::int32_t phase = -1, std::string step = {});
     void push(Effect effect) { effects_.push_back(std::move(effect)); }
     // A state machine's move, as "worker running -> stalled": kept for the tests that cover every move. One

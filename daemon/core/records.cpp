@@ -85,6 +85,8 @@ void fields(F& f, DecisionRecord& r)
     f.i32(r.step);
     f.u32(r.round);
     f.i64(r.at_ms);
+    if (f.format < 2 && r.op == Op::approve)
+        r.phase = r.step = approval_gate_unnamed;  // format 1 named no gate (only encoders of today write)
 }
 
 static_assert(tags_unique<Record>(), "two records share a journal tag");

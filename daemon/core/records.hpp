@@ -80,6 +80,9 @@ struct PhaseRecord {
 };
 
 // Leader: an operator decision (retry and skip name the node and step they apply to).
+// An approval read from a format-1 journal, which named no gate: the plan's one approval gate.
+constexpr std::int32_t approval_gate_unnamed = -1;
+
 struct DecisionRecord {
     static constexpr std::uint8_t tag = 6;
     Op op = Op::start;

@@ -134,16 +134,7 @@ public:
                 if (auto e = lex_string(Kind::symbol, i_, i_ + 1))
                     return *e;
             } else if (is_ident_start(c)) {
-                std::size_t j = i_;
-                while (j < n && is_ident_char(text_[j]))
-                    ++j;
-                if (j < n && (text_[j] == '?' || text_[j] == '!') && (j + 1 >= n || text_[j + 1] != '='))
-                    ++j;  // a Ruby predicate or bang method name, `enabled?`
-                std::string word(text_.substr(i_, j - i_));
-                if (j < n && text_[j] == ':' && (j + 1 >= n || text_[j + 1] != ':'))
-                    push(Kind::label, std::move(word), i_, j + 1);  // Ruby 1.9 `key: value`
-                else
-                    push(Kind::word, std::move(word), i_, j);
+                lex_word();
             } else if (c >= '0' && c <= '9') {
                 std::size_t j = i_;
                 while (j < n && (is_ident_char(text_[j]) || text_[j] == '.'))
@@ -153,16 +144,8 @@ public:
                 push(Kind::punct, std::string(1, c), i_, i_ + 1);
                 open_.emplace_back(c, line_);
             } else if (c == ')' || c == ']' || c == '}') {
-                if (open_.empty())
-                    return error_at(file_, statement_line(),
-                                    std::string("`") + c + "` has no matching opening bracket; remove it or add the opening one");
-                if (closer_of(open_.back().first) != c)
-                    return error_at(file_, statement_line(),
-                                    std::string("`") + c + "` does not match the `" + open_.back().first +
-                                        "` opened on line " + std::to_string(open_.back().second) +
-                                        "; close brackets in the order they were opened");
-                open_.pop_back();
-                push(Kind::punct, std::string(1, c), i_, i_ + 1);
+                if (auto e = close_bracket(c))
+                    return *e;
             } else if (c == ';' && open_.empty()) {
                 ++i_;
                 finish();
@@ -181,6 +164,35 @@ public:
 
 private:
     int statement_line() const { return current_.tokens.empty() ? line_ : current_.line; }
+
+    void lex_word()
+    {
+        const std::size_t n = text_.size();
+        std::size_t j = i_;
+        while (j < n && is_ident_char(text_[j]))
+            ++j;
+        if (j < n && (text_[j] == '?' || text_[j] == '!') && (j + 1 >= n || text_[j + 1] != '='))
+            ++j;  // a Ruby predicate or bang method name, `enabled?`
+        std::string word(text_.substr(i_, j - i_));
+        if (j < n && text_[j] == ':' && (j + 1 >= n || text_[j + 1] != ':'))
+            push(Kind::label, std::move(word), i_, j + 1);  // Ruby 1.9 `key: value`
+        else
+            push(Kind::word, std::move(word), i_, j);
+    }
+
+    std::optional<Error> close_bracket(char c)
+    {
+        if (open_.empty())
+            return error_at(file_, statement_line(),
+                            std::string("`") + c + "` has no matching opening bracket; remove it or add the opening one");
+        if (closer_of(open_.back().first) != c)
+            return error_at(file_, statement_line(),
+                            std::string("`") + c + "` does not match the `" + open_.back().first + "` opened on line " +
+                                std::to_string(open_.back().second) + "; close brackets in the order they were opened");
+        open_.pop_back();
+        push(Kind::punct, std::string(1, c), i_, i_ + 1);
+        return std::nullopt;
+    }
 
     void push(Kind kind, std::string value, std::size_t begin, std::size_t end)
     {
@@ -671,74 +683,102 @@ private:
             return fail(topology_line_, "topology is " + quoted(topology_value_) +
                                             ", chef-ha-upgrade upgrades only \"ha\" clusters; set topology "
                                             "\"ha\" or upgrade by hand");
+        Seen seen;
+        for (std::size_t k = 0; k < topology_.servers.size(); ++k) {
+            if (auto e = unique_name_and_addresses(k, seen))
+                return e;
+            if (auto e = count_role(k, seen))
+                return e;
+        }
+        if (auto e = vip_of_its_own(seen))
+            return e;
+        return whole_cluster(seen);
+    }
 
-        const std::vector<Server>& servers = topology_.servers;
-        std::map<std::string, std::size_t> names;  // lower-case name -> server index
+    // What validate() has seen of the servers so far.
+    struct Seen {
+        std::map<std::string, std::size_t> names;                              // lower-case name -> server index
         std::map<std::string, std::pair<std::size_t, std::string>> addresses;  // -> server index, key
         std::vector<std::size_t> backends;
         std::optional<std::size_t> bootstrap;
         bool any_frontend = false;
-        for (std::size_t k = 0; k < servers.size(); ++k) {
-            const Server& s = servers[k];
-            const std::string owner = "server " + quoted(s.name);
-            const auto [name_at, new_name] = names.emplace(lower(s.name), k);
-            if (!new_name)
-                return fail(s.line, owner + " is listed twice (first on line " +
-                                        std::to_string(servers[name_at->second].line) +
-                                        "); remove one entry or correct the name");
+    };
 
-            std::vector<std::pair<std::string, std::string>> mine{{"ipaddress", s.ipaddress}};
-            if (!s.cluster_ipaddress.empty() && s.cluster_ipaddress != s.ipaddress)
-                mine.emplace_back("cluster_ipaddress", s.cluster_ipaddress);
-            for (const auto& [key, address] : mine) {
-                const auto [at, fresh] = addresses.emplace(address, std::make_pair(k, key));
-                if (!fresh) {
-                    const Server& first = servers[at->second.first];
-                    return fail(s.line, owner + " has :" + key + " " + quoted(address) + ", already the :" +
-                                            at->second.second + " of server " + quoted(first.name) +
-                                            " (line " + std::to_string(first.line) +
-                                            "); give each server its own address");
-                }
-            }
-
-            if (!facts_[k].backend) {
-                if (facts_[k].bootstrap)
-                    return fail(s.line, owner + " is a frontend marked :bootstrap => true; only a backend can "
-                                            "be the bootstrap: remove :bootstrap from it, or give it :role => "
-                                            "\"backend\" if it is one");
-                any_frontend = true;
-                continue;
-            }
-            backends.push_back(k);
-            if (backends.size() == 3)
-                return fail(s.line, owner + " is a third backend (the others are " + quoted(servers[backends[0]].name) +
-                                        " on line " + std::to_string(servers[backends[0]].line) + " and " +
-                                        quoted(servers[backends[1]].name) + " on line " +
-                                        std::to_string(servers[backends[1]].line) +
-                                        "); an HA cluster has exactly two backends: make it :role => "
-                                        "\"frontend\" or remove it");
-            if (facts_[k].bootstrap) {
-                if (bootstrap)
-                    return fail(s.line, owner + " is a second bootstrap backend (the first is " +
-                                            quoted(servers[*bootstrap].name) + " on line " +
-                                            std::to_string(servers[*bootstrap].line) +
-                                            "); keep :bootstrap => true on exactly one backend");
-                bootstrap = k;
+    std::optional<Error> unique_name_and_addresses(std::size_t k, Seen& seen) const
+    {
+        const std::vector<Server>& servers = topology_.servers;
+        const Server& s = servers[k];
+        const std::string owner = "server " + quoted(s.name);
+        const auto [name_at, new_name] = seen.names.emplace(lower(s.name), k);
+        if (!new_name)
+            return fail(s.line, owner + " is listed twice (first on line " + std::to_string(servers[name_at->second].line) +
+                                    "); remove one entry or correct the name");
+        std::vector<std::pair<std::string, std::string>> mine{{"ipaddress", s.ipaddress}};
+        if (!s.cluster_ipaddress.empty() && s.cluster_ipaddress != s.ipaddress)
+            mine.emplace_back("cluster_ipaddress", s.cluster_ipaddress);
+        for (const auto& [key, address] : mine) {
+            const auto [at, fresh] = seen.addresses.emplace(address, std::make_pair(k, key));
+            if (!fresh) {
+                const Server& first = servers[at->second.first];
+                return fail(s.line, owner + " has :" + key + " " + quoted(address) + ", already the :" + at->second.second +
+                                        " of server " + quoted(first.name) + " (line " + std::to_string(first.line) +
+                                        "); give each server its own address");
             }
         }
+        return std::nullopt;
+    }
 
-        if (backend_vip_line_ != 0) {
-            const auto at = addresses.find(backend_vip_ip_);
-            if (at != addresses.end()) {
-                const Server& s = servers[at->second.first];
-                return fail(backend_vip_line_, "backend_vip :ipaddress " + quoted(backend_vip_ip_) +
-                                                   " is also the :" + at->second.second + " of server " +
-                                                   quoted(s.name) + " (line " + std::to_string(s.line) +
-                                                   "); the VIP needs an address of its own, which keepalived "
-                                                   "moves between the backends");
-            }
+    std::optional<Error> count_role(std::size_t k, Seen& seen) const
+    {
+        const std::vector<Server>& servers = topology_.servers;
+        const Server& s = servers[k];
+        const std::string owner = "server " + quoted(s.name);
+        if (!facts_[k].backend) {
+            if (facts_[k].bootstrap)
+                return fail(s.line, owner + " is a frontend marked :bootstrap => true; only a backend can "
+                                        "be the bootstrap: remove :bootstrap from it, or give it :role => "
+                                        "\"backend\" if it is one");
+            seen.any_frontend = true;
+            return std::nullopt;
         }
+        seen.backends.push_back(k);
+        const auto& backends = seen.backends;
+        if (backends.size() == 3)
+            return fail(s.line, owner + " is a third backend (the others are " + quoted(servers[backends[0]].name) +
+                                    " on line " + std::to_string(servers[backends[0]].line) + " and " +
+                                    quoted(servers[backends[1]].name) + " on line " + std::to_string(servers[backends[1]].line) +
+                                    "); an HA cluster has exactly two backends: make it :role => "
+                                    "\"frontend\" or remove it");
+        if (facts_[k].bootstrap) {
+            if (seen.bootstrap)
+                return fail(s.line, owner + " is a second bootstrap backend (the first is " +
+                                        quoted(servers[*seen.bootstrap].name) + " on line " +
+                                        std::to_string(servers[*seen.bootstrap].line) +
+                                        "); keep :bootstrap => true on exactly one backend");
+            seen.bootstrap = k;
+        }
+        return std::nullopt;
+    }
 
+    std::optional<Error> vip_of_its_own(const Seen& seen) const
+    {
+        if (backend_vip_line_ == 0)
+            return std::nullopt;
+        const auto at = seen.addresses.find(backend_vip_ip_);
+        if (at == seen.addresses.end())
+            return std::nullopt;
+        const Server& s = topology_.servers[at->second.first];
+        return fail(backend_vip_line_, "backend_vip :ipaddress " + quoted(backend_vip_ip_) + " is also the :" +
+                                           at->second.second + " of server " + quoted(s.name) + " (line " +
+                                           std::to_string(s.line) +
+                                           "); the VIP needs an address of its own, which keepalived "
+                                           "moves between the backends");
+    }
+
+    std::optional<Error> whole_cluster(const Seen& seen) const
+    {
+        const std::vector<Server>& servers = topology_.servers;
+        const auto& backends = seen.backends;
         if (backends.empty())
             return fail(last_line(), "no backend servers; an HA cluster has exactly two, one of them with "
                                      ":bootstrap => true: add them with :role => \"backend\"");
@@ -747,13 +787,13 @@ private:
                                          std::to_string(servers[backends[0]].line) +
                                          "); an HA cluster has exactly two backends: add the other one with "
                                          ":role => \"backend\"");
-        if (!bootstrap)
+        if (!seen.bootstrap)
             return fail(servers[backends[0]].line,
                         "no backend has :bootstrap => true (" + quoted(servers[backends[0]].name) + " on line " +
                             std::to_string(servers[backends[0]].line) + ", " + quoted(servers[backends[1]].name) +
                             " on line " + std::to_string(servers[backends[1]].line) +
                             "); add :bootstrap => true to the one the cluster was first installed on");
-        if (!any_frontend)
+        if (!seen.any_frontend)
             return fail(last_line(), "no frontend servers; an HA cluster serves the API from frontends: add "
                                      "them with server \"fe1.example.com\", :ipaddress => \"…\", :role => "
                                      "\"frontend\"");

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/codec.hpp"
 #include "core/digest.hpp"
 
 #include <algorithm>
@@ -963,4 +964,49 @@ TEST_CASE("the leader refuses a node that runs another chef-ha-upgrade version, 
     CHECK_THAT(st.last_error, Catch::Contains("node fe1 refused at join: it runs chef-ha-upgrade 2.0.0, the leader test") &&
                                   Catch::Contains("install the same chef-ha-upgrade on every node"));
     CHECK(orders_in(leader.take_effects()).empty());
+}
+
+TEST_CASE("a journal an older daemon wrote (format 1) is read as it meant: reports without an exit status, an approval "
+          "without its gate",
+          "[leader][replay]")
+{
+    auto s = setup_for("be1");
+    // Format-1 bytes written by hand, as that daemon's encoder laid them out, not by today's field lists.
+    auto frame = [](std::uint8_t tag, const std::function<void(Writer&)>& fields) {
+        Writer payload;
+        payload.u8(1);
+        payload.u8(tag);
+        fields(payload);
+        Writer out;
+        out.u32(static_cast<std::uint32_t>(payload.bytes().size()));
+        out.u64(checksum64(payload.bytes()));
+        return out.bytes() + payload.bytes();
+    };
+    const std::string report = frame(ReportRecord::tag, [](Writer& w) {
+        w.str("fe1");
+        w.u32(1), w.u32(0), w.u32(0);
+        w.u8(static_cast<std::uint8_t>(Outcome::failed));
+        w.str(""), w.str("[ERROR] boom");
+        w.i64(10), w.i64(20);
+    });
+    const std::string approval = frame(DecisionRecord::tag, [](Writer& w) {
+        w.u8(static_cast<std::uint8_t>(Op::approve));
+        w.str("");
+        w.u32(0), w.u32(0), w.u32(0);
+        w.i64(30);
+    });
+    const std::string joined = encode_record(JoinedRecord{s.topology_digest, s.plan_digest, "pkg", "key", 0});
+    const JournalScan scan = scan_journal(encode_record(EpochRecord{1}) + joined + report + approval);
+    REQUIRE(scan.problem.empty());
+    REQUIRE(scan.records.size() == 4);
+    const auto& r = std::get<ReportRecord>(scan.records[2]);
+    CHECK(r.end.outcome == Outcome::failed);
+    CHECK(r.end.detail == "[ERROR] boom");
+    CHECK(r.end.exit_code == 0);  // not kept by format 1
+
+    Node leader(s);
+    REQUIRE(leader.restore(scan.records));
+    const auto gate = find_step(s.plan, "approve-cleanup");
+    CHECK(leader.journaled().leader->approved == std::set<StepRef>{{gate.first, gate.second}});
+    CHECK(leader.journaled().leader->targets.at({"fe1", {1, 0}}).state == Leader::TargetState::failed);
 }

@@ -361,6 +361,57 @@ struct Origin {
     int line = 0;
 };
 
+// The drop-ins in conf.d, sorted: like the shell's *.conf, hidden files (editor leftovers) do not match.
+Result<std::vector<std::string>> dropin_names(const std::filesystem::path& dropin_dir)
+{
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    std::vector<std::string> dropins;
+    for (fs::directory_iterator it(dropin_dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        const bool conf = name.size() > 5 && name.front() != '.' && name.compare(name.size() - 5, 5, ".conf") == 0;
+        std::error_code status_ec;
+        if (conf && fs::is_regular_file(it->status(status_ec)))
+            dropins.push_back(name);
+    }
+    if (ec && ec != std::errc::no_such_file_or_directory)
+        return Error{dropin_dir.string() + ": cannot list the drop-in directory: " + ec.message() +
+                     "; make it a readable directory or remove it"};
+    std::sort(dropins.begin(), dropins.end());
+    return dropins;
+}
+
+// peer_timeout_ms not above heartbeat_ms, said where it was set last: that setting made them disagree.
+Error heartbeat_error(const Config::Cluster& cluster, const std::map<std::string, Origin>& origins, const std::string& path)
+{
+    const auto where = [&](const char* key) -> const Origin* {
+        const auto found = origins.find(std::string("cluster.") + key);
+        return found == origins.end() ? nullptr : &found->second;
+    };
+    const auto told = [&](const char* key, unsigned value) {
+        const Origin* origin = where(key);
+        return std::string(key) + " is " + std::to_string(value) +
+               (origin ? " (set at " + origin->file + ":" + std::to_string(origin->line) + ")" : " (the default)");
+    };
+    const std::string what = "[cluster] peer_timeout_ms must be more than heartbeat_ms, or peers are declared lost "
+                             "between two heartbeats; " +
+                             told("peer_timeout_ms", cluster.peer_timeout_ms) + " and " +
+                             told("heartbeat_ms", cluster.heartbeat_ms) +
+                             "; raise peer_timeout_ms (about 5 heartbeats) or lower heartbeat_ms";
+    const Origin* peer = where("peer_timeout_ms");
+    const Origin* heartbeat = where("heartbeat_ms");
+    const auto later = [](const Origin* a, const Origin* b) {
+        if (!a)
+            return b;
+        if (!b)
+            return a;
+        return std::make_pair(a->file_index, a->line) > std::make_pair(b->file_index, b->line) ? a : b;
+    };
+    if (const Origin* blame = later(peer, heartbeat))
+        return error_at(blame->file, blame->line, what);
+    return Error{path + ": " + what};
+}
+
 }  // namespace
 
 Status apply_config_text(const std::string& text, const std::string& file, Config& config)
@@ -395,54 +446,14 @@ Result<Config> load_config(const std::string& path, ConfigOrigins* origins_out)
         return main.error();
 
     const fs::path dropin_dir = fs::path(path).parent_path() / "conf.d";
-    std::error_code ec;
-    std::vector<std::string> dropins;
-    for (fs::directory_iterator it(dropin_dir, ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        // Like the shell's *.conf: hidden files (editor leftovers) do not match.
-        const bool conf = name.size() > 5 && name.front() != '.' && name.compare(name.size() - 5, 5, ".conf") == 0;
-        std::error_code status_ec;
-        if (conf && fs::is_regular_file(it->status(status_ec)))
-            dropins.push_back(name);
-    }
-    if (ec && ec != std::errc::no_such_file_or_directory)
-        return Error{dropin_dir.string() + ": cannot list the drop-in directory: " + ec.message() +
-                     "; make it a readable directory or remove it"};
-    std::sort(dropins.begin(), dropins.end());
-    for (const std::string& name : dropins)
+    auto dropins = dropin_names(dropin_dir);
+    if (!dropins)
+        return dropins.error();
+    for (const std::string& name : dropins.value())
         if (Status dropin = apply_file((dropin_dir / name).string(), "make it readable or remove it"); !dropin)
             return dropin.error();
-
-    const Config::Cluster& cluster = config.cluster;
-    if (cluster.peer_timeout_ms <= cluster.heartbeat_ms) {
-        const auto where = [&](const char* key) -> const Origin* {
-            const auto found = origins.find(std::string("cluster.") + key);
-            return found == origins.end() ? nullptr : &found->second;
-        };
-        const auto told = [&](const char* key, unsigned value) {
-            const Origin* origin = where(key);
-            return std::string(key) + " is " + std::to_string(value) +
-                   (origin ? " (set at " + origin->file + ":" + std::to_string(origin->line) + ")" : " (the default)");
-        };
-        const std::string what = "[cluster] peer_timeout_ms must be more than heartbeat_ms, or peers are declared lost "
-                                 "between two heartbeats; " +
-                                 told("peer_timeout_ms", cluster.peer_timeout_ms) + " and " +
-                                 told("heartbeat_ms", cluster.heartbeat_ms) +
-                                 "; raise peer_timeout_ms (about 5 heartbeats) or lower heartbeat_ms";
-        // Point at whichever of the two was set last: that setting made them disagree.
-        const Origin* peer = where("peer_timeout_ms");
-        const Origin* heartbeat = where("heartbeat_ms");
-        const auto later = [](const Origin* a, const Origin* b) {
-            if (!a)
-                return b;
-            if (!b)
-                return a;
-            return std::make_pair(a->file_index, a->line) > std::make_pair(b->file_index, b->line) ? a : b;
-        };
-        if (const Origin* blame = later(peer, heartbeat))
-            return error_at(blame->file, blame->line, what);
-        return Error{path + ": " + what};
-    }
+    if (config.cluster.peer_timeout_ms <= config.cluster.heartbeat_ms)
+        return heartbeat_error(config.cluster, origins, path);
     if (origins_out)
         for (const auto& [key, origin] : origins)
             (*origins_out)[key] = origin.file + ":" + std::to_string(origin.line);

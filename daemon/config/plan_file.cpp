@@ -195,7 +195,8 @@ struct Parser {
         return true;
     }
 
-    bool step_key(const std::string& key, const std::string& value)
+    // What the step does: run, run.deb, run.rpm, check, copy, gate.
+    bool step_action_key(const std::string& key, const std::string& value)
     {
         Step& s = *step();
         auto argv_of = [&](std::vector<std::string>& out) {
@@ -207,16 +208,12 @@ struct Parser {
                 return fail(key + " uses unknown placeholder " + bad + "; known: {" + listed(placeholder_names()) + "}");
             return true;
         };
-        if (key == "title") s.title = value;
-        else if (key == "roles") {
-            if (!parse_roles(value, s.roles))
-                return fail("roles = \"" + value + "\": use a comma list of bootstrap, secondary, frontend, backend or all");
-        } else if (key == "run") return argv_of(s.run);
-        else if (key == "run.deb") return argv_of(s.run_deb);
-        else if (key == "run.rpm") return argv_of(s.run_rpm);
-        else if ((key == "check" || key == "copy" || key == "gate") && s.kind != StepKind::run)
+        if (key == "run") return argv_of(s.run);
+        if (key == "run.deb") return argv_of(s.run_deb);
+        if (key == "run.rpm") return argv_of(s.run_rpm);
+        if (s.kind != StepKind::run)
             return fail("step " + s.id + " needs exactly one of run (or run.deb with run.rpm), check, copy, gate");
-        else if (key == "check") {
+        if (key == "check") {
             const auto check = check_named(value);
             if (!check)
                 return fail("check = \"" + value + "\": unknown check; known: " + listed(check_names()));
@@ -227,15 +224,19 @@ struct Parser {
             s.copy = value;
             if (auto problem = copy_dir_problem(value, "{opscode_dir}"); !problem.empty())
                 return fail(problem);
-        } else if (key == "gate") {
+        } else {
             if (value != "approval")
                 return fail("gate = \"" + value + "\": the only gate is approval");
             s.kind = StepKind::gate;
-        } else if (key == "order") {
-            if (value == "parallel") s.order = NodeOrder::parallel;
-            else if (value == "backends-serial") s.order = NodeOrder::backends_serial;
-            else return fail("order = \"" + value + "\": use parallel or backends-serial");
-        } else if (key == "timeout") {
+        }
+        return true;
+    }
+
+    // When it is ended, and whether and when it runs again: timeout, retry, retries, backoff.
+    bool step_retry_key(const std::string& key, const std::string& value)
+    {
+        Step& s = *step();
+        if (key == "timeout") {
             if (!parse_unsigned(value, s.timeout_s) || s.timeout_s == 0)
                 return fail("timeout = \"" + value + "\": give whole seconds, at least 1");
         } else if (key == "retry") {
@@ -250,19 +251,37 @@ struct Parser {
             if (!parse_unsigned(value, n) || n > 1000)
                 return fail("retries = \"" + value + "\": give a whole number up to 1000");
             s.retries = static_cast<int>(n);
-        } else if (key == "backoff") {
-            if (!parse_unsigned(value, s.backoff_s))
-                return fail("backoff = \"" + value + "\": give whole seconds");
+        } else if (!parse_unsigned(value, s.backoff_s)) {
+            return fail("backoff = \"" + value + "\": give whole seconds");
+        }
+        return true;
+    }
+
+    bool step_key(const std::string& key, const std::string& value)
+    {
+        Step& s = *step();
+        if (key == "run" || key == "run.deb" || key == "run.rpm" || key == "check" || key == "copy" || key == "gate")
+            return step_action_key(key, value);
+        if (key == "timeout" || key == "retry" || key == "retries" || key == "backoff")
+            return step_retry_key(key, value);
+        if (key == "title") s.title = value;
+        else if (key == "roles") {
+            if (!parse_roles(value, s.roles))
+                return fail("roles = \"" + value + "\": use a comma list of bootstrap, secondary, frontend, backend or all");
+        } else if (key == "order") {
+            if (value == "parallel") s.order = NodeOrder::parallel;
+            else if (value == "backends-serial") s.order = NodeOrder::backends_serial;
+            else return fail("order = \"" + value + "\": use parallel or backends-serial");
         } else if (key == "harmless" || key == "summary") {
             if (value.empty())
                 return fail(key + " is empty; it would excuse every failure: give the expected message");
             if (auto bad = bad_placeholder({value}, false); !bad.empty())
                 return fail(key + " uses unknown placeholder " + bad + "; known: {" + listed(placeholder_names()) + "}");
             (key == "harmless" ? s.harmless : s.summary).push_back(value);
-        } else if (key == "may_fail") {
+        } else if (key == "may_fail" || key == "read_only") {
             if (value != "yes" && value != "no")
-                return fail("may_fail = \"" + value + "\": use yes or no");
-            s.may_fail = value == "yes";
+                return fail(key + " = \"" + value + "\": use yes or no");
+            (key == "may_fail" ? s.may_fail : s.read_only) = value == "yes";
         } else if (key == "when") {
             const std::string failed = "failed:";
             if (value == "bootstrap-not-master")
@@ -276,10 +295,6 @@ struct Parser {
             else if (value == "one-master") s.agree = Agreement::one_master;
             else if (value == "no") s.agree = Agreement::none;
             else return fail("agree = \"" + value + "\": use yes (every node reports the same value), one-master or no");
-        } else if (key == "read_only") {
-            if (value != "yes" && value != "no")
-                return fail("read_only = \"" + value + "\": use yes or no");
-            s.read_only = value == "yes";
         } else
             return fail("unknown key \"" + key + "\" in [" + section +
                         "]; valid keys: title, roles, run, run.deb, run.rpm, check, copy, gate, order, timeout, "

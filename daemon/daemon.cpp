@@ -22,7 +22,7 @@ namespace chu {
 namespace {
 
 constexpr std::uint64_t shutdown_grace_usec = 10'000'000;  // how long running commands get after SIGTERM
-constexpr std::uint64_t halt_linger_usec = 3'000'000;      // a halted node shows why on D-Bus this long, then exits
+constexpr std::uint64_t halt_linger_usec = 3'000'000;  // a halted node shows why on D-Bus this long, then exits
 
 int exit_status_of(const Error& error)
 {
@@ -75,11 +75,9 @@ std::string status_line(const NodeStatus& s)
 }
 
 Daemon::Daemon(LoadedSetup loaded, std::string config_path, std::string self)
-    : loaded_(std::move(loaded)), setup_(loaded_.setup),
-      children_{std::move(self), std::move(config_path), setup_.config.paths.state_dir},
-      log_(setup_.node)
-{
-}
+    : loaded_(std::move(loaded)),
+      setup_(loaded_.setup), children_{std::move(self), std::move(config_path), setup_.config.paths.state_dir}, log_(setup_.node)
+{}
 
 Daemon::~Daemon()
 {
@@ -137,11 +135,12 @@ int Daemon::run()
     options.heartbeat_ms = setup_.config.cluster.heartbeat_ms;
     options.peer_timeout_ms = setup_.config.cluster.peer_timeout_ms;
     options.key = loaded_.key;
-    mesh_ = std::make_unique<Mesh>(event_, log_, setup_.topology, setup_.node, options, [this](const std::vector<Envelope>& batch) {
-        for (const auto& e : batch)
-            core_->on_message(e, now_ms());
-        dispatch();  // once for the batch: its records share one fsync
-    });
+    mesh_ =
+        std::make_unique<Mesh>(event_, log_, setup_.topology, setup_.node, options, [this](const std::vector<Envelope>& batch) {
+            for (const auto& e : batch)
+                core_->on_message(e, now_ms());
+            dispatch();  // once for the batch: its records share one fsync
+        });
     if (auto listening = mesh_->listen(); !listening) {
         log_.log(LOG_ERR, listening.error().message);
         // An address this host does not have is the topology's or the config's mistake: no restart helps.
@@ -209,7 +208,8 @@ void Daemon::dispatch()
                     } else if constexpr (std::is_same_v<T, RunStep>) {
                         run_step(e);
                     } else if constexpr (std::is_same_v<T, Interrupt>) {
-                        const std::string& step = setup_.plan.phases[static_cast<std::size_t>(e.phase)].steps[static_cast<std::size_t>(e.step)].id;
+                        const std::string& step =
+                            setup_.plan.phases[static_cast<std::size_t>(e.phase)].steps[static_cast<std::size_t>(e.step)].id;
                         if (!runner_->interrupt(e.phase, step, "interrupted by the operator"))
                             log_.log(LOG_WARNING, "interrupt: no command of this step runs here", e.phase, step);
                     } else if constexpr (std::is_same_v<T, PackArchive>) {
@@ -217,7 +217,8 @@ void Daemon::dispatch()
                     } else if constexpr (std::is_same_v<T, Log>) {
                         log_.log(priority_of(e.level), e.text, e.phase, e.step);
                     } else if constexpr (std::is_same_v<T, Answer>) {
-                        log_.log(e.ok ? LOG_INFO : LOG_WARNING, std::string("operator call ") + (e.ok ? "done: " : "refused: ") + e.text);
+                        log_.log(e.ok ? LOG_INFO : LOG_WARNING,
+                                 std::string("operator call ") + (e.ok ? "done: " : "refused: ") + e.text);
                         if (bus_)
                             bus_->answer(e);
                     } else if constexpr (std::is_same_v<T, Completed>) {
@@ -289,7 +290,8 @@ bool Daemon::upgrade_underway()
         }
     }
     const std::string marker = setup_.config.paths.state_dir + "/" + underway_marker;
-    if (auto written = write_file_atomic(marker, "an upgrade is under way: chef-ha-upgrade.service resumes it after a reboot\n", 0600);
+    if (auto written =
+            write_file_atomic(marker, "an upgrade is under way: chef-ha-upgrade.service resumes it after a reboot\n", 0600);
         !written)
         log_.log(LOG_WARNING, written.error().message + "; after a reboot, start chef-ha-upgrade by hand");
     return true;

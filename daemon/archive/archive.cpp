@@ -192,9 +192,8 @@ using Tree = std::map<std::string, std::optional<std::string>>;
 
 // Where `target`, read in the directory `at` (components below the top), lands once the tree is on disk,
 // following the archive's own symlinks as the kernel would; nothing when it leaves the top or loops.
-std::optional<std::vector<std::string>> resolve(const Tree& tree, std::vector<std::string> at,
-                                                const std::string& target, const std::vector<std::string>& top,
-                                                int& hops)
+std::optional<std::vector<std::string>> resolve(const Tree& tree, std::vector<std::string> at, const std::string& target,
+                                                const std::vector<std::string>& top, int& hops)
 {
     std::vector<std::string> rest = components(target);
     if (!target.empty() && target[0] == '/') {
@@ -308,8 +307,8 @@ Status extract(const std::string& data, const std::string& fresh)
         return Error{fresh + ": cannot read the copy: " + why(in.get())};
     WriteArchive out(archive_write_disk_new());
     // The secure flags repeat check_entries' rules inside libarchive, in case one slips past it.
-    int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+    int flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
     if (geteuid() == 0)
         flags |= ARCHIVE_EXTRACT_OWNER;
     archive_write_disk_set_options(out.get(), flags);
@@ -465,8 +464,8 @@ Status install_directory(const std::string& archive, const std::string& dir, con
     if (!synced)
         return Error{path + ": installed, but " + synced.error().message};
     if (removed)
-        return Error{path + ": installed, but the previous tree in " + fresh + " cannot be removed: " +
-                     removed.message() + "; remove it by hand"};
+        return Error{path + ": installed, but the previous tree in " + fresh + " cannot be removed: " + removed.message() +
+                     "; remove it by hand"};
     return Ok{};
 }
 

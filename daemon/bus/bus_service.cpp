@@ -19,7 +19,10 @@ struct BusService::Impl {
     Impl(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call, Warn warn);
     void decide(Op op, sdbus::Result<std::string>&& result);
     // A send that failed: the connection is gone, and the event source ends it on the fd.
-    void failed(const char* what, const sdbus::Error& e) const { warn(std::string("D-Bus: cannot ") + what + ": " + e.getMessage()); }
+    void failed(const char* what, const sdbus::Error& e) const
+    {
+        warn(std::string("D-Bus: cannot ") + what + ": " + e.getMessage());
+    }
 
     const Node& core;
     const Plan plan;
@@ -100,8 +103,7 @@ private:
 
 BusService::Impl::Impl(sd_event* event, const Node& core_, const NodeSetup& setup, OperatorCall call_, Warn warn_)
     : core(core_), plan(setup.plan), schedule(bus::plan_entries(setup)), call(std::move(call_)), warn(std::move(warn_)),
-      heartbeat_ms(setup.config.cluster.heartbeat_ms),
-      connection(sdbus::createSystemBusConnection())
+      heartbeat_ms(setup.config.cluster.heartbeat_ms), connection(sdbus::createSystemBusConnection())
 {
     object = std::make_unique<Object>(*connection, *this);
     // The name last: a client that sees it finds the object.
@@ -132,8 +134,7 @@ void BusService::Impl::decide(Op op, sdbus::Result<std::string>&& result)
 
 BusService::BusService(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call, Warn warn)
     : impl_(std::make_unique<Impl>(event, core, setup, std::move(call), std::move(warn)))
-{
-}
+{}
 
 BusService::~BusService() = default;
 

@@ -16,8 +16,8 @@ using PeerEntry = sdbus::Struct<std::string, std::string, std::string, std::int3
 // GetPlan: (phase, phase title, inside the downtime window, node, role, step id, action, condition).
 using PlanEntry = sdbus::Struct<std::int32_t, std::string, bool, std::string, std::string, std::string, std::string, std::string>;
 // GetTimeline: (node, phase, step id, round, outcome, started µs, finished µs, detail).
-using TimelineEntry = sdbus::Struct<std::string, std::int32_t, std::string, std::uint32_t, std::string, std::uint64_t,
-                                    std::uint64_t, std::string>;
+using TimelineEntry =
+    sdbus::Struct<std::string, std::int32_t, std::string, std::uint32_t, std::string, std::uint64_t, std::uint64_t, std::string>;
 
 // Every property's value, as last published.
 struct Properties {

@@ -38,8 +38,8 @@ Properties properties_of(const NodeStatus& s, std::int64_t now_ms)
     for (const auto& peer : s.peers) {
         // Whole seconds: finer would announce a change at every heartbeat for nothing an operator reads.
         const std::int64_t heard = peer.last_heard_ms == 0 ? -1 : std::max<std::int64_t>(0, now_ms - peer.last_heard_ms) / 1000;
-        p.peers.emplace_back(valid_utf8(peer.name), role_name(static_cast<Role>(peer.role)), state_name(static_cast<State>(peer.state)),
-                             peer.phase, valid_utf8(peer.step), heard);
+        p.peers.emplace_back(valid_utf8(peer.name), role_name(static_cast<Role>(peer.role)),
+                             state_name(static_cast<State>(peer.state)), peer.phase, valid_utf8(peer.step), heard);
     }
     return p;
 }

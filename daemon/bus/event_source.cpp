@@ -83,8 +83,7 @@ int EventSource::rearm()
 
 int EventSource::process()
 {
-    while (connection_.processPendingRequest()) {
-    }
+    while (connection_.processPendingRequest()) {}
     return 0;
 }
 

@@ -39,8 +39,14 @@ CheckVerdict fail(const std::string& node, const std::string& message, std::stri
     return CheckVerdict{false, std::move(value), node + ": " + message};
 }
 
-std::string mib_down(std::uint64_t bytes) { return std::to_string(bytes / MiB) + " MiB"; }
-std::string mib_up(std::uint64_t bytes) { return std::to_string((bytes + MiB - 1) / MiB) + " MiB"; }
+std::string mib_down(std::uint64_t bytes)
+{
+    return std::to_string(bytes / MiB) + " MiB";
+}
+std::string mib_up(std::uint64_t bytes)
+{
+    return std::to_string((bytes + MiB - 1) / MiB) + " MiB";
+}
 
 bool executable(const std::string& path)
 {
@@ -122,7 +128,8 @@ CheckVerdict check_package_identity(const Plan& plan, const NodeFacts& facts, co
         return fail(node, is + ", but plan " + plan.name + " installs " + wanted + fix);
     if (facts.installed_version.empty())
         return fail(node, "cannot tell which Chef is installed: its version manifest is missing or unreadable; point "
-                          "[paths] version_manifest at it (first line \"private-chef 11.1.8\"), " + std::string(kRetry));
+                          "[paths] version_manifest at it (first line \"private-chef 11.1.8\"), " +
+                              std::string(kRetry));
     if (compare_versions(upstream_version(facts.package_version), facts.installed_version) <= 0)
         return fail(node, is + ", not newer than the installed " + facts.installed_version + fix);
     return pass(version_change(facts), version_change(facts));
@@ -165,8 +172,8 @@ CheckVerdict check_package(const Config& config, const Plan& plan, const NodeFac
     const CheckVerdict identity = check_package_identity(plan, facts, node);
     if (!identity.ok)
         return identity;
-    const std::string summary = path + ": a " + (deb ? ".deb" : ".rpm") + " package of " + mib_up(st.st_size) + ", " +
-                                identity.message;
+    const std::string summary =
+        path + ": a " + (deb ? ".deb" : ".rpm") + " package of " + mib_up(st.st_size) + ", " + identity.message;
     std::string expected = config.upgrade.package_sha256;
     if (expected.empty())
         return pass(summary + ", no package_sha256 to compare", identity.value);
@@ -178,7 +185,8 @@ CheckVerdict check_package(const Config& config, const Plan& plan, const NodeFac
     if (actual.value() != expected)
         return fail(node, path + ": SHA-256 is " + actual.value() + ", but [upgrade] package_sha256 is " + expected +
                               "; the file is damaged or another version: copy the right package, or fix "
-                              "package_sha256, " + kRetry);
+                              "package_sha256, " +
+                              kRetry);
     return pass(summary + ", SHA-256 matches package_sha256", identity.value);
 }
 
@@ -200,7 +208,8 @@ CheckVerdict check_make(const Config& config, const std::string& node)
         return pass(make + " is executable");
     return fail(node, "make is not executable at " + make +
                           " (the Chef Server upgrade runs it here; if make is elsewhere, set [commands] make): "
-                          "install make (apt-get install make, or yum install make), " + kRetry);
+                          "install make (apt-get install make, or yum install make), " +
+                          kRetry);
 }
 
 // keepalived's cluster.sh writes requested_cluster_status when a transition begins and current_cluster_status
@@ -257,16 +266,20 @@ CheckVerdict check_keepalived_master(const Config& config, const NodeFacts& fact
             return pass("keepalived: master" + (waited() > 0 ? " after " + std::to_string(waited()) + " s" : ""), "master");
         const std::string seen = state ? state.value() : state.error().message;
         if (waited() >= static_cast<long long>(config.upgrade.failover_wait_s))
-            return fail(node, "waited " + std::to_string(waited()) + " s for this bootstrap to become keepalived master; " +
-                                  config.paths.keepalived_dir + " says " + seen + ". Make sure keepalived is stopped on "
-                                  "the secondary (`" + ctl + " stop keepalived` there) and runs here (`" + ctl +
-                                  " start keepalived`), wait until current_cluster_status says master (or raise "
-                                  "[upgrade] failover_wait_s), " + kRetry,
+            return fail(node,
+                        "waited " + std::to_string(waited()) + " s for this bootstrap to become keepalived master; " +
+                            config.paths.keepalived_dir + " says " + seen +
+                            ". Make sure keepalived is stopped on "
+                            "the secondary (`" +
+                            ctl + " stop keepalived` there) and runs here (`" + ctl +
+                            " start keepalived`), wait until current_cluster_status says master (or raise "
+                            "[upgrade] failover_wait_s), " +
+                            kRetry,
                         seen);
         if (waited() >= said + 5) {
             said = waited();
-            std::fprintf(stderr, "waiting for %s to become keepalived master (%s); %lld s of %u s\n", node.c_str(),
-                         seen.c_str(), said, config.upgrade.failover_wait_s);
+            std::fprintf(stderr, "waiting for %s to become keepalived master (%s); %lld s of %u s\n", node.c_str(), seen.c_str(),
+                         said, config.upgrade.failover_wait_s);
             std::fflush(stderr);
         }
         usleep(read_interval_ms * 1000);
@@ -279,8 +292,10 @@ CheckVerdict check_migration_level(const Config& config, const std::string& node
     struct stat st {};
     if (stat(path.c_str(), &st) != 0 && errno == ENOENT)
         // Chef would read level 0 and run every migration again (chef-boneyard/opscode-omnibus#302).
-        return fail(node, path + " is missing: Chef's upgrade would run every migration again. Copy the file from a "
-                          "node that is not yet upgraded (a frontend), the fix Chef itself gives, " + std::string(kRetry));
+        return fail(node, path +
+                              " is missing: Chef's upgrade would run every migration again. Copy the file from a "
+                              "node that is not yet upgraded (a frontend), the fix Chef itself gives, " +
+                              std::string(kRetry));
     auto text = read_state_file(path);
     if (!text)
         return fail(node, text.error().message + "; make it readable by root, " + kRetry);
@@ -294,9 +309,11 @@ CheckVerdict check_open_source_chef(const Config& config, const std::string& nod
     struct stat st {};
     if (lstat(dir.c_str(), &st) != 0)
         return pass(dir + " does not exist");
-    return fail(node, dir + " exists: chef-server-ctl upgrade would take this node for an open source Chef 11 server "
-                      "and ask on stdin (chef/chef-server#143). If it is left from an old install, move it away "
-                      "(mv " + dir + " /root/chef-server.old), " + kRetry);
+    return fail(node, dir +
+                          " exists: chef-server-ctl upgrade would take this node for an open source Chef 11 server "
+                          "and ask on stdin (chef/chef-server#143). If it is left from an old install, move it away "
+                          "(mv " +
+                          dir + " /root/chef-server.old), " + kRetry);
 }
 
 // The nearest existing ancestor of `path` (itself if it exists): where its files would land.
@@ -381,32 +398,31 @@ CheckVerdict judge_disk_space(const DiskSpace& space, const std::string& node)
 {
     const std::uint64_t opt_need = 2 * space.package_size + 100 * MiB;
     const std::uint64_t state_need = 2 * space.opscode_size + 10 * MiB;
-    const std::string for_package = mib_up(opt_need) + " for the package " + space.package + " (twice its " +
-                                    mib_up(space.package_size) + ", plus 100 MiB)";
+    const std::string for_package =
+        mib_up(opt_need) + " for the package " + space.package + " (twice its " + mib_up(space.package_size) + ", plus 100 MiB)";
     const std::string for_backups = mib_up(state_need) + " for backups of " + space.opscode_dir + " (twice its " +
                                     mib_up(space.opscode_size) + ", plus 10 MiB)";
     const std::string fix = "; free space there, " + std::string(kRetry);
     if (space.same_filesystem) {
         if (space.opt_free < opt_need + state_need)
             return fail(node, space.opt_path + " and " + space.state_path + " share a filesystem with " +
-                                  mib_down(space.opt_free) + " free; it needs " + mib_up(opt_need + state_need) +
-                                  ": " + for_package + " and " + for_backups + fix);
+                                  mib_down(space.opt_free) + " free; it needs " + mib_up(opt_need + state_need) + ": " +
+                                  for_package + " and " + for_backups + fix);
     } else if (space.opt_free < opt_need) {
         return fail(node, space.opt_path + " has " + mib_down(space.opt_free) + " free; it needs " + for_package + fix);
     } else if (space.state_free < state_need) {
-        return fail(node,
-                    space.state_path + " has " + mib_down(space.state_free) + " free; it needs " + for_backups + fix);
+        return fail(node, space.state_path + " has " + mib_down(space.state_free) + " free; it needs " + for_backups + fix);
     }
-    return pass(space.opt_path + ": " + mib_down(space.opt_free) + " free, " + mib_up(opt_need) + " needed; " +
-                space.state_path + ": " + mib_down(space.state_free) + " free, " + mib_up(state_need) + " needed");
+    return pass(space.opt_path + ": " + mib_down(space.opt_free) + " free, " + mib_up(opt_need) + " needed; " + space.state_path +
+                ": " + mib_down(space.state_free) + " free, " + mib_up(state_need) + " needed");
 }
 
 CheckVerdict judge_data_space(const std::string& data_path, std::uint64_t data_free, std::uint64_t database_size,
                               const std::string& node)
 {
     const std::uint64_t need = database_size + 100 * MiB;
-    const std::string why = mib_up(need) + " for the upgrade (pg_upgrade copies the database of " +
-                            mib_up(database_size) + ", plus 100 MiB)";
+    const std::string why =
+        mib_up(need) + " for the upgrade (pg_upgrade copies the database of " + mib_up(database_size) + ", plus 100 MiB)";
     if (data_free < need)
         return fail(node, data_path + " has " + mib_down(data_free) + " free; it needs " + why + "; free space there, " + kRetry);
     return pass(data_path + ": " + mib_down(data_free) + " free, " + mib_up(need) + " needed");

@@ -12,7 +12,7 @@ namespace chu {
 
 struct CheckVerdict {
     bool ok = false;
-    std::string value;    // what was read, for checks whose value the leader compares (migration level)
+    std::string value;  // what was read, for checks whose value the leader compares (migration level)
     std::string message;  // on failure: what, where, how to fix it; on success: a short summary
 };
 
@@ -24,13 +24,13 @@ CheckVerdict run_check(const std::string& name, const Config& config, const Plan
 // What the disk-space check weighs (sizes in bytes), measured apart from the verdict so the arithmetic
 // can be tested without filling a disk.
 struct DiskSpace {
-    std::string package;      // its size: the install unpacks it under /opt
+    std::string package;  // its size: the install unpacks it under /opt
     std::uint64_t package_size = 0;
-    std::string opt_path;     // /opt, or its nearest existing ancestor
+    std::string opt_path;  // /opt, or its nearest existing ancestor
     std::uint64_t opt_free = 0;
     std::string opscode_dir;  // its size: the copy backs it up into the state dir
     std::uint64_t opscode_size = 0;
-    std::string state_path;   // the state dir, or its nearest existing ancestor
+    std::string state_path;  // the state dir, or its nearest existing ancestor
     std::uint64_t state_free = 0;
     bool same_filesystem = false;  // both needs then come out of one free space
 };

@@ -35,9 +35,9 @@ void read_deb(const Config& config, NodeFacts& facts)
 
 void read_rpm(const Config& config, NodeFacts& facts)
 {
-    auto out = capture_output(
-        {config.commands.rpm, "-qp", "--queryformat", "%{NAME} %{VERSION}-%{RELEASE} %{ARCH}\n", facts.package},
-        query_timeout_ms);
+    auto out =
+        capture_output({config.commands.rpm, "-qp", "--queryformat", "%{NAME} %{VERSION}-%{RELEASE} %{ARCH}\n", facts.package},
+                       query_timeout_ms);
     if (!out) {
         facts.package_problem = out.error().message;
         return;

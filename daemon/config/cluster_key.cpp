@@ -43,13 +43,16 @@ Result<ClusterKey> load_cluster_key(const Config& config)
         std::size_t len = 0;
         if (sodium_hex2bin(seed, sizeof seed, text->data(), text->size(), " \n", &len, nullptr) != 0 || len != sizeof seed)
             return Error{kept + ": not a cluster key (64 hex digits); remove it to derive the key again from " +
-                         (config.cluster.key_file.empty() ? config.paths.opscode_dir + "/private-chef-secrets.json" : config.cluster.key_file)};
+                         (config.cluster.key_file.empty() ? config.paths.opscode_dir + "/private-chef-secrets.json"
+                                                          : config.cluster.key_file)};
         return from_seed(seed, kept);
     }
-    const std::string source = config.cluster.key_file.empty() ? config.paths.opscode_dir + "/private-chef-secrets.json" : config.cluster.key_file;
+    const std::string source =
+        config.cluster.key_file.empty() ? config.paths.opscode_dir + "/private-chef-secrets.json" : config.cluster.key_file;
     auto secret = read_text_file(source);
     if (!secret)
-        return Error{secret.error().message + " (the cluster key comes from it; set [cluster] key_file, or insecure = yes for tests)"};
+        return Error{secret.error().message +
+                     " (the cluster key comes from it; set [cluster] key_file, or insecure = yes for tests)"};
     if (secret->empty())
         return Error{source + " is empty: the cluster key cannot come from it; set [cluster] key_file"};
     static const char context[] = "chef-ha-upgrade cluster key v1\n";

@@ -68,16 +68,14 @@ std::string set_bool(const std::string& value, bool& out)
 }
 
 // Decimal digits only: a sign, a unit or hex is refused rather than guessed at.
-std::string read_number(const std::string& value, const std::string& example, unsigned long long max,
-                        unsigned long long& out)
+std::string read_number(const std::string& value, const std::string& example, unsigned long long max, unsigned long long& out)
 {
     if (value.empty())
         return "has no value; write a whole number, e.g. " + example;
     unsigned long long n = 0;
     for (char c : value) {
         if (c < '0' || c > '9')
-            return ticked(value) + " is not a whole number; write digits only (no sign, spaces or unit), e.g. " +
-                   example;
+            return ticked(value) + " is not a whole number; write digits only (no sign, spaces or unit), e.g. " + example;
         const unsigned digit = static_cast<unsigned>(c - '0');
         if (n > (max - digit) / 10)
             return ticked(value) + " is too large; the largest allowed is " + std::to_string(max);
@@ -136,9 +134,8 @@ std::string set_sha256(const std::string& value, Config& config)
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     });
     if (!value.empty() && (value.size() != 64 || !hex))
-        return ticked(value) +
-               " is not a SHA-256 digest; write the 64 hexadecimal characters `sha256sum PACKAGE` prints, "
-               "or leave it empty";
+        return ticked(value) + " is not a SHA-256 digest; write the 64 hexadecimal characters `sha256sum PACKAGE` prints, "
+                               "or leave it empty";
     // Lowercase, as sha256_hex() writes it, so digests compare as strings.
     config.upgrade.package_sha256 = lowercase(value);
     return {};
@@ -152,8 +149,7 @@ std::string set_cleanup(const std::string& value, Config& config)
     else if (v == "auto")
         config.upgrade.cleanup = CleanupMode::automatic;
     else
-        return ticked(value) +
-               " is not a cleanup mode; write manual (wait for `chef-ha-upgrade-ctl approve`) or auto";
+        return ticked(value) + " is not a cleanup mode; write manual (wait for `chef-ha-upgrade-ctl approve`) or auto";
     return {};
 }
 
@@ -201,9 +197,7 @@ const std::vector<SectionSpec>& schema()
              {"insecure", [](V v, Config& c) { return set_bool(v, c.cluster.insecure); }},
              {"heartbeat_ms", set_heartbeat},
              {"peer_timeout_ms",
-              [](V v, Config& c) {
-                  return set_unsigned(v, c.cluster.peer_timeout_ms, defaults().cluster.peer_timeout_ms);
-              }},
+              [](V v, Config& c) { return set_unsigned(v, c.cluster.peer_timeout_ms, defaults().cluster.peer_timeout_ms); }},
          }},
         {"upgrade",
          {
@@ -239,8 +233,7 @@ const std::vector<SectionSpec>& schema()
               }},
              {"dpkg", [](V v, Config& c) { return set_absolute_path(v, c.commands.dpkg, defaults().commands.dpkg); }},
              {"rpm", [](V v, Config& c) { return set_absolute_path(v, c.commands.rpm, defaults().commands.rpm); }},
-             {"dpkg_deb",
-              [](V v, Config& c) { return set_absolute_path(v, c.commands.dpkg_deb, defaults().commands.dpkg_deb); }},
+             {"dpkg_deb", [](V v, Config& c) { return set_absolute_path(v, c.commands.dpkg_deb, defaults().commands.dpkg_deb); }},
              {"make", [](V v, Config& c) { return set_absolute_path(v, c.commands.make, defaults().commands.make); }},
              {"timeout_s", [](V v, Config& c) { return set_unsigned(v, c.commands.timeout_s, 3600); }},
              {"retries",
@@ -258,27 +251,16 @@ const std::vector<SectionSpec>& schema()
         {"paths",
          {
              {"opscode_dir",
-              [](V v, Config& c) {
-                  return set_absolute_path(v, c.paths.opscode_dir, defaults().paths.opscode_dir);
-              }},
-             {"state_dir",
-              [](V v, Config& c) { return set_absolute_path(v, c.paths.state_dir, defaults().paths.state_dir); }},
-             {"plans_dir",
-              [](V v, Config& c) { return set_absolute_path(v, c.paths.plans_dir, defaults().paths.plans_dir); }},
+              [](V v, Config& c) { return set_absolute_path(v, c.paths.opscode_dir, defaults().paths.opscode_dir); }},
+             {"state_dir", [](V v, Config& c) { return set_absolute_path(v, c.paths.state_dir, defaults().paths.state_dir); }},
+             {"plans_dir", [](V v, Config& c) { return set_absolute_path(v, c.paths.plans_dir, defaults().paths.plans_dir); }},
              {"keepalived_dir",
-              [](V v, Config& c) {
-                  return set_absolute_path(v, c.paths.keepalived_dir, defaults().paths.keepalived_dir);
-              }},
+              [](V v, Config& c) { return set_absolute_path(v, c.paths.keepalived_dir, defaults().paths.keepalived_dir); }},
              {"upgrades_dir",
-              [](V v, Config& c) {
-                  return set_absolute_path(v, c.paths.upgrades_dir, defaults().paths.upgrades_dir);
-              }},
-             {"data_dir",
-              [](V v, Config& c) { return set_absolute_path(v, c.paths.data_dir, defaults().paths.data_dir); }},
+              [](V v, Config& c) { return set_absolute_path(v, c.paths.upgrades_dir, defaults().paths.upgrades_dir); }},
+             {"data_dir", [](V v, Config& c) { return set_absolute_path(v, c.paths.data_dir, defaults().paths.data_dir); }},
              {"version_manifest",
-              [](V v, Config& c) {
-                  return set_absolute_path(v, c.paths.version_manifest, defaults().paths.version_manifest);
-              }},
+              [](V v, Config& c) { return set_absolute_path(v, c.paths.version_manifest, defaults().paths.version_manifest); }},
              {"open_source_chef_dir",
               [](V v, Config& c) {
                   return set_absolute_path(v, c.paths.open_source_chef_dir, defaults().paths.open_source_chef_dir);
@@ -318,8 +300,8 @@ std::string key_names(const SectionSpec& section)
 }
 
 // Checks one key and stores it; "" when it is fine.
-std::string set_value(const std::string& section, const std::string& name, const std::string& value, int line,
-                      Config& config, std::map<std::string, int>& set_at)
+std::string set_value(const std::string& section, const std::string& name, const std::string& value, int line, Config& config,
+                      std::map<std::string, int>& set_at)
 {
     const SectionSpec* spec = find_section(section);
     if (!spec)
@@ -441,8 +423,7 @@ Result<Config> load_config(const std::string& path, ConfigOrigins* origins_out)
         return Ok{};
     };
 
-    if (Status main = apply_file(path, "create it (the package installs a commented default) or give the right path");
-        !main)
+    if (Status main = apply_file(path, "create it (the package installs a commented default) or give the right path"); !main)
         return main.error();
 
     const fs::path dropin_dir = fs::path(path).parent_path() / "conf.d";

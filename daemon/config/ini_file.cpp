@@ -17,7 +17,7 @@ struct Parse {
     const std::string& text;
     const IniHandlers& handlers;
     std::size_t pos = 0;
-    int line = 0;                    // the line inih is working on
+    int line = 0;  // the line inih is working on
     std::vector<std::string> lines;  // as read, for messages about lines inih refused
     int error_line = 0;
     std::string error;
@@ -95,8 +95,9 @@ Status parse_ini(const std::string& text, const std::string& file, const IniHand
         if (!line.empty() && line.front() == '[')
             return error_at(file, first_error, "section header `" + line + "` has no closing ]; write it as [name]");
         return error_at(file, first_error,
-                        "`" + line + "` is neither a [section] header nor a `key = value` line; fix it, or make it "
-                        "a comment by starting it with #");
+                        "`" + line +
+                            "` is neither a [section] header nor a `key = value` line; fix it, or make it "
+                            "a comment by starting it with #");
     }
     return Ok{};
 }

@@ -86,13 +86,16 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
     s.plan = plan.value();
 
     // Before the install the node's own ctl runs the steps: chef-server-ctl where present.
-    s.facts.old_ctl = access(c.commands.chef_server_ctl.c_str(), X_OK) == 0 ? c.commands.chef_server_ctl : c.commands.private_chef_ctl;
+    s.facts.old_ctl =
+        access(c.commands.chef_server_ctl.c_str(), X_OK) == 0 ? c.commands.chef_server_ctl : c.commands.private_chef_ctl;
     s.facts.package = c.upgrade.package;
     s.facts.format = package_format(c.upgrade.package);
     if (c.upgrade.package.empty())
-        return Error{origin("upgrade.package") + ": [upgrade] package is not set; give the path of the Chef Server package on this node"};
+        return Error{origin("upgrade.package") +
+                     ": [upgrade] package is not set; give the path of the Chef Server package on this node"};
     if (s.facts.format == PackageFormat::unknown)
-        return Error{origin("upgrade.package") + ": [upgrade] package \"" + c.upgrade.package + "\" is neither a .deb nor a .rpm"};
+        return Error{origin("upgrade.package") + ": [upgrade] package \"" + c.upgrade.package +
+                     "\" is neither a .deb nor a .rpm"};
     auto schedule = node_schedule(s.plan, me.value()->role, c, s.facts);
     if (!schedule)
         return Error{s.plan.file + ": " + schedule.error().message};

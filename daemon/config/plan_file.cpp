@@ -44,12 +44,18 @@ bool parse_roles(const std::string& v, RoleMask& out)
 {
     out = 0;
     for (const auto& r : split(v, ',')) {
-        if (r == "all") out |= all_roles;
-        else if (r == "bootstrap") out |= role_bit(Role::bootstrap);
-        else if (r == "secondary") out |= role_bit(Role::secondary);
-        else if (r == "frontend") out |= role_bit(Role::frontend);
-        else if (r == "backend") out |= role_bit(Role::bootstrap) | role_bit(Role::secondary);
-        else return false;
+        if (r == "all")
+            out |= all_roles;
+        else if (r == "bootstrap")
+            out |= role_bit(Role::bootstrap);
+        else if (r == "secondary")
+            out |= role_bit(Role::secondary);
+        else if (r == "frontend")
+            out |= role_bit(Role::frontend);
+        else if (r == "backend")
+            out |= role_bit(Role::bootstrap) | role_bit(Role::secondary);
+        else
+            return false;
     }
     return out != 0;
 }
@@ -103,7 +109,7 @@ struct Parser {
     std::string section;  // the section being filled
     std::set<std::string> seen_sections;
     std::map<std::string, int> keys;  // keys set in the current section -> line
-    std::string error;                // the handler's problem, without file:line
+    std::string error;  // the handler's problem, without file:line
 
     enum class Kind { plan, phase, step, addon } kind = Kind::plan;
 
@@ -158,8 +164,10 @@ struct Parser {
 
     bool plan_key(const std::string& key, const std::string& value)
     {
-        if (key == "name") plan.name = value;
-        else if (key == "title") plan.title = value;
+        if (key == "name")
+            plan.name = value;
+        else if (key == "title")
+            plan.title = value;
         else if (key == "ctl") {
             if (value != "chef_server_ctl" && value != "private_chef_ctl")
                 return fail("[plan] ctl = \"" + value + "\": use chef_server_ctl or private_chef_ctl (a [commands] key)");
@@ -169,7 +177,8 @@ struct Parser {
             const auto w = words(value);
             unsigned major = 0;
             if (w.size() != 2 || !parse_unsigned(w[1], major) || major == 0)
-                return fail("[plan] package = \"" + value + "\": give the package name and its major version, "
+                return fail("[plan] package = \"" + value +
+                            "\": give the package name and its major version, "
                             "e.g. chef-server-core 12");
             plan.package_name = w[0];
             plan.package_major = static_cast<int>(major);
@@ -181,15 +190,19 @@ struct Parser {
     bool phase_key(const std::string& key, const std::string& value)
     {
         Phase& phase = plan.phases.back();
-        if (key == "title") phase.title = value;
+        if (key == "title")
+            phase.title = value;
         else if (key == "preflight") {
             if (value != "yes" && value != "no")
                 return fail("preflight = \"" + value + "\": use yes or no");
             phase.preflight = value == "yes";
         } else if (key == "downtime") {
-            if (value == "begins") phase.downtime_begins = true;
-            else if (value == "ends") phase.downtime_ends = true;
-            else return fail("downtime = \"" + value + "\": use begins or ends");
+            if (value == "begins")
+                phase.downtime_begins = true;
+            else if (value == "ends")
+                phase.downtime_ends = true;
+            else
+                return fail("downtime = \"" + value + "\": use begins or ends");
         } else
             return fail("unknown key \"" + key + "\" in [" + section + "]; valid keys: title, preflight, downtime");
         return true;
@@ -208,9 +221,12 @@ struct Parser {
                 return fail(key + " uses unknown placeholder " + bad + "; known: {" + listed(placeholder_names()) + "}");
             return true;
         };
-        if (key == "run") return argv_of(s.run);
-        if (key == "run.deb") return argv_of(s.run_deb);
-        if (key == "run.rpm") return argv_of(s.run_rpm);
+        if (key == "run")
+            return argv_of(s.run);
+        if (key == "run.deb")
+            return argv_of(s.run_deb);
+        if (key == "run.rpm")
+            return argv_of(s.run_rpm);
         if (s.kind != StepKind::run)
             return fail("step " + s.id + " needs exactly one of run (or run.deb with run.rpm), check, copy, gate");
         if (key == "check") {
@@ -241,8 +257,10 @@ struct Parser {
                 return fail("timeout = \"" + value + "\": give whole seconds, at least 1");
         } else if (key == "retry") {
             for (const auto& v : split(value, ',')) {
-                if (v == "timeout") s.retry_on_timeout = true;
-                else if (v == "failure") s.retry_on_failure = true;
+                if (v == "timeout")
+                    s.retry_on_timeout = true;
+                else if (v == "failure")
+                    s.retry_on_failure = true;
                 else if (v != "never")
                     return fail("retry = \"" + value + "\": use never, timeout, failure or \"timeout, failure\"");
             }
@@ -264,14 +282,18 @@ struct Parser {
             return step_action_key(key, value);
         if (key == "timeout" || key == "retry" || key == "retries" || key == "backoff")
             return step_retry_key(key, value);
-        if (key == "title") s.title = value;
+        if (key == "title")
+            s.title = value;
         else if (key == "roles") {
             if (!parse_roles(value, s.roles))
                 return fail("roles = \"" + value + "\": use a comma list of bootstrap, secondary, frontend, backend or all");
         } else if (key == "order") {
-            if (value == "parallel") s.order = NodeOrder::parallel;
-            else if (value == "backends-serial") s.order = NodeOrder::backends_serial;
-            else return fail("order = \"" + value + "\": use parallel or backends-serial");
+            if (value == "parallel")
+                s.order = NodeOrder::parallel;
+            else if (value == "backends-serial")
+                s.order = NodeOrder::backends_serial;
+            else
+                return fail("order = \"" + value + "\": use parallel or backends-serial");
         } else if (key == "harmless" || key == "summary") {
             if (value.empty())
                 return fail(key + " is empty; it would excuse every failure: give the expected message");
@@ -291,10 +313,14 @@ struct Parser {
             else
                 return fail("when = \"" + value + "\": unknown condition; known: bootstrap-not-master, failed:STEP");
         } else if (key == "agree") {
-            if (value == "yes") s.agree = Agreement::equal;
-            else if (value == "one-master") s.agree = Agreement::one_master;
-            else if (value == "no") s.agree = Agreement::none;
-            else return fail("agree = \"" + value + "\": use yes (every node reports the same value), one-master or no");
+            if (value == "yes")
+                s.agree = Agreement::equal;
+            else if (value == "one-master")
+                s.agree = Agreement::one_master;
+            else if (value == "no")
+                s.agree = Agreement::none;
+            else
+                return fail("agree = \"" + value + "\": use yes (every node reports the same value), one-master or no");
         } else
             return fail("unknown key \"" + key + "\" in [" + section +
                         "]; valid keys: title, roles, run, run.deb, run.rpm, check, copy, gate, order, timeout, "
@@ -320,7 +346,8 @@ struct Parser {
             if (auto bad = bad_placeholder(argv, true); !bad.empty())
                 return fail(key + " uses unknown placeholder " + bad + "; known: {" + listed(placeholder_names()) + "}");
         } else
-            return fail("unknown key \"" + key + "\" in [" + section + "]; valid keys: roles, copy, install, reconfigure, configure");
+            return fail("unknown key \"" + key + "\" in [" + section +
+                        "]; valid keys: roles, copy, install, reconfigure, configure");
         return true;
     }
 
@@ -331,8 +358,8 @@ struct Parser {
         auto first = keys.emplace(key, line);
         const bool list = kind == Kind::step && (key == "harmless" || key == "summary");  // may be given more than once
         if (!first.second && !list)
-            return fail("\"" + key + "\" is set twice in [" + section + "], first at line " + std::to_string(first.first->second) +
-                        "; keep one");
+            return fail("\"" + key + "\" is set twice in [" + section + "], first at line " +
+                        std::to_string(first.first->second) + "; keep one");
         switch (kind) {
         case Kind::plan: return plan_key(key, value);
         case Kind::phase: return phase_key(key, value);
@@ -396,9 +423,10 @@ struct Parser {
                 if (s.read_only && s.kind != StepKind::run)
                     return at(s.line, "read_only = yes is for run steps (checks only read anyway)");
                 if (s.retry_on_timeout && !only_reads(s))
-                    return at(s.line, "retry = timeout: step " + s.id + " changes the cluster, so no timer kills it (past "
-                                      "its timeout it is shown as stalled); use retry = failure, which re-runs it when "
-                                      "the command times out by itself and exits non-zero, or mark it read_only = yes");
+                    return at(s.line, "retry = timeout: step " + s.id +
+                                          " changes the cluster, so no timer kills it (past "
+                                          "its timeout it is shown as stalled); use retry = failure, which re-runs it when "
+                                          "the command times out by itself and exits non-zero, or mark it read_only = yes");
             }
         }
         if (begins != 1 || ends != 1)
@@ -421,9 +449,7 @@ Result<Plan> parse_plan_text(const std::string& text, const std::string& file)
     p.file = file;
     p.plan.file = file;
     IniHandlers handlers;
-    handlers.on_section = [&](const std::string& name, int line) {
-        return p.open_section(name, line) ? std::string() : p.error;
-    };
+    handlers.on_section = [&](const std::string& name, int line) { return p.open_section(name, line) ? std::string() : p.error; };
     handlers.on_value = [&](const std::string& section, const std::string& key, const std::string& value, int line) {
         return p.on_key(section, key, value, line) ? std::string() : p.error;
     };

@@ -89,7 +89,10 @@ struct Put {
     void i64(const std::int64_t& v) { w.i64(v); }
     void str(const std::string& v, std::size_t) { w.str(v); }
     template <class E>
-    void choice(const E& v, E) { w.u8(static_cast<std::uint8_t>(v)); }
+    void choice(const E& v, E)
+    {
+        w.u8(static_cast<std::uint8_t>(v));
+    }
     template <class T, class Each>
     void list(const std::vector<T>& v, std::size_t, Each each)
     {

@@ -50,8 +50,7 @@ std::string Sha256::hex()
 std::uint64_t checksum64(std::string_view data)
 {
     unsigned char out[8];
-    crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-                       nullptr, 0);
+    crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(data.data()), data.size(), nullptr, 0);
     std::uint64_t v = 0;
     std::memcpy(&v, out, sizeof v);
     return v;

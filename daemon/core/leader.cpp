@@ -13,6 +13,8 @@ using P = Leader::Progress;
 using H = Leader::Hold;
 using T = Leader::TargetState;
 
+// The tables keep one move per line, each with its reason.
+// clang-format off
 constexpr Move<P> progress_moves[] = {
     {P::joining, P::starting},  // start before every node joined
     {P::joining, P::idle},      // every node joined
@@ -24,12 +26,16 @@ constexpr Move<P> progress_moves[] = {
     {P::idle, P::aborted},
     {P::running, P::aborted},
 };
+// clang-format on
 
+// clang-format off
 constexpr Move<H> hold_moves[] = {
     {H::released, H::paused},  // pause
     {H::paused, H::released},  // resume
 };
+// clang-format on
 
+// clang-format off
 constexpr Move<T> target_moves[] = {
     {T::pending, T::ordered},  // ordered
     {T::ordered, T::ordered},  // re-sent: the network may have lost it
@@ -40,6 +46,7 @@ constexpr Move<T> target_moves[] = {
     {T::failed, T::pending},   // the operator retried or skipped it
     {T::done, T::pending},     // the operator retried a disagreement: the check runs again
 };
+// clang-format on
 
 const char* target_state_name(T state)
 {
@@ -94,11 +101,12 @@ bool Leader::Target::operator==(const Target& o) const
 
 bool Leader::Journaled::operator==(const Journaled& o) const
 {
-    const bool same_agreement = agreement.has_value() == o.agreement.has_value() &&
-                                (!agreement || (agreement->topology_digest == o.agreement->topology_digest &&
-                                                agreement->plan_digest == o.agreement->plan_digest &&
-                                                agreement->package_digest == o.agreement->package_digest &&
-                                                agreement->key_id == o.agreement->key_id && agreement->at_ms == o.agreement->at_ms));
+    const bool same_agreement =
+        agreement.has_value() == o.agreement.has_value() &&
+        (!agreement ||
+         (agreement->topology_digest == o.agreement->topology_digest && agreement->plan_digest == o.agreement->plan_digest &&
+          agreement->package_digest == o.agreement->package_digest && agreement->key_id == o.agreement->key_id &&
+          agreement->at_ms == o.agreement->at_ms));
     // A target ordered for the first time has no record yet: it is the pending target the journal implies.
     auto same_targets = [](const std::map<TargetKey, Target>& a, const std::map<TargetKey, Target>& b) {
         const Target none;
@@ -111,8 +119,8 @@ bool Leader::Journaled::operator==(const Journaled& o) const
         return true;
     };
     return epoch == o.epoch && same_agreement && progress == o.progress && hold == o.hold && phase == o.phase &&
-           same_targets(targets, o.targets) && approved == o.approved && accepted == o.accepted && downtime_end_ms == o.downtime_end_ms &&
-           timeline == o.timeline;
+           same_targets(targets, o.targets) && approved == o.approved && accepted == o.accepted &&
+           downtime_end_ms == o.downtime_end_ms && timeline == o.timeline;
 }
 
 Leader::Leader(const NodeSetup& setup, Outbox& out, const Worker& own) : setup_(setup), out_(out), own_(own)
@@ -232,7 +240,8 @@ void Leader::start(std::int64_t now)
     // it did not get to do (the node's marker) is done.
     if (journal_.progress == P::complete || journal_.progress == P::aborted) {
         const bool aborted = journal_.progress == P::aborted;
-        out_.completed(aborted ? State::aborted : State::complete, aborted ? "the upgrade was aborted" : "upgrade complete on every node");
+        out_.completed(aborted ? State::aborted : State::complete,
+                       aborted ? "the upgrade was aborted" : "upgrade complete on every node");
     } else if (journal_.agreement) {
         out_.log(Log::Level::info, "resuming at phase " + std::to_string(journal_.phase) + " (" + current_phase()->title + ")");
     }
@@ -288,8 +297,10 @@ void Leader::check_join(std::int64_t now)
     if (setup_.package_digest.empty())
         return;  // said by problem(): the leader has no package
     out_.record(JoinedRecord{setup_.topology_digest, setup_.plan_digest, setup_.package_digest, setup_.key_id, now});
-    out_.log(Log::Level::info, "every node joined (" + std::to_string(members_.size()) + " nodes agree on topology, plan " +
-                                   setup_.plan.name + ", package and key)", 0);
+    out_.log(Log::Level::info,
+             "every node joined (" + std::to_string(members_.size()) + " nodes agree on topology, plan " + setup_.plan.name +
+                 ", package and key)",
+             0);
 }
 
 // ---------------------------------------------------------------- reports and archives
@@ -304,8 +315,10 @@ void Leader::on_report(const std::string& from, const Report& r, std::int64_t no
     out_.record(ReportRecord{from, r.phase, r.step, r.round, r.end, r.started_ms, r.finished_ms});
     const Step& step = *current_step();
     if (!succeeded(r.end.outcome) && step.may_fail)
-        out_.log(Log::Level::warning, "node " + from + ", step " + describe_step(here()) + " failed; the plan answers it "
-                                      "with the steps for its failure: " + r.end.detail, r.phase);
+        out_.log(Log::Level::warning,
+                 "node " + from + ", step " + describe_step(here()) +
+                     " failed; the plan answers it with the steps for its failure: " + r.end.detail,
+                 r.phase);
     else if (!succeeded(r.end.outcome))
         out_.log(Log::Level::error, problem(), r.phase);
     (void)now;
@@ -372,7 +385,8 @@ bool Leader::condition_holds(const Condition& when) const
         // The may_fail step earlier in this phase failed on one of its nodes.
         const Step& earlier = *find_step(setup_.plan, {journal_.phase, when.step_index});
         for (const auto& n : targets_of(earlier))
-            if (const Target* t = target(n, {journal_.phase, when.step_index}); t && t->state == T::done && !succeeded(t->end.outcome))
+            if (const Target* t = target(n, {journal_.phase, when.step_index});
+                t && t->state == T::done && !succeeded(t->end.outcome))
                 return true;
         return false;
     }
@@ -405,8 +419,9 @@ bool Leader::disagree(const Step& step) const
 Leader::Barrier Leader::barrier(const Step& step) const
 {
     if (step.kind == StepKind::gate)
-        return journal_.approved.count(here()) || setup_.config.upgrade.cleanup == CleanupMode::automatic ? Barrier::passed
-                                                                                                           : Barrier::awaiting_approval;
+        return journal_.approved.count(here()) || setup_.config.upgrade.cleanup == CleanupMode::automatic
+                   ? Barrier::passed
+                   : Barrier::awaiting_approval;
     bool all_done = true;
     for (const auto& n : targets_of(step)) {
         const Target* t = target(n, here());
@@ -523,8 +538,16 @@ void Leader::on_tick(std::int64_t now, bool beat_due)
         return;
     NodeStatus mine;
     fill_status(mine, now);
-    Beat beat{journal_.epoch, static_cast<std::uint8_t>(mine.state), journal_.phase, step_, mine.progress, mine.last_error,
-              mine.downtime_begin_ms, mine.downtime_end_ms, {}, mine.peers};
+    Beat beat{journal_.epoch,
+              static_cast<std::uint8_t>(mine.state),
+              journal_.phase,
+              step_,
+              mine.progress,
+              mine.last_error,
+              mine.downtime_begin_ms,
+              mine.downtime_end_ms,
+              {},
+              mine.peers};
     for (const auto& [name, member] : members_) {
         if (name == setup_.node)
             continue;
@@ -551,8 +574,8 @@ void Leader::notice_losses(std::int64_t now)
             continue;
         m.lost = lost;
         if (lost)
-            out_.log(Log::Level::warning, "node " + name + " is not reachable (last heard " + std::to_string((now - m.heard_ms) / 1000) +
-                                              " s ago); waiting for it");
+            out_.log(Log::Level::warning, "node " + name + " is not reachable (last heard " +
+                                              std::to_string((now - m.heard_ms) / 1000) + " s ago); waiting for it");
         else
             out_.log(Log::Level::info, "node " + name + " is back");
     }
@@ -622,7 +645,8 @@ Answer Leader::retry_or_skip(Op op, std::int64_t now)
         names.push_back(key.first);
     }
     disagreement_said_.reset();
-    const std::string what = std::string(op == Op::retry ? "retry" : "skip") + " step " + describe_step(here()) + " on " + join_names(names);
+    const std::string what =
+        std::string(op == Op::retry ? "retry" : "skip") + " step " + describe_step(here()) + " on " + join_names(names);
     out_.log(Log::Level::info, "operator: " + what);
     return Answer{0, true, what};
 }
@@ -650,7 +674,9 @@ Answer Leader::approve(std::int64_t now)
     const Step* st = journal_.progress == P::running ? current_step() : nullptr;
     if (!st || st->kind != StepKind::gate) {
         const Phase* ph = current_phase() ? current_phase() : &setup_.plan.phases.back();
-        return Answer{0, false, "nothing to approve yet: the cluster is at phase " + std::to_string(journal_.phase) + " (" + ph->title + ")"};
+        return Answer{0, false,
+                      "nothing to approve yet: the cluster is at phase " + std::to_string(journal_.phase) + " (" + ph->title +
+                          ")"};
     }
     out_.record(DecisionRecord{Op::approve, "", journal_.phase, step_, 0, now});
     out_.log(Log::Level::info, "operator: cleanup approved");

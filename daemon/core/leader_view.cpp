@@ -51,13 +51,14 @@ std::string Leader::problem() const
     // The latest failure of the current step.
     const std::pair<const TargetKey, Target>* latest = nullptr;
     for (const auto& entry : journal_.targets)
-        if (entry.second.state == T::failed && entry.first.second == here() && (!latest || entry.second.reported > latest->second.reported))
+        if (entry.second.state == T::failed && entry.first.second == here() &&
+            (!latest || entry.second.reported > latest->second.reported))
             latest = &entry;
     if (latest) {
         const StepOutcome& end = latest->second.end;
         return "node " + latest->first.first + ", step " + describe_step(here()) + ": " + outcome_name(end.outcome) +
-               (end.outcome == Outcome::failed ? " (exit status " + std::to_string(end.exit_code) + ")" : "") + ": " + end.detail +
-               ". Fix it, then: chef-ha-upgrade-ctl retry (or skip, or abort)";
+               (end.outcome == Outcome::failed ? " (exit status " + std::to_string(end.exit_code) + ")" : "") + ": " +
+               end.detail + ". Fix it, then: chef-ha-upgrade-ctl retry (or skip, or abort)";
     }
     const Step* st = journal_.progress == P::running ? current_step() : nullptr;
     if (st && barrier(*st) == Barrier::disagreed)
@@ -147,9 +148,10 @@ void Leader::fill_status(NodeStatus& st, std::int64_t now) const
         for (const auto& n : missing)
             names += (names.empty() ? "" : ", ") + n;
         if (!missing.empty())
-            st.last_error = "waiting for " + names + " to join (never heard from; is chef-ha-upgrade running there, "
-                            "with the same cluster key, and is TCP port " + std::to_string(setup_.config.cluster.port) +
-                            " open between the nodes?)";
+            st.last_error = "waiting for " + names +
+                            " to join (never heard from; is chef-ha-upgrade running there, "
+                            "with the same cluster key, and is TCP port " +
+                            std::to_string(setup_.config.cluster.port) + " open between the nodes?)";
     }
     st.downtime_begin_ms = downtime_begin_ms_;
     st.downtime_end_ms = journal_.downtime_end_ms;

@@ -81,16 +81,19 @@ std::string changed_input(const JoinedRecord& j, const NodeSetup& s)
 Status check_journal(const std::vector<Record>& journal, const NodeSetup& s)
 {
     const std::string where = s.config.paths.state_dir + "/journal";
-    const std::string fix = ": restore what was agreed (the journal records the cluster's join), then start chef-ha-upgrade again";
+    const std::string fix =
+        ": restore what was agreed (the journal records the cluster's join), then start chef-ha-upgrade again";
     for (std::size_t i = 0; i < journal.size(); ++i) {
         if (const auto* j = std::get_if<JoinedRecord>(&journal[i])) {
             if (const std::string what = changed_input(*j, s); !what.empty())
                 return Error{"inputs changed: " + what + " differs from what the cluster agreed at its join (" + where +
-                             ", record " + std::to_string(i + 1) + ")" + fix, ErrorKind::config};
+                                 ", record " + std::to_string(i + 1) + ")" + fix,
+                             ErrorKind::config};
         } else if (const std::string what = misfit(journal[i], s); !what.empty()) {
             return Error{"inputs changed: " + where + ", record " + std::to_string(i + 1) + " (" + record_name(journal[i]) +
-                         ") names " + what + " that plan " + s.plan.name + " and topology " + s.topology.file +
-                         " do not have" + fix, ErrorKind::config};
+                             ") names " + what + " that plan " + s.plan.name + " and topology " + s.topology.file +
+                             " do not have" + fix,
+                         ErrorKind::config};
         }
     }
     return Ok{};
@@ -177,7 +180,8 @@ const std::vector<ReportRecord>& Node::timeline() const
 void Node::on_message(const Envelope& envelope, std::int64_t now)
 {
     if (!setup_.topology.find(envelope.from) || envelope.from == setup_.node) {
-        out_.log(Log::Level::warning, "dropped a message from \"" + envelope.from + "\", which is not a peer in " + setup_.topology.file);
+        out_.log(Log::Level::warning,
+                 "dropped a message from \"" + envelope.from + "\", which is not a peer in " + setup_.topology.file);
         return;
     }
     route(envelope.from, envelope.message, now);

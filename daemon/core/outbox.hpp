@@ -60,7 +60,8 @@ template <class S, std::size_t N, class Name>
 void go(Outbox& out, const char* machine, const Move<S> (&table)[N], Name name, S& state, S to)
 {
     const std::string text = std::string(machine) + " " + name(state) + " -> " + name(to);
-    const bool legal = std::any_of(std::begin(table), std::end(table), [&](const Move<S>& m) { return m.from == state && m.to == to; });
+    const bool legal =
+        std::any_of(std::begin(table), std::end(table), [&](const Move<S>& m) { return m.from == state && m.to == to; });
     if (legal)
         out.moved(text);
     else

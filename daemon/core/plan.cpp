@@ -95,7 +95,6 @@ bool error_line(const std::string& line)
     return false;
 }
 
-
 std::vector<bool> downtime_phases(const Plan& plan)
 {
     std::vector<bool> inside(plan.phases.size());
@@ -110,10 +109,9 @@ std::vector<bool> downtime_phases(const Plan& plan)
 
 const std::vector<std::string>& placeholder_names()
 {
-    static const std::vector<std::string> names = {
-        "ctl",         "old_ctl", "ctl_dir",          "package",      "dpkg",          "rpm",
-        "make",        "opscode_dir", "etc_dir",      "addons_path_args", "package_nevra",
-        "accept_license"};
+    static const std::vector<std::string> names = {"ctl",           "old_ctl",       "ctl_dir",     "package", "dpkg",
+                                                   "rpm",           "make",          "opscode_dir", "etc_dir", "addons_path_args",
+                                                   "package_nevra", "accept_license"};
     return names;
 }
 
@@ -211,12 +209,14 @@ std::string plan_digest(const Plan& plan)
     for (const auto& phase : plan.phases) {
         canon += "phase " + phase.id + " " + std::to_string(phase.downtime_begins) + std::to_string(phase.downtime_ends) + "\n";
         for (const auto& s : phase.steps) {
-            canon += " step " + s.id + " k" + std::to_string(static_cast<int>(s.kind)) + " r" + std::to_string(s.roles) +
-                     " o" + std::to_string(static_cast<int>(s.order)) + " [" + join(s.run, "\x1f") + "][" +
-                     join(s.run_deb, "\x1f") + "][" + join(s.run_rpm, "\x1f") + "] " + (s.kind == StepKind::check ? check_name(s.check) : "") + "|" + s.copy + "|" +
-                     condition_text(s.when) + "|" + std::to_string(static_cast<int>(s.agree)) + std::to_string(s.may_fail) + "|" + join(s.harmless, "\x1f") + "|" + join(s.summary, "\x1f") + "|t" +
-                     std::to_string(s.timeout_s) + "|" + std::to_string(s.read_only) + std::to_string(s.retry_on_timeout) + std::to_string(s.retry_on_failure) +
-                     "|" + std::to_string(s.retries) + "|" + std::to_string(s.backoff_s) + "\n";
+            canon += " step " + s.id + " k" + std::to_string(static_cast<int>(s.kind)) + " r" + std::to_string(s.roles) + " o" +
+                     std::to_string(static_cast<int>(s.order)) + " [" + join(s.run, "\x1f") + "][" + join(s.run_deb, "\x1f") +
+                     "][" + join(s.run_rpm, "\x1f") + "] " + (s.kind == StepKind::check ? check_name(s.check) : "") + "|" +
+                     s.copy + "|" + condition_text(s.when) + "|" + std::to_string(static_cast<int>(s.agree)) +
+                     std::to_string(s.may_fail) + "|" + join(s.harmless, "\x1f") + "|" + join(s.summary, "\x1f") + "|t" +
+                     std::to_string(s.timeout_s) + "|" + std::to_string(s.read_only) + std::to_string(s.retry_on_timeout) +
+                     std::to_string(s.retry_on_failure) + "|" + std::to_string(s.retries) + "|" + std::to_string(s.backoff_s) +
+                     "\n";
         }
     }
     return sha256_hex(canon);
@@ -260,17 +260,28 @@ Result<std::vector<std::string>> expand(const std::vector<std::string>& tmpl, co
 {
     const std::string ctl = plan.ctl == "private_chef_ctl" ? config.commands.private_chef_ctl : config.commands.chef_server_ctl;
     auto value_of = [&](const std::string& name, std::string& out) {
-        if (name == "ctl") out = ctl;
-        else if (name == "old_ctl") out = facts.old_ctl;
-        else if (name == "ctl_dir") out = dir_of(ctl);
-        else if (name == "package") out = facts.package;
-        else if (name == "dpkg") out = config.commands.dpkg;
-        else if (name == "rpm") out = config.commands.rpm;
-        else if (name == "make") out = config.commands.make;
-        else if (name == "opscode_dir") out = config.paths.opscode_dir;
-        else if (name == "etc_dir") out = dir_of(config.paths.opscode_dir);  // where add-ons keep theirs, beside it
-        else if (name == "package_nevra") out = package_nevra(facts);
-        else return false;
+        if (name == "ctl")
+            out = ctl;
+        else if (name == "old_ctl")
+            out = facts.old_ctl;
+        else if (name == "ctl_dir")
+            out = dir_of(ctl);
+        else if (name == "package")
+            out = facts.package;
+        else if (name == "dpkg")
+            out = config.commands.dpkg;
+        else if (name == "rpm")
+            out = config.commands.rpm;
+        else if (name == "make")
+            out = config.commands.make;
+        else if (name == "opscode_dir")
+            out = config.paths.opscode_dir;
+        else if (name == "etc_dir")
+            out = dir_of(config.paths.opscode_dir);  // where add-ons keep theirs, beside it
+        else if (name == "package_nevra")
+            out = package_nevra(facts);
+        else
+            return false;
         return true;
     };
     std::vector<std::string> argv;
@@ -339,9 +350,7 @@ Result<Action> resolve_action(const Step& step, const Config& config, const Plan
         a.argv = std::move(argv.value());
         break;
     }
-    case StepKind::check:
-        a.check = step.check;
-        break;
+    case StepKind::check: a.check = step.check; break;
     case StepKind::copy: {
         auto dir = expand({step.copy}, config, plan, facts);
         if (!dir)
@@ -349,14 +358,12 @@ Result<Action> resolve_action(const Step& step, const Config& config, const Plan
         a.dir = dir.value().front();
         break;
     }
-    case StepKind::gate:
-        break;
+    case StepKind::gate: break;
     }
     return a;
 }
 
-Result<std::vector<ScheduledStep>> node_schedule(const Plan& plan, Role role, const Config& config,
-                                                 const NodeFacts& facts)
+Result<std::vector<ScheduledStep>> node_schedule(const Plan& plan, Role role, const Config& config, const NodeFacts& facts)
 {
     std::vector<ScheduledStep> out;
     for (std::size_t p = 0; p < plan.phases.size(); ++p) {
@@ -386,12 +393,9 @@ std::string describe(const Action& action)
         }
         return out;
     }
-    case StepKind::check:
-        return std::string("check ") + check_name(action.check);
-    case StepKind::copy:
-        return "receive " + action.dir + " from the bootstrap";
-    case StepKind::gate:
-        return "wait for the operator's approval";
+    case StepKind::check: return std::string("check ") + check_name(action.check);
+    case StepKind::copy: return "receive " + action.dir + " from the bootstrap";
+    case StepKind::gate: return "wait for the operator's approval";
     }
     return {};
 }
@@ -403,7 +407,8 @@ bool only_expected_errors(const Step& step, const std::string& output, const Con
     if (step.harmless.empty() || !harmless)
         return false;
     auto contains_one = [](const std::vector<std::string>& patterns, const std::string& line) {
-        return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return line.find(p) != std::string::npos; });
+        return std::any_of(patterns.begin(), patterns.end(),
+                           [&](const std::string& p) { return line.find(p) != std::string::npos; });
     };
     bool seen = false;
     std::size_t pos = 0;

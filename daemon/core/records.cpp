@@ -10,7 +10,6 @@ namespace {
 constexpr std::uint8_t oldest_format = 1;
 constexpr std::size_t max_record = 64u << 20;  // far above any record; a torn length is caught by the data's end
 
-
 }  // namespace
 
 // The field lists (codec.hpp): in chu itself, where the codec's templates find them.

@@ -51,7 +51,8 @@ struct FinishedRecord {
     std::int64_t at_ms = 0;
     bool operator==(const FinishedRecord& o) const
     {
-        return phase == o.phase && step == o.step && round == o.round && end == o.end && started_ms == o.started_ms && at_ms == o.at_ms;
+        return phase == o.phase && step == o.step && round == o.round && end == o.end && started_ms == o.started_ms &&
+               at_ms == o.at_ms;
     }
 };
 
@@ -93,8 +94,7 @@ struct DecisionRecord {
     std::int64_t at_ms = 0;
 };
 
-using Record = std::variant<EpochRecord, JoinedRecord, StartedRecord, FinishedRecord, ReportRecord, PhaseRecord,
-                            DecisionRecord>;
+using Record = std::variant<EpochRecord, JoinedRecord, StartedRecord, FinishedRecord, ReportRecord, PhaseRecord, DecisionRecord>;
 
 // [u32 payload length][u64 checksum of payload][payload: version, type, fields]
 std::string encode_record(const Record& record);
@@ -102,7 +102,7 @@ std::string encode_record(const Record& record);
 struct JournalScan {
     std::vector<Record> records;
     std::size_t valid_bytes = 0;  // the journal's good prefix; what follows is dropped
-    std::string problem;          // why the tail was dropped, empty when the file ended cleanly
+    std::string problem;  // why the tail was dropped, empty when the file ended cleanly
     // The record at valid_bytes is whole (its checksum holds) but of a format or type this daemon does not
     // read: a newer daemon wrote it. It must be refused, never cut off as a torn tail.
     bool unreadable = false;

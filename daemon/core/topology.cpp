@@ -17,12 +17,9 @@ namespace chu {
 const char* role_name(Role role)
 {
     switch (role) {
-    case Role::bootstrap:
-        return "bootstrap";
-    case Role::secondary:
-        return "secondary";
-    case Role::frontend:
-        return "frontend";
+    case Role::bootstrap: return "bootstrap";
+    case Role::secondary: return "secondary";
+    case Role::frontend: return "frontend";
     }
     return "frontend";
 }
@@ -155,9 +152,8 @@ public:
         }
         if (!open_.empty())
             return error_at(file_, statement_line(),
-                            std::string("`") + open_.back().first + "` opened on line " +
-                                std::to_string(open_.back().second) + " is never closed; add the closing `" +
-                                closer_of(open_.back().first) + "`");
+                            std::string("`") + open_.back().first + "` opened on line " + std::to_string(open_.back().second) +
+                                " is never closed; add the closing `" + closer_of(open_.back().first) + "`");
         finish();
         return std::move(statements_);
     }
@@ -247,8 +243,7 @@ private:
 
     bool begins_block_comment() const
     {
-        return text_.substr(i_, 6) == "=begin" && (i_ + 6 == text_.size() || is_blank(text_[i_ + 6]) ||
-                                                   text_[i_ + 6] == '\n');
+        return text_.substr(i_, 6) == "=begin" && (i_ + 6 == text_.size() || is_blank(text_[i_ + 6]) || text_[i_ + 6] == '\n');
     }
 
     std::optional<Error> skip_block_comment()
@@ -279,8 +274,8 @@ private:
             if (j >= text_.size() || text_[j] == '\n') {
                 std::string head(text_.substr(quote_at, std::min<std::size_t>(j - quote_at, 40)));
                 return error_at(file_, statement_line(),
-                                "unterminated string `" + head + "`: the closing " + quote +
-                                    " is missing on line " + std::to_string(line_) + "; add it");
+                                "unterminated string `" + head + "`: the closing " + quote + " is missing on line " +
+                                    std::to_string(line_) + "; add it");
             }
             const char c = text_[j];
             if (c == quote)
@@ -390,8 +385,7 @@ private:
         const bool known = head.kind == Kind::word && (head.value == "topology" || head.value == "server" ||
                                                        head.value == "backend_vip" || head.value == "api_fqdn");
         // `server = x` or `api_fqdn.strip` is Ruby about a local name, not the Chef setting.
-        const bool call = known && (st.tokens.size() == 1 || st.tokens[1].kind != Kind::punct ||
-                                    st.tokens[1].value == "(");
+        const bool call = known && (st.tokens.size() == 1 || st.tokens[1].kind != Kind::punct || st.tokens[1].value == "(");
         if (!call) {
             topology_.notes.push_back(file_ + ":" + std::to_string(st.line) + ": ignored `" +
                                       shorten(render(text_, st.tokens, 0, st.tokens.size())) + "`");
@@ -433,16 +427,16 @@ private:
         if (t.size() > 1 && t[1].kind == Kind::punct && t[1].value == "(") {
             const std::size_t close = matching(t, 1);
             if (close + 1 < t.size())
-                return fail(st.line, "unexpected `" + render(text_, t, close + 1, t.size()) + "` after `" +
-                                         t[0].value + "(…)`; remove it");
+                return fail(st.line, "unexpected `" + render(text_, t, close + 1, t.size()) + "` after `" + t[0].value +
+                                         "(…)`; remove it");
             return split_args(st, t, 2, close, args);
         }
         return split_args(st, t, 1, t.size(), args);
     }
 
     // Splits tokens [from, to) at top-level commas into positional values and key => value pairs.
-    std::optional<Error> split_args(const Statement& st, const std::vector<Token>& t, std::size_t from,
-                                    std::size_t to, std::vector<Arg>& args) const
+    std::optional<Error> split_args(const Statement& st, const std::vector<Token>& t, std::size_t from, std::size_t to,
+                                    std::vector<Arg>& args) const
     {
         if (from == to)
             return std::nullopt;
@@ -470,8 +464,8 @@ private:
         return std::nullopt;
     }
 
-    std::optional<Error> one_arg(const Statement& st, const std::vector<Token>& t, std::size_t from,
-                                 std::size_t to, std::vector<Arg>& args) const
+    std::optional<Error> one_arg(const Statement& st, const std::vector<Token>& t, std::size_t from, std::size_t to,
+                                 std::vector<Arg>& args) const
     {
         // An explicit hash: server "x", { :ipaddress => "…" }
         if (t[from].kind == Kind::punct && t[from].value == "{" && matching(t, from) == to - 1)
@@ -482,9 +476,8 @@ private:
             arg.value.assign(t.begin() + static_cast<std::ptrdiff_t>(from + 1), t.begin() + static_cast<std::ptrdiff_t>(to));
         } else if (to - from >= 2 && t[from + 1].kind == Kind::arrow) {
             if (t[from].kind != Kind::symbol && t[from].kind != Kind::string)
-                return fail(st.line, "cannot read the key `" + render(text_, t, from, from + 1) + "` in `" +
-                                         t[0].value + "`; write keys as symbols, like :" + t[from].value +
-                                         " => \"…\"");
+                return fail(st.line, "cannot read the key `" + render(text_, t, from, from + 1) + "` in `" + t[0].value +
+                                         "`; write keys as symbols, like :" + t[from].value + " => \"…\"");
             arg.key = t[from];
             arg.value.assign(t.begin() + static_cast<std::ptrdiff_t>(from + 2), t.begin() + static_cast<std::ptrdiff_t>(to));
         } else {
@@ -495,8 +488,8 @@ private:
     }
 
     // `what` names the value in the message; `example` shows a correct spelling.
-    std::optional<Error> want_string(int line, const std::vector<Token>& v, const std::string& what,
-                                     const std::string& example, std::string& out) const
+    std::optional<Error> want_string(int line, const std::vector<Token>& v, const std::string& what, const std::string& example,
+                                     std::string& out) const
     {
         if (v.empty())
             return fail(line, what + " has no value; write " + example);
@@ -504,17 +497,19 @@ private:
             return fail(line, what + " is followed by `" + render(text_, v, 1, v.size()) +
                                   "` without a comma; separate the items with `,`, like " + example);
         if (v.size() != 1 || v[0].kind != Kind::string)
-            return fail(line, what + " must be a quoted string, like " + example + "; found `" +
-                                  render(text_, v, 0, v.size()) + "`");
+            return fail(line,
+                        what + " must be a quoted string, like " + example + "; found `" + render(text_, v, 0, v.size()) + "`");
         if (v[0].interpolated)
-            return fail(line, what + " uses Ruby interpolation `#{…}`; chef-ha-upgrade reads this file "
-                                     "without running it, so write the value out, like " + example);
+            return fail(line, what +
+                                  " uses Ruby interpolation `#{…}`; chef-ha-upgrade reads this file "
+                                  "without running it, so write the value out, like " +
+                                  example);
         out = v[0].value;
         return std::nullopt;
     }
 
-    std::optional<Error> want_ipv4(int line, const std::vector<Token>& v, const std::string& what,
-                                   const std::string& key, std::string& out) const
+    std::optional<Error> want_ipv4(int line, const std::vector<Token>& v, const std::string& what, const std::string& key,
+                                   std::string& out) const
     {
         if (auto e = want_string(line, v, what, ":" + key + " => \"192.168.4.1\"", out))
             return e;
@@ -527,8 +522,7 @@ private:
 
     // Takes the keys `known` from `args` (after the name); any other key is ignored.
     std::optional<Error> take_keys(int line, const std::vector<Arg>& args, const std::string& owner,
-                                   const std::vector<std::string>& known,
-                                   std::map<std::string, std::vector<Token>>& found) const
+                                   const std::vector<std::string>& known, std::map<std::string, std::vector<Token>>& found) const
     {
         for (std::size_t k = 1; k < args.size(); ++k) {
             const Arg& a = args[k];
@@ -558,8 +552,8 @@ private:
         return std::nullopt;
     }
 
-    std::optional<Error> single_value(const Statement& st, const std::vector<Arg>& args,
-                                      const std::string& example, std::string& out) const
+    std::optional<Error> single_value(const Statement& st, const std::vector<Arg>& args, const std::string& example,
+                                      std::string& out) const
     {
         const std::string& keyword = st.tokens[0].value;
         if (args.empty())
@@ -573,8 +567,8 @@ private:
     std::optional<Error> once(const Statement& st, int& seen_line) const
     {
         if (seen_line != 0)
-            return fail(st.line, st.tokens[0].value + " is set twice (first on line " + std::to_string(seen_line) +
-                                     "); keep one");
+            return fail(st.line,
+                        st.tokens[0].value + " is set twice (first on line " + std::to_string(seen_line) + "); keep one");
         seen_line = st.line;
         return std::nullopt;
     }
@@ -623,8 +617,8 @@ private:
     {
         Server server;
         server.line = st.line;
-        if (auto e = name_of(st, args, "server \"be1.example.com\", :ipaddress => \"192.168.4.1\", :role => \"backend\"",
-                             server.name))
+        if (auto e =
+                name_of(st, args, "server \"be1.example.com\", :ipaddress => \"192.168.4.1\", :role => \"backend\"", server.name))
             return e;
         const std::string owner = "server " + quoted(server.name);
         std::map<std::string, std::vector<Token>> keys;
@@ -636,8 +630,8 @@ private:
         if (auto e = want_ipv4(st.line, keys["ipaddress"], ":ipaddress of " + owner, "ipaddress", server.ipaddress))
             return e;
         if (keys.count("cluster_ipaddress"))
-            if (auto e = want_ipv4(st.line, keys["cluster_ipaddress"], ":cluster_ipaddress of " + owner,
-                                   "cluster_ipaddress", server.cluster_ipaddress))
+            if (auto e = want_ipv4(st.line, keys["cluster_ipaddress"], ":cluster_ipaddress of " + owner, "cluster_ipaddress",
+                                   server.cluster_ipaddress))
                 return e;
 
         if (!keys.count("role"))
@@ -697,7 +691,7 @@ private:
 
     // What validate() has seen of the servers so far.
     struct Seen {
-        std::map<std::string, std::size_t> names;                              // lower-case name -> server index
+        std::map<std::string, std::size_t> names;  // lower-case name -> server index
         std::map<std::string, std::pair<std::size_t, std::string>> addresses;  // -> server index, key
         std::vector<std::size_t> backends;
         std::optional<std::size_t> bootstrap;
@@ -736,17 +730,17 @@ private:
         if (!facts_[k].backend) {
             if (facts_[k].bootstrap)
                 return fail(s.line, owner + " is a frontend marked :bootstrap => true; only a backend can "
-                                        "be the bootstrap: remove :bootstrap from it, or give it :role => "
-                                        "\"backend\" if it is one");
+                                            "be the bootstrap: remove :bootstrap from it, or give it :role => "
+                                            "\"backend\" if it is one");
             seen.any_frontend = true;
             return std::nullopt;
         }
         seen.backends.push_back(k);
         const auto& backends = seen.backends;
         if (backends.size() == 3)
-            return fail(s.line, owner + " is a third backend (the others are " + quoted(servers[backends[0]].name) +
-                                    " on line " + std::to_string(servers[backends[0]].line) + " and " +
-                                    quoted(servers[backends[1]].name) + " on line " + std::to_string(servers[backends[1]].line) +
+            return fail(s.line, owner + " is a third backend (the others are " + quoted(servers[backends[0]].name) + " on line " +
+                                    std::to_string(servers[backends[0]].line) + " and " + quoted(servers[backends[1]].name) +
+                                    " on line " + std::to_string(servers[backends[1]].line) +
                                     "); an HA cluster has exactly two backends: make it :role => "
                                     "\"frontend\" or remove it");
         if (facts_[k].bootstrap) {
@@ -768,8 +762,8 @@ private:
         if (at == seen.addresses.end())
             return std::nullopt;
         const Server& s = topology_.servers[at->second.first];
-        return fail(backend_vip_line_, "backend_vip :ipaddress " + quoted(backend_vip_ip_) + " is also the :" +
-                                           at->second.second + " of server " + quoted(s.name) + " (line " +
+        return fail(backend_vip_line_, "backend_vip :ipaddress " + quoted(backend_vip_ip_) +
+                                           " is also the :" + at->second.second + " of server " + quoted(s.name) + " (line " +
                                            std::to_string(s.line) +
                                            "); the VIP needs an address of its own, which keepalived "
                                            "moves between the backends");
@@ -788,11 +782,11 @@ private:
                                          "); an HA cluster has exactly two backends: add the other one with "
                                          ":role => \"backend\"");
         if (!seen.bootstrap)
-            return fail(servers[backends[0]].line,
-                        "no backend has :bootstrap => true (" + quoted(servers[backends[0]].name) + " on line " +
-                            std::to_string(servers[backends[0]].line) + ", " + quoted(servers[backends[1]].name) +
-                            " on line " + std::to_string(servers[backends[1]].line) +
-                            "); add :bootstrap => true to the one the cluster was first installed on");
+            return fail(servers[backends[0]].line, "no backend has :bootstrap => true (" + quoted(servers[backends[0]].name) +
+                                                       " on line " + std::to_string(servers[backends[0]].line) + ", " +
+                                                       quoted(servers[backends[1]].name) + " on line " +
+                                                       std::to_string(servers[backends[1]].line) +
+                                                       "); add :bootstrap => true to the one the cluster was first installed on");
         if (!seen.any_frontend)
             return fail(last_line(), "no frontend servers; an HA cluster serves the API from frontends: add "
                                      "them with server \"fe1.example.com\", :ipaddress => \"…\", :role => "
@@ -871,8 +865,8 @@ Result<const Server*> locate_node(const Topology& topology, const std::string& n
     std::string names;
     for (const Server& s : topology.servers)
         names += (names.empty() ? "" : ", ") + s.name;
-    return Error{"node " + quoted(node) + " is not in " + topology.file + " (servers there: " +
-                 (names.empty() ? std::string("none") : names) + ")"};
+    return Error{"node " + quoted(node) + " is not in " + topology.file +
+                 " (servers there: " + (names.empty() ? std::string("none") : names) + ")"};
 }
 
 std::string topology_digest(const Topology& topology)
@@ -884,8 +878,8 @@ std::string topology_digest(const Topology& topology)
 
     std::string canonical = "chef-ha-upgrade topology 1\n";
     for (const Server* s : sorted)
-        canonical += "server " + field(s->name) + field(role_name(s->role)) + field(s->ipaddress) +
-                     field(s->cluster_ipaddress) + "\n";
+        canonical +=
+            "server " + field(s->name) + field(role_name(s->role)) + field(s->ipaddress) + field(s->cluster_ipaddress) + "\n";
     canonical += "backend_vip " + field(topology.backend_vip) + field(topology.backend_vip_device) +
                  field(topology.backend_vip_heartbeat_device) + "\n";
     canonical += "api_fqdn " + field(topology.api_fqdn) + "\n";

@@ -11,7 +11,8 @@ namespace {
 
 using S = Worker::State;
 
-// Every move the worker makes. Anything else is a bug.
+// Every move the worker makes, one per line with its reason. Anything else is a bug.
+// clang-format off
 constexpr Move<S> moves[] = {
     {S::idle, S::receiving},        // ordered a copy step: fetch its archive
     {S::idle, S::running},          // ordered a step: its first attempt starts
@@ -28,6 +29,7 @@ constexpr Move<S> moves[] = {
     {S::backing_off, S::idle},      // the operator ended it between attempts, or its action cannot be resolved
     {S::interrupting, S::idle},     // the ended command's result came in: the step failed
 };
+// clang-format on
 
 std::int64_t backoff_ms(const Step& step, std::uint32_t failures)
 {
@@ -66,10 +68,7 @@ bool Worker::Journaled::operator==(const Journaled& o) const
     return epoch == o.epoch && attempts == o.attempts && finished == o.finished;
 }
 
-Worker::Worker(const NodeSetup& setup, Outbox& out)
-    : setup_(setup), me_(*setup.topology.find(setup.node)), out_(out)
-{
-}
+Worker::Worker(const NodeSetup& setup, Outbox& out) : setup_(setup), me_(*setup.topology.find(setup.node)), out_(out) {}
 
 void Worker::go(State to)
 {
@@ -108,8 +107,8 @@ void Worker::on_order(const Order& o, std::int64_t now)
 {
     leader_heard_ms_ = now;
     if (o.epoch < journal_.epoch) {
-        out_.log(Log::Level::warning, "ignored an order from epoch " + std::to_string(o.epoch) + " (current " +
-                                          std::to_string(journal_.epoch) + ")");
+        out_.log(Log::Level::warning,
+                 "ignored an order from epoch " + std::to_string(o.epoch) + " (current " + std::to_string(journal_.epoch) + ")");
         return;
     }
     if (o.epoch > journal_.epoch)
@@ -121,8 +120,10 @@ void Worker::on_order(const Order& o, std::int64_t now)
         return;
     }
     if (!runs_on(*step, me_.role)) {
-        out_.log(Log::Level::error, "refused to run step " + step->id + ": it runs on " + roles_text(step->roles) + ", and " +
-                                        setup_.node + " is the " + role_name(me_.role), o.phase, step->id);
+        out_.log(Log::Level::error,
+                 "refused to run step " + step->id + ": it runs on " + roles_text(step->roles) + ", and " + setup_.node +
+                     " is the " + role_name(me_.role),
+                 o.phase, step->id);
         return;
     }
     if (answered_from_journal(o, *step))
@@ -140,7 +141,8 @@ void Worker::on_order(const Order& o, std::int64_t now)
     }
     if (state_ != S::idle) {
         if (!same)
-            out_.log(Log::Level::warning, "ignored an order for step " + step->id + " while another step runs", o.phase, step->id);
+            out_.log(Log::Level::warning, "ignored an order for step " + step->id + " while another step runs", o.phase,
+                     step->id);
         return;
     }
     if (o.skip) {
@@ -196,11 +198,17 @@ bool Worker::refuse_out_of_order(const Order& o, const Step& step, std::int64_t 
     // and did not keep it. The leader's durable report stands for it here.
     if (missing && !journal_.finished.count(*missing) && journal_.attempts.count(*missing)) {
         const Step& lost = step_of(*missing);
-        out_.record(FinishedRecord{missing->phase, missing->step, 0,
+        out_.record(FinishedRecord{missing->phase,
+                                   missing->step,
+                                   0,
                                    {Outcome::ok, 0, {}, "its end was lost from this node's journal; the leader holds its report"},
-                                   now, now});
-        out_.log(Log::Level::warning, "the end of step " + lost.id + " was lost from the journal (torn at restart), but the "
-                                      "leader ordered the next step, so it had its report: recorded as done", missing->phase, lost.id);
+                                   now,
+                                   now});
+        out_.log(Log::Level::warning,
+                 "the end of step " + lost.id +
+                     " was lost from the journal (torn at restart), but the "
+                     "leader ordered the next step, so it had its report: recorded as done",
+                 missing->phase, lost.id);
         missing = earlier_unfinished({o.phase, o.step});
     }
     if (!missing)
@@ -210,8 +218,13 @@ bool Worker::refuse_out_of_order(const Order& o, const Step& step, std::int64_t 
     // Told to the leader as this step's failure: the cluster stops, naming this node and step, instead of
     // re-sending an order this node will never take.
     out_.send(setup_.topology.bootstrap().name,
-              Report{journal_.epoch, o.phase, o.step, o.round,
-                     {Outcome::failed, 0, {}, why + " (its journal in " + setup_.config.paths.state_dir + " does not show it)"}, now, now});
+              Report{journal_.epoch,
+                     o.phase,
+                     o.step,
+                     o.round,
+                     {Outcome::failed, 0, {}, why + " (its journal in " + setup_.config.paths.state_dir + " does not show it)"},
+                     now,
+                     now});
     return true;
 }
 
@@ -244,7 +257,11 @@ void Worker::on_chunk(const Chunk& c, std::int64_t now)
     receive_ = {};
     if (got.data.size() != got.size || sha256_hex(got.data) != got.digest) {
         out_.record(StartedRecord{job_.ref.phase, job_.ref.step, job_.round, ++job_.attempt, now});
-        finish({Outcome::failed, 0, {}, "the archive received from " + setup_.topology.bootstrap().name + " does not match its digest"}, now);
+        finish({Outcome::failed,
+                0,
+                {},
+                "the archive received from " + setup_.topology.bootstrap().name + " does not match its digest"},
+               now);
         return;
     }
     job_.archive = std::move(got.data);
@@ -266,7 +283,8 @@ void Worker::start_attempt(std::int64_t now)
     }
     job_.attempt_ms = now;
     job_.expected_ms = static_cast<std::int64_t>(action->expected_s) * 1000;
-    out_.log(Log::Level::info, describe(action.value()) + (job_.attempt > 1 ? " (attempt " + std::to_string(job_.attempt) + ")" : ""),
+    out_.log(Log::Level::info,
+             describe(action.value()) + (job_.attempt > 1 ? " (attempt " + std::to_string(job_.attempt) + ")" : ""),
              job_.ref.phase, step.id);
     RunStep run{job_.ref.phase, job_.ref.step, job_.round, job_.attempt, std::move(action.value()), {}};
     if (step.kind == StepKind::copy)
@@ -277,18 +295,24 @@ void Worker::start_attempt(std::int64_t now)
 void Worker::on_step_finished(const StepResult& result, std::int64_t now)
 {
     const bool waiting = state_ == S::running || state_ == S::stalled || state_ == S::interrupting;
-    if (!waiting || job_.ref != StepRef{result.phase, result.step} || job_.round != result.round || job_.attempt != result.attempt)
+    if (!waiting || job_.ref != StepRef{result.phase, result.step} || job_.round != result.round ||
+        job_.attempt != result.attempt)
         return;  // a result for an attempt we no longer wait on
     const Step& step = step_of(job_.ref);
     StepOutcome end = result.end;
     if (state_ == S::interrupting) {
-        finish({Outcome::failed, end.exit_code, {},
-                valid_utf8(tail_lines("interrupted by the operator; its output ended with:\n" + end.detail, max_detail))}, now);
+        finish({Outcome::failed,
+                end.exit_code,
+                {},
+                valid_utf8(tail_lines("interrupted by the operator; its output ended with:\n" + end.detail, max_detail))},
+               now);
         return;
     }
     if (end.outcome == Outcome::failed && only_expected_errors(step, end.detail, setup_.config, setup_.plan, setup_.facts)) {
-        out_.log(Log::Level::info, "exit status " + std::to_string(end.exit_code) + " with only expected messages (" +
-                                       step.harmless.front() + "): counted as success", result.phase, step.id);
+        out_.log(Log::Level::info,
+                 "exit status " + std::to_string(end.exit_code) + " with only expected messages (" + step.harmless.front() +
+                     "): counted as success",
+                 result.phase, step.id);
         end.outcome = Outcome::ok;
     }
     if (end.outcome != Outcome::ok && retry_applies(step, end.outcome) &&
@@ -297,8 +321,9 @@ void Worker::on_step_finished(const StepResult& result, std::int64_t now)
         job_.retry_at = now + backoff_ms(step, job_.failures);
         go(S::backing_off);
         out_.log(Log::Level::warning,
-                 std::string(end.outcome == Outcome::timeout ? "timed out" : "failed") + " (attempt " + std::to_string(result.attempt) +
-                     "), re-running in " + std::to_string((job_.retry_at - now) / 1000) + " s: " + end.detail,
+                 std::string(end.outcome == Outcome::timeout ? "timed out" : "failed") + " (attempt " +
+                     std::to_string(result.attempt) + "), re-running in " + std::to_string((job_.retry_at - now) / 1000) +
+                     " s: " + end.detail,
                  result.phase, step.id);
         return;
     }
@@ -318,8 +343,9 @@ void Worker::finish(StepOutcome end, std::int64_t now)
     if (d.end.outcome == Outcome::ok)
         out_.log(Log::Level::info, "done" + (d.end.value.empty() ? std::string() : ": " + d.end.value), d.phase, step.id);
     else
-        out_.log(Log::Level::error, std::string(outcome_name(d.end.outcome)) + " after " + std::to_string(attempts) +
-                                        " attempt(s): " + d.end.detail, d.phase, step.id);
+        out_.log(Log::Level::error,
+                 std::string(outcome_name(d.end.outcome)) + " after " + std::to_string(attempts) + " attempt(s): " + d.end.detail,
+                 d.phase, step.id);
     report(d);
 }
 
@@ -342,7 +368,8 @@ void Worker::interrupt(const Order& o, const Step& step, std::int64_t now)
     case S::running:
     case S::stalled:
         go(S::interrupting);
-        out_.log(Log::Level::warning, "interrupted by the operator: ending the command (SIGTERM, then SIGKILL)", o.phase, step.id);
+        out_.log(Log::Level::warning, "interrupted by the operator: ending the command (SIGTERM, then SIGKILL)", o.phase,
+                 step.id);
         out_.push(Interrupt{o.phase, o.step});
         return;
     case S::interrupting: return;  // already being ended
@@ -365,7 +392,8 @@ void Worker::notice_stall(std::int64_t now)
         return;
     go(S::stalled);
     out_.log(Log::Level::warning,
-             "stalled: running for " + duration_text(now - job_.attempt_ms) + ", longer than the " + duration_text(job_.expected_ms) +
+             "stalled: running for " + duration_text(now - job_.attempt_ms) + ", longer than the " +
+                 duration_text(job_.expected_ms) +
                  " expected; it changes the cluster, so it is not killed. If it really hangs, end it with: "
                  "chef-ha-upgrade-ctl interrupt",
              job_.ref.phase, step_of(job_.ref).id);
@@ -390,7 +418,8 @@ void Worker::on_beat(const Beat& beat, std::int64_t now)
     // A follower learns the end from the leader: once per daemon run, like the leader says it.
     const auto state = static_cast<chu::State>(beat.state);
     if (state == chu::State::complete || state == chu::State::aborted)
-        out_.completed(state, std::string("upgrade ") + state_name(state) + " (the leader " + setup_.topology.bootstrap().name + " says so)");
+        out_.completed(state, std::string("upgrade ") + state_name(state) + " (the leader " + setup_.topology.bootstrap().name +
+                                  " says so)");
 }
 
 void Worker::on_reply(const Reply& reply)
@@ -403,8 +432,11 @@ void Worker::forward(std::uint64_t id, Op op, std::int64_t now)
 {
     const std::string& leader = setup_.topology.bootstrap().name;
     if (!leader_reachable(now)) {
-        out_.push(Answer{id, false, "the leader " + leader + " is not reachable; nothing was decided. Check chef-ha-upgrade "
-                                    "on " + leader + ", or run this command there"});
+        out_.push(Answer{id, false,
+                         "the leader " + leader +
+                             " is not reachable; nothing was decided. Check chef-ha-upgrade "
+                             "on " +
+                             leader + ", or run this command there"});
         return;
     }
     forwarded_[id] = now + setup_.config.cluster.peer_timeout_ms;
@@ -449,8 +481,9 @@ void Worker::on_tick(std::int64_t now, bool beat_due)
             ++it;
             continue;
         }
-        out_.push(Answer{it->first, false, "no answer from the leader " + setup_.topology.bootstrap().name +
-                                               "; the decision may or may not have been taken: check with chef-ha-upgrade-ctl status"});
+        out_.push(Answer{it->first, false,
+                         "no answer from the leader " + setup_.topology.bootstrap().name +
+                             "; the decision may or may not have been taken: check with chef-ha-upgrade-ctl status"});
         it = forwarded_.erase(it);
     }
     if (!beat_due)
@@ -490,7 +523,8 @@ Hello Worker::hello(std::int64_t now) const
         h.phase = job_.ref.phase;
         h.step = job_.ref.step;
         h.running = true;
-        h.running_ms = state_ != S::backing_off ? static_cast<std::uint64_t>(std::max<std::int64_t>(now - job_.attempt_ms, 0)) : 0;
+        h.running_ms =
+            state_ != S::backing_off ? static_cast<std::uint64_t>(std::max<std::int64_t>(now - job_.attempt_ms, 0)) : 0;
     } else if (!journal_.finished.empty()) {
         h.phase = journal_.finished.rbegin()->first.phase;
         h.step = journal_.finished.rbegin()->first.step;
@@ -513,7 +547,8 @@ std::string Worker::running_text(std::int64_t now) const
     auto action = resolve_action(s, setup_.config, setup_.plan, setup_.facts);
     std::string text = action ? describe(action.value()) : s.id;
     if (state_ == S::stalled)
-        text += ": running for " + duration_text(now - job_.attempt_ms) + ", longer than the " + duration_text(job_.expected_ms) + " expected";
+        text += ": running for " + duration_text(now - job_.attempt_ms) + ", longer than the " + duration_text(job_.expected_ms) +
+                " expected";
     return text;
 }
 

@@ -116,9 +116,14 @@ std::string Client::decide(const std::string& method, const std::string& what)
 {
     using Proxy = net::chefhaupgrade::Upgrade1_proxy;
     static const std::map<std::string, std::string (Proxy::*)()> methods = {
-        {"Start", &Proxy::Start}, {"Pause", &Proxy::Pause}, {"Resume", &Proxy::Resume},
-        {"Retry", &Proxy::Retry}, {"Skip", &Proxy::Skip},   {"Abort", &Proxy::Abort},
-        {"ApproveCleanup", &Proxy::ApproveCleanup}, {"Interrupt", &Proxy::Interrupt},
+        {"Start", &Proxy::Start},
+        {"Pause", &Proxy::Pause},
+        {"Resume", &Proxy::Resume},
+        {"Retry", &Proxy::Retry},
+        {"Skip", &Proxy::Skip},
+        {"Abort", &Proxy::Abort},
+        {"ApproveCleanup", &Proxy::ApproveCleanup},
+        {"Interrupt", &Proxy::Interrupt},
     };
     try {
         Proxy& proxy = *impl_->proxy;
@@ -174,8 +179,7 @@ void Client::watch(const std::function<bool(const Status&)>& changed)
     bool more = changed(decode(impl_->properties));
     while (more) {
         try {
-            while (!gone && !impl_->changed && connection.processPendingRequest()) {
-            }
+            while (!gone && !impl_->changed && connection.processPendingRequest()) {}
         } catch (const sdbus::Error& e) {
             fail(e, "watch the upgrade");
         }

@@ -53,23 +53,26 @@ std::string gantt_svg(const Status& status, const std::vector<PlanLine>& plan, c
     const double rows_bottom = top + row_height * static_cast<double>(nodes.size());
     const double height = rows_bottom + 60;
 
-    std::string svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(width) +
-                      "\" height=\"" + num(height) + "\" viewBox=\"0 0 " + num(width) + " " + num(height) +
+    std::string svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
+                      num(width) + "\" height=\"" + num(height) + "\" viewBox=\"0 0 " + num(width) + " " + num(height) +
                       "\" font-family=\"sans-serif\" font-size=\"12\">\n";
     svg += "<title>" + xml_text("chef-ha-upgrade report: " + status.state) + "</title>\n";
     svg += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
     svg += "<text x=\"10\" y=\"24\" font-size=\"15\" font-weight=\"bold\">" +
            xml_text("chef-ha-upgrade: " + status.state + ", " + date_time(t0) + " to " + clock_time(t1) + " (" +
-                    duration(t1 - t0) + ")") + "</text>\n";
+                    duration(t1 - t0) + ")") +
+           "</text>\n";
 
     if (status.downtime_start_usec != 0) {
         const double a = x(status.downtime_start_usec), b = x(status.downtime_end_usec != 0 ? status.downtime_end_usec : t1);
-        svg += "<g class=\"downtime\"><rect x=\"" + num(a) + "\" y=\"" + num(top - 12) + "\" width=\"" + num(std::max(b - a, 1.0)) +
-               "\" height=\"" + num(rows_bottom - top + 12) + "\" fill=\"#f5c542\" fill-opacity=\"0.25\"/>";
-        svg += "<text x=\"" + num(a + 3) + "\" y=\"" + num(top - 2) + "\" fill=\"#8a6d00\">" +
-               xml_text("downtime " + duration(status.downtime_end_usec != 0 ? status.downtime_end_usec - status.downtime_start_usec
-                                                                            : t1 - status.downtime_start_usec)) +
-               "</text></g>\n";
+        svg += "<g class=\"downtime\"><rect x=\"" + num(a) + "\" y=\"" + num(top - 12) + "\" width=\"" +
+               num(std::max(b - a, 1.0)) + "\" height=\"" + num(rows_bottom - top + 12) +
+               "\" fill=\"#f5c542\" fill-opacity=\"0.25\"/>";
+        svg +=
+            "<text x=\"" + num(a + 3) + "\" y=\"" + num(top - 2) + "\" fill=\"#8a6d00\">" +
+            xml_text("downtime " + duration(status.downtime_end_usec != 0 ? status.downtime_end_usec - status.downtime_start_usec
+                                                                          : t1 - status.downtime_start_usec)) +
+            "</text></g>\n";
     }
 
     // Time axis: five intervals, local clock time.
@@ -93,11 +96,12 @@ std::string gantt_svg(const Status& status, const std::vector<PlanLine>& plan, c
                 continue;
             const double a = x(t.started_us), w = std::max(x(t.finished_us) - a, 2.0);
             const std::string name = t.round == 0 ? t.step : t.step + " (retry " + std::to_string(t.round) + ")";
-            svg += "<g class=\"step\"><title>" +
-                   xml_text(t.node + ": phase " + std::to_string(t.phase) + ", " + name + ", " + t.outcome + ", " +
-                            clock_time(t.started_us) + " for " + duration(t.finished_us - std::min(t.finished_us, t.started_us))) +
-                   "</title><rect x=\"" + num(a) + "\" y=\"" + num(y + 4) + "\" width=\"" + num(w) + "\" height=\"" + num(bar_height) +
-                   "\" rx=\"2\" fill=\"" + colour(t.outcome) + "\" stroke=\"#ffffff\" stroke-width=\"0.5\"/>";
+            svg +=
+                "<g class=\"step\"><title>" +
+                xml_text(t.node + ": phase " + std::to_string(t.phase) + ", " + name + ", " + t.outcome + ", " +
+                         clock_time(t.started_us) + " for " + duration(t.finished_us - std::min(t.finished_us, t.started_us))) +
+                "</title><rect x=\"" + num(a) + "\" y=\"" + num(y + 4) + "\" width=\"" + num(w) + "\" height=\"" +
+                num(bar_height) + "\" rx=\"2\" fill=\"" + colour(t.outcome) + "\" stroke=\"#ffffff\" stroke-width=\"0.5\"/>";
             if (w > 7.0 * static_cast<double>(name.size()) + 6)  // the label only where it fits inside the bar
                 svg += "<text x=\"" + num(a + 3) + "\" y=\"" + num(y + 19) + "\" fill=\"#ffffff\">" + xml_text(name) + "</text>";
             svg += "</g>\n";
@@ -108,8 +112,9 @@ std::string gantt_svg(const Status& status, const std::vector<PlanLine>& plan, c
     double lx = label_width;
     svg += "<g class=\"legend\">";
     for (const char* outcome : {"ok", "failed", "timeout", "skipped"}) {
-        svg += "<rect x=\"" + num(lx) + "\" y=\"" + num(rows_bottom + 24) + "\" width=\"12\" height=\"12\" fill=\"" + colour(outcome) +
-               "\"/><text x=\"" + num(lx + 16) + "\" y=\"" + num(rows_bottom + 34) + "\">" + outcome + "</text>";
+        svg += "<rect x=\"" + num(lx) + "\" y=\"" + num(rows_bottom + 24) + "\" width=\"12\" height=\"12\" fill=\"" +
+               colour(outcome) + "\"/><text x=\"" + num(lx + 16) + "\" y=\"" + num(rows_bottom + 34) + "\">" + outcome +
+               "</text>";
         lx += 90;
     }
     svg += "</g>\n</svg>\n";

@@ -67,10 +67,14 @@ struct Decision {
 };
 
 const Decision decisions[] = {
-    {"start", "Start", "start the upgrade"},         {"pause", "Pause", "pause the upgrade"},
-    {"resume", "Resume", "resume the upgrade"},      {"retry", "Retry", "retry a step"},
-    {"skip", "Skip", "skip a step"},                 {"abort", "Abort", "abort the upgrade"},
-    {"approve", "ApproveCleanup", "approve the cleanup"}, {"interrupt", "Interrupt", "interrupt a command"},
+    {"start", "Start", "start the upgrade"},
+    {"pause", "Pause", "pause the upgrade"},
+    {"resume", "Resume", "resume the upgrade"},
+    {"retry", "Retry", "retry a step"},
+    {"skip", "Skip", "skip a step"},
+    {"abort", "Abort", "abort the upgrade"},
+    {"approve", "ApproveCleanup", "approve the cleanup"},
+    {"interrupt", "Interrupt", "interrupt a command"},
 };
 
 void usage(std::FILE* out)

@@ -6,12 +6,12 @@
 
 namespace chu::ctl {
 
-std::uint64_t now_us();                        // wall clock, µs since the epoch
-std::string clock_time(std::uint64_t us);      // "14:03:27", local time
-std::string date_time(std::uint64_t us);       // "2024-05-01 14:03:27", local time
-std::string duration(std::uint64_t us);        // "0.4 s", "42 s", "3 min 05 s", "1 h 02 min"
+std::uint64_t now_us();  // wall clock, µs since the epoch
+std::string clock_time(std::uint64_t us);  // "14:03:27", local time
+std::string date_time(std::uint64_t us);  // "2024-05-01 14:03:27", local time
+std::string duration(std::uint64_t us);  // "0.4 s", "42 s", "3 min 05 s", "1 h 02 min"
 std::string json_string(const std::string& s);  // quoted and escaped
-std::string xml_text(const std::string& s);     // escaped for element text and attribute values
+std::string xml_text(const std::string& s);  // escaped for element text and attribute values
 std::string first_line(const std::string& s);
 
 }  // namespace chu::ctl

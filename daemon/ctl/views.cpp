@@ -59,8 +59,8 @@ std::vector<NodeRole> nodes_of(const std::vector<PlanLine>& plan)
 std::string status_text(const Status& s, std::uint64_t now)
 {
     std::ostringstream out;
-    out << "cluster:    " << s.state << ", phase " << s.phase << " of " << std::max(0, s.phase_count - 1) << ": "
-        << s.phase_name << ", " << s.progress << "% done\n";
+    out << "cluster:    " << s.state << ", phase " << s.phase << " of " << std::max(0, s.phase_count - 1) << ": " << s.phase_name
+        << ", " << s.progress << "% done\n";
     out << "leader:     " << s.leader << (s.leader_reachable ? "" : " (not reachable from this node)") << "\n";
     out << "this node:  " << s.node_name << ", the " << s.role << "\n";
     if (!s.versions.empty())
@@ -83,13 +83,14 @@ std::string status_text(const Status& s, std::uint64_t now)
 std::string status_json(const Status& s)
 {
     std::ostringstream out;
-    out << "{\"node\":" << json_string(s.node_name) << ",\"role\":" << json_string(s.role) << ",\"leader\":" << json_string(s.leader)
-        << ",\"leader_reachable\":" << (s.leader_reachable ? "true" : "false") << ",\"epoch\":" << s.epoch
-        << ",\"state\":" << json_string(s.state) << ",\"phase\":" << s.phase << ",\"phase_name\":" << json_string(s.phase_name)
-        << ",\"phase_count\":" << s.phase_count << ",\"current_step\":" << json_string(s.current_step)
-        << ",\"attempt\":" << s.attempt << ",\"progress\":" << s.progress << ",\"last_error\":" << json_string(s.last_error)
-        << ",\"versions\":" << json_string(s.versions)
-        << ",\"downtime_start_usec\":" << s.downtime_start_usec << ",\"downtime_end_usec\":" << s.downtime_end_usec << ",\"peers\":[";
+    out << "{\"node\":" << json_string(s.node_name) << ",\"role\":" << json_string(s.role)
+        << ",\"leader\":" << json_string(s.leader) << ",\"leader_reachable\":" << (s.leader_reachable ? "true" : "false")
+        << ",\"epoch\":" << s.epoch << ",\"state\":" << json_string(s.state) << ",\"phase\":" << s.phase
+        << ",\"phase_name\":" << json_string(s.phase_name) << ",\"phase_count\":" << s.phase_count
+        << ",\"current_step\":" << json_string(s.current_step) << ",\"attempt\":" << s.attempt << ",\"progress\":" << s.progress
+        << ",\"last_error\":" << json_string(s.last_error) << ",\"versions\":" << json_string(s.versions)
+        << ",\"downtime_start_usec\":" << s.downtime_start_usec << ",\"downtime_end_usec\":" << s.downtime_end_usec
+        << ",\"peers\":[";
     for (std::size_t i = 0; i < s.peers.size(); ++i) {
         const auto& [name, role, state, phase, step, heard_s] = bus::fields(s.peers[i]);
         out << (i ? "," : "") << "{\"name\":" << json_string(name) << ",\"role\":" << json_string(role)
@@ -105,7 +106,8 @@ std::string plan_text(const std::vector<PlanLine>& plan)
     std::string out = "Every node's steps, phase by phase (* = inside the downtime window: Chef is not serving)\n";
     for (std::size_t i = 0; i < plan.size();) {
         const PlanLine& head = plan[i];
-        out += std::string("\n") + (head.downtime ? "* " : "  ") + "phase " + std::to_string(head.phase) + ": " + head.phase_title + "\n";
+        out += std::string("\n") + (head.downtime ? "* " : "  ") + "phase " + std::to_string(head.phase) + ": " +
+               head.phase_title + "\n";
         std::vector<std::vector<std::string>> rows;
         for (; i < plan.size() && plan[i].phase == head.phase; ++i) {
             const PlanLine& l = plan[i];
@@ -143,8 +145,7 @@ std::string report_text(const Status& s, const std::vector<PlanLine>& plan, cons
             if (t.node != node.node)
                 continue;
             rows.push_back({(t.phase < 10 ? " " : "") + std::to_string(t.phase) + " " + titles[t.phase], step_label(t), t.outcome,
-                            clock_time(t.started_us),
-                            duration(t.finished_us - std::min(t.finished_us, t.started_us))});
+                            clock_time(t.started_us), duration(t.finished_us - std::min(t.finished_us, t.started_us))});
             if (t.outcome != "ok" && !t.detail.empty())
                 rows.push_back({"", "  " + first_line(t.detail)});
         }

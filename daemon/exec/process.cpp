@@ -34,8 +34,7 @@ std::string command_text(const std::vector<std::string>& argv)
 
 const std::vector<std::string>& command_environment()
 {
-    static const std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/root",
-                                                 "TERM=dumb"};
+    static const std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/root", "TERM=dumb"};
     return env;
 }
 
@@ -123,8 +122,7 @@ Result<std::string> capture_output(const std::vector<std::string>& argv, int tim
     if (!started)
         return started.error();
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return text[0];
     const std::string how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))

@@ -30,7 +30,6 @@ std::uint64_t now_usec()
 
 }  // namespace
 
-
 struct Runner::Child {
     Runner* runner = nullptr;
     Exec command;

@@ -49,17 +49,21 @@ Result<JournalFile> JournalFile::open(const std::string& state_dir)
     JournalScan scan = scan_journal(data);
     journal.records_ = std::move(scan.records);
     if (scan.unreadable)  // whole, but written by a newer daemon: nothing is cut, nothing misread
-        return Error{path + ": " + scan.problem + ". Install the chef-ha-upgrade version that wrote it (every node runs "
-                     "the same); the journal was left as it is", ErrorKind::config};
+        return Error{path + ": " + scan.problem +
+                         ". Install the chef-ha-upgrade version that wrote it (every node runs "
+                         "the same); the journal was left as it is",
+                     ErrorKind::config};
     if (scan.valid_bytes != data.size() && !torn_tail(data, scan.valid_bytes)) {
         return Error{path + ": the record at byte " + std::to_string(scan.valid_bytes) + " is bad (" + scan.problem + ") and " +
-                     std::to_string(data.size() - scan.valid_bytes) + " bytes follow it: this is damage, not a torn write, "
-                     "so nothing was cut. Keep the file for a post-mortem; to start this node over, move it aside "
-                     "(the node then rejoins as new)", ErrorKind::data};
+                         std::to_string(data.size() - scan.valid_bytes) +
+                         " bytes follow it: this is damage, not a torn write, "
+                         "so nothing was cut. Keep the file for a post-mortem; to start this node over, move it aside "
+                         "(the node then rejoins as new)",
+                     ErrorKind::data};
     }
     if (scan.valid_bytes != data.size()) {
-        journal.dropped_ = std::to_string(data.size() - scan.valid_bytes) + " byte(s) after the last good record (" +
-                           scan.problem + ")";
+        journal.dropped_ =
+            std::to_string(data.size() - scan.valid_bytes) + " byte(s) after the last good record (" + scan.problem + ")";
         if (ftruncate(fd, static_cast<off_t>(scan.valid_bytes)) != 0 || fdatasync(fd) != 0)
             return os_error("cannot cut the torn tail of the journal", path);
     }

@@ -76,8 +76,7 @@ struct Mesh::Watch {
     }
 };
 
-Mesh::Mesh(sd_event* event, const Logger& log, const Topology& topology, const std::string& me, Options options,
-           Deliver deliver)
+Mesh::Mesh(sd_event* event, const Logger& log, const Topology& topology, const std::string& me, Options options, Deliver deliver)
     : event_(event), log_(log), topology_(topology), me_(me), options_(std::move(options)), deliver_(std::move(deliver)),
       context_(1)
 {
@@ -121,7 +120,8 @@ Status Mesh::listen()
             // The ZAP handler sees every CURVE client that got past the handshake: it checks key and address.
             zap_ = zmq::socket_t(context_, zmq::socket_type::rep);
             zap_.bind(zap_endpoint);
-            watch(zap_, [this] { drain_zap(); }, zap_watch_);
+            watch(
+                zap_, [this] { drain_zap(); }, zap_watch_);
         } else {
             log_.log(LOG_WARNING, "INSECURE: peer traffic is neither encrypted nor authenticated ([cluster] insecure = yes); "
                                   "never use this on a real cluster");
@@ -142,14 +142,17 @@ Status Mesh::listen()
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
         inbox_monitor_ = zmq::socket_t(context_, zmq::socket_type::pair);
         inbox_monitor_.connect(monitor_at);
-        watch(inbox_, [this] { drain_inbox(); }, inbox_watch_);
-        watch(inbox_monitor_, [this] { drain_monitor(inbox_monitor_, {}); }, inbox_monitor_watch_);
+        watch(
+            inbox_, [this] { drain_inbox(); }, inbox_watch_);
+        watch(
+            inbox_monitor_, [this] { drain_monitor(inbox_monitor_, {}); }, inbox_monitor_watch_);
     } catch (const zmq::error_t& e) {
         address_not_here_ = e.num() == EADDRNOTAVAIL;
         return Error{"cannot listen on " + where.substr(6) + " (the :ipaddress of " + me_ + " in " + topology_.file +
                      ", [cluster] port): " + e.what()};
     }
-    log_.log(LOG_INFO, std::string("listening on ") + where.substr(6) + (options_.key ? " (CURVE, key " + options_.key->id + ")" : ""));
+    log_.log(LOG_INFO,
+             std::string("listening on ") + where.substr(6) + (options_.key ? " (CURVE, key " + options_.key->id + ")" : ""));
     return Ok{};
 }
 
@@ -186,7 +189,8 @@ Mesh::Link& Mesh::link(const std::string& peer)
                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
     l.monitor = zmq::socket_t(context_, zmq::socket_type::pair);
     l.monitor.connect(monitor_at);
-    watch(l.monitor, [this, peer] { drain_monitor(links_.at(peer).monitor, peer); }, l.watch);
+    watch(
+        l.monitor, [this, peer] { drain_monitor(links_.at(peer).monitor, peer); }, l.watch);
     // From our own topology address, so that the peer can check who we are.
     const Server* server = topology_.find(peer);
     l.socket.connect("tcp://" + my_address_ + ":0;" + server->ipaddress + ":" + std::to_string(options_.port));
@@ -238,8 +242,8 @@ void Mesh::receive(zmq::message_t& message, std::vector<Envelope>& batch)
     const Server* sender = topology_.find(envelope->from);
     if (sender && sender->ipaddress != from_address) {
         if (worth_saying("spoof " + envelope->from + from_address))
-            log_.log(LOG_WARNING, "dropped a message that claims to come from " + envelope->from + " (at " +
-                                      sender->ipaddress + " in " + topology_.file + ") but came from " + from_address);
+            log_.log(LOG_WARNING, "dropped a message that claims to come from " + envelope->from + " (at " + sender->ipaddress +
+                                      " in " + topology_.file + ") but came from " + from_address);
         return;
     }
     batch.push_back(std::move(envelope.value()));
@@ -305,20 +309,25 @@ void Mesh::drain_monitor(zmq::socket_t& monitor, const std::string& peer)
                 sockaddr_storage ss{};
                 socklen_t len = sizeof ss;
                 accepted_[static_cast<int>(value)] =
-                    getpeername(static_cast<int>(value), reinterpret_cast<sockaddr*>(&ss), &len) == 0 ? who(peer_name_of(ss)) : "an unknown address";
+                    getpeername(static_cast<int>(value), reinterpret_cast<sockaddr*>(&ss), &len) == 0 ? who(peer_name_of(ss))
+                                                                                                      : "an unknown address";
             } else if (failed) {
                 // Refused by our ZAP handler (which said why), or failed before it could ask.
                 handshake_failed_ = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? Refusal::said : Refusal::unsaid;
             } else if (event == ZMQ_EVENT_DISCONNECTED) {
-                const std::string who = accepted_.count(static_cast<int>(value)) ? accepted_[static_cast<int>(value)] : "an unknown address";
+                const std::string who =
+                    accepted_.count(static_cast<int>(value)) ? accepted_[static_cast<int>(value)] : "an unknown address";
                 accepted_.erase(static_cast<int>(value));
                 if (handshake_failed_ == Refusal::unsaid && worth_saying("handshake " + who))
-                    log_.log(LOG_WARNING, "refused a connection from " + who +
-                                              ": its handshake failed (it does not have the cluster key, or talks without encryption)");
+                    log_.log(LOG_WARNING,
+                             "refused a connection from " + who +
+                                 ": its handshake failed (it does not have the cluster key, or talks without encryption)");
                 else if (handshake_failed_ == Refusal::none && worth_saying("closed " + who))
                     // ZeroMQ drops a message over the socket's size limit with its connection, saying nothing else.
-                    log_.log(LOG_NOTICE, "connection from " + who + " closed: the peer stopped or the link was lost, or it "
-                                             "sent a message over " + std::to_string(max_inbound_message) + " bytes");
+                    log_.log(LOG_NOTICE, "connection from " + who +
+                                             " closed: the peer stopped or the link was lost, or it "
+                                             "sent a message over " +
+                                             std::to_string(max_inbound_message) + " bytes");
                 handshake_failed_ = Refusal::none;
             }
             continue;
@@ -331,8 +340,10 @@ void Mesh::drain_monitor(zmq::socket_t& monitor, const std::string& peer)
             l.up = false;
             log_.log(LOG_WARNING, "connection to " + peer + " lost; reconnecting");
         } else if (failed && worth_saying("handshake to " + peer)) {
-            log_.log(LOG_ERR, who(topology_.find(peer)->ipaddress) + " refused our handshake: this node's cluster key differs "
-                              "from its key (compare " + (options_.key ? options_.key->source : std::string("[cluster] insecure")) + " on both)");
+            log_.log(LOG_ERR, who(topology_.find(peer)->ipaddress) +
+                                  " refused our handshake: this node's cluster key differs "
+                                  "from its key (compare " +
+                                  (options_.key ? options_.key->source : std::string("[cluster] insecure")) + " on both)");
         }
     }
 }

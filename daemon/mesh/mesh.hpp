@@ -37,8 +37,7 @@ public:
         std::optional<ClusterKey> key;  // none: insecure
     };
 
-    Mesh(sd_event* event, const Logger& log, const Topology& topology, const std::string& me, Options options,
-         Deliver deliver);
+    Mesh(sd_event* event, const Logger& log, const Topology& topology, const std::string& me, Options options, Deliver deliver);
     ~Mesh();
     Mesh(const Mesh&) = delete;
     Mesh& operator=(const Mesh&) = delete;

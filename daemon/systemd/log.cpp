@@ -20,7 +20,7 @@ bool stderr_is_journal()
     if (!env)
         return false;
     unsigned long long dev = 0, ino = 0;
-    struct stat st{};
+    struct stat st {};
     return std::sscanf(env, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
@@ -38,8 +38,8 @@ void Logger::log(int priority, const std::string& text, int phase, const std::st
     if (journal_) {
         if (phase >= 0)
             sd_journal_send("MESSAGE=%s%s%s", step.empty() ? "" : step.c_str(), step.empty() ? "" : ": ", text.c_str(),
-                            "PRIORITY=%d", priority, "CHU_NODE=%s", node_.c_str(), "CHU_PHASE=%d", phase,
-                            "CHU_STEP=%s", step.c_str(), nullptr);
+                            "PRIORITY=%d", priority, "CHU_NODE=%s", node_.c_str(), "CHU_PHASE=%d", phase, "CHU_STEP=%s",
+                            step.c_str(), nullptr);
         else
             sd_journal_send("MESSAGE=%s", text.c_str(), "PRIORITY=%d", priority, "CHU_NODE=%s", node_.c_str(), nullptr);
         return;
@@ -54,15 +54,15 @@ void Logger::log(int priority, const std::string& text, int phase, const std::st
         std::fprintf(stderr, "%s.%03ld %s: phase %d%s%s: %s%s\n", when, ts.tv_nsec / 1000000, node_.c_str(), phase,
                      step.empty() ? "" : " ", step.c_str(), level_word(priority), text.c_str());
     else
-        std::fprintf(stderr, "%s.%03ld %s: %s%s\n", when, ts.tv_nsec / 1000000, node_.c_str(), level_word(priority), text.c_str());
+        std::fprintf(stderr, "%s.%03ld %s: %s%s\n", when, ts.tv_nsec / 1000000, node_.c_str(), level_word(priority),
+                     text.c_str());
 }
 
 void Logger::output(const std::string& line, int phase, const std::string& step, bool err) const
 {
     if (journal_) {
         sd_journal_send("MESSAGE=%s", line.c_str(), "PRIORITY=%d", err ? LOG_NOTICE : LOG_INFO, "CHU_NODE=%s", node_.c_str(),
-                        "CHU_PHASE=%d", phase, "CHU_STEP=%s", step.c_str(), "CHU_OUTPUT=%s", err ? "stderr" : "stdout",
-                        nullptr);
+                        "CHU_PHASE=%d", phase, "CHU_STEP=%s", step.c_str(), "CHU_OUTPUT=%s", err ? "stderr" : "stdout", nullptr);
         return;
     }
     std::fprintf(stderr, "%s: phase %d %s %s %s\n", node_.c_str(), phase, step.c_str(), err ? "!" : "|", line.c_str());

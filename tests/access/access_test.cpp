@@ -95,7 +95,8 @@ TEST_CASE("a peer without the cluster key cannot join or send, it is refused and
     {
         FakePeer impostor(fe2.address, port, {stranger_key(), key.public_key});
         impostor.send(be1.address, encode_frame(Envelope{fe2.name, hello_with("from-an-impostor", "chef-server-12")}));
-        CHECK(c.wait_for([&] { return c.daemon_log(be1.name).find(who + ": it does not have the cluster key") != std::string::npos; }, 20s));
+        CHECK(c.wait_for(
+            [&] { return c.daemon_log(be1.name).find(who + ": it does not have the cluster key") != std::string::npos; }, 20s));
     }
     // The same kind of Hello with the key is delivered: the leader refuses fe2 for the plan it names.
     {
@@ -120,14 +121,18 @@ TEST_CASE("a plaintext peer is refused by a CURVE node and logged, and nothing i
     REQUIRE(c.wait_for([&] { return c.view(be1.name).reachable; }, 30s));
     FakePeer plaintext(fe1.address, port, {});
     plaintext.send(be1.address, encode_frame(Envelope{fe1.name, hello_with(topology_digest_of(be1), "in-plaintext")}));
-    CHECK(c.wait_for([&] {
-        return c.daemon_log(be1.name).find("refused a connection from fe1.example.com (" + fe1.address + "): its handshake failed") !=
-               std::string::npos;
-    }, 20s));
+    CHECK(c.wait_for(
+        [&] {
+            return c.daemon_log(be1.name).find("refused a connection from fe1.example.com (" + fe1.address +
+                                               "): its handshake failed") != std::string::npos;
+        },
+        20s));
     // A keyed peer's Hello, sent after, arrives: the plaintext one never did.
-    FakePeer keyed(c.node("fe2.example.com").address, port, {cluster_key_of(be1.dir + "/etc/opscode/private-chef-secrets.json"), std::nullopt});
+    FakePeer keyed(c.node("fe2.example.com").address, port,
+                   {cluster_key_of(be1.dir + "/etc/opscode/private-chef-secrets.json"), std::nullopt});
     keyed.send(be1.address, encode_frame(Envelope{"fe2.example.com", hello_with("after-the-plaintext-peer", "chef-server-12")}));
-    REQUIRE(c.wait_for([&] { return c.daemon_log(be1.name).find("node fe2.example.com refused at join") != std::string::npos; }, 20s));
+    REQUIRE(c.wait_for([&] { return c.daemon_log(be1.name).find("node fe2.example.com refused at join") != std::string::npos; },
+                       20s));
     CHECK(c.daemon_log(be1.name).find("in-plaintext") == std::string::npos);
     CHECK(c.daemon_log(be1.name).find("node fe1.example.com") == std::string::npos);
 }
@@ -148,14 +153,16 @@ TEST_CASE("after a whole upgrade every file in every state dir is 0600 and every
         REQUIRE(c.wait_for_state(n.name, "complete", 60s));
 
     const CurveKey key = cluster_key_of(c.node(c.leader()).dir + "/etc/opscode/private-chef-secrets.json");
-    const std::string secrets[] = {hex(key.seed), hex(key.public_key), hex(key.secret_key),
+    const std::string secrets[] = {hex(key.seed),
+                                   hex(key.public_key),
+                                   hex(key.secret_key),
                                    std::string(key.seed.begin(), key.seed.end()),
                                    std::string(key.public_key.begin(), key.public_key.end()),
                                    std::string(key.secret_key.begin(), key.secret_key.end())};
     std::size_t files = 0;
     for (const auto& n : c.nodes()) {
         const std::string state = n.dir + "/state";
-        struct stat st{};
+        struct stat st {};
         REQUIRE(stat(state.c_str(), &st) == 0);
         CHECK(octal(st.st_mode) == "0700");
         for (const auto& entry : fs::recursive_directory_iterator(state)) {
@@ -190,12 +197,12 @@ TEST_CASE("the archive of a directory the leader packs for a copy step is 0600 f
     std::ofstream(dir + "/opscode/private-chef-secrets.json") << "{\"postgresql\":{\"sql_password\":\"s3cret\"}}\n";
     const mode_t old = umask(022);  // what systemd gives a service
     std::string out;
-    const int status = run_program({Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--pack-archive", dir + "/opscode",
-                                    "--out", dir + "/outgoing.tar"},
-                                   {}, &out);
+    const int status = run_program(
+        {Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--pack-archive", dir + "/opscode", "--out", dir + "/outgoing.tar"},
+        {}, &out);
     umask(old);
     INFO(out);
-    struct stat st{};
+    struct stat st {};
     REQUIRE(status == 0);
     REQUIRE(stat((dir + "/outgoing.tar").c_str(), &st) == 0);
     CHECK(octal(st.st_mode) == "0600");

@@ -66,8 +66,7 @@ std::string hex(const std::array<unsigned char, 32>& bytes)
 
 FakePeer::FakePeer(std::string address, std::uint16_t port, Security security)
     : address_(std::move(address)), port_(port), security_(std::move(security)), sockets_(std::make_unique<Sockets>())
-{
-}
+{}
 
 FakePeer::~FakePeer()
 {

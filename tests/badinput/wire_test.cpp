@@ -114,7 +114,7 @@ Order first_order(std::uint64_t epoch)
     Order o;
     o.epoch = epoch;
     o.phase = 1;  // preflight
-    o.step = 0;   // check-package: a check, it changes nothing
+    o.step = 0;  // check-package: a check, it changes nothing
     return o;
 }
 
@@ -132,11 +132,13 @@ TEST_CASE("malformed, oversized, spoofed, stranger and old-epoch frames are drop
                       fe2 = c.node("fe2.example.com").address;
     const std::string net = be1.substr(0, be1.rfind('.') + 1);
     INFO("---- fe1 daemon log\n" << c.daemon_log(fe1.name));
-    REQUIRE(hello_from(leader, fe1.name, [](const Hello&) { return true; }, 30s));
+    REQUIRE(hello_from(
+        leader, fe1.name, [](const Hello&) { return true; }, 30s));
 
     // The leader, at epoch 5: from now on fe1 says it has seen epoch 5.
     leader.send(fe1.address, frame("be1.example.com", beat(5, "")));
-    REQUIRE(hello_from(leader, fe1.name, [](const Hello& h) { return h.epoch == 5; }, 20s));
+    REQUIRE(hello_from(
+        leader, fe1.name, [](const Hello& h) { return h.epoch == 5; }, 20s));
     const auto journal_before = journal_of(fe1);
 
     // A beat from the leader's address naming a cluster state, and peers with a role and a state, past the last.
@@ -185,7 +187,8 @@ TEST_CASE("malformed, oversized, spoofed, stranger and old-epoch frames are drop
     leader.send(fe1.address, frame("be1.example.com", beat(5, "the test leader is still heard")));
     CHECK(c.wait_for([&] { return c.view(fe1.name).last_error == "the test leader is still heard"; }, 20s));
     CHECK(c.running(fe1.name));
-    CHECK(hello_from(leader, fe1.name, [](const Hello& h) { return h.epoch == 5 && !h.running; }, 20s));
+    CHECK(hello_from(
+        leader, fe1.name, [](const Hello& h) { return h.epoch == 5 && !h.running; }, 20s));
     const View view = c.view(fe1.name);
     CHECK(view.state == "joining");
     CHECK(view.step.empty());
@@ -202,7 +205,8 @@ TEST_CASE("a replayed order is answered from the journal and runs nothing twice"
     FakePeer& leader = staged.played;
     const NodeInfo& fe1 = c.node("fe1.example.com");
     INFO("---- fe1 daemon log\n" << c.daemon_log(fe1.name));
-    REQUIRE(hello_from(leader, fe1.name, [](const Hello&) { return true; }, 30s));
+    REQUIRE(hello_from(
+        leader, fe1.name, [](const Hello&) { return true; }, 30s));
 
     const std::string order = frame("be1.example.com", first_order(1));
     leader.send(fe1.address, order);
@@ -259,7 +263,8 @@ TEST_CASE("with CURVE, a keyed peer's spoofed and malformed frames are still dro
     c.start(fe1.name);
     INFO("---- fe1 daemon log\n" << c.daemon_log(fe1.name));
     // fe1 completes the handshake with the key derived here independently, and greets its leader.
-    REQUIRE(hello_from(leader, fe1.name, [](const Hello&) { return true; }, 30s));
+    REQUIRE(hello_from(
+        leader, fe1.name, [](const Hello&) { return true; }, 30s));
 
     leader.send(fe1.address, std::string("\x00\x01\x02", 3));
     CHECK(logged(c, fe1.name, "dropped a malformed message from " + be1 + ": not a chef-ha-upgrade frame"));

@@ -222,8 +222,10 @@ void wait_for_phase(const test::Cluster& cluster, int phase, std::chrono::second
     std::string log = cluster.daemon_log(dead.empty() ? leader.name : dead);
     if (log.size() > 1500)
         log = "..." + log.substr(log.size() - 1500);
-    throw std::runtime_error((dead.empty() ? "phase " + std::to_string(phase) + " not complete after " + std::to_string(timeout.count()) + " s"
-                                           : "the daemon of " + dead + " exited") + "; its log ends:\n" + log);
+    throw std::runtime_error(
+        (dead.empty() ? "phase " + std::to_string(phase) + " not complete after " + std::to_string(timeout.count()) + " s"
+                      : "the daemon of " + dead + " exited") +
+        "; its log ends:\n" + log);
 }
 
 std::vector<Call> calls_of(const std::string& world)

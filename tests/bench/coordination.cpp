@@ -17,9 +17,9 @@ namespace chu::bench {
 namespace {
 
 struct Barriers {
-    std::vector<double> total_ms;     // last finish anywhere -> last start everywhere
+    std::vector<double> total_ms;  // last finish anywhere -> last start everywhere
     std::vector<double> to_leader_ms;  // last finish -> the leader journals the phase complete
-    std::vector<double> fan_out_ms;    // phase complete -> the last node started the next one
+    std::vector<double> fan_out_ms;  // phase complete -> the last node started the next one
 };
 
 Barriers measure(int nodes, int phases)
@@ -78,12 +78,12 @@ void coordination(Table& table, const Options& options, Shared&)
             first_median = med;
         // The two halves: the last report reaching the leader's barrier, the next order reaching every node.
         std::string note = std::to_string(b.total_ms.size()) + " barriers; medians: last end -> barrier " +
-                           fixed(median(b.to_leader_ms), 0) + " ms, barrier -> last start " + fixed(median(b.fan_out_ms), 0) + " ms";
+                           fixed(median(b.to_leader_ms), 0) + " ms, barrier -> last start " + fixed(median(b.fan_out_ms), 0) +
+                           " ms";
         if (n == 64)
             note = "target <= 10 ms median; " + note;
         table.add("1", "phase barrier, " + std::to_string(n) + " daemons: median / p99 / mean",
-                  fixed(med, 1) + " / " + fixed(percentile(b.total_ms, 99), 1) + " / " +
-                      fixed(mean(b.total_ms), 2) + " ms",
+                  fixed(med, 1) + " / " + fixed(percentile(b.total_ms, 99), 1) + " / " + fixed(mean(b.total_ms), 2) + " ms",
                   note);
         if (n != sizes.front())
             table.add("1", "growth " + std::to_string(sizes.front()) + " -> " + std::to_string(n) + " daemons",

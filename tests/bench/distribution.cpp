@@ -64,7 +64,8 @@ void distribution(Table& table, const Options& options, Shared&)
         // Correct copies only: every node's tree is the bootstrap's.
         for (const auto& n : c.nodes()) {
             std::string out;
-            if (n.name != leader.name && test::run_program({"/usr/bin/diff", "-r", "-q", source, n.dir + "/etc/opscode"}, {}, &out) != 0)
+            if (n.name != leader.name &&
+                test::run_program({"/usr/bin/diff", "-r", "-q", source, n.dir + "/etc/opscode"}, {}, &out) != 0)
                 throw std::runtime_error("the copy on " + n.name + " differs from the bootstrap's: " + out);
         }
         // The machine's own bound: a local cp -a of the same directory once per receiving node.

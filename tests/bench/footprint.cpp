@@ -84,7 +84,8 @@ void footprint(Table& table, const Options& options, Shared& shared)
                   mib(static_cast<double>(shared.peak_kib_leader.front())) + " / " + mib(max_of(peaks)),
                   "at the end of section 2's chef-server-12 run");
     }
-    table.add("4", "CPU per idle hour: leader / follower (median)", fixed(leader_cpu_h, 2) + " / " + fixed(median(cpu_h), 2) + " s",
+    table.add("4", "CPU per idle hour: leader / follower (median)",
+              fixed(leader_cpu_h, 2) + " / " + fixed(median(cpu_h), 2) + " s",
               "target <= 1 s; " + measured + ", extrapolated x" + fixed(3600 / seconds, 0));
     table.add("4", "wakeups per second idle: leader / follower (median)",
               fixed(leader_wakeups, 1) + " / " + fixed(median(wakeups), 1), "context switches of all threads; heartbeat 1 s");

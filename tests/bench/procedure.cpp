@@ -19,7 +19,7 @@ namespace chu::bench {
 
 namespace {
 
-constexpr unsigned delay_ms = 200;   // every simulated Chef command
+constexpr unsigned delay_ms = 200;  // every simulated Chef command
 constexpr unsigned upgrade_extra_ms = 50;  // the simulated `upgrade` sleeps this much more (tests/simchef/ctl.cpp)
 constexpr int frontends = 16;
 
@@ -64,11 +64,11 @@ struct Run {
     std::string who;
     bool ran = false;
     bool verified = false;
-    std::string problem;           // why it did not run or verify
-    double launch_s = 0;           // tool launched -> its first step began
-    double procedure_s = 0;        // first step began -> last step ended
+    std::string problem;  // why it did not run or verify
+    double launch_s = 0;  // tool launched -> its first step began
+    double procedure_s = 0;  // first step began -> last step ended
     std::int64_t begin_ms = 0, end_ms = 0;  // that span, for the idle time in it
-    double idle_s = 0;             // of it, time in which no simulated Chef command ran
+    double idle_s = 0;  // of it, time in which no simulated Chef command ran
     double downtime_s = 0;
 };
 
@@ -185,22 +185,30 @@ Run ansible(const Options& options)
         << "[all:vars]\nansible_connection=local\npackage=" << c.package() << "\n";
     write_text(dir + "/inventory", inv.str());
     write_text(dir + "/ansible.cfg", "[defaults]\n"
-                                     "forks = " + std::to_string(c.nodes().size()) + "\n"  // every host at once
-                                     "gathering = explicit\n"
-                                     "interpreter_python = /usr/bin/python3\n"
-                                     "retry_files_enabled = False\n"
-                                     "nocolor = True\n"
-                                     "deprecation_warnings = False\n"
-                                     "log_path = " + dir + "/ansible.log\n"
-                                     "local_tmp = " + dir + "/tmp\n"
-                                     "remote_tmp = " + dir + "/tmp\n"
-                                     "[connection]\n"
-                                     "pipelining = True\n");
+                                     "forks = " +
+                                         std::to_string(c.nodes().size()) +
+                                         "\n"  // every host at once
+                                         "gathering = explicit\n"
+                                         "interpreter_python = /usr/bin/python3\n"
+                                         "retry_files_enabled = False\n"
+                                         "nocolor = True\n"
+                                         "deprecation_warnings = False\n"
+                                         "log_path = " +
+                                         dir +
+                                         "/ansible.log\n"
+                                         "local_tmp = " +
+                                         dir +
+                                         "/tmp\n"
+                                         "remote_tmp = " +
+                                         dir +
+                                         "/tmp\n"
+                                         "[connection]\n"
+                                         "pipelining = True\n");
     std::fprintf(stderr, "chu-bench: chef-server-12 by Ansible, 2+%d inventory hosts ...\n", frontends);
     const std::int64_t launched = epoch_ms();
-    const int status = run_bounded({options.ansible, "-i", dir + "/inventory", std::string(CHU_BENCH_DIR) + "/ansible/chef-server-12.yml"},
-                                   {"ANSIBLE_CONFIG=" + dir + "/ansible.cfg", "ANSIBLE_HOME=" + dir},
-                                   dir + "/output.log", std::chrono::minutes(20));
+    const int status = run_bounded(
+        {options.ansible, "-i", dir + "/inventory", std::string(CHU_BENCH_DIR) + "/ansible/chef-server-12.yml"},
+        {"ANSIBLE_CONFIG=" + dir + "/ansible.cfg", "ANSIBLE_HOME=" + dir}, dir + "/output.log", std::chrono::minutes(20));
     if (status != 0) {
         r.problem = "ansible-playbook exited " + std::to_string(status) + "; its output: " + dir + "/output.log";
         std::fprintf(stderr, "%s\n", read_text(dir + "/output.log").c_str());
@@ -234,9 +242,12 @@ Run manual()
     const test::NodeInfo *bootstrap = nullptr, *secondary = nullptr;
     for (const auto& n : c.nodes()) {
         all.push_back(&n);
-        if (n.role == "bootstrap") bootstrap = &n;
-        else if (n.role == "secondary") secondary = &n;
-        else fronts.push_back(&n);
+        if (n.role == "bootstrap")
+            bootstrap = &n;
+        else if (n.role == "secondary")
+            secondary = &n;
+        else
+            fronts.push_back(&n);
     }
     auto run = [&](const test::NodeInfo* n, std::vector<std::string> argv, bool may_fail = false) {
         check_interrupted();
@@ -300,7 +311,8 @@ void procedure(Table& table, const Options& options, Shared& shared)
         throw std::runtime_error(plan.error().message);
     const Bound bound = critical_path(plan.value());
     const std::string setup = "2+" + std::to_string(frontends) + ", every Chef command " + std::to_string(delay_ms) + " ms";
-    table.add("2", "critical-path bound: whole run / downtime", seconds(bound.total_ms / 1000) + " / " + seconds(bound.downtime_ms / 1000),
+    table.add("2", "critical-path bound: whole run / downtime",
+              seconds(bound.total_ms / 1000) + " / " + seconds(bound.downtime_ms / 1000),
               "from the plan; " + setup + " (upgrade +" + std::to_string(upgrade_extra_ms) + " ms in the sim)");
 
     std::vector<Run> runs;
@@ -326,8 +338,8 @@ void procedure(Table& table, const Options& options, Shared& shared)
         table.add(section, r.who + ": downtime window", seconds(r.downtime_s),
                   fixed(r.downtime_s / bd, 3) + "x bound" + (section == "2" ? " (target <= 1.02)" : ""));
         table.add(section, r.who + ": orchestration overhead", seconds(r.procedure_s - b),
-                  std::string(r.who == "runbook by hand" ? "one command at a time; " : "total - bound; ") + "no Chef command running for " +
-                      seconds(r.idle_s));
+                  std::string(r.who == "runbook by hand" ? "one command at a time; " : "total - bound; ") +
+                      "no Chef command running for " + seconds(r.idle_s));
         if (r.launch_s > 0)
             table.add(section, r.who + ": launch -> first step", seconds(r.launch_s),
                       r.who == "Ansible" ? "python start, inventory and playbook load" : "daemons start, connect and join");
@@ -335,7 +347,8 @@ void procedure(Table& table, const Options& options, Shared& shared)
     if (runs.size() > 1 && runs[0].ran && runs[1].ran) {
         const double ours_overhead = runs[0].procedure_s - b, theirs = runs[1].procedure_s - b;
         table.add("3", "overhead ours / Ansible's", fixed(ours_overhead / theirs, 4),
-                  "target <= 0.02 (1/50); totals " + fixed(runs[0].procedure_s, 2) + " s vs " + fixed(runs[1].procedure_s, 2) + " s");
+                  "target <= 0.02 (1/50); totals " + fixed(runs[0].procedure_s, 2) + " s vs " + fixed(runs[1].procedure_s, 2) +
+                      " s");
     }
 }
 

@@ -176,7 +176,8 @@ private:
         } else if (auto* pack = std::get_if<PackArchive>(&effect)) {
             m.core->on_archive(pack->phase, pack->step, std::string("a tar of ") + pack->dir, now_ms());
         } else if (auto* log = std::get_if<Log>(&effect)) {
-            std::fprintf(stderr, "%s: %s%s%s\n", name.c_str(), log->step.c_str(), log->step.empty() ? "" : ": ", log->text.c_str());
+            std::fprintf(stderr, "%s: %s%s%s\n", name.c_str(), log->step.c_str(), log->step.empty() ? "" : ": ",
+                         log->text.c_str());
         } else if (auto* answer = std::get_if<Answer>(&effect)) {
             m.bus->answer(*answer);
         } else if (auto* completed = std::get_if<Completed>(&effect)) {

@@ -58,10 +58,13 @@ std::string slurp(const std::string& path)
 // Every property of the interface, read with busctl, one line each ("s \"be1.example.com\"").
 std::vector<std::string> busctl_properties(const std::string& bus, bool as_nobody = false)
 {
-    const auto ran = run({{"busctl", "get-property", bus::name, bus::object_path, bus::name, "NodeName", "Role", "Leader",
-                           "LeaderReachable", "Epoch", "State", "Phase", "PhaseName", "PhaseCount", "CurrentStep", "Attempt",
-                           "Progress", "LastError", "DowntimeStartUSec", "DowntimeEndUSec", "Peers", "Versions"},
-                          bus, as_nobody});
+    const auto ran = run({{"busctl",   "get-property", bus::name,   bus::object_path,    bus::name,
+                           "NodeName", "Role",         "Leader",    "LeaderReachable",   "Epoch",
+                           "State",    "Phase",        "PhaseName", "PhaseCount",        "CurrentStep",
+                           "Attempt",  "Progress",     "LastError", "DowntimeStartUSec", "DowntimeEndUSec",
+                           "Peers",    "Versions"},
+                          bus,
+                          as_nobody});
     INFO(ran.err);
     REQUIRE(ran.status == 0);
     std::vector<std::string> lines;
@@ -292,7 +295,8 @@ TEST_CASE("only root may take decisions on the bus, anyone may read the state", 
 TEST_CASE("a second daemon on the same bus is refused the name and says why", "[bus]")
 {
     BusCluster cluster({"--no-auto-start"});
-    const auto second = run({{CHU_BUS_CLUSTER, "--leader-bus", cluster.leader_bus(), "--secondary-bus", cluster.secondary_bus()}});
+    const auto second =
+        run({{CHU_BUS_CLUSTER, "--leader-bus", cluster.leader_bus(), "--secondary-bus", cluster.secondary_bus()}});
     CHECK(second.status == 1);
     CHECK_THAT(second.err, Contains("cannot own net.chefhaupgrade.Upgrade1") && Contains("another chef-ha-upgraded runs"));
 }
@@ -314,8 +318,8 @@ TEST_CASE("the ctl explains every command, and misuse exits 2", "[ctl]")
 {
     const auto help = ctl("", {"--help"});
     CHECK(help.status == 0);
-    for (const char* verb : {"status", "watch", "plan", "start", "pause", "resume", "retry", "skip", "abort", "approve",
-                             "report", "check-config"}) {
+    for (const char* verb :
+         {"status", "watch", "plan", "start", "pause", "resume", "retry", "skip", "abort", "approve", "report", "check-config"}) {
         CHECK_THAT(help.out, Contains(std::string("  ") + verb));
         const auto one = ctl("", {verb, "--help"});
         CHECK(one.status == 0);

@@ -131,8 +131,7 @@ std::optional<std::string> Child::line(std::chrono::milliseconds timeout)
 Ran Child::finish(std::chrono::milliseconds timeout)
 {
     const auto until = Clock::now() + timeout;
-    while (read_some(until)) {
-    }
+    while (read_some(until)) {}
     const bool late = out_ >= 0 || err_ >= 0;
     if (late)
         kill(pid_, SIGKILL);
@@ -167,7 +166,8 @@ PrivateBus::PrivateBus()
     std::ofstream(config) << R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
-  <listen>unix:path=)" << dir_.str() << R"(/system_bus_socket</listen>
+  <listen>unix:path=)" << dir_.str()
+                          << R"(/system_bus_socket</listen>
   <auth>EXTERNAL</auth>
   <!-- The system bus's defaults: anyone connects, nobody owns a name or calls a method unless allowed. -->
   <policy context="default">
@@ -185,7 +185,8 @@ PrivateBus::PrivateBus()
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
   </policy>
-  <include>)" << CHU_BUS_POLICY << R"(</include>
+  <include>)" << CHU_BUS_POLICY
+                          << R"(</include>
 </busconfig>
 )";
     daemon_ = std::make_unique<Child>(Command{{"dbus-daemon", "--config-file=" + config, "--print-address=1", "--nofork"}});
@@ -223,7 +224,10 @@ Observer::Observer(const std::string& address)
         completions_.emplace_back(outcome, summary);
     });
     proxy_->finishRegistration();
-    proxy_->callMethod("GetAll").onInterface("org.freedesktop.DBus.Properties").withArguments(std::string(bus::name)).storeResultsTo(properties_);
+    proxy_->callMethod("GetAll")
+        .onInterface("org.freedesktop.DBus.Properties")
+        .withArguments(std::string(bus::name))
+        .storeResultsTo(properties_);
 }
 
 bool Observer::wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout)

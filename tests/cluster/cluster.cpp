@@ -207,9 +207,26 @@ Cluster::Cluster(ClusterSpec spec) : spec_(std::move(spec))
     const std::string version = upstream + (spec_.package_ext == ".rpm" ? "-1.el6" : "-1");
     must(run_program({sim, "make-package", package_, "--version", version}, {}, &out), "make-package", out);
     for (const auto& n : nodes_) {
-        must(run_program({sim, "init", "--node-dir", n.dir, "--name", n.name, "--role", n.role, "--world", world_,
-                          "--opscode-dir", n.dir + "/etc/opscode", "--keepalived-dir", n.dir + "/var/keepalived",
-                          "--upgrades-dir", n.dir + "/var/upgrades", "--flavor", ec11 ? "ec11" : "cs12", "--master", spec_.master},
+        must(run_program({sim,
+                          "init",
+                          "--node-dir",
+                          n.dir,
+                          "--name",
+                          n.name,
+                          "--role",
+                          n.role,
+                          "--world",
+                          world_,
+                          "--opscode-dir",
+                          n.dir + "/etc/opscode",
+                          "--keepalived-dir",
+                          n.dir + "/var/keepalived",
+                          "--upgrades-dir",
+                          n.dir + "/var/upgrades",
+                          "--flavor",
+                          ec11 ? "ec11" : "cs12",
+                          "--master",
+                          spec_.master},
                          {}, &out),
              "chu-simchef init " + n.name, out);
         // make: present on every node (the bootstrap's preflight checks it).
@@ -285,8 +302,7 @@ void Cluster::write_config(const NodeInfo& n)
       << "node = " << n.name << "\n"
       << "heartbeat_ms = " << spec_.heartbeat_ms << "\n"
       << "peer_timeout_ms = " << spec_.peer_timeout_ms << "\n"
-      << (spec_.insecure ? "insecure = yes\n" : "")
-      << "[upgrade]\n"
+      << (spec_.insecure ? "insecure = yes\n" : "") << "[upgrade]\n"
       << "plan = " << spec_.plan << "\n"
       << "package = " << package_ << "\n"
       << "cleanup = " << spec_.cleanup << "\n"
@@ -317,23 +333,29 @@ void Cluster::write_config(const NodeInfo& n)
 void Cluster::start_bus(const NodeInfo& n)
 {
     const std::string conf = n.dir + "/bus.conf";
-    write_file(conf, "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                     " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                     "<busconfig>\n  <type>system</type>\n  <listen>unix:path=" + n.dir + "/bus.socket</listen>\n"
-                     "  <auth>EXTERNAL</auth>\n"
-                     "  <policy context=\"default\">\n"
-                     "    <allow user=\"*\"/>\n    <deny own=\"*\"/>\n    <deny send_type=\"method_call\"/>\n"
-                     "    <allow send_type=\"signal\"/>\n"
-                     "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
-                     "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
-                     "    <allow receive_type=\"method_call\"/>\n    <allow receive_type=\"method_return\"/>\n"
-                     "    <allow receive_type=\"error\"/>\n    <allow receive_type=\"signal\"/>\n"
-                     "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
-                     "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
-                     "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Properties\"/>\n"
-                     "  </policy>\n"
-                     "  <include>" + source_dir() + "/ipc/chef-ha-upgrade-dbus.conf</include>\n"
-                     "</busconfig>\n");
+    write_file(
+        conf,
+        "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+        " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+        "<busconfig>\n  <type>system</type>\n  <listen>unix:path=" +
+            n.dir +
+            "/bus.socket</listen>\n"
+            "  <auth>EXTERNAL</auth>\n"
+            "  <policy context=\"default\">\n"
+            "    <allow user=\"*\"/>\n    <deny own=\"*\"/>\n    <deny send_type=\"method_call\"/>\n"
+            "    <allow send_type=\"signal\"/>\n"
+            "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
+            "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
+            "    <allow receive_type=\"method_call\"/>\n    <allow receive_type=\"method_return\"/>\n"
+            "    <allow receive_type=\"error\"/>\n    <allow receive_type=\"signal\"/>\n"
+            "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
+            "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
+            "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Properties\"/>\n"
+            "  </policy>\n"
+            "  <include>" +
+            source_dir() +
+            "/ipc/chef-ha-upgrade-dbus.conf</include>\n"
+            "</busconfig>\n");
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0)
         throw std::runtime_error("pipe failed");
@@ -554,7 +576,8 @@ bool Cluster::wait_for_state(const std::string& node, const std::string& state, 
 
 bool Cluster::verify(const std::vector<std::string>& flags, std::string* report) const
 {
-    std::vector<std::string> argv = {build_dir() + "/tests/simchef/chu-simchef", "verify", "--world", world_, "--plan", spec_.plan};
+    std::vector<std::string> argv = {
+        build_dir() + "/tests/simchef/chu-simchef", "verify", "--world", world_, "--plan", spec_.plan};
     argv.insert(argv.end(), flags.begin(), flags.end());
     return run_program(argv, {}, report) == 0;
 }

@@ -15,8 +15,8 @@ namespace chu::test {
 struct ClusterSpec {
     int frontends = 2;
     std::string plan = "chef-server-12";  // or enterprise-chef-11
-    std::string package_ext = ".deb";     // or .rpm
-    std::string network;                  // "127.A.B." prefix; empty: one derived from the pid (tests run in parallel)
+    std::string package_ext = ".deb";  // or .rpm
+    std::string network;  // "127.A.B." prefix; empty: one derived from the pid (tests run in parallel)
     unsigned heartbeat_ms = 200;
     unsigned peer_timeout_ms = 1500;
     bool insecure = false;
@@ -34,9 +34,9 @@ struct ClusterSpec {
 
 struct NodeInfo {
     std::string name;
-    std::string role;     // bootstrap, secondary, frontend
+    std::string role;  // bootstrap, secondary, frontend
     std::string address;  // its loopback address
-    std::string dir;      // its directory: config, state, simulated /etc/opscode ...
+    std::string dir;  // its directory: config, state, simulated /etc/opscode ...
 };
 
 // A property snapshot read over the node's D-Bus.

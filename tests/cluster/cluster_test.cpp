@@ -46,10 +46,10 @@ bool only_reads(const std::string& calls)
 }
 
 // Like REQUIRE, with the call log and every daemon's log as they are when it fails.
-#define REQUIRE_CLUSTER(c, condition)                                                \
-    do {                                                                            \
-        if (!(condition))                                                           \
-            FAIL("not met: " #condition "\n" << diagnostics(c));                     \
+#define REQUIRE_CLUSTER(c, condition)                                                                                            \
+    do {                                                                                                                         \
+        if (!(condition))                                                                                                        \
+            FAIL("not met: " #condition "\n" << diagnostics(c));                                                                 \
     } while (false)
 
 // Runs a started cluster through approval to the end and checks the runbook's rules.
@@ -119,7 +119,8 @@ TEST_CASE("a 2+8 cluster upgrades to Enterprise Chef 11 from .deb packages, keep
     finish_and_verify(c);
 }
 
-TEST_CASE("a cluster whose secondary holds the VIP at the start fails over to the bootstrap, waiting until it settles", "[cluster][keepalived]")
+TEST_CASE("a cluster whose secondary holds the VIP at the start fails over to the bootstrap, waiting until it settles",
+          "[cluster][keepalived]")
 {
     ClusterSpec spec;
     spec.master = "secondary";  // stopping keepalived on the secondary "may trigger a failover" (seed 001)
@@ -133,7 +134,8 @@ TEST_CASE("a cluster whose secondary holds the VIP at the start fails over to th
     CHECK_THAT(log, Catch::Contains("keepalived: master after"));
 }
 
-TEST_CASE("an Enterprise Chef 11 secondary whose upgrade fails upgrades after the runbook's keepalived sequence", "[cluster][keepalived]")
+TEST_CASE("an Enterprise Chef 11 secondary whose upgrade fails upgrades after the runbook's keepalived sequence",
+          "[cluster][keepalived]")
 {
     ClusterSpec spec;
     spec.plan = "enterprise-chef-11";
@@ -162,8 +164,10 @@ TEST_CASE("the topology agreed at join is the one used after Chef moved private-
     const std::string opscode = c.node("fe1.example.com").dir + "/etc/opscode";
     // Chef Server 12's first reconfigure moves private-chef.rb to chef-server.rb and leaves a link
     // (recipes/default.rb); fe1 got the bootstrap's moved tree in the copy, then upgraded.
-    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.calls().find("fe1.example.com frontend end 0 chef-server-ctl upgrade") !=
-                                               std::string::npos; }, 60s));
+    REQUIRE_CLUSTER(
+        c,
+        c.wait_for([&] { return c.calls().find("fe1.example.com frontend end 0 chef-server-ctl upgrade") != std::string::npos; },
+                   60s));
     struct stat st {};
     REQUIRE(lstat((opscode + "/private-chef.rb").c_str(), &st) == 0);
     CHECK(S_ISLNK(st.st_mode));
@@ -173,8 +177,9 @@ TEST_CASE("the topology agreed at join is the one used after Chef moved private-
     c.start("fe1.example.com");
     finish_and_verify(c, {"--allow-reruns"});
     std::string shown;
-    REQUIRE(run_program({Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--check-config", "--config",
-                         c.config_of("fe1.example.com")}, {}, &shown) == 0);
+    REQUIRE(run_program(
+                {Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--check-config", "--config", c.config_of("fe1.example.com")},
+                {}, &shown) == 0);
     CHECK_THAT(shown, Catch::Contains("/state/topology.rb (2 backends, 2 frontends), as kept when the cluster joined"));
 }
 
@@ -194,7 +199,8 @@ TEST_CASE("add-ons install after the cleanup, the bootstrap first, its configura
     CHECK(calls.find("fe2.example.com frontend end 0 chef-server-ctl install opscode-manage") != std::string::npos);
 }
 
-TEST_CASE("an upgrade running past its timeout is not killed: it shows as stalled everywhere, then completes", "[cluster][faults]")
+TEST_CASE("an upgrade running past its timeout is not killed: it shows as stalled everywhere, then completes",
+          "[cluster][faults]")
 {
     ClusterSpec spec;
     spec.timeout_s = 1;  // every command's expected time; the upgrade below takes 4 s more
@@ -203,8 +209,8 @@ TEST_CASE("an upgrade running past its timeout is not killed: it shows as stalle
     c.start_all();
     REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "stalled", 60s));
     const View leader = c.view(c.leader());
-    CHECK_THAT(leader.step, Catch::Contains("chef-server-ctl upgrade: running for") &&
-                                Catch::Contains("longer than the 1 s expected"));
+    CHECK_THAT(leader.step,
+               Catch::Contains("chef-server-ctl upgrade: running for") && Catch::Contains("longer than the 1 s expected"));
     REQUIRE_CLUSTER(c, c.wait_for_state("fe1.example.com", "stalled", 10s));  // from the leader's beat
     std::string status;
     CHECK(c.ctl("fe1.example.com", {"status"}, &status) == 0);
@@ -244,8 +250,8 @@ TEST_CASE("interrupt ends a stalled command on purpose: the step fails, and retr
     CHECK_THAT(out, Catch::Contains("interrupt step upgrade-bootstrap (phase 7) on be1.example.com"));
     REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "failed", 30s));
     const View failed = c.view(c.leader());
-    CHECK_THAT(failed.last_error, Catch::Contains("node be1.example.com, step upgrade-bootstrap") &&
-                                      Catch::Contains("interrupted by the operator"));
+    CHECK_THAT(failed.last_error,
+               Catch::Contains("node be1.example.com, step upgrade-bootstrap") && Catch::Contains("interrupted by the operator"));
     CHECK(c.ctl("fe2.example.com", {"interrupt", "--yes"}, &out) == 1);  // nothing is stalled now
     CHECK_THAT(out, Catch::Contains("no command is stalled"));
     CHECK(c.call(c.leader(), "Retry").empty());
@@ -255,7 +261,8 @@ TEST_CASE("interrupt ends a stalled command on purpose: the step fails, and retr
                    Catch::Contains("interrupted by the operator: terminating its process group"));
 }
 
-TEST_CASE("on Chef Server 12.4 opscode-manage installs as chef-manage, reconfigured with the license the operator accepted", "[cluster][addons]")
+TEST_CASE("on Chef Server 12.4 opscode-manage installs as chef-manage, reconfigured with the license the operator accepted",
+          "[cluster][addons]")
 {
     ClusterSpec spec;
     spec.version = "12.4.0";  // install.rb renames the add-on from 12.4.0 on
@@ -296,8 +303,14 @@ TEST_CASE("a node with another cluster key is refused, named, and nothing runs a
     c.drop_in("fe2.example.com", "[cluster]\nkey_file = " + other + "\n");
     c.start_all();
     const std::string fe2 = c.node("fe2.example.com").address;
-    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.daemon_log(c.leader()).find("refused a connection from fe2.example.com (" + fe2 + ")") != std::string::npos; }, 30s));
-    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.daemon_log("fe2.example.com").find("refused our handshake") != std::string::npos; }, 30s));
+    REQUIRE_CLUSTER(c, c.wait_for(
+                           [&] {
+                               return c.daemon_log(c.leader()).find("refused a connection from fe2.example.com (" + fe2 + ")") !=
+                                      std::string::npos;
+                           },
+                           30s));
+    REQUIRE_CLUSTER(
+        c, c.wait_for([&] { return c.daemon_log("fe2.example.com").find("refused our handshake") != std::string::npos; }, 30s));
     // Still refused well past the peer timeout: the leader waits for fe2 and says so; nothing ran anywhere.
     const auto later = std::chrono::steady_clock::now() + 3s;
     CHECK_FALSE(c.wait_for([&] { return c.view(c.leader()).state != "joining" || !c.calls().empty(); }, 3s));
@@ -322,7 +335,10 @@ TEST_CASE("a node whose topology differs is refused at join with its name, and n
     text.replace(text.find(fe2), fe2.size(), fe2.substr(0, fe2.rfind('.')) + ".99");
     std::ofstream(path, std::ios::trunc) << text;
     c.start_all();
-    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.view(c.leader()).last_error.find("node fe1.example.com refused at join") != std::string::npos; }, 30s));
+    REQUIRE_CLUSTER(
+        c, c.wait_for(
+               [&] { return c.view(c.leader()).last_error.find("node fe1.example.com refused at join") != std::string::npos; },
+               30s));
     CHECK(c.view(c.leader()).last_error.find("topology") != std::string::npos);
     CHECK(c.view(c.leader()).state == "joining");
     CHECK(c.calls().empty());
@@ -333,27 +349,43 @@ TEST_CASE("a node without the package is refused at join with its name, and noth
     Cluster c({});
     c.drop_in("fe2.example.com", "[upgrade]\npackage = " + c.node("fe2.example.com").dir + "/missing.deb\n");
     c.start_all();
-    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.view(c.leader()).last_error.find("node fe2.example.com refused at join") != std::string::npos; }, 30s));
+    REQUIRE_CLUSTER(
+        c, c.wait_for(
+               [&] { return c.view(c.leader()).last_error.find("node fe2.example.com refused at join") != std::string::npos; },
+               30s));
     CHECK(c.view(c.leader()).last_error.find("package") != std::string::npos);
     CHECK(c.calls().empty());
 }
 
-TEST_CASE("a node that runs another chef-ha-upgrade version is refused at join, both versions named, and nothing runs", "[cluster][join]")
+TEST_CASE("a node that runs another chef-ha-upgrade version is refused at join, both versions named, and nothing runs",
+          "[cluster][join]")
 {
     Cluster c({});
     for (const auto& n : c.nodes())
-        c.start(n.name, n.name == "fe2.example.com" ? Cluster::build_dir() + "/tests/cluster/chef-ha-upgraded-next" : std::string());
-    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.view(c.leader()).last_error.find("node fe2.example.com refused at join: it runs "
-                                                                                   "chef-ha-upgrade ") != std::string::npos; }, 30s));
+        c.start(n.name,
+                n.name == "fe2.example.com" ? Cluster::build_dir() + "/tests/cluster/chef-ha-upgraded-next" : std::string());
+    REQUIRE_CLUSTER(c, c.wait_for(
+                           [&] {
+                               return c.view(c.leader())
+                                          .last_error.find("node fe2.example.com refused at join: it runs "
+                                                           "chef-ha-upgrade ") != std::string::npos;
+                           },
+                           30s));
     const std::string why = c.view(c.leader()).last_error;
     CHECK_THAT(why, Catch::Contains("-next, the leader ") && Catch::Contains("install the same chef-ha-upgrade on every node"));
     CHECK(c.view(c.leader()).state == "joining");
-    CHECK(c.wait_for([&] { return c.view("fe2.example.com").last_error.find("refused by the leader: it runs chef-ha-upgrade") !=
-                                  std::string::npos; }, 10s));
+    CHECK(c.wait_for(
+        [&] {
+            return c.view("fe2.example.com").last_error.find("refused by the leader: it runs chef-ha-upgrade") !=
+                   std::string::npos;
+        },
+        10s));
     CHECK(c.calls().empty());
 }
 
-TEST_CASE("inputs changed since the join (an add-on removed, a plan file changed) are refused at start with exit 78, then resumed", "[cluster][crash]")
+TEST_CASE(
+    "inputs changed since the join (an add-on removed, a plan file changed) are refused at start with exit 78, then resumed",
+    "[cluster][crash]")
 {
     ClusterSpec spec;
     spec.frontends = 1;
@@ -362,8 +394,11 @@ TEST_CASE("inputs changed since the join (an add-on removed, a plan file changed
     Cluster c(spec);
     c.start_all();
     const std::string fe1 = "fe1.example.com";
-    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.calls().find(fe1 + " frontend end 0 chef-server-ctl install opscode-manage") !=
-                                               std::string::npos; }, 120s));
+    REQUIRE_CLUSTER(
+        c,
+        c.wait_for(
+            [&] { return c.calls().find(fe1 + " frontend end 0 chef-server-ctl install opscode-manage") != std::string::npos; },
+            120s));
     // The operator drops the add-on from the config on the bootstrap and on fe1, and restarts them.
     for (const std::string& node : {c.leader(), fe1}) {
         CHECK(c.stop(node) == 0);
@@ -373,7 +408,8 @@ TEST_CASE("inputs changed since the join (an add-on removed, a plan file changed
     }
     CHECK_THAT(c.daemon_log(c.leader()), Catch::Contains("inputs changed: the plan (chef-server-12") &&
                                              Catch::Contains("differs from what the cluster agreed at its join"));
-    CHECK_THAT(c.daemon_log(fe1), Catch::Contains("inputs changed: ") && Catch::Contains("names a step that plan chef-server-12"));
+    CHECK_THAT(c.daemon_log(fe1),
+               Catch::Contains("inputs changed: ") && Catch::Contains("names a step that plan chef-server-12"));
     // A package update changed the plan file under the bootstrap: refused the same way.
     std::string plan;
     {
@@ -394,7 +430,8 @@ TEST_CASE("inputs changed since the join (an add-on removed, a plan file changed
         REQUIRE_CLUSTER(c, c.wait_for_state(n.name, "complete", 120s));
 }
 
-TEST_CASE("a node whose journal stops taking writes runs nothing it could not journal, says why, and resumes after", "[cluster][crash]")
+TEST_CASE("a node whose journal stops taking writes runs nothing it could not journal, says why, and resumes after",
+          "[cluster][crash]")
 {
     Cluster c({});
     c.start_all();
@@ -404,9 +441,10 @@ TEST_CASE("a node whose journal stops taking writes runs nothing it could not jo
         REQUIRE_CLUSTER(c, c.wait_for_state(n.name, "awaiting-approval", 10s));
     // The operator watches fe1; its journal may grow no more (a file-size limit: every write past it fails).
     const std::string watched = c.node(fe1).dir + "/watch.out";
-    REQUIRE(run_program({"/bin/sh", "-c", "exec timeout 60 " + Cluster::build_dir() + "/daemon/ctl/chef-ha-upgrade-ctl watch > " +
-                                         watched + " 2>&1 &"},
-                        {"DBUS_SYSTEM_BUS_ADDRESS=" + c.bus_address_of(fe1)}, nullptr) == 0);
+    REQUIRE(run_program(
+                {"/bin/sh", "-c",
+                 "exec timeout 60 " + Cluster::build_dir() + "/daemon/ctl/chef-ha-upgrade-ctl watch > " + watched + " 2>&1 &"},
+                {"DBUS_SYSTEM_BUS_ADDRESS=" + c.bus_address_of(fe1)}, nullptr) == 0);
     REQUIRE(c.wait_for([&] { return access(watched.c_str(), F_OK) == 0; }, 10s));
     struct stat journal {};
     REQUIRE(stat((c.node(fe1).dir + "/state/journal").c_str(), &journal) == 0);
@@ -414,14 +452,18 @@ TEST_CASE("a node whose journal stops taking writes runs nothing it could not jo
     REQUIRE(prlimit(c.pid(fe1), RLIMIT_FSIZE, &full, nullptr) == 0);
     c.approve(c.leader());
     CHECK(c.exit_status(fe1, 30s) == 1);  // a runtime failure: systemd restarts it
-    CHECK(c.calls().find(fe1 + " frontend begin - chef-server-ctl cleanup") == std::string::npos);  // nothing it could not journal
+    CHECK(c.calls().find(fe1 + " frontend begin - chef-server-ctl cleanup") ==
+          std::string::npos);  // nothing it could not journal
     // Said on D-Bus before it exited (its log file is past the same limit here; journald's socket is not).
     std::string seen;
-    CHECK(c.wait_for([&] {
-        std::ifstream in(watched);
-        seen.assign(std::istreambuf_iterator<char>(in), {});
-        return seen.find("cannot write the journal") != std::string::npos && seen.find("nothing more runs here") != std::string::npos;
-    }, 10s));
+    CHECK(c.wait_for(
+        [&] {
+            std::ifstream in(watched);
+            seen.assign(std::istreambuf_iterator<char>(in), {});
+            return seen.find("cannot write the journal") != std::string::npos &&
+                   seen.find("nothing more runs here") != std::string::npos;
+        },
+        10s));
     INFO(seen);
     // The disk is back (a new process has no limit): fe1 resumes from its journal and runs its cleanup once.
     c.start(fe1);
@@ -457,8 +499,9 @@ TEST_CASE("preflight refuses, node by node and with the fix, what would fail aft
     const std::string level = dir("fe1.example.com") + "/var/upgrades/migration-level";
     REQUIRE(std::rename(level.c_str(), (level + ".away").c_str()) == 0);
     std::string shown;
-    REQUIRE(run_program({Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--check-config", "--config",
-                         c.config_of("be1.example.com")}, {}, &shown) == 0);
+    REQUIRE(run_program(
+                {Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--check-config", "--config", c.config_of("be1.example.com")},
+                {}, &shown) == 0);
     CHECK_THAT(shown, Catch::Contains("versions:  installed 11.1.8 → package 12.0.8-1 (chef-server-core)"));
     c.start_all();
 
@@ -487,8 +530,9 @@ TEST_CASE("preflight refuses a package that is not the plan's product, read from
     Cluster c({});
     std::string out;
     // Named like the plan's package, but an Enterprise Chef 11 package inside.
-    REQUIRE(run_program({Cluster::build_dir() + "/tests/simchef/chu-simchef", "make-package", c.package(), "--version",
-                         "11.1.8-1"}, {}, &out) == 0);
+    REQUIRE(
+        run_program({Cluster::build_dir() + "/tests/simchef/chu-simchef", "make-package", c.package(), "--version", "11.1.8-1"},
+                    {}, &out) == 0);
     c.start_all();
     REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "failed", 60s));
     CHECK_THAT(c.view(c.leader()).last_error,
@@ -509,7 +553,8 @@ TEST_CASE("a follower killed with SIGKILL mid-run and restarted resumes, and the
     finish_and_verify(c, {"--allow-reruns"});
 }
 
-TEST_CASE("a daemon stopped during a step tells its command, exits 0, and the step runs again after the restart", "[cluster][crash]")
+TEST_CASE("a daemon stopped during a step tells its command, exits 0, and the step runs again after the restart",
+          "[cluster][crash]")
 {
     ClusterSpec spec;
     Cluster c(spec);
@@ -556,8 +601,10 @@ TEST_CASE("an operator follows a whole upgrade with chef-ha-upgrade-ctl: plan, w
     struct Joined {
         std::thread thread;
         ~Joined() { thread.join(); }
-    } watcher{std::thread([&] { watch_status = run_program({"/usr/bin/timeout", "180", Cluster::build_dir() + "/daemon/ctl/chef-ha-upgrade-ctl", "watch"},
-                                                           {"DBUS_SYSTEM_BUS_ADDRESS=" + c.bus_address_of(fe1)}, &watched); })};
+    } watcher{std::thread([&] {
+        watch_status = run_program({"/usr/bin/timeout", "180", Cluster::build_dir() + "/daemon/ctl/chef-ha-upgrade-ctl", "watch"},
+                                   {"DBUS_SYSTEM_BUS_ADDRESS=" + c.bus_address_of(fe1)}, &watched);
+    })};
     REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "awaiting-approval", 120s));
     REQUIRE_CLUSTER(c, c.wait_for_state(fe1, "awaiting-approval", 10s));
 

@@ -82,8 +82,8 @@ int main(int argc, char** argv)
                 const View v = c.view(n.name);
                 if (!v.reachable)
                     continue;
-                const std::string line = v.state + "  phase " + std::to_string(v.phase) + " " + v.phase_name +
-                                         (v.step.empty() ? "" : ": " + v.step);
+                const std::string line =
+                    v.state + "  phase " + std::to_string(v.phase) + " " + v.phase_name + (v.step.empty() ? "" : ": " + v.step);
                 if (shown[n.name] != line) {
                     shown[n.name] = line;
                     std::printf("%s  %-16s %-9s %3u%%  %s\n", clock_now().c_str(), n.name.c_str(), n.role.c_str(), v.progress,

@@ -127,7 +127,8 @@ void print_table(const std::string& title, const std::vector<std::pair<std::stri
         width = std::max(width, name.size());
     std::printf("\n%-*s  runs  passed  recovery median / slowest\n", static_cast<int>(width), title.c_str());
     for (const auto& [name, row] : rows) {
-        const std::string passed = std::to_string(row.passed) + (row.skipped ? " (" + std::to_string(row.skipped) + " skipped)" : "");
+        const std::string passed =
+            std::to_string(row.passed) + (row.skipped ? " (" + std::to_string(row.skipped) + " skipped)" : "");
         std::printf("%-*s  %4u  %-6s  %s\n", static_cast<int>(width), name.c_str(), row.runs, passed.c_str(),
                     recovery(row.recovery_ms).c_str());
     }
@@ -187,8 +188,10 @@ int main(int argc, char** argv)
             add(by_fault_role[group], v);
             total += v.seconds;
             failed += !v.passed && !v.skipped;
-            std::cout << (v.skipped ? "SKIP " : v.passed ? "ok   " : "FAIL ") << s.name() << "  " << static_cast<int>(v.seconds)
-                      << " s";
+            std::cout << (v.skipped  ? "SKIP "
+                          : v.passed ? "ok   "
+                                     : "FAIL ")
+                      << s.name() << "  " << static_cast<int>(v.seconds) << " s";
             if (v.recovery_ms >= 0)
                 std::cout << ", back in touch " << seconds(v.recovery_ms) << " after the heal";
             if (!v.outcome.empty())

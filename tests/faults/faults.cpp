@@ -69,11 +69,16 @@ std::string fresh_network(unsigned run)
 Partition::Partition(const std::string& address) : table_(table_prefix + std::to_string(getpid()))
 {
     // One table, one chain, created and filled in a single transaction: never half a cut.
-    const std::string rules = "table inet " + table_ + " {\n"
+    const std::string rules = "table inet " + table_ +
+                              " {\n"
                               "  chain cut {\n"
                               "    type filter hook input priority 0; policy accept;\n"
-                              "    iifname \"lo\" ip saddr " + address + " drop\n"
-                              "    iifname \"lo\" ip daddr " + address + " drop\n"
+                              "    iifname \"lo\" ip saddr " +
+                              address +
+                              " drop\n"
+                              "    iifname \"lo\" ip daddr " +
+                              address +
+                              " drop\n"
                               "  }\n"
                               "}\n";
     char path[] = "/tmp/chu-fault-nft-XXXXXX";

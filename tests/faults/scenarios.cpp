@@ -34,17 +34,32 @@ struct RoleCalls {
 const std::vector<RoleCalls>& role_calls()
 {
     static const std::vector<RoleCalls> roles = {
-        {"bootstrap", "be1.example.com",
-         {{"reconfigure", "private-chef-ctl reconfigure"}, {"install", "dpkg -D10 -i"}, {"stop", "chef-server-ctl stop"},
-          {"upgrade", "chef-server-ctl upgrade"}, {"start", "chef-server-ctl start"}, {"status", "chef-server-ctl status"},
-          {"ha-status", "chef-server-ctl ha-status"}, {"cleanup", "chef-server-ctl cleanup"}}},
-        {"secondary", "be2.example.com",
-         {{"reconfigure", "private-chef-ctl reconfigure"}, {"stop-keepalived", "private-chef-ctl stop keepalived"},
-          {"install", "dpkg -D10 -i"}, {"upgrade", "chef-server-ctl upgrade"}, {"ha-status", "chef-server-ctl ha-status"},
+        {"bootstrap",
+         "be1.example.com",
+         {{"reconfigure", "private-chef-ctl reconfigure"},
+          {"install", "dpkg -D10 -i"},
+          {"stop", "chef-server-ctl stop"},
+          {"upgrade", "chef-server-ctl upgrade"},
+          {"start", "chef-server-ctl start"},
+          {"status", "chef-server-ctl status"},
+          {"ha-status", "chef-server-ctl ha-status"},
           {"cleanup", "chef-server-ctl cleanup"}}},
-        {"frontend", "fe1.example.com",
-         {{"reconfigure", "private-chef-ctl reconfigure"}, {"stop", "private-chef-ctl stop"}, {"install", "dpkg -D10 -i"},
-          {"upgrade", "chef-server-ctl upgrade"}, {"start", "chef-server-ctl start"}, {"status", "chef-server-ctl status"},
+        {"secondary",
+         "be2.example.com",
+         {{"reconfigure", "private-chef-ctl reconfigure"},
+          {"stop-keepalived", "private-chef-ctl stop keepalived"},
+          {"install", "dpkg -D10 -i"},
+          {"upgrade", "chef-server-ctl upgrade"},
+          {"ha-status", "chef-server-ctl ha-status"},
+          {"cleanup", "chef-server-ctl cleanup"}}},
+        {"frontend",
+         "fe1.example.com",
+         {{"reconfigure", "private-chef-ctl reconfigure"},
+          {"stop", "private-chef-ctl stop"},
+          {"install", "dpkg -D10 -i"},
+          {"upgrade", "chef-server-ctl upgrade"},
+          {"start", "chef-server-ctl start"},
+          {"status", "chef-server-ctl status"},
           {"cleanup", "chef-server-ctl cleanup"}}},
     };
     return roles;
@@ -93,7 +108,8 @@ bool whole(const Cluster& c)
 
 bool all_in_state(const Cluster& c, const std::string& state)
 {
-    return std::all_of(c.nodes().begin(), c.nodes().end(), [&](const test::NodeInfo& n) { return c.view(n.name).state == state; });
+    return std::all_of(c.nodes().begin(), c.nodes().end(),
+                       [&](const test::NodeInfo& n) { return c.view(n.name).state == state; });
 }
 
 std::string diagnostics(const Cluster& c, const std::string& report)
@@ -182,16 +198,14 @@ private:
     bool triggered()
     {
         switch (s_.point.kind) {
-        case Point::Kind::join:
-            return c_.view(c_.leader()).reachable;
+        case Point::Kind::join: return c_.view(c_.leader()).reachable;
         case Point::Kind::phase: {
             const View v = c_.view(c_.leader());
-            return v.state == "complete" || (v.reachable && v.state != "joining" && v.state != "idle" && v.phase >= s_.point.phase);
+            return v.state == "complete" ||
+                   (v.reachable && v.state != "joining" && v.state != "idle" && v.phase >= s_.point.phase);
         }
-        case Point::Kind::gate:
-            return c_.view(c_.leader()).state == "awaiting-approval";
-        case Point::Kind::call:
-            return began(c_, s_.node, s_.point.command);
+        case Point::Kind::gate: return c_.view(c_.leader()).state == "awaiting-approval";
+        case Point::Kind::call: return began(c_, s_.node, s_.point.command);
         }
         return false;
     }
@@ -211,14 +225,9 @@ private:
             c_.start(s_.node);
             break;
         case Fault::sigstop:
-        case Fault::sigstop_timeout:
-            fault_.stop();
-            break;
-        case Fault::partition:
-            fault_.cut();
-            break;
-        case Fault::hang:
-            break;  // the faults file hangs the command; the daemon's timeout ends it
+        case Fault::sigstop_timeout: fault_.stop(); break;
+        case Fault::partition: fault_.cut(); break;
+        case Fault::hang: break;  // the faults file hangs the command; the daemon's timeout ends it
         }
     }
 
@@ -228,7 +237,9 @@ private:
         const std::string approved = c_.world() + "/approved";
         if (access(approved.c_str(), F_OK) != 0)
             std::ofstream(approved) << std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch()).count() << "\n";
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count()
+                                    << "\n";
         c_.call(c_.leader(), "ApproveCleanup");
     }
 
@@ -361,7 +372,8 @@ std::string Scenario::name() const
 std::vector<Scenario> all_scenarios()
 {
     std::vector<Scenario> out;
-    for (Fault fault : {Fault::kill9, Fault::torn_journal, Fault::sigstop, Fault::partition, Fault::hang, Fault::sigstop_timeout}) {
+    for (Fault fault :
+         {Fault::kill9, Fault::torn_journal, Fault::sigstop, Fault::partition, Fault::hang, Fault::sigstop_timeout}) {
         for (const auto& r : role_calls()) {
             std::vector<Point> points;
             if (fault != Fault::hang && fault != Fault::sigstop_timeout) {  // those two need a command running

@@ -98,9 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 packing.reset();
             }
             break;
-        case 3:
-            node.on_operator(arg, static_cast<Op>(arg % 7), now);
-            break;
+        case 3: node.on_operator(arg, static_cast<Op>(arg % 7), now); break;
         default:
             now += static_cast<std::int64_t>(arg) * 100;
             node.on_tick(now);

@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     CHU_FUZZ_CHECK(!effective->phases.empty());
     CHU_FUZZ_CHECK(chu::plan_digest(effective.value()) == chu::plan_digest(effective.value()));
     for (const auto format : {chu::PackageFormat::deb, chu::PackageFormat::rpm}) {
-        const chu::NodeFacts facts{"/usr/bin/private-chef-ctl", format == chu::PackageFormat::deb ? "/srv/p.deb" : "/srv/p.rpm", format};
+        const chu::NodeFacts facts{"/usr/bin/private-chef-ctl", format == chu::PackageFormat::deb ? "/srv/p.deb" : "/srv/p.rpm",
+                                   format};
         for (const auto role : {chu::Role::bootstrap, chu::Role::secondary, chu::Role::frontend}) {
             auto schedule = chu::node_schedule(effective.value(), role, config, facts);
             if (schedule)

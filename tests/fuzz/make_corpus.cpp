@@ -78,8 +78,7 @@ int main(int argc, char** argv)
                                encode_record(ReportRecord{"fe1.example.com", 1, 0, 0, {Outcome::ok, 0, "", ""}, 1, 2}) +
                                encode_record(PhaseRecord{1, 1732240000500}) +
                                encode_record(DecisionRecord{Op::retry, "fe2.example.com", 10, 0, 1, 1732240001000});
-    const std::string worker = encode_record(EpochRecord{2}) +
-                               encode_record(StartedRecord{5, 0, 0, 1, 1732240000000}) +
+    const std::string worker = encode_record(EpochRecord{2}) + encode_record(StartedRecord{5, 0, 0, 1, 1732240000000}) +
                                encode_record(FinishedRecord{5, 0, 0, Outcome::timeout, 124, "", "dpkg: timed out", 1, 2}) +
                                encode_record(StartedRecord{5, 0, 0, 2, 1732240003000}) +
                                encode_record(FinishedRecord{5, 0, 0, Outcome::ok, 0, "29", "", 3, 4});
@@ -89,7 +88,8 @@ int main(int argc, char** argv)
     write(dir + "/journal/empty", "");
 
     const NodeSetup& leader_setup = fuzz::setup_of(0);
-    const Hello agreeing{0, leader_setup.plan.name, leader_setup.topology_digest, leader_setup.plan_digest, "pkg", "key", "fuzz", 0, -1, false};
+    const Hello agreeing{
+        0, leader_setup.plan.name, leader_setup.topology_digest, leader_setup.plan_digest, "pkg", "key", "fuzz", 0, -1, false};
     std::vector<std::string> join = {message(1, agreeing), message(2, agreeing), message(3, agreeing), event(4, 10)};
     std::vector<std::string> first_steps = join;
     for (std::int32_t step = 0; step < 3; ++step) {
@@ -101,10 +101,17 @@ int main(int argc, char** argv)
     write(dir + "/node/leader-joins", run_of(0, "", join));
     write(dir + "/node/leader-first-steps", run_of(0, "", first_steps));
     write(dir + "/node/leader-restarts", run_of(0, leader, first_steps));
-    std::vector<std::string> follow = {message(0, Beat{1, 3, 1, 0, 0, "", 0, 0, "", {}}), message(0, Order{1, 1, 0, 0, "", 0, false}),
-                                       event(1, 0), message(0, Order{1, 1, 0, 0, "", 0, false}), message(0, Order{1, 1, 1, 0, "", 0, false}),
-                                       event(1, 1), event(4, 50), event(3, 1), message(0, Reply{1, true, "paused"}),
-                                       message(0, Order{1, 8, 0, 0, d, 4, false}), message(0, Chunk{1, 8, 0, 0, "tar!"})};
+    std::vector<std::string> follow = {message(0, Beat{1, 3, 1, 0, 0, "", 0, 0, "", {}}),
+                                       message(0, Order{1, 1, 0, 0, "", 0, false}),
+                                       event(1, 0),
+                                       message(0, Order{1, 1, 0, 0, "", 0, false}),
+                                       message(0, Order{1, 1, 1, 0, "", 0, false}),
+                                       event(1, 1),
+                                       event(4, 50),
+                                       event(3, 1),
+                                       message(0, Reply{1, true, "paused"}),
+                                       message(0, Order{1, 8, 0, 0, d, 4, false}),
+                                       message(0, Chunk{1, 8, 0, 0, "tar!"})};
     write(dir + "/node/frontend-follows", run_of(2, "", follow));
     write(dir + "/node/secondary-restarts", run_of(1, worker, follow));
     return 0;

@@ -34,15 +34,16 @@ struct Fault {  // a step that keeps failing on a node until the operator "fixes
 constexpr std::int64_t never = INT64_MAX;
 
 // The first target whose journaled part differs: "fe1 5/0: done round 1 rebuilt, pending round 1 had".
-std::string target_difference(const std::map<Leader::TargetKey, Leader::Target>& got, const std::map<Leader::TargetKey, Leader::Target>& had)
+std::string target_difference(const std::map<Leader::TargetKey, Leader::Target>& got,
+                              const std::map<Leader::TargetKey, Leader::Target>& had)
 {
     auto text = [](const std::map<Leader::TargetKey, Leader::Target>& m, const Leader::TargetKey& k) {
         auto it = m.find(k);
         if (it == m.end())
             return std::string("none");
         return "state " + std::to_string(static_cast<int>(it->second.state)) + " round " + std::to_string(it->second.round) +
-               " skip " + std::to_string(it->second.skip) + " interrupt " + std::to_string(it->second.interrupt) +
-               " reported " + std::to_string(it->second.reported);
+               " skip " + std::to_string(it->second.skip) + " interrupt " + std::to_string(it->second.interrupt) + " reported " +
+               std::to_string(it->second.reported);
     };
     std::set<Leader::TargetKey> keys;
     for (const auto& [k, t] : got)
@@ -174,18 +175,20 @@ void Simulation::build()
     topology_ = topo.value();
 
     const bool ec11 = chance(0.3);
-    auto raw = load_plan(std::string(CHU_SOURCE_DIR) + "/conf/plans/" + (ec11 ? "enterprise-chef-11" : "chef-server-12") + ".plan", "");
+    auto raw =
+        load_plan(std::string(CHU_SOURCE_DIR) + "/conf/plans/" + (ec11 ? "enterprise-chef-11" : "chef-server-12") + ".plan", "");
     if (!raw) {
         violation("plan: " + raw.error().message);
         return;
     }
     if (!ec11 && chance(0.3))
         config_.upgrade.addons = chance(0.5) ? std::vector<std::string>{"opscode-manage"}
-                                              : std::vector<std::string>{"opscode-push-jobs-server", "opscode-manage"};
+                                             : std::vector<std::string>{"opscode-push-jobs-server", "opscode-manage"};
     config_.upgrade.max_parallel = static_cast<unsigned>(pick(0, 3));
     config_.upgrade.cleanup = chance(0.3) ? CleanupMode::automatic : CleanupMode::manual;
     config_.upgrade.auto_start = chance(0.8);
-    config_.upgrade.package = chance(0.5) ? "/srv/chef-server-core_12.19.31-1_amd64.deb" : "/srv/chef-server-core-12.19.31-1.el7.x86_64.rpm";
+    config_.upgrade.package =
+        chance(0.5) ? "/srv/chef-server-core_12.19.31-1_amd64.deb" : "/srv/chef-server-core-12.19.31-1.el7.x86_64.rpm";
     config_.commands.retries = static_cast<unsigned>(pick(0, 3));
     if (chance(0.8))
         config_.commands.timeout_s = static_cast<unsigned>(pick(5, 900));  // stalls (and read-only kills) come sooner
@@ -216,7 +219,8 @@ void Simulation::build()
         for (std::size_t s = 0; s < plan_.phases[p].steps.size(); ++s)
             for (const auto& n : nodes_)
                 if (runs_on(plan_.phases[p].steps[s], n.role) && chance(0.02))
-                    faults_[{n.name, static_cast<int>(p), static_cast<int>(s)}] = Fault{static_cast<int>(pick(1, 6)), chance(0.3)};
+                    faults_[{n.name, static_cast<int>(p), static_cast<int>(s)}] =
+                        Fault{static_cast<int>(pick(1, 6)), chance(0.3)};
     if (chance(0.1))
         odd_migration_node_ = nodes_[pick(0, nodes_.size() - 1)].name;
     for (auto& n : nodes_)
@@ -273,9 +277,10 @@ void Simulation::check_replay(const SimNode& n)
     if (got.leader && had.leader && !(*got.leader == *had.leader)) {
         const auto& g = *got.leader;
         const auto& h = *had.leader;
-        what += g.progress != h.progress ? std::string("progress (") + progress_name(g.progress) + " rebuilt, " + progress_name(h.progress) + " had)"
-                : g.phase != h.phase     ? "phase (" + std::to_string(g.phase) + " rebuilt, " + std::to_string(h.phase) + " had)"
-                : g.hold != h.hold       ? std::string("hold")
+        what += g.progress != h.progress
+                    ? std::string("progress (") + progress_name(g.progress) + " rebuilt, " + progress_name(h.progress) + " had)"
+                : g.phase != h.phase ? "phase (" + std::to_string(g.phase) + " rebuilt, " + std::to_string(h.phase) + " had)"
+                : g.hold != h.hold   ? std::string("hold")
                 : !(g.targets == h.targets) ? "targets (" + target_difference(g.targets, h.targets) + ")"
                                             : std::string("epoch, agreement, approvals, accepted disagreements or timeline");
     }
@@ -300,7 +305,8 @@ void Simulation::apply(SimNode& n)
         return;
     auto effects = n.core->take_effects();
     // Now and then the node dies part-way through carrying out its effects.
-    const std::size_t cut = crash_rate_ > 0 && !effects.empty() && chance(crash_rate_ / 10) ? pick(0, effects.size() - 1) : SIZE_MAX;
+    const std::size_t cut =
+        crash_rate_ > 0 && !effects.empty() && chance(crash_rate_ / 10) ? pick(0, effects.size() - 1) : SIZE_MAX;
     for (std::size_t i = 0; i < effects.size(); ++i) {
         auto& e = effects[i];
         if (i == cut) {
@@ -345,7 +351,8 @@ void Simulation::apply(SimNode& n)
             const int copies = chance(dup_) ? 2 : 1;
             const std::string frame = encode_frame(Envelope{n.name, s->message});
             for (int c = 0; c < copies; ++c)
-                network_.push(Delivery{now_ + static_cast<std::int64_t>(pick(1, static_cast<std::uint64_t>(max_delay_))), seq_++, s->to, frame});
+                network_.push(Delivery{now_ + static_cast<std::int64_t>(pick(1, static_cast<std::uint64_t>(max_delay_))), seq_++,
+                                       s->to, frame});
         } else if (auto* r = std::get_if<RunStep>(&e)) {
             start_step(n, std::move(*r));
         } else if (auto* i = std::get_if<Interrupt>(&e)) {
@@ -358,7 +365,9 @@ void Simulation::apply(SimNode& n)
             n.interrupted = true;
             n.running_until = std::min(n.running_until, now_ + static_cast<std::int64_t>(pick(10, 500)));
         } else if (auto* p = std::get_if<PackArchive>(&e)) {
-            n.core->on_archive(p->phase, p->step, Result<std::string>(std::string(chance(0.1) ? pick(1, 3 * chunk_size) : pick(1, 4096), 'x')), now_);
+            n.core->on_archive(p->phase, p->step,
+                               Result<std::string>(std::string(chance(0.1) ? pick(1, 3 * chunk_size) : pick(1, 4096), 'x')),
+                               now_);
             auto more = n.core->take_effects();
             effects.insert(effects.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
         } else if (auto* c = std::get_if<Completed>(&e)) {
@@ -525,7 +534,8 @@ void Simulation::check_end()
             const Step& st = plan_.phases[p].steps[s];
             for (const auto& n : nodes_) {
                 const auto k = std::make_tuple(n.name, static_cast<int>(p), static_cast<int>(s));
-                if (runs_on(st, n.role) && st.kind != StepKind::gate && (st.when.kind == Condition::Kind::always || started_.count(k)) && !finished_.count(k))
+                if (runs_on(st, n.role) && st.kind != StepKind::gate &&
+                    (st.when.kind == Condition::Kind::always || started_.count(k)) && !finished_.count(k))
                     violation("complete, but " + n.name + " never finished " + st.id);
             }
         }
@@ -635,16 +645,17 @@ int main(int argc, char** argv)
                         problem.c_str(), argv[0], static_cast<unsigned long long>(seed));
         }
     }
-    std::printf("simulation: seeds %llu..%llu: %llu passed, %llu failed; %llu replay checks\n", static_cast<unsigned long long>(first),
-                static_cast<unsigned long long>(first + count - 1), static_cast<unsigned long long>(count - failed),
-                static_cast<unsigned long long>(failed), static_cast<unsigned long long>(replay_checks));
+    std::printf("simulation: seeds %llu..%llu: %llu passed, %llu failed; %llu replay checks\n",
+                static_cast<unsigned long long>(first), static_cast<unsigned long long>(first + count - 1),
+                static_cast<unsigned long long>(count - failed), static_cast<unsigned long long>(failed),
+                static_cast<unsigned long long>(replay_checks));
     auto all = Worker::all_moves();
     all.merge(Leader::all_moves());
     std::string untaken;
     for (const auto& m : all)
         if (!moves.count(m))
             untaken += "; " + m;
-    std::printf("state machine moves taken: %zu of %zu%s\n", all.size() - std::count(untaken.begin(), untaken.end(), ';'), all.size(),
-                untaken.empty() ? "" : (" (not taken:" + untaken.substr(1) + ")").c_str());
+    std::printf("state machine moves taken: %zu of %zu%s\n", all.size() - std::count(untaken.begin(), untaken.end(), ';'),
+                all.size(), untaken.empty() ? "" : (" (not taken:" + untaken.substr(1) + ")").c_str());
     return failed == 0 ? 0 : 1;
 }

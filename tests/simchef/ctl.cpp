@@ -23,10 +23,9 @@ namespace {
 //   cleanup.rb  the same folder's cleanup.rb at 11.1.8 and 12.0.8
 //   omnibus-ctl chef/omnibus-ctl lib/omnibus-ctl.rb: 0.0.8 in EC11, 0.3.1 in Chef Server 12.0
 //   sv.c        runit 2.1.1 src/sv.c (omnibus-software builds runit 2.1.1), which every service command runs
-const std::vector<std::string> backend_services = {"bookshelf",         "keepalived",       "nginx",         "oc_bifrost",
-                                                   "oc_id",             "opscode-chef-mover", "opscode-erchef",
-                                                   "opscode-expander",  "opscode-solr4",    "postgresql",    "rabbitmq",
-                                                   "redis_lb"};
+const std::vector<std::string> backend_services = {"bookshelf",     "keepalived",         "nginx",          "oc_bifrost",
+                                                   "oc_id",         "opscode-chef-mover", "opscode-erchef", "opscode-expander",
+                                                   "opscode-solr4", "postgresql",         "rabbitmq",       "redis_lb"};
 const std::vector<std::string> frontend_services = {"nginx", "oc_bifrost", "oc_id", "opscode-erchef"};
 // opscode-omnibus recipes/opscode-chef-mover.rb: "We want the service defined, but dead" (action :down).
 const char* const chef_mover = "opscode-chef-mover";
@@ -100,9 +99,8 @@ bool upgrade_pending(const NodeState& state)
 // start, or would damage the database; the runbooks upgrade before anything else runs.
 int refuse_before_upgrade(Call& call)
 {
-    return call.refuse("[ERROR] " + product_of(call.state.installed) + " " + call.state.installed +
-                       " is installed but " + call.state.configured + " is configured: run `" + call.program +
-                       " upgrade` first");
+    return call.refuse("[ERROR] " + product_of(call.state.installed) + " " + call.state.installed + " is installed but " +
+                       call.state.configured + " is configured: run `" + call.program + " upgrade` first");
 }
 
 // omnibus-ctl's reconfigure ends with "#{display_name} Reconfigured!": the display name is "opscode" in EC11
@@ -235,7 +233,8 @@ int ha_status(Call& call)
     } else {
         std::cout << "[OK] cluster status = " << current << "\n";
     }
-    std::cout << (master ? "[OK] found VIP IP address and I am master\n" : "[OK] did not find VIP IP address and I am not master\n")
+    std::cout << (master ? "[OK] found VIP IP address and I am master\n"
+                         : "[OK] did not find VIP IP address and I am not master\n")
               << "[OK] found VRRP communications interface eth1\n";
     std::vector<std::string> listed = backend_services;
     std::sort(listed.begin(), listed.end());
@@ -283,12 +282,13 @@ void move_private_chef_rb(const Node& node)
 int missing_migration_level(Call& call)
 {
     const std::string path = call.node.upgrades_dir + "/migration-level";
-    return call.refuse("The " + path + " file is missing or corrupt!  Please read "
+    return call.refuse("The " + path +
+                       " file is missing or corrupt!  Please read "
                        "http://docs.getchef.com/install_server_pre.html and correct this file before proceeding\n"
                        "* If this is a new installation:\n  run: \"cd /opt/opscode/embedded/service/partybus ; "
                        "/opt/opscode/embedded/bin/bundle exec bin/partybus init\"\n"
-                       "* If you have upgraded a previous installation:\n  copy the " + path +
-                       " file from a not-yet-upgraded FrontEnd node");
+                       "* If you have upgraded a previous installation:\n  copy the " +
+                       path + " file from a not-yet-upgraded FrontEnd node");
 }
 
 // upgrade.rb 12.0.8: an /opt/chef-server directory means "open source Chef 11": it asks on stdin, which is
@@ -567,8 +567,8 @@ int run_ctl(Call& call)
         return cleanup(call);
     if (verb == "install" && call.program == "chef-server-ctl")
         return install(call, rest);
-    return call.fail(call.program + ": unknown command: " + join(call.args) +
-                     "\nUsage: " + call.program + " reconfigure|stop|start|restart|status|ha-status|upgrade|cleanup");
+    return call.fail(call.program + ": unknown command: " + join(call.args) + "\nUsage: " + call.program +
+                     " reconfigure|stop|start|restart|status|ha-status|upgrade|cleanup");
 }
 
 int run_addon_ctl(Call& call, const std::string& addon)

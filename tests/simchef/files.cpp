@@ -202,8 +202,7 @@ FileLock::FileLock(const std::string& path, bool wait)
     if (fd_ < 0)
         throw Failure("cannot open the lock " + path + ": " + errno_text());
     int r;
-    while ((r = flock(fd_, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR) {
-    }
+    while ((r = flock(fd_, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR) {}
     held_ = r == 0;
     if (!held_ && errno != EWOULDBLOCK)
         throw Failure("cannot lock " + path + ": " + errno_text());
@@ -219,8 +218,7 @@ void append_line(const std::string& path, const std::string& line)
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         throw Failure("cannot open " + path + ": " + errno_text());
-    while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {
-    }
+    while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {}
     write_all(fd, !line.empty() && line.back() == '\n' ? line : line + "\n", path);
     ::close(fd);
 }

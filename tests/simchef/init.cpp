@@ -30,8 +30,8 @@ std::string this_program()
 int init_node(const std::vector<std::string>& args)
 {
     const Options options = parse_options(args,
-                                          {"node-dir", "name", "role", "world", "opscode-dir", "keepalived-dir",
-                                           "upgrades-dir", "flavor", "master", "migration-level"},
+                                          {"node-dir", "name", "role", "world", "opscode-dir", "keepalived-dir", "upgrades-dir",
+                                           "flavor", "master", "migration-level"},
                                           {});
     if (!options.positional.empty())
         throw Usage("init takes options only, not \"" + options.positional[0] + "\"");
@@ -48,7 +48,8 @@ int init_node(const std::vector<std::string>& args)
     if (node.role != "bootstrap" && node.role != "secondary" && node.role != "frontend")
         throw Usage("--role must be bootstrap, secondary or frontend");
     if (node.flavor != "ec11" && node.flavor != "cs12")
-        throw Usage("--flavor must be ec11 (Private Chef 1.4 to Enterprise Chef 11) or cs12 (Enterprise Chef 11 to Chef Server 12)");
+        throw Usage(
+            "--flavor must be ec11 (Private Chef 1.4 to Enterprise Chef 11) or cs12 (Enterprise Chef 11 to Chef Server 12)");
     if (master != "bootstrap" && master != "secondary")
         throw Usage("--master must be bootstrap or secondary");
     if (node.name.find_first_of(" \t\n/") != std::string::npos)
@@ -79,8 +80,8 @@ int init_node(const std::vector<std::string>& args)
     write_opscode(node);
     make_dirs(node.upgrades_dir);
     write_file(node.upgrades_dir + "/migration-level",
-               (options.values.count("migration-level") ? options.get("migration-level")
-                                                        : migration_level(state.installed)) + "\n");
+               (options.values.count("migration-level") ? options.get("migration-level") : migration_level(state.installed)) +
+                   "\n");
     if (node.backend()) {
         make_dirs(node.keepalived_dir);
         replace_symlink(world.path("keepalived/" + node.name + ".status"), node.keepalived_dir + "/current_cluster_status");

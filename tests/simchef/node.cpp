@@ -69,8 +69,7 @@ Node load_node(const std::string& dir)
     n.upgrades_dir = keys["upgrades_dir"];
     n.flavor = keys["flavor"];
     if (n.name.empty() || n.world.empty() || n.opscode_dir.empty() || n.upgrades_dir.empty() ||
-        (n.role != "bootstrap" && n.role != "secondary" && n.role != "frontend") ||
-        (n.flavor != "ec11" && n.flavor != "cs12"))
+        (n.role != "bootstrap" && n.role != "secondary" && n.role != "frontend") || (n.flavor != "ec11" && n.flavor != "cs12"))
         throw Failure(dir + "/simchef.ini: incomplete; write it with `chu-simchef init`");
     return n;
 }
@@ -78,16 +77,15 @@ Node load_node(const std::string& dir)
 void save_node(const Node& n)
 {
     write_file(n.dir + "/simchef.ini", "# A node simulated by chu-simchef (written by `chu-simchef init`).\n[node]\n"
-                                       "name = " + n.name + "\nrole = " + n.role + "\nworld = " + n.world +
-                                           "\nopscode_dir = " + n.opscode_dir + "\nkeepalived_dir = " +
-                                           n.keepalived_dir + "\nupgrades_dir = " + n.upgrades_dir +
-                                           "\nflavor = " + n.flavor + "\n");
+                                       "name = " +
+                                           n.name + "\nrole = " + n.role + "\nworld = " + n.world +
+                                           "\nopscode_dir = " + n.opscode_dir + "\nkeepalived_dir = " + n.keepalived_dir +
+                                           "\nupgrades_dir = " + n.upgrades_dir + "\nflavor = " + n.flavor + "\n");
 }
 
 NodeState load_state(const Node& node)
 {
-    auto keys = read_keys(node.dir + "/state/node", "",
-                          {"installed", "configured", "upgraded", "cleaned", "stopped", "addons"});
+    auto keys = read_keys(node.dir + "/state/node", "", {"installed", "configured", "upgraded", "cleaned", "stopped", "addons"});
     NodeState s;
     s.installed = keys["installed"];
     s.configured = keys["configured"];
@@ -100,11 +98,9 @@ NodeState load_state(const Node& node)
 
 void save_state(const Node& node, const NodeState& s)
 {
-    write_file(node.dir + "/state/node", "installed = " + s.installed + "\nconfigured = " + s.configured +
-                                             "\nupgraded = " + (s.upgraded ? "yes" : "no") +
-                                             "\ncleaned = " + (s.cleaned ? "yes" : "no") +
-                                             "\nstopped = " + text_of(s.stopped) +
-                                             "\naddons = " + text_of(s.addons) + "\n");
+    write_file(node.dir + "/state/node", "installed = " + s.installed + "\nconfigured = " + s.configured + "\nupgraded = " +
+                                             (s.upgraded ? "yes" : "no") + "\ncleaned = " + (s.cleaned ? "yes" : "no") +
+                                             "\nstopped = " + text_of(s.stopped) + "\naddons = " + text_of(s.addons) + "\n");
 }
 
 std::string world_id(const std::string& world)

@@ -22,8 +22,7 @@ std::string pem(const std::string& world, const std::string& label, const std::s
     return out + "-----END " + kind + "-----\n";
 }
 
-std::string secrets_section(const std::string& world, const std::string& service,
-                            const std::vector<std::string>& keys)
+std::string secrets_section(const std::string& world, const std::string& service, const std::vector<std::string>& keys)
 {
     std::string out = "  \"" + service + "\": {\n";
     for (std::size_t i = 0; i < keys.size(); ++i)

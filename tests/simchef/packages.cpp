@@ -93,15 +93,14 @@ std::string tar_of(const std::string& name, const std::string& content)
 std::string gzip_stored(const std::string& data)
 {
     const auto size = static_cast<std::uint32_t>(data.size());
-    return std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x01", 11) + little_endian(size, 2) +
-           little_endian(~size, 2) + data + little_endian(crc32(data), 4) + little_endian(size, 4);
+    return std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x01", 11) + little_endian(size, 2) + little_endian(~size, 2) +
+           data + little_endian(crc32(data), 4) + little_endian(size, 4);
 }
 
 std::string ar_member(const std::string& name, const std::string& data)
 {
     char header[61];
-    std::snprintf(header, sizeof header, "%-16s%-12d%-6d%-6d%-8s%-10zu`\n", name.c_str(), 0, 0, 0, "100644",
-                  data.size());
+    std::snprintf(header, sizeof header, "%-16s%-12d%-6d%-6d%-8s%-10zu`\n", name.c_str(), 0, 0, 0, "100644", data.size());
     return std::string(header, 60) + data + (data.size() % 2 ? "\n" : "");
 }
 
@@ -111,10 +110,14 @@ std::string deb_of(const std::string& version)
     const std::string control = "Package: " + name + "\nVersion: " + version +
                                 "\nArchitecture: amd64\nMaintainer: Chef Software, Inc. <maintainers@chef.io>\n"
                                 "Installed-Size: 612000\nSection: misc\nPriority: extra\n"
-                                "Description: The full stack of " + name + " (simulated by chu-simchef)\n";
+                                "Description: The full stack of " +
+                                name + " (simulated by chu-simchef)\n";
     return "!<arch>\n" + ar_member("debian-binary", "2.0\n") +
            ar_member("control.tar.gz", gzip_stored(tar_of("./control", control))) +
-           ar_member("data.tar.xz", std::string("\xfd" "7zXZ\0", 6) + filler(version, payload_size));
+           ar_member("data.tar.xz", std::string("\xfd"
+                                                "7zXZ\0",
+                                                6) +
+                                        filler(version, payload_size));
 }
 
 // The lead (96 bytes, its name field "NAME-VERSION"), an empty signature and an empty header, the payload.
@@ -168,9 +171,8 @@ std::string rpm_version(const std::string& bytes)
 // 11.1.8", "chef-server 12.0.8"), not the package's name.
 void write_version_manifest(const Node& node, const std::string& version)
 {
-    write_file(node.dir + "/version-manifest.txt",
-               std::string(major_version(version) >= 12 ? "chef-server " : "private-chef ") +
-                   version.substr(0, version.find('-')) + "\n\n");
+    write_file(node.dir + "/version-manifest.txt", std::string(major_version(version) >= 12 ? "chef-server " : "private-chef ") +
+                                                       version.substr(0, version.find('-')) + "\n\n");
 }
 
 namespace {
@@ -267,10 +269,14 @@ int run_dpkg(Call& call)
         return call.fail("dpkg: error: cannot access archive '" + path + "': No such file or directory");
     const std::string version = starts_with(bytes, "!<arch>\n") ? deb_version(bytes) : "";
     if (version.empty())
-        return call.fail("dpkg-deb: error: '" + path + "' is not a Debian format archive\n"
-                         "dpkg: error processing archive " + path + " (--install):\n"
+        return call.fail("dpkg-deb: error: '" + path +
+                         "' is not a Debian format archive\n"
+                         "dpkg: error processing archive " +
+                         path +
+                         " (--install):\n"
                          " dpkg-deb --control subprocess returned error exit status 2\n"
-                         "Errors were encountered while processing:\n " + path);
+                         "Errors were encountered while processing:\n " +
+                         path);
     const std::string& old = call.state.installed;
     const std::string name = package_name(version);
     if (compare_versions(version, old) < 0)
@@ -282,10 +288,11 @@ int run_dpkg(Call& call)
     std::cout.flush();
     // -D10: one debug line per file processed, on stderr like dpkg's (dpkg(1), --debug=10: "output for each file
     // processed"); WORLD/dpkg_debug_lines sets how many files (default 100; the real package has tens of thousands).
-    const long long files = World(call.node.world).has("dpkg_debug_lines") ? World(call.node.world).milliseconds("dpkg_debug_lines") : 100;
+    const long long files =
+        World(call.node.world).has("dpkg_debug_lines") ? World(call.node.world).milliseconds("dpkg_debug_lines") : 100;
     for (long long i = 1; i <= files; ++i) {
-        const std::string file = "/opt/opscode/embedded/lib/ruby/gems/2.1.0/gems/chef-" + version + "/lib/chef/file_" +
-                                 std::to_string(i) + ".rb";
+        const std::string file =
+            "/opt/opscode/embedded/lib/ruby/gems/2.1.0/gems/chef-" + version + "/lib/chef/file_" + std::to_string(i) + ".rb";
         std::cerr << "D000010: tarobject ti->name='." << file << "' mode=100644 owner=0.0 type=48(-) ti->linkname='' "
                   << "namenode='" << file << "' flags=2 instead='<none>'\n";
     }
@@ -348,8 +355,8 @@ int run_dpkg_deb(Call& call)
     const std::string version = starts_with(bytes, "!<arch>\n") ? deb_version(bytes) : "";
     if (version.empty())
         return call.fail("dpkg-deb: error: '" + a[1] + "' is not a Debian format archive");
-    const std::map<std::string, std::string> fields = {{"Package", package_name(version)}, {"Version", version},
-                                                       {"Architecture", "amd64"}};
+    const std::map<std::string, std::string> fields = {
+        {"Package", package_name(version)}, {"Version", version}, {"Architecture", "amd64"}};
     for (std::size_t i = 2; i < a.size(); ++i)
         if (fields.count(a[i]))
             std::cout << (a.size() > 3 ? a[i] + ": " : "") << fields.at(a[i]) << "\n";

@@ -55,14 +55,13 @@ namespace simchef {
 
 namespace {
 
-const char* const usage =
-    "usage: chu-simchef init --node-dir D --name N --role bootstrap|secondary|frontend --world W\n"
-    "                        --opscode-dir O --keepalived-dir K --upgrades-dir U --flavor ec11|cs12\n"
-    "                        [--master bootstrap|secondary] [--migration-level TEXT]\n"
-    "       chu-simchef make-package PATH.deb|PATH.rpm --version V\n"
-    "       chu-simchef verify --world W --plan chef-server-12|enterprise-chef-11\n"
-    "                          [--approval] [--allow-reruns] [--complete]\n"
-    "       NODE/bin/<chef command> ARGS...   (symlinks made by init)\n";
+const char* const usage = "usage: chu-simchef init --node-dir D --name N --role bootstrap|secondary|frontend --world W\n"
+                          "                        --opscode-dir O --keepalived-dir K --upgrades-dir U --flavor ec11|cs12\n"
+                          "                        [--master bootstrap|secondary] [--migration-level TEXT]\n"
+                          "       chu-simchef make-package PATH.deb|PATH.rpm --version V\n"
+                          "       chu-simchef verify --world W --plan chef-server-12|enterprise-chef-11\n"
+                          "                          [--approval] [--allow-reruns] [--complete]\n"
+                          "       NODE/bin/<chef command> ARGS...   (symlinks made by init)\n";
 
 bool is_ctl(const std::string& program)
 {
@@ -203,13 +202,11 @@ int run_tool(const std::vector<std::string>& args)
 
 Call::Call(Node node_, std::string program_, std::vector<std::string> args_)
     : node(std::move(node_)), program(std::move(program_)), args(std::move(args_))
-{
-}
+{}
 
 std::string Call::line(const std::string& kind, const std::string& status) const
 {
-    std::string out = std::to_string(now_ms()) + " " + node.name + " " + node.role + " " + kind + " " + status + " " +
-                      program;
+    std::string out = std::to_string(now_ms()) + " " + node.name + " " + node.role + " " + kind + " " + status + " " + program;
     for (const auto& arg : args)
         out += " " + escape(arg);
     return out + "\n";

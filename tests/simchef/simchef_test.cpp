@@ -117,8 +117,7 @@ public:
     Result finish(milliseconds timeout)
     {
         const auto deadline = steady_clock::now() + timeout;
-        while (pump(deadline)) {
-        }
+        while (pump(deadline)) {}
         if (fds_[0] >= 0 || fds_[1] >= 0)
             result_.timed_out = true;
         kill_now();
@@ -210,8 +209,7 @@ struct Step {
 // A world of simulated nodes be1 (bootstrap), be2 (secondary), fe1, fe2 in a temporary directory.
 class Cluster {
 public:
-    explicit Cluster(const std::string& flavor, const std::string& package_ext = ".deb",
-                     const std::string& master = "bootstrap")
+    explicit Cluster(const std::string& flavor, const std::string& package_ext = ".deb", const std::string& master = "bootstrap")
         : flavor_(flavor)
     {
         world = root_ + "/world";
@@ -222,9 +220,26 @@ public:
         for (const auto& node : nodes) {
             const std::string dir = root_ + "/" + node;
             const std::string role = node == "be1" ? "bootstrap" : node == "be2" ? "secondary" : "frontend";
-            const Result r = run({simchef, "init", "--node-dir", dir, "--name", name(node), "--role", role, "--world", world,
-                                  "--opscode-dir", dir + "/etc/opscode", "--keepalived-dir", dir + "/var/keepalived",
-                                  "--upgrades-dir", dir + "/var/upgrades", "--flavor", flavor, "--master", master});
+            const Result r = run({simchef,
+                                  "init",
+                                  "--node-dir",
+                                  dir,
+                                  "--name",
+                                  name(node),
+                                  "--role",
+                                  role,
+                                  "--world",
+                                  world,
+                                  "--opscode-dir",
+                                  dir + "/etc/opscode",
+                                  "--keepalived-dir",
+                                  dir + "/var/keepalived",
+                                  "--upgrades-dir",
+                                  dir + "/var/upgrades",
+                                  "--flavor",
+                                  flavor,
+                                  "--master",
+                                  master});
             INFO(r.err);
             REQUIRE(r.status == 0);
             write_file(dir + "/etc/opscode/private-chef.rb", "topology \"ha\"\napi_fqdn \"chef.example.com\"\n");
@@ -379,8 +394,7 @@ private:
 };
 
 // Where the first step of `node` running `program` with first argument `verb` is in a runbook.
-std::size_t index_of(const std::vector<Step>& steps, const std::string& node, const std::string& program,
-                     const std::string& verb)
+std::size_t index_of(const std::vector<Step>& steps, const std::string& node, const std::string& program, const std::string& verb)
 {
     for (std::size_t i = 0; i < steps.size(); ++i)
         if (steps[i].node == node && steps[i].program == program &&
@@ -503,7 +517,8 @@ TEST_CASE("start on the secondary is refused and flagged", "[simchef][refusals]"
 TEST_CASE("dpkg and rpm accept only the runbooks' command lines and their own package format", "[simchef][packages]")
 {
     Cluster c("cs12");
-    REQUIRE(run({simchef, "make-package", c.world + "/chef-server-core-12.0.8-1.el6.x86_64.rpm", "--version", "12.0.8"}).status == 0);
+    REQUIRE(run({simchef, "make-package", c.world + "/chef-server-core-12.0.8-1.el6.x86_64.rpm", "--version", "12.0.8"}).status ==
+            0);
     const std::string rpm = c.world + "/chef-server-core-12.0.8-1.el6.x86_64.rpm";
 
     const Result no_debug = c.call("be1", "dpkg", {"-i", c.package});
@@ -563,7 +578,8 @@ TEST_CASE("two calls at once on one node are refused and flagged", "[simchef][re
     CHECK(c.call("be1", "private-chef-ctl", {"reconfigure"}).status == 0);  // a killed call holds nothing
 }
 
-TEST_CASE("the bootstrap's upgrade is refused while it is not keepalived master, and stops its services itself", "[simchef][refusals]")
+TEST_CASE("the bootstrap's upgrade is refused while it is not keepalived master, and stops its services itself",
+          "[simchef][refusals]")
 {
     Cluster c("cs12", ".deb", "secondary");
     REQUIRE(c.call("be1", "dpkg", {"-D10", "-i", c.package}).status == 0);
@@ -661,7 +677,8 @@ TEST_CASE("when keepalived stops on the master, the other backend takes over onl
     CHECK(trim(read_file(c.world + "/keepalived/master")) == "be1.example.com");
 }
 
-TEST_CASE("with the flip flag the secondary's upgrade takes master, and the runbook's keepalived sequence gives it back", "[simchef][keepalived]")
+TEST_CASE("with the flip flag the secondary's upgrade takes master, and the runbook's keepalived sequence gives it back",
+          "[simchef][keepalived]")
 {
     Cluster c("cs12");
     write_file(c.world + "/flip_master_after_secondary_upgrade", "");
@@ -685,7 +702,8 @@ TEST_CASE("with the flip flag the secondary's upgrade takes master, and the runb
         c.perform(slice(runbook, fix + 3, runbook.size()), false);  // be1's services do not run: its status fails
         const Result v = c.verify("chef-server-12", {"--approval", "--complete"});
         CHECK(v.status == 1);
-        CHECK(contains(v.out, "FAIL complete:\n    keepalived master at the end: be2.example.com, not the bootstrap be1.example.com"));
+        CHECK(contains(v.out,
+                       "FAIL complete:\n    keepalived master at the end: be2.example.com, not the bootstrap be1.example.com"));
     }
 }
 
@@ -760,7 +778,8 @@ TEST_CASE("a frontend started before the secondary's upgrade fails verify, namin
     CHECK(contains(v.out, "fe1.example.com frontend begin - chef-server-ctl start"));
 }
 
-TEST_CASE("an Enterprise Chef 11 install before keepalived stops on the secondary fails verify, naming the rule", "[simchef][verify]")
+TEST_CASE("an Enterprise Chef 11 install before keepalived stops on the secondary fails verify, naming the rule",
+          "[simchef][verify]")
 {
     Cluster c("ec11");
     auto runbook = c.enterprise_chef_11_runbook();
@@ -812,9 +831,9 @@ TEST_CASE("a node without simchef.ini exits 127, and init refuses a node twice",
     CHECK(contains(stray.err, "simchef.ini is missing"));
 
     const std::string be1 = c.dir("be1");
-    const Result again = run({simchef, "init", "--node-dir", be1, "--name", "be1.example.com", "--role", "bootstrap",
-                              "--world", c.world, "--opscode-dir", be1 + "/etc/opscode", "--keepalived-dir",
-                              be1 + "/var/keepalived", "--upgrades-dir", be1 + "/var/upgrades", "--flavor", "cs12"});
+    const Result again = run({simchef, "init", "--node-dir", be1, "--name", "be1.example.com", "--role", "bootstrap", "--world",
+                              c.world, "--opscode-dir", be1 + "/etc/opscode", "--keepalived-dir", be1 + "/var/keepalived",
+                              "--upgrades-dir", be1 + "/var/upgrades", "--flavor", "cs12"});
     CHECK(again.status != 0);
     CHECK(contains(again.err, "is a simulated node already"));
     // Every node's secrets are the same: derived from the world, as a real cluster shares them.

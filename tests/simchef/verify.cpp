@@ -310,14 +310,18 @@ std::vector<std::string> complete(const Run& run, const World& world)
 void chef_server_12_rules(const Run& run, Report& report)
 {
     const std::size_t first_install = first_begin(run, [](const Logged& c) { return c.install(); });
-    const std::size_t first_stop =
-        first_begin(run, [](const Logged& c) { return c.is("stop") || c.is("stop keepalived"); });
+    const std::size_t first_stop = first_begin(run, [](const Logged& c) { return c.is("stop") || c.is("stop keepalived"); });
 
-    report.rule("reconfigure-before-stop", all_ended_before(run, [&](const Logged& c) {
-        // Phase 2's reconfigures: those before the node's own install.
-        return c.is("reconfigure") &&
-               c.begin < first_begin(run, [&](const Logged& d) { return d.install() && d.node == c.node; });
-    }, first_stop));
+    report.rule("reconfigure-before-stop",
+                all_ended_before(
+                    run,
+                    [&](const Logged& c) {
+                        // Phase 2's reconfigures: those before the node's own install.
+                        return c.is("reconfigure") &&
+                               c.begin < first_begin(
+                                             run, [&](const Logged& d) { return d.install() && d.node == c.node; });
+                    },
+                    first_stop));
 
     auto frontend_stop = [](const Logged& c) { return c.role == "frontend" && c.is("stop"); };
     auto stopped = all_ended_before(run, frontend_stop, first_install);
@@ -331,9 +335,8 @@ void chef_server_12_rules(const Run& run, Report& report)
     for (const auto& u : run.calls) {
         if (u.role != "bootstrap" || !u.upgrade())
             continue;
-        const std::size_t installed = first_success_end(run, [&](const Logged& c) {
-            return c.role == "bootstrap" && c.install() && c.end < u.begin;
-        });
+        const std::size_t installed =
+            first_success_end(run, [&](const Logged& c) { return c.role == "bootstrap" && c.install() && c.end < u.begin; });
         const bool stopped_after_install = std::any_of(run.calls.begin(), run.calls.end(), [&](const Logged& s) {
             return s.role == "bootstrap" && s.is("stop") && s.ok() && installed != never && s.begin > installed &&
                    s.end < u.begin;
@@ -380,10 +383,9 @@ void enterprise_chef_11_rules(const Run& run, Report& report)
 
     report.rule("keepalived-stopped-on-secondary-before-install", keepalived_stopped_on_secondary_before_install(run));
 
-    const std::size_t bootstrap_upgrade =
-        first_begin(run, [](const Logged& c) { return c.role == "bootstrap" && c.upgrade(); });
-    report.rule("installs-before-bootstrap-upgrade",
-                all_ended_before(run, [](const Logged& c) { return c.install(); }, bootstrap_upgrade));
+    const std::size_t bootstrap_upgrade = first_begin(run, [](const Logged& c) { return c.role == "bootstrap" && c.upgrade(); });
+    report.rule("installs-before-bootstrap-upgrade", all_ended_before(
+                                                         run, [](const Logged& c) { return c.install(); }, bootstrap_upgrade));
 
     const std::size_t bootstrap_upgraded =
         first_success_end(run, [](const Logged& c) { return c.role == "bootstrap" && c.upgrade(); });
@@ -408,9 +410,8 @@ void enterprise_chef_11_rules(const Run& run, Report& report)
             else
                 opscode_copied(frontends, c);
         } else if (c.start()) {
-            const std::size_t own_upgrade = first_success_end(run, [&](const Logged& u) {
-                return u.node == c.node && u.upgrade();
-            });
+            const std::size_t own_upgrade =
+                first_success_end(run, [&](const Logged& u) { return u.node == c.node && u.upgrade(); });
             if (c.role != "frontend" || c.begin < own_upgrade)
                 add(frontends, c);
         }

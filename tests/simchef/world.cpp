@@ -37,8 +37,7 @@ std::vector<std::pair<std::string, std::string>> World::nodes() const
     return out;
 }
 
-std::string World::take_fault(const std::string& node, const std::string& program,
-                              const std::vector<std::string>& args) const
+std::string World::take_fault(const std::string& node, const std::string& program, const std::vector<std::string>& args) const
 {
     // WORLD/faults.used: "<times used> <fault words>" per fault, so restarted daemons do not reset the counts.
     std::map<std::string, long> used;

@@ -22,8 +22,7 @@ public:
     std::vector<std::pair<std::string, std::string>> nodes() const;
     // The first unused fault of WORLD/faults that matches this call ("fail", "hang", "timeout" or
     // "slow:MS"), counted as used; "" when none. The caller holds the world lock.
-    std::string take_fault(const std::string& node, const std::string& program,
-                           const std::vector<std::string>& args) const;
+    std::string take_fault(const std::string& node, const std::string& program, const std::vector<std::string>& args) const;
 
 private:
     std::string dir_;

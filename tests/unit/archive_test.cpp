@@ -25,7 +25,10 @@ namespace {
 
 using chu::test::TempDir;
 
-bool is_root() { return geteuid() == 0; }
+bool is_root()
+{
+    return geteuid() == 0;
+}
 
 void write_file(const fs::path& path, const std::string& text, mode_t mode)
 {
@@ -75,8 +78,8 @@ std::string listing(const fs::path& dir)
         const fs::path path = dir / name;
         struct stat st {};
         REQUIRE(lstat(path.c_str(), &st) == 0);
-        out << name.string() << " mode=" << std::oct << (st.st_mode & 07777) << std::dec << " owner=" << st.st_uid
-            << ":" << st.st_gid << " mtime=" << st.st_mtim.tv_sec << "." << st.st_mtim.tv_nsec;
+        out << name.string() << " mode=" << std::oct << (st.st_mode & 07777) << std::dec << " owner=" << st.st_uid << ":"
+            << st.st_gid << " mtime=" << st.st_mtim.tv_sec << "." << st.st_mtim.tv_nsec;
         if (S_ISLNK(st.st_mode))
             out << " -> " << fs::read_symlink(path).string();
         else if (S_ISREG(st.st_mode))
@@ -107,9 +110,9 @@ void make_opscode_tree(const fs::path& dir, const std::string& flavour = "old")
     set_owner(dir / "keepalived", 1, 1);
     set_owner(dir / "chef-server.rb", 2, 2);
     // Last, because creating an entry changes its directory's mtime.
-    for (const char* name : {"keepalived/bin/cluster.sh", "keepalived/bin/pivotal.pem", "keepalived/bin",
-                             "keepalived/keepalived.conf", "keepalived", "private-chef.rb",
-                             "private-chef-secrets.json", "pivotal.pem", "chef-server.rb"})
+    for (const char* name :
+         {"keepalived/bin/cluster.sh", "keepalived/bin/pivotal.pem", "keepalived/bin", "keepalived/keepalived.conf", "keepalived",
+          "private-chef.rb", "private-chef-secrets.json", "pivotal.pem", "chef-server.rb"})
         set_mtime(dir / name, 1400000000);
 }
 
@@ -123,16 +126,31 @@ la_ssize_t append(archive*, void* out, const void* buffer, size_t size)
 struct Item {
     std::string name;
     mode_t type;
-    std::string data;      // regular file content
-    std::string link;      // symlink target
+    std::string data;  // regular file content
+    std::string link;  // symlink target
     std::string hardlink;  // when set, a hard link to this name
 };
 
-Item file(const std::string& name, const std::string& data) { return {name, AE_IFREG, data, "", ""}; }
-Item directory(const std::string& name) { return {name, AE_IFDIR, "", "", ""}; }
-Item symlink_to(const std::string& name, const std::string& target) { return {name, AE_IFLNK, "", target, ""}; }
-Item hardlink_to(const std::string& name, const std::string& target) { return {name, AE_IFREG, "", "", target}; }
-Item special(const std::string& name, mode_t type) { return {name, type, "", "", ""}; }
+Item file(const std::string& name, const std::string& data)
+{
+    return {name, AE_IFREG, data, "", ""};
+}
+Item directory(const std::string& name)
+{
+    return {name, AE_IFDIR, "", "", ""};
+}
+Item symlink_to(const std::string& name, const std::string& target)
+{
+    return {name, AE_IFLNK, "", target, ""};
+}
+Item hardlink_to(const std::string& name, const std::string& target)
+{
+    return {name, AE_IFREG, "", "", target};
+}
+Item special(const std::string& name, mode_t type)
+{
+    return {name, type, "", "", ""};
+}
 
 std::string tar_of(const std::vector<Item>& items)
 {
@@ -153,8 +171,7 @@ std::string tar_of(const std::vector<Item>& items)
             archive_entry_set_size(e.get(), static_cast<la_int64_t>(item.data.size()));
         REQUIRE(archive_write_header(a.get(), e.get()) == ARCHIVE_OK);
         if (!item.data.empty())
-            REQUIRE(archive_write_data(a.get(), item.data.data(), item.data.size()) ==
-                    static_cast<la_ssize_t>(item.data.size()));
+            REQUIRE(archive_write_data(a.get(), item.data.data(), item.data.size()) == static_cast<la_ssize_t>(item.data.size()));
     }
     REQUIRE(archive_write_close(a.get()) == ARCHIVE_OK);
     return out;
@@ -175,12 +192,14 @@ void install(const std::string& tar, const fs::path& dir, const fs::path& backup
         FAIL(status.error().message);
 }
 
-fs::path staging(const fs::path& dir) { return dir.string() + ".chu-new"; }
+fs::path staging(const fs::path& dir)
+{
+    return dir.string() + ".chu-new";
+}
 
 }  // namespace
 
-TEST_CASE("a packed /etc/opscode archive installs elsewhere with the same files, modes, mtimes, symlinks and owners",
-          "[archive]")
+TEST_CASE("a packed /etc/opscode archive installs elsewhere with the same files, modes, mtimes, symlinks and owners", "[archive]")
 {
     TempDir tmp;
     make_opscode_tree(tmp.path() / "bootstrap");
@@ -204,8 +223,7 @@ TEST_CASE("a packed /etc/opscode archive installs elsewhere with the same files,
     }
 }
 
-TEST_CASE("installing an archive into a directory that does not exist creates it, mode 0755, and writes no backup",
-          "[archive]")
+TEST_CASE("installing an archive into a directory that does not exist creates it, mode 0755, and writes no backup", "[archive]")
 {
     TempDir tmp;
     make_opscode_tree(tmp.path() / "bootstrap");
@@ -289,8 +307,7 @@ TEST_CASE("a stale .chu-new tree from an interrupted archive install is cleared 
     CHECK_FALSE(fs::exists(staging(dir)));
 }
 
-TEST_CASE("an archive with any kind of entry escaping the directory is refused by name and nothing is changed",
-          "[archive]")
+TEST_CASE("an archive with any kind of entry escaping the directory is refused by name and nothing is changed", "[archive]")
 {
     struct Case {
         const char* what;
@@ -304,9 +321,7 @@ TEST_CASE("an archive with any kind of entry escaping the directory is refused b
         {"a hard link", {file("secrets.json", "{}"), hardlink_to("copy", "secrets.json")}, "copy"},
         {"a symlink to /etc", {symlink_to("etc", "/etc")}, "etc"},
         {"a relative symlink climbing out", {directory("sub"), symlink_to("sub/x", "../../x")}, "sub/x"},
-        {"a symlink climbing out through another symlink",
-         {symlink_to("here", "."), symlink_to("out", "here/here/..")},
-         "out"},
+        {"a symlink climbing out through another symlink", {symlink_to("here", "."), symlink_to("out", "here/here/..")}, "out"},
         {"a file written through a symlink", {symlink_to("sub", "."), file("sub/x", "owned")}, "sub/x"},
         {"a fifo", {special("pipe", AE_IFIFO)}, "pipe"},
         {"a character device", {special("null", AE_IFCHR)}, "null"},
@@ -336,10 +351,9 @@ TEST_CASE("an archive whose symlinks stay inside the directory is accepted, abso
 {
     TempDir tmp;
     const fs::path opscode = tmp.path() / "opscode";
-    const std::string tar = tar_of({directory("keys"), file("keys/pivotal.pem", "key"),
-                                    symlink_to("current", "keys/./pivotal.pem"),
-                                    symlink_to("keys/again", "../keys/../current"),
-                                    symlink_to("absolute", opscode.string() + "/keys/pivotal.pem")});
+    const std::string tar =
+        tar_of({directory("keys"), file("keys/pivotal.pem", "key"), symlink_to("current", "keys/./pivotal.pem"),
+                symlink_to("keys/again", "../keys/../current"), symlink_to("absolute", opscode.string() + "/keys/pivotal.pem")});
 
     install(tar, opscode, tmp.path() / "backup.tar");
 
@@ -347,8 +361,7 @@ TEST_CASE("an archive whose symlinks stay inside the directory is accepted, abso
     CHECK(read_all(opscode / "absolute") == "key");
 }
 
-TEST_CASE("an archive install that fails while unpacking leaves the old tree byte-identical and no .chu-new behind",
-          "[archive]")
+TEST_CASE("an archive install that fails while unpacking leaves the old tree byte-identical and no .chu-new behind", "[archive]")
 {
     TempDir tmp;
     const fs::path dir = tmp.path() / "opscode";

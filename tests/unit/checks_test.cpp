@@ -79,10 +79,7 @@ struct Node {
         config.paths.open_source_chef_dir = (root / "opt-chef-server").string();
     }
 
-    chu::CheckVerdict run(const std::string& check) const
-    {
-        return chu::run_check(check, config, plan, facts, kNode);
-    }
+    chu::CheckVerdict run(const std::string& check) const { return chu::run_check(check, config, plan, facts, kNode); }
 
     fs::path path(const std::string& name) const { return tmp.path() / name; }
 };
@@ -167,8 +164,7 @@ TEST_CASE("a missing package fails the package check, naming its path and the [u
     const chu::CheckVerdict verdict = node.run("package");
 
     require_failure(verdict);
-    CHECK_THAT(verdict.message, Contains(node.facts.package) && Contains("No such file") &&
-                                    Contains("[upgrade] package"));
+    CHECK_THAT(verdict.message, Contains(node.facts.package) && Contains("No such file") && Contains("[upgrade] package"));
 }
 
 TEST_CASE("an unset package or a directory in its place fails the package check", "[checks]")
@@ -200,8 +196,14 @@ TEST_CASE("a package whose bytes do not match its extension fails the package ch
 TEST_CASE("the package check fails a .deb on a node without dpkg, naming dpkg and pointing at the .rpm", "[checks]")
 {
     Node node;
-    SECTION("dpkg is missing") { fs::remove(node.config.commands.dpkg); }
-    SECTION("dpkg is not executable") { REQUIRE(chmod(node.config.commands.dpkg.c_str(), 0644) == 0); }
+    SECTION("dpkg is missing")
+    {
+        fs::remove(node.config.commands.dpkg);
+    }
+    SECTION("dpkg is not executable")
+    {
+        REQUIRE(chmod(node.config.commands.dpkg.c_str(), 0644) == 0);
+    }
 
     const chu::CheckVerdict verdict = node.run("package");
 
@@ -218,8 +220,8 @@ TEST_CASE("the package check fails an .rpm on a node without rpm, naming rpm and
     const chu::CheckVerdict verdict = node.run("package");
 
     require_failure(verdict);
-    CHECK_THAT(verdict.message, Contains("rpm (" + node.config.commands.rpm + ")") &&
-                                    Contains("probably needs the .deb package"));
+    CHECK_THAT(verdict.message,
+               Contains("rpm (" + node.config.commands.rpm + ")") && Contains("probably needs the .deb package"));
 }
 
 TEST_CASE("a package whose SHA-256 differs from package_sha256 fails the package check with both digests", "[checks]")
@@ -246,14 +248,19 @@ TEST_CASE("a package that is neither .deb nor .rpm fails the package check", "[c
 TEST_CASE("the ctl check fails a missing or non-executable ctl, naming it and both ctl settings", "[checks]")
 {
     Node node;
-    SECTION("missing") { fs::remove(node.facts.old_ctl); }
-    SECTION("not executable") { REQUIRE(chmod(node.facts.old_ctl.c_str(), 0644) == 0); }
+    SECTION("missing")
+    {
+        fs::remove(node.facts.old_ctl);
+    }
+    SECTION("not executable")
+    {
+        REQUIRE(chmod(node.facts.old_ctl.c_str(), 0644) == 0);
+    }
 
     const chu::CheckVerdict verdict = node.run("ctl");
 
     require_failure(verdict);
-    CHECK_THAT(verdict.message, Contains(node.facts.old_ctl) && Contains("chef_server_ctl") &&
-                                    Contains("private_chef_ctl"));
+    CHECK_THAT(verdict.message, Contains(node.facts.old_ctl) && Contains("chef_server_ctl") && Contains("private_chef_ctl"));
 }
 
 TEST_CASE("the make check fails a node without make with the exact fix", "[checks]")
@@ -265,13 +272,12 @@ TEST_CASE("the make check fails a node without make with the exact fix", "[check
     const chu::CheckVerdict verdict = node.run("make");
 
     require_failure(verdict);
-    CHECK_THAT(verdict.message, Contains(node.config.commands.make) &&
-                                    Contains("install make (apt-get install make, or yum install make), then: "
-                                             "chef-ha-upgrade-ctl retry"));
+    CHECK_THAT(verdict.message,
+               Contains(node.config.commands.make) && Contains("install make (apt-get install make, or yum install make), then: "
+                                                               "chef-ha-upgrade-ctl retry"));
 }
 
-TEST_CASE("the keepalived-master check waits, bounded, until both state files settle on master, and says what it saw",
-          "[checks]")
+TEST_CASE("the keepalived-master check waits, bounded, until both state files settle on master, and says what it saw", "[checks]")
 {
     Node node;
     node.config.upgrade.failover_wait_s = 1;
@@ -283,9 +289,9 @@ TEST_CASE("the keepalived-master check waits, bounded, until both state files se
     const chu::CheckVerdict backup = node.run("keepalived-master");
     require_failure(backup);
     CHECK(backup.value == "backup");
-    CHECK_THAT(backup.message, Contains("waited 1 s for this bootstrap to become keepalived master") &&
-                                   Contains("says backup") && Contains("chef-server-ctl stop keepalived") &&
-                                   Contains("failover_wait_s") && Contains("retry"));
+    CHECK_THAT(backup.message, Contains("waited 1 s for this bootstrap to become keepalived master") && Contains("says backup") &&
+                                   Contains("chef-server-ctl stop keepalived") && Contains("failover_wait_s") &&
+                                   Contains("retry"));
 
     // A transition under way: cluster.sh wrote the request, not yet the result.
     write_file(requested, "master\n");
@@ -319,8 +325,7 @@ TEST_CASE("the keepalived-status check reports the settled state, a transition, 
     CHECK_THAT(missing.message, Contains(status.string()));
 }
 
-TEST_CASE("the migration-level check reports the level with whitespace collapsed, and refuses a missing file",
-          "[checks]")
+TEST_CASE("the migration-level check reports the level with whitespace collapsed, and refuses a missing file", "[checks]")
 {
     Node node;
     const fs::path level = node.path("upgrades") / "migration-level";
@@ -332,7 +337,8 @@ TEST_CASE("the migration-level check reports the level with whitespace collapsed
     fs::remove(level);
     const chu::CheckVerdict absent = node.run("migration-level");
     require_failure(absent);  // Chef would run every migration again (opscode-omnibus#302)
-    CHECK_THAT(absent.message, Contains(level.string() + " is missing") && Contains("Copy the file from a node that is not yet upgraded"));
+    CHECK_THAT(absent.message,
+               Contains(level.string() + " is missing") && Contains("Copy the file from a node that is not yet upgraded"));
 
     fs::create_directory(level);
     const chu::CheckVerdict unreadable = node.run("migration-level");

@@ -35,8 +35,8 @@ struct Dump {
 std::string dump(const chu::Hello& m)
 {
     return Dump()("hello.epoch", m.epoch)("plan_name", m.plan_name)("topology_digest", m.topology_digest)(
-               "plan_digest", m.plan_digest)("package_digest", m.package_digest)("key_id", m.key_id)(
-               "version", m.version)("phase", m.phase)("step", m.step)("running", m.running)
+               "plan_digest", m.plan_digest)("package_digest", m.package_digest)("key_id", m.key_id)("version", m.version)(
+               "phase", m.phase)("step", m.step)("running", m.running)
         .str();
 }
 
@@ -54,8 +54,8 @@ std::string dump(const chu::Beat& m)
 
 std::string dump(const chu::Order& m)
 {
-    return Dump()("order.epoch", m.epoch)("phase", m.phase)("step", m.step)("round", m.round)(
-               "archive_digest", m.archive_digest)("archive_size", m.archive_size)("skip", m.skip)
+    return Dump()("order.epoch", m.epoch)("phase", m.phase)("step", m.step)("round", m.round)("archive_digest", m.archive_digest)(
+               "archive_size", m.archive_size)("skip", m.skip)
         .str();
 }
 
@@ -112,16 +112,16 @@ std::string dump(const chu::StartedRecord& r)
 std::string dump(const chu::FinishedRecord& r)
 {
     return Dump()("phase", r.phase)("step", r.step)("round", r.round)("outcome", static_cast<unsigned>(r.end.outcome))(
-               "exit_code", r.end.exit_code)("value", r.end.value)("detail", r.end.detail)("started_ms", r.started_ms)(
-               "at_ms", r.at_ms)
+               "exit_code", r.end.exit_code)("value", r.end.value)("detail", r.end.detail)("started_ms", r.started_ms)("at_ms",
+                                                                                                                       r.at_ms)
         .str();
 }
 
 std::string dump(const chu::ReportRecord& r)
 {
-    return Dump()("node", r.node)("phase", r.phase)("step", r.step)("round", r.round)(
-               "outcome", static_cast<unsigned>(r.end.outcome))("value", r.end.value)("detail", r.end.detail)(
-               "started_ms", r.started_ms)("finished_ms", r.finished_ms)
+    return Dump()("node", r.node)("phase", r.phase)("step", r.step)("round", r.round)("outcome",
+                                                                                      static_cast<unsigned>(r.end.outcome))(
+               "value", r.end.value)("detail", r.end.detail)("started_ms", r.started_ms)("finished_ms", r.finished_ms)
         .str();
 }
 
@@ -132,8 +132,8 @@ std::string dump(const chu::PhaseRecord& r)
 
 std::string dump(const chu::DecisionRecord& r)
 {
-    return Dump()("op", static_cast<unsigned>(r.op))("node", r.node)("phase", r.phase)("step", r.step)(
-               "round", r.round)("at_ms", r.at_ms)
+    return Dump()("op", static_cast<unsigned>(r.op))("node", r.node)("phase", r.phase)("step", r.step)("round", r.round)("at_ms",
+                                                                                                                         r.at_ms)
         .str();
 }
 
@@ -250,8 +250,8 @@ std::vector<chu::Record> every_record()
 {
     chu::JoinedRecord joined{kDigest, std::string(64, 'b'), std::string(64, 'c'), "key-1", 1700000000001};
     chu::StartedRecord started{5, 2, 1, 3, 1700000000002};
-    chu::FinishedRecord finished{5, 2, 1, chu::Outcome::failed, -15, "level 3", "[ERROR] something\nlast line", 1700000000002,
-                                 1700000000009};
+    chu::FinishedRecord finished{
+        5, 2, 1, chu::Outcome::failed, -15, "level 3", "[ERROR] something\nlast line", 1700000000002, 1700000000009};
     chu::ReportRecord report{"fe2.example.com", 5, 2, 1, {chu::Outcome::skipped, 7, "v", "detail"}, -1, 1700000000010};
     chu::PhaseRecord phase{11, 1700000000011};
     chu::DecisionRecord decision{chu::Op::skip, "be2.example.com", 9, -1, 4, 1700000000012};
@@ -554,9 +554,9 @@ TEST_CASE("a well-checksummed record of an unknown type, version or outcome is n
 
     const std::size_t outcome_at = 2 + 4 + 4 + 4;  // version, type, phase, step, round
     REQUIRE(static_cast<unsigned char>(finished[12 + outcome_at]) == static_cast<unsigned char>(chu::Outcome::failed));
-    for (const std::string& bad : {reframed(finished, 0, 9),                                 // a newer format
-                                   reframed(finished, 1, 7),                                 // type
-                                   reframed(finished, outcome_at, 4),                        // outcome
+    for (const std::string& bad : {reframed(finished, 0, 9),  // a newer format
+                                   reframed(finished, 1, 7),  // type
+                                   reframed(finished, outcome_at, 4),  // outcome
                                    reframed(decision, 2, static_cast<char>(chu::last_op) + 1)}) {
         const chu::JournalScan scan = chu::scan_journal(first + bad + first);
         CHECK(scan.records.size() == 1);

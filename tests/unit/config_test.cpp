@@ -22,17 +22,17 @@ std::string dump(const chu::Config& c)
     out << "topology=" << c.cluster.topology << "\nnode=" << c.cluster.node << "\nport=" << c.cluster.port
         << "\nkey_file=" << c.cluster.key_file << "\ninsecure=" << c.cluster.insecure
         << "\nheartbeat_ms=" << c.cluster.heartbeat_ms << "\npeer_timeout_ms=" << c.cluster.peer_timeout_ms
-        << "\nplan=" << c.upgrade.plan << "\npackage=" << c.upgrade.package
-        << "\npackage_sha256=" << c.upgrade.package_sha256 << "\nauto_start=" << c.upgrade.auto_start
+        << "\nplan=" << c.upgrade.plan << "\npackage=" << c.upgrade.package << "\npackage_sha256=" << c.upgrade.package_sha256
+        << "\nauto_start=" << c.upgrade.auto_start
         << "\ncleanup=" << (c.upgrade.cleanup == chu::CleanupMode::manual ? "manual" : "auto")
         << "\nmax_parallel=" << c.upgrade.max_parallel << "\nfailover_wait_s=" << c.upgrade.failover_wait_s << "\naddons=";
     for (const std::string& addon : c.upgrade.addons)
         out << "<" << addon << ">";
-    out << "\naddons_path=" << c.upgrade.addons_path << "\naccept_licenses=" << c.upgrade.accept_licenses << "\nchef_server_ctl=" << c.commands.chef_server_ctl
-        << "\nprivate_chef_ctl=" << c.commands.private_chef_ctl << "\ndpkg=" << c.commands.dpkg
-        << "\nrpm=" << c.commands.rpm << "\ndpkg_deb=" << c.commands.dpkg_deb << "\nmake=" << c.commands.make << "\ntimeout_s=" << c.commands.timeout_s
-        << "\nretries=" << c.commands.retries << "\nopscode_dir=" << c.paths.opscode_dir
-        << "\nstate_dir=" << c.paths.state_dir << "\nplans_dir=" << c.paths.plans_dir
+    out << "\naddons_path=" << c.upgrade.addons_path << "\naccept_licenses=" << c.upgrade.accept_licenses
+        << "\nchef_server_ctl=" << c.commands.chef_server_ctl << "\nprivate_chef_ctl=" << c.commands.private_chef_ctl
+        << "\ndpkg=" << c.commands.dpkg << "\nrpm=" << c.commands.rpm << "\ndpkg_deb=" << c.commands.dpkg_deb
+        << "\nmake=" << c.commands.make << "\ntimeout_s=" << c.commands.timeout_s << "\nretries=" << c.commands.retries
+        << "\nopscode_dir=" << c.paths.opscode_dir << "\nstate_dir=" << c.paths.state_dir << "\nplans_dir=" << c.paths.plans_dir
         << "\nkeepalived_dir=" << c.paths.keepalived_dir << "\nupgrades_dir=" << c.paths.upgrades_dir
         << "\ndata_dir=" << c.paths.data_dir << "\nversion_manifest=" << c.paths.version_manifest
         << "\nopen_source_chef_dir=" << c.paths.open_source_chef_dir << "\n";
@@ -139,8 +139,7 @@ upgrades_dir = /srv/upgrades
     CHECK_FALSE(c.upgrade.auto_start);
     CHECK(c.upgrade.cleanup == chu::CleanupMode::automatic);
     CHECK(c.upgrade.max_parallel == 2);
-    CHECK(c.upgrade.addons ==
-          std::vector<std::string>{"opscode-manage", "opscode-reporting", "opscode-push-jobs-server"});
+    CHECK(c.upgrade.addons == std::vector<std::string>{"opscode-manage", "opscode-reporting", "opscode-push-jobs-server"});
     CHECK(c.upgrade.addons_path == "/root/addons");
     CHECK(c.commands.chef_server_ctl == "/opt/chef/bin/chef-server-ctl");
     CHECK(c.commands.private_chef_ctl == "/opt/opscode/bin/private-chef-ctl");
@@ -197,8 +196,8 @@ TEST_CASE("a UTF-8 byte order mark and Windows line ends are accepted", "[config
 TEST_CASE("a refused text leaves the config as it was", "[config]")
 {
     chu::Config config;
-    const chu::Status status = chu::apply_config_text("[cluster]\nport = 10000\nnode = be1\nheartbeat_ms = x\n",
-                                                      "test.conf", config);
+    const chu::Status status =
+        chu::apply_config_text("[cluster]\nport = 10000\nnode = be1\nheartbeat_ms = x\n", "test.conf", config);
     REQUIRE_FALSE(status);
     CHECK(dump(config) == dump(chu::Config{}));
 }
@@ -227,21 +226,50 @@ TEST_CASE("the shipped config shows every key, in order, with its true default",
         uncommented += line + "\n";
     }
     CHECK(dump(parsed(uncommented)) == dump(chu::Config{}));
-    const std::vector<std::string> expected = {
-        "[cluster]",  "topology",         "node",         "port",         "key_file",        "insecure",
-        "heartbeat_ms", "peer_timeout_ms", "[upgrade]",    "plan",         "package",         "package_sha256",
-        "auto_start", "cleanup",          "max_parallel", "failover_wait_s", "addons",       "addons_path",     "accept_licenses", "[commands]",
-        "chef_server_ctl", "private_chef_ctl", "dpkg",    "rpm",          "make",            "dpkg_deb",
-        "timeout_s",  "retries",          "[paths]",      "opscode_dir",  "state_dir",       "plans_dir",
-        "keepalived_dir", "upgrades_dir", "data_dir",     "version_manifest", "open_source_chef_dir"};
+    const std::vector<std::string> expected = {"[cluster]",
+                                               "topology",
+                                               "node",
+                                               "port",
+                                               "key_file",
+                                               "insecure",
+                                               "heartbeat_ms",
+                                               "peer_timeout_ms",
+                                               "[upgrade]",
+                                               "plan",
+                                               "package",
+                                               "package_sha256",
+                                               "auto_start",
+                                               "cleanup",
+                                               "max_parallel",
+                                               "failover_wait_s",
+                                               "addons",
+                                               "addons_path",
+                                               "accept_licenses",
+                                               "[commands]",
+                                               "chef_server_ctl",
+                                               "private_chef_ctl",
+                                               "dpkg",
+                                               "rpm",
+                                               "make",
+                                               "dpkg_deb",
+                                               "timeout_s",
+                                               "retries",
+                                               "[paths]",
+                                               "opscode_dir",
+                                               "state_dir",
+                                               "plans_dir",
+                                               "keepalived_dir",
+                                               "upgrades_dir",
+                                               "data_dir",
+                                               "version_manifest",
+                                               "open_source_chef_dir"};
     CHECK(seen == expected);
 }
 
 TEST_CASE("drop-ins apply in name order, each over the files before it", "[config]")
 {
     TempDir dir;
-    write_text(dir.path() / "chef-ha-upgrade.conf",
-               "[cluster]\nnode = from-main\nport = 10001\n[upgrade]\nplan = from-main\n");
+    write_text(dir.path() / "chef-ha-upgrade.conf", "[cluster]\nnode = from-main\nport = 10001\n[upgrade]\nplan = from-main\n");
     fs::create_directory(dir.path() / "conf.d");
     write_text(dir.path() / "conf.d" / "20-later.conf", "[cluster]\nport = 10020\n[upgrade]\nmax_parallel = 4\n");
     write_text(dir.path() / "conf.d" / "10-earlier.conf", "[cluster]\nport = 10010\nnode = from-10\n");
@@ -297,8 +325,7 @@ TEST_CASE("a missing main file is refused with its path and the system's reason"
     const std::string path = (dir.path() / "absent.conf").string();
     const chu::Result<chu::Config> config = chu::load_config(path);
     REQUIRE_FALSE(config);
-    CHECK_THAT(config.error().message,
-               StartsWith(path + ": ") && Contains("No such file or directory") && Contains("create it"));
+    CHECK_THAT(config.error().message, StartsWith(path + ": ") && Contains("No such file or directory") && Contains("create it"));
 }
 
 TEST_CASE("a bad drop-in is refused with its own name and line", "[config][errors]")
@@ -348,8 +375,8 @@ TEST_CASE("an unknown section is refused at its header, listing the valid sectio
     CHECK_THAT(refusal("[cluster]\nport = 10000\n[upgarde]\nplan = chef-server-12\n"),
                StartsWith("test.conf:3: ") && Contains("unknown section [upgarde]") &&
                    Contains("[cluster], [upgrade], [commands], [paths]"));
-    CHECK_THAT(refusal("# nothing set here yet\n[logging]\n"), StartsWith("test.conf:2: ") &&
-                                                                    Contains("unknown section [logging]"));
+    CHECK_THAT(refusal("# nothing set here yet\n[logging]\n"),
+               StartsWith("test.conf:2: ") && Contains("unknown section [logging]"));
 }
 
 TEST_CASE("an unknown key is refused, listing the keys of its section", "[config][errors]")
@@ -374,8 +401,7 @@ TEST_CASE("a value that is not yes or no is refused", "[config][errors]")
 TEST_CASE("a port outside 1 to 65535 is refused", "[config][errors]")
 {
     CHECK_THAT(refusal("[cluster]\nport = 0\n"), StartsWith("test.conf:2: ") && Contains("`0` is not a TCP port"));
-    CHECK_THAT(refusal("[cluster]\n\nport = 65536\n"),
-               StartsWith("test.conf:3: ") && Contains("use a number from 1 to 65535"));
+    CHECK_THAT(refusal("[cluster]\n\nport = 65536\n"), StartsWith("test.conf:3: ") && Contains("use a number from 1 to 65535"));
 }
 
 TEST_CASE("a negative number is refused", "[config][errors]")
@@ -410,19 +436,17 @@ TEST_CASE("a zero heartbeat and more than 100 retries are refused", "[config][er
 
 TEST_CASE("a cleanup mode other than manual or auto is refused", "[config][errors]")
 {
-    CHECK_THAT(refusal("[upgrade]\ncleanup = always\n"),
-               StartsWith("test.conf:2: ") && Contains("`always` is not a cleanup mode") &&
-                   Contains("manual") && Contains("auto"));
+    CHECK_THAT(refusal("[upgrade]\ncleanup = always\n"), StartsWith("test.conf:2: ") &&
+                                                             Contains("`always` is not a cleanup mode") && Contains("manual") &&
+                                                             Contains("auto"));
 }
 
 TEST_CASE("an empty or repeated add-on in the list is refused", "[config][errors]")
 {
     CHECK_THAT(refusal("[upgrade]\naddons = opscode-manage,, opscode-reporting\n"),
                StartsWith("test.conf:2: ") && Contains("has an empty item"));
-    CHECK_THAT(refusal("[upgrade]\naddons = opscode-manage,\n"),
-               StartsWith("test.conf:2: ") && Contains("has an empty item"));
-    CHECK_THAT(refusal("[upgrade]\naddons = opscode-manage, opscode-manage\n"),
-               StartsWith("test.conf:2: ") && Contains("twice"));
+    CHECK_THAT(refusal("[upgrade]\naddons = opscode-manage,\n"), StartsWith("test.conf:2: ") && Contains("has an empty item"));
+    CHECK_THAT(refusal("[upgrade]\naddons = opscode-manage, opscode-manage\n"), StartsWith("test.conf:2: ") && Contains("twice"));
 }
 
 TEST_CASE("a relative command or directory path is refused", "[config][errors]")
@@ -444,8 +468,7 @@ TEST_CASE("a package digest that is not 64 hex characters is refused", "[config]
 TEST_CASE("a key set twice in one file is refused, naming the first line", "[config][errors]")
 {
     CHECK_THAT(refusal("[cluster]\nport = 10000\nnode = be1\n[upgrade]\nplan = x\n[cluster]\nport = 10001\n"),
-               StartsWith("test.conf:7: ") && Contains("[cluster] port is set twice, first at line 2") &&
-                   Contains("keep one"));
+               StartsWith("test.conf:7: ") && Contains("[cluster] port is set twice, first at line 2") && Contains("keep one"));
 }
 
 TEST_CASE("a line that is neither a header nor a setting is refused", "[config][errors]")

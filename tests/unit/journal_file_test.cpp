@@ -19,7 +19,7 @@ using chu::test::TempDir;
 
 off_t size_of(const std::string& path)
 {
-    struct stat st{};
+    struct stat st {};
     stat(path.c_str(), &st);
     return st.st_size;
 }
@@ -78,7 +78,7 @@ TEST_CASE("the state directory is 0700 and the journal 0600", "[journal]")
     TempDir dir;
     const std::string state = dir.str() + "/state";
     REQUIRE(JournalFile::open(state));
-    struct stat st{};
+    struct stat st {};
     REQUIRE(stat(state.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0700);
     REQUIRE(stat((state + "/journal").c_str(), &st) == 0);

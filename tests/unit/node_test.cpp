@@ -455,7 +455,8 @@ TEST_CASE("a failed step skipped by the operator is recorded as skipped on its n
     REQUIRE(leader.status(0).state == State::failed);
     // Once heard, only the node whose step failed shows failed; the others are held until the operator decides.
     for (const char* peer : {"be2", "fe1", "fe2"})
-        leader.on_message(Envelope{peer, Hello{2, s.plan.name, s.topology_digest, s.plan_digest, "pkg", "key", "test", p, st, false}}, 5);
+        leader.on_message(
+            Envelope{peer, Hello{2, s.plan.name, s.topology_digest, s.plan_digest, "pkg", "key", "test", p, st, false}}, 5);
     leader.take_effects();
     for (const PeerInfo& peer : leader.status(5).peers)
         CHECK(static_cast<State>(peer.state) == (peer.name == "fe1" ? State::failed : State::paused));
@@ -503,7 +504,8 @@ TEST_CASE("a failed step skipped by the operator is recorded as skipped on its n
     CHECK(reordered);
 }
 
-TEST_CASE("a worker's command past its timeout is stalled, never killed, and only the operator's interrupt ends it", "[worker][stall]")
+TEST_CASE("a worker's command past its timeout is stalled, never killed, and only the operator's interrupt ends it",
+          "[worker][stall]")
 {
     auto s = setup_for("be2");
     const auto [p, st] = find_step(s.plan, "upgrade-secondary");  // timeout 7200 s
@@ -556,7 +558,8 @@ TEST_CASE("the leader interrupts only a stalled command, and says the cluster is
     leader.take_effects();
     const int phase = p, step = st;  // a lambda may not capture structured bindings (C++17)
     const auto hello = [&](std::uint64_t running_ms) {
-        return Hello{2, s.plan.name, s.topology_digest, s.plan_digest, "pkg", "key", "test", phase, step, running_ms > 0, running_ms};
+        return Hello{2,     s.plan.name, s.topology_digest, s.plan_digest, "pkg", "key", "test",
+                     phase, step,        running_ms > 0,    running_ms};
     };
     leader.on_message(Envelope{"be2", hello(60'000)}, 5);
     leader.on_message(Envelope{"fe1", hello(60'000)}, 5);
@@ -618,7 +621,8 @@ Order order_for(std::pair<int, int> ref, std::uint32_t round = 0, const std::str
     return o;
 }
 
-StepResult result_of(std::pair<int, int> ref, std::uint32_t round, std::uint32_t attempt, Outcome outcome, std::string detail = {})
+StepResult result_of(std::pair<int, int> ref, std::uint32_t round, std::uint32_t attempt, Outcome outcome,
+                     std::string detail = {})
 {
     return StepResult{ref.first, ref.second, round, attempt, {outcome, outcome == Outcome::ok ? 0 : 1, {}, std::move(detail)}};
 }
@@ -781,7 +785,8 @@ TEST_CASE("the worker takes every move of its table: copy, run, stall, backoff, 
     CHECK(missing_moves(Worker::all_moves(), fe.moves()).empty());
 }
 
-TEST_CASE("the leader takes every move of its tables: join, start, hold, barriers, retry, skip, approval, end", "[leader][machine]")
+TEST_CASE("the leader takes every move of its tables: join, start, hold, barriers, retry, skip, approval, end",
+          "[leader][machine]")
 {
     std::set<std::string> taken;
     auto s = setup_for("be1");
@@ -790,7 +795,7 @@ TEST_CASE("the leader takes every move of its tables: join, start, hold, barrier
     const auto at = [](const Order& o, std::pair<int, int> ref) { return std::make_pair(int(o.phase), int(o.step)) == ref; };
 
     {  // auto_start: started before the join; paused and resumed; fe1 reads another migration level (retried,
-       // then accepted); its stop fails (retried, then skipped); the gate approved; complete.
+        // then accepted); its stop fails (retried, then skipped); the gate approved; complete.
         Node leader(s);
         REQUIRE(leader.boot({}, 0));
         leader.on_operator(1, Op::pause, 1);
@@ -813,7 +818,8 @@ TEST_CASE("the leader takes every move of its tables: join, start, hold, barrier
         leader.on_operator(4, Op::skip, drive.now + 1);
         drive.run();
         REQUIRE(leader.status(drive.now).state == State::failed);
-        CHECK_THAT(leader.status(drive.now).last_error, Catch::Contains("node fe1, step stop-frontend") && Catch::Contains("boom"));
+        CHECK_THAT(leader.status(drive.now).last_error,
+                   Catch::Contains("node fe1, step stop-frontend") && Catch::Contains("boom"));
         leader.on_operator(5, Op::retry, drive.now + 1);
         drive.run();
         leader.on_operator(6, Op::skip, drive.now + 1);
@@ -843,7 +849,8 @@ TEST_CASE("the leader takes every move of its tables: join, start, hold, barrier
         taken.insert(leader.moves().begin(), leader.moves().end());
     }
     // Aborts from every progress before the end, and a start given before the join.
-    for (const auto& [auto_start, joined] : std::vector<std::pair<bool, bool>>{{false, false}, {true, false}, {false, true}, {true, true}}) {
+    for (const auto& [auto_start, joined] :
+         std::vector<std::pair<bool, bool>>{{false, false}, {true, false}, {false, true}, {true, true}}) {
         Config c;
         c.upgrade.auto_start = auto_start;
         auto sa = setup_for("be1", c);

@@ -326,8 +326,7 @@ TEST_CASE("every node installs the package with the chef-server-12 seed's exact 
     }
 }
 
-TEST_CASE("only the secondary stops keepalived before the install, and never the bootstrap or a frontend",
-          "[plan][seed]")
+TEST_CASE("only the secondary stops keepalived before the install, and never the bootstrap or a frontend", "[plan][seed]")
 {
     for (const std::string name : {"chef-server-12", "enterprise-chef-11"}) {
         INFO(name);
@@ -339,8 +338,7 @@ TEST_CASE("only the secondary stops keepalived before the install, and never the
         const int stop_keepalived = secondary.find_argv({kOldCtl, "stop", "keepalived"});
         REQUIRE(stop_keepalived >= 0);
         CHECK(stop_keepalived < secondary.find_argv(install));
-        CHECK(secondary.entries[static_cast<std::size_t>(stop_keepalived)].phase_index <
-              phase_index(eff, "install"));
+        CHECK(secondary.entries[static_cast<std::size_t>(stop_keepalived)].phase_index < phase_index(eff, "install"));
 
         for (chu::Role role : {chu::Role::bootstrap, chu::Role::frontend}) {
             INFO(chu::role_name(role));
@@ -350,8 +348,7 @@ TEST_CASE("only the secondary stops keepalived before the install, and never the
     }
 }
 
-TEST_CASE("every node reconfigures with the old ctl before anything is stopped in the chef-server-12 plan",
-          "[plan][seed]")
+TEST_CASE("every node reconfigures with the old ctl before anything is stopped in the chef-server-12 plan", "[plan][seed]")
 {
     const chu::Config config = config_for(kDeb);
     const chu::Plan eff = effective(loaded("chef-server-12"), config);
@@ -379,8 +376,7 @@ TEST_CASE("the frontends are stopped in a phase before any node installs the pac
         INFO(name);
         const chu::Config config = config_for(kDeb);
         const chu::Plan eff = effective(loaded(name), config);
-        const int stop_frontends =
-            schedule(eff, chu::Role::frontend, config, facts_for(kDeb)).phase_of_verb({"stop"});
+        const int stop_frontends = schedule(eff, chu::Role::frontend, config, facts_for(kDeb)).phase_of_verb({"stop"});
         REQUIRE(stop_frontends >= 0);
         for (chu::Role role : kRoles) {
             INFO(chu::role_name(role));
@@ -392,8 +388,7 @@ TEST_CASE("the frontends are stopped in a phase before any node installs the pac
     }
 }
 
-TEST_CASE("the bootstrap stops, then upgrades, before /etc/opscode is copied, re-running on timeout and failure",
-          "[plan][seed]")
+TEST_CASE("the bootstrap stops, then upgrades, before /etc/opscode is copied, re-running on timeout and failure", "[plan][seed]")
 {
     const chu::Config config = config_for(kDeb);
     const chu::Plan eff = effective(loaded("chef-server-12"), config);
@@ -441,8 +436,7 @@ TEST_CASE("the secondary never starts chef services in the chef-server-12 plan",
     }
 }
 
-TEST_CASE("cleanup is the last step on every node, after the approval gate, and tolerates the chef-mover error",
-          "[plan][seed]")
+TEST_CASE("cleanup is the last step on every node, after the approval gate, and tolerates the chef-mover error", "[plan][seed]")
 {
     for (const std::string name : {"chef-server-12", "enterprise-chef-11"}) {
         INFO(name);
@@ -470,8 +464,7 @@ TEST_CASE("cleanup is the last step on every node, after the approval gate, and 
     }
 }
 
-TEST_CASE("make is checked on the bootstrap only in the chef-server-12 plan, and nowhere in enterprise-chef-11",
-          "[plan][seed]")
+TEST_CASE("make is checked on the bootstrap only in the chef-server-12 plan, and nowhere in enterprise-chef-11", "[plan][seed]")
 {
     const chu::Config config = config_for(kDeb);
     auto checks_make = [&](const chu::Plan& eff, chu::Role role) {
@@ -585,8 +578,7 @@ TEST_CASE("the enterprise-chef-11 plan installs with plain rpm -Uvh or dpkg -D10
     }
 }
 
-TEST_CASE("after the install the enterprise-chef-11 plan runs only private-chef-ctl, never chef-server-ctl",
-          "[plan][seed]")
+TEST_CASE("after the install the enterprise-chef-11 plan runs only private-chef-ctl, never chef-server-ctl", "[plan][seed]")
 {
     chu::Config config = config_for(kDeb);
     const chu::Plan eff = effective(loaded("enterprise-chef-11"), config);
@@ -613,8 +605,7 @@ TEST_CASE("each frontend upgrades and then starts in the enterprise-chef-11 plan
     const int start = s.find_argv({kOldCtl, "start"});
     REQUIRE(upgrade >= 0);
     REQUIRE(start == upgrade + 1);
-    CHECK(s.entries[static_cast<std::size_t>(upgrade)].phase_index ==
-          s.entries[static_cast<std::size_t>(start)].phase_index);
+    CHECK(s.entries[static_cast<std::size_t>(upgrade)].phase_index == s.entries[static_cast<std::size_t>(start)].phase_index);
     // The backends come up through their own upgrade: the seed starts nothing else.
     CHECK_FALSE(schedule(eff, chu::Role::bootstrap, config, facts_for(kDeb)).runs_verb({"start"}));
     CHECK_FALSE(schedule(eff, chu::Role::secondary, config, facts_for(kDeb)).runs_verb({"start"}));
@@ -653,8 +644,7 @@ TEST_CASE("opscode-manage adds a last phase whose steps run on the frontends onl
     for (chu::Role role : {chu::Role::bootstrap, chu::Role::secondary}) {
         INFO(chu::role_name(role));
         const Schedule s = schedule(eff, role, config, facts_for(kDeb));
-        CHECK(std::none_of(s.entries.begin(), s.entries.end(),
-                           [&](const Entry& e) { return e.phase_index == addon_phase; }));
+        CHECK(std::none_of(s.entries.begin(), s.entries.end(), [&](const Entry& e) { return e.phase_index == addon_phase; }));
     }
 }
 
@@ -763,8 +753,7 @@ TEST_CASE("an add-on the plan does not know is refused, naming the ones it knows
     chu::Result<chu::Plan> eff = chu::effective_plan(loaded("chef-server-12"), config);
     REQUIRE_FALSE(eff);
     CHECK_THAT(eff.error().message, Contains("\"opscode-analytics\""));
-    CHECK_THAT(eff.error().message,
-               Contains("opscode-manage, opscode-push-jobs-server, opscode-reporting"));
+    CHECK_THAT(eff.error().message, Contains("opscode-manage, opscode-push-jobs-server, opscode-reporting"));
 
     config.upgrade.addons = {"opscode-manage"};
     chu::Result<chu::Plan> ec11 = chu::effective_plan(loaded("enterprise-chef-11"), config);
@@ -811,7 +800,8 @@ TEST_CASE("[commands] timeout_s replaces every run step's timeout, and 0 keeps t
     }
 }
 
-TEST_CASE("only status, ha-status and status keepalived are read-only commands; every check is killed at its timeout", "[plan][seed]")
+TEST_CASE("only status, ha-status and status keepalived are read-only commands; every check is killed at its timeout",
+          "[plan][seed]")
 {
     for (const char* name : {"chef-server-12", "enterprise-chef-11"}) {
         INFO(name);
@@ -823,8 +813,8 @@ TEST_CASE("only status, ha-status and status keepalived are read-only commands; 
             for (const auto& step : phase.steps) {
                 INFO(step.id);
                 const bool reads = step.kind == chu::StepKind::check ||
-                                   (step.kind == chu::StepKind::run && (step.id == "status" || step.id == "ha-status" ||
-                                                                        step.id == "check-keepalived-running"));
+                                   (step.kind == chu::StepKind::run &&
+                                    (step.id == "status" || step.id == "ha-status" || step.id == "check-keepalived-running"));
                 CHECK(chu::only_reads(step) == reads);
             }
     }
@@ -842,8 +832,7 @@ TEST_CASE("retry = timeout is refused on a step that changes the cluster", "[pla
     CHECK(chu::parse_plan_text(fixed, "x.plan"));
 }
 
-TEST_CASE("[commands] retries applies where the plan names no retries, and the plan's own count wins",
-          "[plan][commands]")
+TEST_CASE("[commands] retries applies where the plan names no retries, and the plan's own count wins", "[plan][commands]")
 {
     chu::Config config = config_for(kDeb);
     config.commands.retries = 7;
@@ -957,7 +946,8 @@ TEST_CASE("the package format comes from the file name's extension", "[plan][arg
 TEST_CASE("a schedule without a package, or with a package that is neither .deb nor .rpm, is refused", "[plan][argv]")
 {
     const chu::Plan eff = effective(loaded("chef-server-12"), chu::Config{});
-    auto no_package = chu::node_schedule(eff, chu::Role::frontend, chu::Config{}, chu::NodeFacts{kOldCtl, "", chu::PackageFormat::deb});
+    auto no_package =
+        chu::node_schedule(eff, chu::Role::frontend, chu::Config{}, chu::NodeFacts{kOldCtl, "", chu::PackageFormat::deb});
     REQUIRE_FALSE(no_package);
     CHECK_THAT(no_package.error().message, Contains("install-package"));
     CHECK_THAT(no_package.error().message, Contains("set [upgrade] package"));
@@ -1013,8 +1003,7 @@ TEST_CASE("a malformed plan is refused with bad.plan:LINE: and what is wrong", "
     }
     SECTION("duplicate section")
     {
-        require_refusal(kValid + "[step stop-all]\nroles = all\nrun = {ctl} stop\n", 18,
-                        "section [step stop-all] appears twice");
+        require_refusal(kValid + "[step stop-all]\nroles = all\nrun = {ctl} stop\n", 18, "section [step stop-all] appears twice");
     }
     SECTION("key set twice")
     {
@@ -1128,8 +1117,8 @@ TEST_CASE("a malformed plan is refused with bad.plan:LINE: and what is wrong", "
     }
     SECTION("no downtime marks")
     {
-        require_refusal("\n[plan]\nname = t\nctl = chef_server_ctl\n[phase a]\n[step s]\nroles = all\nrun = {ctl} stop\n",
-                        2, "mark exactly one phase `downtime = begins` and one `downtime = ends`");
+        require_refusal("\n[plan]\nname = t\nctl = chef_server_ctl\n[phase a]\n[step s]\nroles = all\nrun = {ctl} stop\n", 2,
+                        "mark exactly one phase `downtime = begins` and one `downtime = ends`");
     }
     SECTION("downtime that ends before it begins")
     {
@@ -1163,7 +1152,8 @@ TEST_CASE("a malformed plan is refused with bad.plan:LINE: and what is wrong", "
     }
     SECTION("an add-on without roles, or copying a relative directory")
     {
-        require_refusal(kValid + "[addon opscode-manage]\ncopy = /etc/opscode-manage\n", 18, "add-on opscode-manage has no roles");
+        require_refusal(kValid + "[addon opscode-manage]\ncopy = /etc/opscode-manage\n", 18,
+                        "add-on opscode-manage has no roles");
         require_refusal(kValid + "[addon opscode-reporting]\nroles = all\ncopy = etc/opscode-reporting\n", 20,
                         "give the absolute directory");
     }
@@ -1174,10 +1164,8 @@ TEST_CASE("a malformed plan is refused with bad.plan:LINE: and what is wrong", "
 TEST_CASE("a step naming two of check, copy and gate is refused", "[plan][file]")
 {
     // Refused at the line that adds the second action.
-    require_refusal(kValid + "[step both]\nroles = bootstrap\ncheck = make\ngate = approval\n", 21,
-                    "needs exactly one of");
-    require_refusal(kValid + "[step both]\nroles = frontend\ncheck = ctl\ncopy = {opscode_dir}\n", 21,
-                    "needs exactly one of");
+    require_refusal(kValid + "[step both]\nroles = bootstrap\ncheck = make\ngate = approval\n", 21, "needs exactly one of");
+    require_refusal(kValid + "[step both]\nroles = frontend\ncheck = ctl\ncopy = {opscode_dir}\n", 21, "needs exactly one of");
 }
 
 TEST_CASE("an empty harmless pattern is refused, since it would excuse every failure", "[plan][file]")
@@ -1220,7 +1208,8 @@ TEST_CASE("a 45-character step name is accepted, or refused for its length", "[p
 {
     // inih keeps 49 characters of a section name; "step " + 45 is 50.
     const std::string id(45, 's');
-    chu::Result<chu::Plan> plan = chu::parse_plan_text(kValid + "[step " + id + "]\nroles = all\nrun = {ctl} status\n", "bad.plan");
+    chu::Result<chu::Plan> plan =
+        chu::parse_plan_text(kValid + "[step " + id + "]\nroles = all\nrun = {ctl} status\n", "bad.plan");
     if (!plan)
         CHECK_THAT(plan.error().message, Contains("long"));
     else
@@ -1236,16 +1225,20 @@ TEST_CASE("a failure counts as success only when every error line it printed is 
                               "[OK] opscode-erchef is running correctly, and I am master.\n\n[ERROR] ERRORS WERE DETECTED.\n";
     CHECK(chu::only_expected_errors(ha, mover, {}, {}, {}));
     CHECK_FALSE(chu::only_expected_errors(ha, mover + "[ERROR] nginx is not running correctly, and I am master. \n", {}, {}, {}));
-    CHECK_FALSE(chu::only_expected_errors(ha, "[WARN] inconsistent cluster status, requested: master, current: backup, "
-                                              "failover running?\n[ERROR] opscode-chef-mover is not running.\n", {}, {}, {}));
-    CHECK_FALSE(chu::only_expected_errors(ha, "\n[ERROR] ERRORS WERE DETECTED.\n", {}, {}, {}));  // a summary alone excuses nothing
+    CHECK_FALSE(chu::only_expected_errors(ha,
+                                          "[WARN] inconsistent cluster status, requested: master, current: backup, "
+                                          "failover running?\n[ERROR] opscode-chef-mover is not running.\n",
+                                          {}, {}, {}));
+    CHECK_FALSE(
+        chu::only_expected_errors(ha, "\n[ERROR] ERRORS WERE DETECTED.\n", {}, {}, {}));  // a summary alone excuses nothing
 
     chu::Step status;
     status.harmless = {"down: opscode-chef-mover:"};
     const std::string listed = "run: nginx: (pid 4314) 174s; run: log: (pid 3907) 186s\n"
                                "down: opscode-chef-mover: 220s, normally up; run: log: (pid 3756) 221s\n";
     CHECK(chu::only_expected_errors(status, listed, {}, {}, {}));
-    CHECK_FALSE(chu::only_expected_errors(status, listed + "down: rabbitmq: 3s, normally up; run: log: (pid 1) 9s\n", {}, {}, {}));
+    CHECK_FALSE(
+        chu::only_expected_errors(status, listed + "down: rabbitmq: 3s, normally up; run: log: (pid 1) 9s\n", {}, {}, {}));
     CHECK_FALSE(chu::only_expected_errors(status, listed + "timeout: run: rabbitmq: (pid 1234) 765s, want down\n", {}, {}, {}));
 
     // rpm says "is already installed" only of exactly the package it was given (name, version, release, arch);
@@ -1257,11 +1250,15 @@ TEST_CASE("a failure counts as success only when every error line it printed is 
     facts.package_name = "chef-server-core";
     facts.package_version = "12.0.8-1.el6";
     facts.package_arch = "x86_64";
-    CHECK(chu::only_expected_errors(install, "Preparing...   ### [100%]\n\tpackage chef-server-core-12.0.8-1.el6.x86_64 is already installed\n",
-                                    {}, {}, facts));
-    CHECK_FALSE(chu::only_expected_errors(install, "\tpackage chef-server-core-12.0.9-1.el6.x86_64 (which is newer than "
-                                                   "chef-server-core-12.0.8-1.el6.x86_64) is already installed\n", {}, {}, facts));
-    CHECK_FALSE(chu::only_expected_errors(install, "\tpackage chef-server-core-12.0.8-1.el7.x86_64 is already installed\n", {}, {}, facts));
+    CHECK(chu::only_expected_errors(
+        install, "Preparing...   ### [100%]\n\tpackage chef-server-core-12.0.8-1.el6.x86_64 is already installed\n", {}, {},
+        facts));
+    CHECK_FALSE(chu::only_expected_errors(install,
+                                          "\tpackage chef-server-core-12.0.9-1.el6.x86_64 (which is newer than "
+                                          "chef-server-core-12.0.8-1.el6.x86_64) is already installed\n",
+                                          {}, {}, facts));
+    CHECK_FALSE(chu::only_expected_errors(install, "\tpackage chef-server-core-12.0.8-1.el7.x86_64 is already installed\n", {},
+                                          {}, facts));
 }
 
 TEST_CASE("{accept_license} is --accept-license only when the operator accepted the add-ons' licenses", "[plan][addon]")

@@ -149,7 +149,8 @@ TEST_CASE("a command starts in /, its own process group, stdin /dev/null, no sig
 {
     // The daemon blocks SIGCHLD (run() does too) and ignores SIGPIPE: none of that may reach a command.
     // Each fact is read by the command itself from /proc/self: no shell in between to race with.
-    struct sigaction ignore {}, before {};
+    struct sigaction ignore {
+    }, before{};
     ignore.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ignore, &before);
     const ExecResult cwd = run({{"/bin/pwd"}, 10, 1, "step"});

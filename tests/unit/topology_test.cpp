@@ -306,9 +306,8 @@ TEST_CASE("the topology digest changes when a role, an address, a server or the 
     };
 
     // be2 becomes the bootstrap and be1 the secondary.
-    const std::string swapped =
-        replaced(replaced(text, "  :bootstrap => true,\n", ""), ":cluster_ipaddress => \"10.1.2.12\"",
-                 ":cluster_ipaddress => \"10.1.2.12\", :bootstrap => true");
+    const std::string swapped = replaced(replaced(text, "  :bootstrap => true,\n", ""), ":cluster_ipaddress => \"10.1.2.12\"",
+                                         ":cluster_ipaddress => \"10.1.2.12\", :bootstrap => true");
     CHECK(parsed(swapped).bootstrap().name == "be2.example.com");
     CHECK(chu::topology_digest(parsed(swapped)) != digest);
 
@@ -379,14 +378,14 @@ server "be1.example.com", :ipaddress => "192.168.4.1",
 
 TEST_CASE("an address that is not IPv4 is refused", "[topology][refusal]")
 {
-    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"192.168.4.256\", :role => \"frontend\"\n",
-                    6, ":ipaddress of server \"fe2.example.com\" \"192.168.4.256\" is not an IPv4 address");
-    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"192.168.4\", :role => \"frontend\"\n",
-                    6, "is not an IPv4 address");
-    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"192.168.04.5\", :role => \"frontend\"\n",
-                    6, "without leading zeros");
-    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"fe2.example.com\", :role => \"frontend\"\n",
-                    6, "is not an IPv4 address");
+    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"192.168.4.256\", :role => \"frontend\"\n", 6,
+                    ":ipaddress of server \"fe2.example.com\" \"192.168.4.256\" is not an IPv4 address");
+    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"192.168.4\", :role => \"frontend\"\n", 6,
+                    "is not an IPv4 address");
+    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"192.168.04.5\", :role => \"frontend\"\n", 6,
+                    "without leading zeros");
+    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"fe2.example.com\", :role => \"frontend\"\n", 6,
+                    "is not an IPv4 address");
 }
 
 TEST_CASE("a :cluster_ipaddress that is not IPv4 is refused", "[topology][refusal]")
@@ -422,8 +421,8 @@ server "be1.example.com", :ipaddress => "192.168.4.1", :role => "backend")
 
 TEST_CASE("a comma with nothing after it at the end of the file is refused", "[topology][refusal]")
 {
-    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"192.168.4.3\", :role => \"frontend\",\n",
-                    6, "`server` has `,` with nothing after it");
+    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"192.168.4.3\", :role => \"frontend\",\n", 6,
+                    "`server` has `,` with nothing after it");
 }
 
 TEST_CASE("a missing comma between items is refused", "[topology][refusal]")
@@ -473,8 +472,9 @@ TEST_CASE("a topology other than ha is refused with the way out", "[topology][re
 server "be1.example.com", :ipaddress => "192.168.4.1", :role => "backend", :bootstrap => true
 topology "tier"
 )rb",
-                    3, "topology is \"tier\", chef-ha-upgrade upgrades only \"ha\" clusters; set topology \"ha\" "
-                       "or upgrade by hand");
+                    3,
+                    "topology is \"tier\", chef-ha-upgrade upgrades only \"ha\" clusters; set topology \"ha\" "
+                    "or upgrade by hand");
 }
 
 TEST_CASE("a topology set twice is refused at the second", "[topology][refusal]")
@@ -503,8 +503,9 @@ server "be2.example.com",
   :role => "backend"
 server "fe1.example.com", :ipaddress => "192.168.4.2", :role => "frontend"
 )rb",
-                    4, "server \"be2.example.com\" is a second bootstrap backend (the first is \"be1.example.com\" on "
-                       "line 2); keep :bootstrap => true on exactly one backend");
+                    4,
+                    "server \"be2.example.com\" is a second bootstrap backend (the first is \"be1.example.com\" on "
+                    "line 2); keep :bootstrap => true on exactly one backend");
 }
 
 TEST_CASE("a frontend marked as bootstrap is refused", "[topology][refusal]")
@@ -519,9 +520,12 @@ server "fe1.example.com", :ipaddress => "192.168.4.2", :role => "frontend", :boo
 
 TEST_CASE("a third backend is refused at its line", "[topology][refusal]")
 {
-    require_refusal(kSmallCluster + "# the new chef-backend node\nserver \"be3.example.com\", :ipaddress => \"192.168.4.8\", :role => \"backend\"\n",
-                    7, "server \"be3.example.com\" is a third backend (the others are \"be1.example.com\" on line 2 "
-                       "and \"be2.example.com\" on line 3); an HA cluster has exactly two backends");
+    require_refusal(
+        kSmallCluster +
+            "# the new chef-backend node\nserver \"be3.example.com\", :ipaddress => \"192.168.4.8\", :role => \"backend\"\n",
+        7,
+        "server \"be3.example.com\" is a third backend (the others are \"be1.example.com\" on line 2 "
+        "and \"be2.example.com\" on line 3); an HA cluster has exactly two backends");
 }
 
 TEST_CASE("a single backend is refused at the end of the file", "[topology][refusal]")
@@ -552,15 +556,15 @@ server "be2.example.com", :ipaddress => "192.168.4.6", :role => "backend"
 
 TEST_CASE("a server listed twice is refused at the second entry, naming the first", "[topology][refusal]")
 {
-    require_refusal(kSmallCluster + "server \"FE1.example.com\", :ipaddress => \"192.168.4.3\", :role => \"frontend\"\n",
-                    6, "server \"FE1.example.com\" is listed twice (first on line 4)");
+    require_refusal(kSmallCluster + "server \"FE1.example.com\", :ipaddress => \"192.168.4.3\", :role => \"frontend\"\n", 6,
+                    "server \"FE1.example.com\" is listed twice (first on line 4)");
 }
 
 TEST_CASE("two servers with one address are refused at the second, naming the first", "[topology][refusal]")
 {
-    require_refusal(kSmallCluster + "server \"fe2.example.com\",\n  :ipaddress => \"192.168.4.2\",\n  :role => \"frontend\"\n",
-                    6, "server \"fe2.example.com\" has :ipaddress \"192.168.4.2\", already the :ipaddress of server "
-                       "\"fe1.example.com\" (line 4); give each server its own address");
+    require_refusal(kSmallCluster + "server \"fe2.example.com\",\n  :ipaddress => \"192.168.4.2\",\n  :role => \"frontend\"\n", 6,
+                    "server \"fe2.example.com\" has :ipaddress \"192.168.4.2\", already the :ipaddress of server "
+                    "\"fe1.example.com\" (line 4); give each server its own address");
 }
 
 TEST_CASE("a heartbeat address that is another server's address is refused", "[topology][refusal]")
@@ -574,8 +578,8 @@ server "be2.example.com", :ipaddress => "192.168.4.6", :role => "backend", :clus
 
 TEST_CASE("a backend VIP on a server's address is refused", "[topology][refusal]")
 {
-    require_refusal(kSmallCluster + "backend_vip \"be.example.com\", :ipaddress => \"192.168.4.6\", :device => \"eth0\"\n",
-                    6, "backend_vip :ipaddress \"192.168.4.6\" is also the :ipaddress of server \"be2.example.com\" (line 3)");
+    require_refusal(kSmallCluster + "backend_vip \"be.example.com\", :ipaddress => \"192.168.4.6\", :device => \"eth0\"\n", 6,
+                    "backend_vip :ipaddress \"192.168.4.6\" is also the :ipaddress of server \"be2.example.com\" (line 3)");
 }
 
 TEST_CASE("a backend VIP without an address is refused", "[topology][refusal]")

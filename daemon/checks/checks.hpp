@@ -12,7 +12,7 @@ namespace chu {
 
 struct CheckVerdict {
     bool ok = false;
-    std::string value;  // what was read, for checks whose value the leader compares (migration level)
+    std::string value;    // what was read, for checks whose value the leader compares (migration level)
     std::string message;  // on failure: what, where, how to fix it; on success: a short summary
 };
 

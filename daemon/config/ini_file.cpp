@@ -17,7 +17,7 @@ struct Parse {
     const std::string& text;
     const IniHandlers& handlers;
     std::size_t pos = 0;
-    int line = 0;  // the line inih is working on
+    int line = 0;                    // the line inih is working on
     std::vector<std::string> lines;  // as read, for messages about lines inih refused
     int error_line = 0;
     std::string error;

@@ -10,7 +10,7 @@
 namespace chu {
 
 constexpr int exit_config_error = 78;  // EX_CONFIG: systemd must not restart on it
-constexpr int exit_data_error = 65;  // EX_DATAERR: the journal is damaged; no restart either
+constexpr int exit_data_error = 65;    // EX_DATAERR: the journal is damaged; no restart either
 
 // The topology as agreed at join, kept in the state dir: Chef Server 12's upgrade moves private-chef.rb to
 // chef-server.rb (leaving a link), and the copy of /etc/opscode replaces it; from the join on, this copy is
@@ -20,8 +20,8 @@ std::string kept_topology_path(const Config& config);
 struct LoadedSetup {
     NodeSetup setup;
     std::vector<ScheduledStep> schedule;  // this node's steps, in order
-    std::optional<ClusterKey> key;  // none when [cluster] insecure = yes
-    std::string topology_text;  // as read, for the copy kept at join
+    std::optional<ClusterKey> key;        // none when [cluster] insecure = yes
+    std::string topology_text;            // as read, for the copy kept at join
 };
 
 // Everything but the package digest, which reads the whole package (done once, at daemon start).

@@ -109,7 +109,7 @@ struct Parser {
     std::string section;  // the section being filled
     std::set<std::string> seen_sections;
     std::map<std::string, int> keys;  // keys set in the current section -> line
-    std::string error;  // the handler's problem, without file:line
+    std::string error;                // the handler's problem, without file:line
 
     enum class Kind { plan, phase, step, addon } kind = Kind::plan;
 

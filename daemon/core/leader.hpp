@@ -20,12 +20,12 @@ class Leader {
 public:
     // Where the upgrade is. Moves: see the tables in leader.cpp.
     enum class Progress {
-        joining,  // waiting for every node to agree on topology, plan, package, key and version
+        joining,   // waiting for every node to agree on topology, plan, package, key and version
         starting,  // started (by the operator or auto_start) before the join completed
-        idle,  // joined, waiting for the operator's start
-        running,  // walking the plan
+        idle,      // joined, waiting for the operator's start
+        running,   // walking the plan
         complete,  // every phase passed on every node
-        aborted,  // the operator aborted: no further step starts
+        aborted,   // the operator aborted: no further step starts
     };
     // The operator's pause, whatever the progress: running steps finish, no new step starts.
     enum class Hold { released, paused };
@@ -36,10 +36,10 @@ public:
 
     struct Target {
         TargetState state = TargetState::pending;
-        std::uint32_t round = 0;  // bumped by each operator retry or skip
-        bool skip = false;  // the operator skipped it: order the node to record it as skipped
-        bool interrupt = false;  // the operator ended it: order the node to stop its command
-        StepOutcome end;  // as reported
+        std::uint32_t round = 0;   // bumped by each operator retry or skip
+        bool skip = false;         // the operator skipped it: order the node to record it as skipped
+        bool interrupt = false;    // the operator ended it: order the node to stop its command
+        StepOutcome end;           // as reported
         std::size_t reported = 0;  // its report's place in the timeline (1-based; 0: none)
         std::int64_t sent_ms = 0;
         bool operator==(const Target& o) const;  // what the journal holds: an order in flight is still pending
@@ -87,7 +87,7 @@ private:
         Hello hello;
         std::int64_t heard_ms = 0;
         std::string refusal;  // why its Hello does not match the agreement
-        bool lost = false;  // heard before, but not within peer_timeout_ms
+        bool lost = false;    // heard before, but not within peer_timeout_ms
     };
     struct Archive {  // a copy step's directory, packed on the leader
         StepRef ref;

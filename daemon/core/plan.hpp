@@ -19,26 +19,26 @@ enum class StepKind { run, check, copy, gate };
 
 // How the leader orders a step across its nodes.
 enum class NodeOrder {
-    parallel,  // every node at once (frontends at most max_parallel at a time)
+    parallel,         // every node at once (frontends at most max_parallel at a time)
     backends_serial,  // bootstrap, then secondary, then the frontends in parallel
 };
 
 // Built-in checks a `check =` step may name.
 enum class Check { package, ctl, disk_space, make, keepalived_master, keepalived_status, migration_level, open_source_chef };
 constexpr Check last_check = Check::open_source_chef;
-const char* check_name(Check check);  // the plan's word: "keepalived-status"
+const char* check_name(Check check);                      // the plan's word: "keepalived-status"
 std::optional<Check> check_named(std::string_view name);  // nullopt: not a check
-std::vector<std::string> check_names();  // every plan word, for messages
+std::vector<std::string> check_names();                   // every plan word, for messages
 
 // When a step runs: always, or only if a condition holds when the leader reaches it, evaluated from the
 // values reported earlier in the phase.
 struct Condition {
     enum class Kind {
         always,
-        failed,  // failed:STEP: STEP, earlier in the phase and marked may_fail, failed on its node
+        failed,                // failed:STEP: STEP, earlier in the phase and marked may_fail, failed on its node
         bootstrap_not_master,  // the bootstrap's latest keepalived-status in the phase is not master
     } kind = Kind::always;
-    std::string step;  // kind failed: the may_fail step
+    std::string step;              // kind failed: the may_fail step
     std::int32_t step_index = -1;  // ... and its index in the phase, resolved at load
 };
 std::string condition_text(const Condition& when);  // "", "bootstrap-not-master", "failed:upgrade-secondary"
@@ -60,11 +60,11 @@ struct Step {
     std::string title;
     StepKind kind = StepKind::run;
     RoleMask roles = 0;
-    std::vector<std::string> run;  // argv template, same on deb and rpm systems
+    std::vector<std::string> run;      // argv template, same on deb and rpm systems
     std::vector<std::string> run_deb;  // argv template where it differs by package format
     std::vector<std::string> run_rpm;
     Check check = Check::package;  // kind check
-    std::string copy;  // kind copy: directory template, sent from the bootstrap
+    std::string copy;              // kind copy: directory template, sent from the bootstrap
     NodeOrder order = NodeOrder::parallel;
     // A step that only reads (a check, `read_only = yes`) is killed at its timeout; any other step changes the
     // cluster, and its timeout is only the point where it is shown as stalled: no timer kills a migration.
@@ -79,7 +79,7 @@ struct Step {
     std::vector<std::string> harmless;
     std::vector<std::string> summary;
     Condition when;
-    bool may_fail = false;  // its failure does not stop the cluster: the steps `when = failed:ID` run
+    bool may_fail = false;              // its failure does not stop the cluster: the steps `when = failed:ID` run
     Agreement agree = Agreement::none;  // what the values the nodes report must be, together
     int line = 0;
 };
@@ -88,8 +88,8 @@ struct Phase {
     std::string id;
     std::string title;
     bool downtime_begins = false;  // the operator's downtime window opens when this phase starts
-    bool downtime_ends = false;  // ... and closes when this phase completes
-    bool preflight = false;  // it only checks: the cluster shows as in preflight while it runs
+    bool downtime_ends = false;    // ... and closes when this phase completes
+    bool preflight = false;        // it only checks: the cluster shows as in preflight while it runs
     std::vector<Step> steps;
     int line = 0;
 };
@@ -98,10 +98,10 @@ struct Phase {
 struct Addon {
     std::string name;
     RoleMask roles = 0;
-    std::string copy;  // directory the bootstrap's copy is sent from, e.g. /etc/opscode-push-jobs-server
-    std::vector<std::string> install;  // {ctl} install NAME {addons_path_args}
+    std::string copy;                      // directory the bootstrap's copy is sent from, e.g. /etc/opscode-push-jobs-server
+    std::vector<std::string> install;      // {ctl} install NAME {addons_path_args}
     std::vector<std::string> reconfigure;  // {ctl} reconfigure
-    std::vector<std::string> configure;  // {ctl_dir}/NAME-ctl reconfigure {accept_license}
+    std::vector<std::string> configure;    // {ctl_dir}/NAME-ctl reconfigure {accept_license}
     int line = 0;
 };
 
@@ -109,9 +109,9 @@ struct Plan {
     std::string name;
     std::string title;
     std::string file;
-    std::string ctl;  // the [commands] key that is {ctl}: chef_server_ctl or private_chef_ctl
+    std::string ctl;           // the [commands] key that is {ctl}: chef_server_ctl or private_chef_ctl
     std::string package_name;  // the package the plan installs, as the package itself says: chef-server-core
-    int package_major = 0;  // and its major version: 12
+    int package_major = 0;     // and its major version: 12
     std::vector<Phase> phases;
     std::vector<Addon> addons;
 };
@@ -147,10 +147,10 @@ struct NodeFacts {
     std::string package;
     PackageFormat format = PackageFormat::unknown;
     // Read from the package itself (dpkg-deb --field, rpm -qp), never from its file name.
-    std::string package_name;  // chef-server-core
-    std::string package_version;  // 12.0.8-1 (.deb), 12.0.8-1.el6 (.rpm)
-    std::string package_arch;  // amd64, x86_64
-    std::string package_problem;  // why it could not be read
+    std::string package_name;       // chef-server-core
+    std::string package_version;    // 12.0.8-1 (.deb), 12.0.8-1.el6 (.rpm)
+    std::string package_arch;       // amd64, x86_64
+    std::string package_problem;    // why it could not be read
     std::string installed_version;  // the installed Chef's version manifest: 11.1.8; empty when unknown
 };
 
@@ -161,10 +161,10 @@ std::string version_change(const NodeFacts& facts);
 struct Action {
     StepKind kind = StepKind::run;
     std::vector<std::string> argv;  // kind run
-    Check check = Check::package;  // kind check
-    std::string dir;  // kind copy
-    unsigned timeout_s = 0;  // read-only steps: killed after this long (0: never)
-    unsigned expected_s = 0;  // steps that change the cluster: stalled after this long, never killed
+    Check check = Check::package;   // kind check
+    std::string dir;                // kind copy
+    unsigned timeout_s = 0;         // read-only steps: killed after this long (0: never)
+    unsigned expected_s = 0;        // steps that change the cluster: stalled after this long, never killed
 };
 
 Result<Action> resolve_action(const Step& step, const Config& config, const Plan& plan, const NodeFacts& facts);

@@ -102,7 +102,7 @@ std::string encode_record(const Record& record);
 struct JournalScan {
     std::vector<Record> records;
     std::size_t valid_bytes = 0;  // the journal's good prefix; what follows is dropped
-    std::string problem;  // why the tail was dropped, empty when the file ended cleanly
+    std::string problem;          // why the tail was dropped, empty when the file ended cleanly
     // The record at valid_bytes is whole (its checksum holds) but of a format or type this daemon does not
     // read: a newer daemon wrote it. It must be refused, never cut off as a torn tail.
     bool unreadable = false;

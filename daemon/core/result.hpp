@@ -10,8 +10,8 @@ namespace chu {
 // What kind of failure, for the exit status it gives: a restart helps only a runtime one.
 enum class ErrorKind {
     runtime,  // may pass: systemd restarts the daemon (exit 1)
-    config,  // the configuration or the inputs agreed at join are wrong: no restart (exit 78)
-    data,  // the journal is damaged: no restart (exit 65)
+    config,   // the configuration or the inputs agreed at join are wrong: no restart (exit 78)
+    data,     // the journal is damaged: no restart (exit 65)
 };
 
 struct Error {

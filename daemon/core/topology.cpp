@@ -32,7 +32,7 @@ enum class Kind { word, label, symbol, string, number, arrow, punct };
 
 struct Token {
     Kind kind = Kind::punct;
-    std::string value;  // decoded: string contents, symbol or label name, word, punctuation
+    std::string value;      // decoded: string contents, symbol or label name, word, punctuation
     std::size_t begin = 0;  // source span, to quote the statement back in notes and messages
     std::size_t end = 0;
     int line = 0;
@@ -691,7 +691,7 @@ private:
 
     // What validate() has seen of the servers so far.
     struct Seen {
-        std::map<std::string, std::size_t> names;  // lower-case name -> server index
+        std::map<std::string, std::size_t> names;                              // lower-case name -> server index
         std::map<std::string, std::pair<std::size_t, std::string>> addresses;  // -> server index, key
         std::vector<std::size_t> backends;
         std::optional<std::size_t> bootstrap;

@@ -43,8 +43,8 @@ const char* op_name(Op op);
 struct StepOutcome {
     Outcome outcome = Outcome::ok;
     std::int32_t exit_code = 0;  // exit status, or 128 + signal
-    std::string value;  // checks: what was read
-    std::string detail;  // the error, or the output's last lines
+    std::string value;           // checks: what was read
+    std::string detail;          // the error, or the output's last lines
     bool operator==(const StepOutcome& o) const
     {
         return outcome == o.outcome && exit_code == o.exit_code && value == o.value && detail == o.detail;
@@ -99,10 +99,10 @@ struct Order {
     std::uint64_t epoch = 0;
     std::int32_t phase = 0;
     std::int32_t step = 0;
-    std::uint32_t round = 0;  // bumped by each operator retry
+    std::uint32_t round = 0;     // bumped by each operator retry
     std::string archive_digest;  // copy steps: what the node must receive
     std::uint64_t archive_size = 0;
-    bool skip = false;  // the operator skipped it: record it as skipped, run nothing
+    bool skip = false;       // the operator skipped it: record it as skipped, run nothing
     bool interrupt = false;  // the operator ends it: stop its command, count the step as failed
 };
 
@@ -161,7 +161,7 @@ constexpr std::uint8_t wire_protocol_version = 2;  // 2: Hello.running_ms, Order
 
 constexpr std::size_t max_frame_size = 4u << 20;
 constexpr std::size_t max_detail = 8u << 10;  // a step's output tail kept in reports and records
-constexpr std::size_t max_value = 4u << 10;  // what a check read
+constexpr std::size_t max_value = 4u << 10;   // what a check read
 constexpr std::size_t chunk_size = 1u << 20;
 
 // StepOutcome's field list (see codec.hpp), shared by reports on the wire and records on disk.

@@ -135,7 +135,7 @@ void Worker::on_order(const Order& o, std::int64_t now)
     const bool same = state_ != S::idle && job_.ref == StepRef{o.phase, o.step};
     if (state_ == S::receiving) {
         if (same && receive_.digest == o.archive_digest)
-            return;  // already on its way
+            return;   // already on its way
         go(S::idle);  // the leader wants something else now: what came so far is of no use
         receive_ = {};
     }

@@ -16,11 +16,11 @@ class Worker {
 public:
     // What the worker is doing about the step in hand. Moves: see the table in worker.cpp.
     enum class State {
-        idle,  // nothing in hand
-        receiving,  // a copy step's archive on its way from the leader
-        running,  // an attempt's command runs
-        stalled,  // ... past its plan's timeout; a command that changes the cluster is never killed for it
-        backing_off,  // an attempt failed; the next starts after the backoff
+        idle,          // nothing in hand
+        receiving,     // a copy step's archive on its way from the leader
+        running,       // an attempt's command runs
+        stalled,       // ... past its plan's timeout; a command that changes the cluster is never killed for it
+        backing_off,   // an attempt failed; the next starts after the backoff
         interrupting,  // the operator ends the command; the step fails once it has ended
     };
 
@@ -28,7 +28,7 @@ public:
     struct Journaled {
         std::uint64_t epoch = 0;
         std::map<StepRef, FinishedRecord> finished;  // the latest result of each step
-        std::map<StepRef, std::uint32_t> attempts;  // attempts started in a step's latest round
+        std::map<StepRef, std::uint32_t> attempts;   // attempts started in a step's latest round
         bool operator==(const Journaled& o) const;
     };
 
@@ -65,11 +65,11 @@ private:
         std::uint32_t round = 0;
         std::uint32_t attempt = 0;
         std::uint32_t failures = 0;
-        std::int64_t started_ms = 0;  // the step's first attempt
-        std::int64_t attempt_ms = 0;  // the current attempt
+        std::int64_t started_ms = 0;   // the step's first attempt
+        std::int64_t attempt_ms = 0;   // the current attempt
         std::int64_t expected_ms = 0;  // past this long it is stalled (0: killed at its timeout instead)
-        std::int64_t retry_at = 0;  // backing_off: when the next attempt starts
-        std::string archive;  // copy steps: the verified archive, kept for a retry
+        std::int64_t retry_at = 0;     // backing_off: when the next attempt starts
+        std::string archive;           // copy steps: the verified archive, kept for a retry
     };
     struct Receive {  // receiving: the archive so far
         std::string digest;
@@ -101,8 +101,8 @@ private:
     Job job_;
     Receive receive_;
     std::int64_t leader_heard_ms_ = 0;
-    bool leader_reachable_ = false;  // as last logged
-    Beat cluster_;  // the leader's latest beat
+    bool leader_reachable_ = false;                    // as last logged
+    Beat cluster_;                                     // the leader's latest beat
     std::map<std::uint64_t, std::int64_t> forwarded_;  // operator calls sent to the leader, and their deadlines
 };
 

@@ -31,6 +31,50 @@ const char* colour(const std::string& outcome)
     return "#c0392b";  // failed
 }
 
+// Microseconds to the plot's x, from the first event (t0) over the whole span.
+struct Scale {
+    std::uint64_t t0;
+    double span;
+    double x(std::uint64_t us) const { return label_width + static_cast<double>(std::max(us, t0) - t0) / span * plot_width; }
+};
+
+// Five intervals, local clock time.
+std::string axis_svg(const Scale& scale, double rows_bottom)
+{
+    std::string svg = "<g class=\"axis\" fill=\"#555555\">";
+    for (int i = 0; i <= 5; ++i) {
+        const std::uint64_t at = scale.t0 + static_cast<std::uint64_t>(scale.span * i / 5);
+        const double ax = scale.x(at);
+        svg += "<line x1=\"" + num(ax) + "\" y1=\"" + num(top - 28) + "\" x2=\"" + num(ax) + "\" y2=\"" + num(rows_bottom) +
+               "\" stroke=\"#dddddd\"/><text x=\"" + num(ax) + "\" y=\"" + num(top - 32) + "\" text-anchor=\"middle\">" +
+               xml_text(clock_time(at)) + "</text>";
+    }
+    return svg + "</g>\n";
+}
+
+// One node's row: its name and role, and a bar per step it ran.
+std::string row_svg(const NodeRole& node, double y, const std::vector<TimelineLine>& timeline, const Scale& scale)
+{
+    std::string svg = "<g class=\"node\"><text x=\"10\" y=\"" + num(y + 15) + "\" font-weight=\"bold\">" + xml_text(node.node) +
+                      "</text><text x=\"10\" y=\"" + num(y + 28) + "\" fill=\"#555555\" font-size=\"10\">" + xml_text(node.role) +
+                      "</text>\n";
+    for (const auto& t : timeline) {
+        if (t.node != node.node)
+            continue;
+        const double a = scale.x(t.started_us), w = std::max(scale.x(t.finished_us) - a, 2.0);
+        const std::string name = t.round == 0 ? t.step : t.step + " (retry " + std::to_string(t.round) + ")";
+        svg += "<g class=\"step\"><title>" +
+               xml_text(t.node + ": phase " + std::to_string(t.phase) + ", " + name + ", " + t.outcome + ", " +
+                        clock_time(t.started_us) + " for " + duration(t.finished_us - std::min(t.finished_us, t.started_us))) +
+               "</title><rect x=\"" + num(a) + "\" y=\"" + num(y + 4) + "\" width=\"" + num(w) + "\" height=\"" +
+               num(bar_height) + "\" rx=\"2\" fill=\"" + colour(t.outcome) + "\" stroke=\"#ffffff\" stroke-width=\"0.5\"/>";
+        if (w > 7.0 * static_cast<double>(name.size()) + 6)  // the label only where it fits inside the bar
+            svg += "<text x=\"" + num(a + 3) + "\" y=\"" + num(y + 19) + "\" fill=\"#ffffff\">" + xml_text(name) + "</text>";
+        svg += "</g>\n";
+    }
+    return svg + "</g>\n";
+}
+
 }  // namespace
 
 std::string gantt_svg(const Status& status, const std::vector<PlanLine>& plan, const std::vector<TimelineLine>& timeline)
@@ -48,7 +92,7 @@ std::string gantt_svg(const Status& status, const std::vector<PlanLine>& plan, c
     if (t0 == UINT64_MAX)
         t0 = t1 = now_us();
     const double span = static_cast<double>(std::max<std::uint64_t>(t1 - t0, 1));
-    auto x = [&](std::uint64_t us) { return label_width + static_cast<double>(std::max(us, t0) - t0) / span * plot_width; };
+    const Scale scale{t0, span};
     const double width = label_width + plot_width + 30;
     const double rows_bottom = top + row_height * static_cast<double>(nodes.size());
     const double height = rows_bottom + 60;
@@ -64,7 +108,8 @@ std::string gantt_svg(const Status& status, const std::vector<PlanLine>& plan, c
            "</text>\n";
 
     if (status.downtime_start_usec != 0) {
-        const double a = x(status.downtime_start_usec), b = x(status.downtime_end_usec != 0 ? status.downtime_end_usec : t1);
+        const double a = scale.x(status.downtime_start_usec),
+                     b = scale.x(status.downtime_end_usec != 0 ? status.downtime_end_usec : t1);
         svg += "<g class=\"downtime\"><rect x=\"" + num(a) + "\" y=\"" + num(top - 12) + "\" width=\"" +
                num(std::max(b - a, 1.0)) + "\" height=\"" + num(rows_bottom - top + 12) +
                "\" fill=\"#f5c542\" fill-opacity=\"0.25\"/>";
@@ -75,39 +120,9 @@ std::string gantt_svg(const Status& status, const std::vector<PlanLine>& plan, c
             "</text></g>\n";
     }
 
-    // Time axis: five intervals, local clock time.
-    svg += "<g class=\"axis\" fill=\"#555555\">";
-    for (int i = 0; i <= 5; ++i) {
-        const std::uint64_t at = t0 + static_cast<std::uint64_t>(span * i / 5);
-        const double ax = x(at);
-        svg += "<line x1=\"" + num(ax) + "\" y1=\"" + num(top - 28) + "\" x2=\"" + num(ax) + "\" y2=\"" + num(rows_bottom) +
-               "\" stroke=\"#dddddd\"/><text x=\"" + num(ax) + "\" y=\"" + num(top - 32) + "\" text-anchor=\"middle\">" +
-               xml_text(clock_time(at)) + "</text>";
-    }
-    svg += "</g>\n";
-
-    for (std::size_t r = 0; r < nodes.size(); ++r) {
-        const double y = top + row_height * static_cast<double>(r);
-        svg += "<g class=\"node\"><text x=\"10\" y=\"" + num(y + 15) + "\" font-weight=\"bold\">" + xml_text(nodes[r].node) +
-               "</text><text x=\"10\" y=\"" + num(y + 28) + "\" fill=\"#555555\" font-size=\"10\">" + xml_text(nodes[r].role) +
-               "</text>\n";
-        for (const auto& t : timeline) {
-            if (t.node != nodes[r].node)
-                continue;
-            const double a = x(t.started_us), w = std::max(x(t.finished_us) - a, 2.0);
-            const std::string name = t.round == 0 ? t.step : t.step + " (retry " + std::to_string(t.round) + ")";
-            svg +=
-                "<g class=\"step\"><title>" +
-                xml_text(t.node + ": phase " + std::to_string(t.phase) + ", " + name + ", " + t.outcome + ", " +
-                         clock_time(t.started_us) + " for " + duration(t.finished_us - std::min(t.finished_us, t.started_us))) +
-                "</title><rect x=\"" + num(a) + "\" y=\"" + num(y + 4) + "\" width=\"" + num(w) + "\" height=\"" +
-                num(bar_height) + "\" rx=\"2\" fill=\"" + colour(t.outcome) + "\" stroke=\"#ffffff\" stroke-width=\"0.5\"/>";
-            if (w > 7.0 * static_cast<double>(name.size()) + 6)  // the label only where it fits inside the bar
-                svg += "<text x=\"" + num(a + 3) + "\" y=\"" + num(y + 19) + "\" fill=\"#ffffff\">" + xml_text(name) + "</text>";
-            svg += "</g>\n";
-        }
-        svg += "</g>\n";
-    }
+    svg += axis_svg(scale, rows_bottom);
+    for (std::size_t r = 0; r < nodes.size(); ++r)
+        svg += row_svg(nodes[r], top + row_height * static_cast<double>(r), timeline, scale);
 
     double lx = label_width;
     svg += "<g class=\"legend\">";

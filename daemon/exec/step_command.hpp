@@ -14,7 +14,7 @@ namespace chu {
 
 // Where this daemon's children come from: itself, run with its config.
 struct ChildContext {
-    std::string self;  // this executable
+    std::string self;         // this executable
     std::string config_path;  // its --config
     std::string state_dir;
 };
@@ -45,7 +45,7 @@ Result<std::string> packed_archive(const PackCommand& command, const ExecResult&
 // "chu-check/1 <n>:<value> <n>:<message>\n", lengths in bytes, so that neither part is cut or misread
 // whatever it holds; the verdict is the exit status. The child says the message on stderr too, for the log.
 struct CheckReport {
-    std::string value;  // what the check read (a version, free MiB, a digest)
+    std::string value;    // what the check read (a version, free MiB, a digest)
     std::string message;  // its verdict: ok, or the problem and its fix
 };
 std::string encode_check_report(const CheckReport& report);

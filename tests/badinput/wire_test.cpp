@@ -114,7 +114,7 @@ Order first_order(std::uint64_t epoch)
     Order o;
     o.epoch = epoch;
     o.phase = 1;  // preflight
-    o.step = 0;  // check-package: a check, it changes nothing
+    o.step = 0;   // check-package: a check, it changes nothing
     return o;
 }
 

@@ -16,7 +16,7 @@
 namespace chu::bench {
 
 struct Options {
-    bool quick = false;  // smaller clusters and a shorter idle minute: a smoke run, not figures
+    bool quick = false;             // smaller clusters and a shorter idle minute: a smoke run, not figures
     std::vector<std::string> only;  // sections to run; empty: all
     unsigned idle_seconds = 60;
     std::vector<int> nodes;  // section 1's cluster sizes; empty: 4, 16, 64, 128 (--quick: 4, 16)
@@ -103,7 +103,7 @@ std::optional<Window> downtime_of(const std::vector<Call>& calls);
 
 // /proc figures of one process (all its threads).
 struct ProcSample {
-    double cpu_s = 0;  // time on a CPU (schedstat)
+    double cpu_s = 0;                // time on a CPU (schedstat)
     long long context_switches = 0;  // voluntary + nonvoluntary, summed over threads
     long rss_kib = 0, hwm_kib = 0, anon_kib = 0, file_kib = 0;
 };

@@ -17,9 +17,9 @@ namespace chu::bench {
 namespace {
 
 struct Barriers {
-    std::vector<double> total_ms;  // last finish anywhere -> last start everywhere
+    std::vector<double> total_ms;      // last finish anywhere -> last start everywhere
     std::vector<double> to_leader_ms;  // last finish -> the leader journals the phase complete
-    std::vector<double> fan_out_ms;  // phase complete -> the last node started the next one
+    std::vector<double> fan_out_ms;    // phase complete -> the last node started the next one
 };
 
 Barriers measure(int nodes, int phases)

@@ -19,7 +19,7 @@ namespace chu::bench {
 
 namespace {
 
-constexpr unsigned delay_ms = 200;  // every simulated Chef command
+constexpr unsigned delay_ms = 200;         // every simulated Chef command
 constexpr unsigned upgrade_extra_ms = 50;  // the simulated `upgrade` sleeps this much more (tests/simchef/ctl.cpp)
 constexpr int frontends = 16;
 
@@ -64,11 +64,11 @@ struct Run {
     std::string who;
     bool ran = false;
     bool verified = false;
-    std::string problem;  // why it did not run or verify
-    double launch_s = 0;  // tool launched -> its first step began
-    double procedure_s = 0;  // first step began -> last step ended
+    std::string problem;                    // why it did not run or verify
+    double launch_s = 0;                    // tool launched -> its first step began
+    double procedure_s = 0;                 // first step began -> last step ended
     std::int64_t begin_ms = 0, end_ms = 0;  // that span, for the idle time in it
-    double idle_s = 0;  // of it, time in which no simulated Chef command ran
+    double idle_s = 0;                      // of it, time in which no simulated Chef command ran
     double downtime_s = 0;
 };
 

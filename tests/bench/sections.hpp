@@ -6,8 +6,8 @@
 namespace chu::bench {
 
 void coordination(Table& table, const Options& options, Shared& shared);  // 1
-void procedure(Table& table, const Options& options, Shared& shared);  // 2 and 3
-void footprint(Table& table, const Options& options, Shared& shared);  // 4
+void procedure(Table& table, const Options& options, Shared& shared);     // 2 and 3
+void footprint(Table& table, const Options& options, Shared& shared);     // 4
 void distribution(Table& table, const Options& options, Shared& shared);  // 5
 
 }  // namespace chu::bench

@@ -454,7 +454,7 @@ int Cluster::exit_status(const std::string& name, std::chrono::milliseconds time
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (exited < 0)
-        return -1;  // already reaped (running() was asked after it ended)
+        return -1;        // already reaped (running() was asked after it ended)
     kill_session(p.sid);  // what systemd's control-group cleanup would end: commands it left behind
     p.pid = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

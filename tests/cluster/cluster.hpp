@@ -15,17 +15,17 @@ namespace chu::test {
 struct ClusterSpec {
     int frontends = 2;
     std::string plan = "chef-server-12";  // or enterprise-chef-11
-    std::string package_ext = ".deb";  // or .rpm
-    std::string network;  // "127.A.B." prefix; empty: one derived from the pid (tests run in parallel)
+    std::string package_ext = ".deb";     // or .rpm
+    std::string network;                  // "127.A.B." prefix; empty: one derived from the pid (tests run in parallel)
     unsigned heartbeat_ms = 200;
     unsigned peer_timeout_ms = 1500;
     bool insecure = false;
     std::string cleanup = "manual";
     unsigned timeout_s = 0;  // [commands] timeout_s
     unsigned retries = 3;
-    std::string addons;  // [upgrade] addons
-    bool accept_licenses = false;  // [upgrade] accept_licenses
-    std::string version;  // the package's upstream version; empty: 12.0.8 (11.1.8 for enterprise-chef-11)
+    std::string addons;                // [upgrade] addons
+    bool accept_licenses = false;      // [upgrade] accept_licenses
+    std::string version;               // the package's upstream version; empty: 12.0.8 (11.1.8 for enterprise-chef-11)
     std::string master = "bootstrap";  // the backend that holds the VIP at the start (chu-simchef init --master)
     // false: no dbus-daemon per node (view(), call() and ctl() then find no bus); the daemons run on without
     // one, as they do on a node without a system bus. For benchmarks of clusters too big to double in processes.
@@ -34,9 +34,9 @@ struct ClusterSpec {
 
 struct NodeInfo {
     std::string name;
-    std::string role;  // bootstrap, secondary, frontend
+    std::string role;     // bootstrap, secondary, frontend
     std::string address;  // its loopback address
-    std::string dir;  // its directory: config, state, simulated /etc/opscode ...
+    std::string dir;      // its directory: config, state, simulated /etc/opscode ...
 };
 
 // A property snapshot read over the node's D-Bus.

@@ -18,7 +18,7 @@ const char* fault_name(Fault fault);
 struct Point {
     std::string name;
     enum class Kind { join, phase, gate, call } kind = Kind::phase;
-    int phase = 0;  // phase: once the leader's Phase property reaches it (after the join)
+    int phase = 0;        // phase: once the leader's Phase property reaches it (after the join)
     std::string command;  // call: once the faulted node begins this Chef command ("dpkg -D10 -i" by prefix)
 };
 
@@ -35,22 +35,22 @@ struct Scenario {
 std::vector<Scenario> all_scenarios();
 
 struct Settings {
-    unsigned hold_ms = 3000;  // how long a SIGSTOP or a partition lasts: twice the harness's peer_timeout_ms
-    unsigned delay_ms = 300;  // every simulated Chef call takes this long, so that "during" is really during
-    unsigned command_timeout_s = 3;  // [commands] timeout_s of the hang and sigstop-timeout runs
+    unsigned hold_ms = 3000;             // how long a SIGSTOP or a partition lasts: twice the harness's peer_timeout_ms
+    unsigned delay_ms = 300;             // every simulated Chef call takes this long, so that "during" is really during
+    unsigned command_timeout_s = 3;      // [commands] timeout_s of the hang and sigstop-timeout runs
     std::chrono::seconds deadline{150};  // a run that has not ended by then is stuck (a healthy one takes ~6 s)
-    bool keep_failed = false;  // keep a failed run's cluster directory
+    bool keep_failed = false;            // keep a failed run's cluster directory
 };
 
 struct Verdict {
     bool passed = false;
     bool skipped = false;
-    std::string outcome;  // "complete", or "failed -> retry -> complete" with what LastError said
-    std::string problem;  // why it did not pass
-    std::string note;  // what the fault did (e.g. where the journal was cut)
+    std::string outcome;    // "complete", or "failed -> retry -> complete" with what LastError said
+    std::string problem;    // why it did not pass
+    std::string note;       // what the fault did (e.g. where the journal was cut)
     long recovery_ms = -1;  // from the heal until every node was back in touch with the leader; -1: none
-    double seconds = 0;  // the run's wall time
-    std::string log_path;  // a failed run's diagnostics
+    double seconds = 0;     // the run's wall time
+    std::string log_path;   // a failed run's diagnostics
 };
 
 Verdict run_scenario(const Scenario& scenario, unsigned run, const Settings& settings, std::mt19937_64& rng);

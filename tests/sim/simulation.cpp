@@ -135,7 +135,7 @@ private:
     std::map<std::tuple<std::string, int, int>, Fault> faults_;
     std::string keepalived_ = "master";
     bool bootstrap_holds_vip_ = true;  // at the start
-    std::string odd_migration_node_;  // reports another migration level until the operator fixes it
+    std::string odd_migration_node_;   // reports another migration level until the operator fixes it
     bool abort_planned_ = false;
     std::int64_t next_operator_ = 0;
     std::int64_t next_state_check_ = 0;

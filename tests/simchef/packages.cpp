@@ -126,7 +126,7 @@ std::string rpm_of(const std::string& version)
     std::string lead(96, '\0');
     const std::string name = (package_name(version) + "-" + version).substr(0, 65);
     lead.replace(0, 6, std::string("\xed\xab\xee\xdb\x03\x00", 6));  // magic, format 3.0
-    lead[9] = 1;  // architecture: x86_64
+    lead[9] = 1;                                                     // architecture: x86_64
     lead.replace(10, name.size(), name);
     lead[77] = 1;  // operating system: Linux
     lead[79] = 5;  // signature type: header-style

@@ -100,9 +100,9 @@ void save_node(const Node& node);
 
 // NODE/state/node: what is installed and running (keepalived's state lives in the world: both backends see it).
 struct NodeState {
-    std::string installed;  // the package version on disk
+    std::string installed;   // the package version on disk
     std::string configured;  // the version the services run (changes with `upgrade`)
-    bool upgraded = false;  // `upgrade` finished here: cleanup may remove the old data
+    bool upgraded = false;   // `upgrade` finished here: cleanup may remove the old data
     bool cleaned = false;
     std::set<std::string> stopped;  // services other than keepalived that are down
     std::set<std::string> addons;
@@ -145,16 +145,16 @@ private:
 
 // ---- personalities and subcommands ----
 
-int run_ctl(Call& call);  // private-chef-ctl, chef-server-ctl (ctl.cpp)
+int run_ctl(Call& call);      // private-chef-ctl, chef-server-ctl (ctl.cpp)
 int own_timeout(Call& call);  // what the real command prints and exits with when it times out by itself (ctl.cpp)
-int run_addon_ctl(Call& call, const std::string& addon);  // NAME-ctl (ctl.cpp)
-const std::vector<std::string>& addon_names();  // (ctl.cpp)
-int run_dpkg(Call& call);  // (packages.cpp)
-int run_rpm(Call& call);  // (packages.cpp)
-int run_dpkg_deb(Call& call);  // (packages.cpp)
+int run_addon_ctl(Call& call, const std::string& addon);                    // NAME-ctl (ctl.cpp)
+const std::vector<std::string>& addon_names();                              // (ctl.cpp)
+int run_dpkg(Call& call);                                                   // (packages.cpp)
+int run_rpm(Call& call);                                                    // (packages.cpp)
+int run_dpkg_deb(Call& call);                                               // (packages.cpp)
 void write_version_manifest(const Node& node, const std::string& version);  // NODE/version-manifest.txt
-int make_package(const std::vector<std::string>& args);  // (packages.cpp)
-int init_node(const std::vector<std::string>& args);  // (init.cpp)
-int verify(const std::vector<std::string>& args);  // (verify.cpp)
+int make_package(const std::vector<std::string>& args);                     // (packages.cpp)
+int init_node(const std::vector<std::string>& args);                        // (init.cpp)
+int verify(const std::vector<std::string>& args);                           // (verify.cpp)
 
 }  // namespace simchef

@@ -126,8 +126,8 @@ la_ssize_t append(archive*, void* out, const void* buffer, size_t size)
 struct Item {
     std::string name;
     mode_t type;
-    std::string data;  // regular file content
-    std::string link;  // symlink target
+    std::string data;      // regular file content
+    std::string link;      // symlink target
     std::string hardlink;  // when set, a hard link to this name
 };
 

@@ -554,8 +554,8 @@ TEST_CASE("a well-checksummed record of an unknown type, version or outcome is n
 
     const std::size_t outcome_at = 2 + 4 + 4 + 4;  // version, type, phase, step, round
     REQUIRE(static_cast<unsigned char>(finished[12 + outcome_at]) == static_cast<unsigned char>(chu::Outcome::failed));
-    for (const std::string& bad : {reframed(finished, 0, 9),  // a newer format
-                                   reframed(finished, 1, 7),  // type
+    for (const std::string& bad : {reframed(finished, 0, 9),           // a newer format
+                                   reframed(finished, 1, 7),           // type
                                    reframed(finished, outcome_at, 4),  // outcome
                                    reframed(decision, 2, static_cast<char>(chu::last_op) + 1)}) {
         const chu::JournalScan scan = chu::scan_journal(first + bad + first);

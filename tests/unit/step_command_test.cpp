@@ -35,8 +35,8 @@ TEST_CASE("a check's report survives whatever its value and message hold, and on
     CHECK(read->value == odd.value);
     CHECK(read->message == odd.message);
     CHECK_FALSE(decode_check_report(frame.substr(0, frame.size() - 3)));  // cut short: no report
-    CHECK_FALSE(decode_check_report("29\nok\n"));  // the old "last line" form
-    CHECK_FALSE(decode_check_report("xchu-check/1 1:a 1:b\n"));  // not at a line's start
+    CHECK_FALSE(decode_check_report("29\nok\n"));                         // the old "last line" form
+    CHECK_FALSE(decode_check_report("xchu-check/1 1:a 1:b\n"));           // not at a line's start
 }
 
 TEST_CASE("a check step runs this daemon's child and reads its frame; one that exits 0 without it fails", "[step]")

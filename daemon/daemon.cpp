@@ -22,7 +22,7 @@ namespace chu {
 namespace {
 
 constexpr std::uint64_t shutdown_grace_usec = 10'000'000;  // how long running commands get after SIGTERM
-constexpr std::uint64_t halt_linger_usec = 3'000'000;  // a halted node shows why on D-Bus this long, then exits
+constexpr std::uint64_t halt_linger_usec = 3'000'000;      // a halted node shows why on D-Bus this long, then exits
 
 int exit_status_of(const Error& error)
 {
@@ -76,13 +76,15 @@ std::string status_line(const NodeStatus& s)
 
 Daemon::Daemon(LoadedSetup loaded, std::string config_path, std::string self)
     : loaded_(std::move(loaded)),
-      setup_(loaded_.setup), children_{std::move(self), std::move(config_path), setup_.config.paths.state_dir}, log_(setup_.node)
+      setup_(loaded_.setup), children_{std::move(self), std::move(config_path), setup_.config.paths.state_dir}, log_(setup_.node),
+      events_(setup_)
 {}
 
 Daemon::~Daemon()
 {
     // Sources before the things they call into, the loop last.
     bus_.reset();
+    hooks_.reset();
     runner_.reset();
     mesh_.reset();
     sd_event_source_disable_unref(deadline_);
@@ -130,6 +132,8 @@ int Daemon::run()
 
     core_ = std::make_unique<Node>(setup_);
     runner_ = std::make_unique<Runner>(event_, log_);
+    if (core_->is_leader())
+        hooks_ = std::make_unique<Hooks>(*runner_, log_, setup_.config.hooks, setup_.node);
     Mesh::Options options;
     options.port = setup_.config.cluster.port;
     options.heartbeat_ms = setup_.config.cluster.heartbeat_ms;
@@ -148,7 +152,7 @@ int Daemon::run()
     }
     try {
         bus_ = std::make_unique<BusService>(
-            event_, *core_, setup_,
+            event_, *core_, events_, setup_,
             [this](std::uint64_t id, Op op) {
                 core_->on_operator(id, op, now_ms());
                 dispatch();
@@ -182,6 +186,7 @@ void Daemon::dispatch()
     if (dispatching_ || halted_)
         return;  // the outer call takes the new effects after the ones it holds: order is kept
     dispatching_ = true;
+    const std::int64_t decided = now_ms();  // when the core took what this wake carries out: the events' time
     for (;;) {
         auto effects = core_->take_effects();
         if (effects.empty())
@@ -238,7 +243,7 @@ void Daemon::dispatch()
     const int r = sd_event_source_set_time(deadline_, static_cast<std::uint64_t>(std::max<std::int64_t>(deadline, 0)) * 1000);
     if (r < 0 || sd_event_source_set_enabled(deadline_, SD_EVENT_ONESHOT) < 0)
         log_.log(LOG_ERR, "cannot arm the core's timer; timeouts and heartbeats wait for the next message");
-    publish();
+    publish(decided);
 }
 
 bool Daemon::write_records(const std::vector<Record>& records)
@@ -330,13 +335,20 @@ void Daemon::pack_archive(const PackArchive& pack)
     });
 }
 
-void Daemon::publish()
+void Daemon::publish(std::int64_t decided)
 {
     const std::int64_t now = now_ms();
-    const std::string line = status_line(core_->status(now));
+    const NodeStatus status = core_->status(decided);
+    const std::string line = status_line(status);
     if (line != status_line_) {
         status_line_ = line;
         notify_status(line);
+    }
+    for (const Event& e : events_.next(status, decided)) {
+        if (bus_)
+            bus_->event(e);
+        if (hooks_)
+            hooks_->fire(e);
     }
     if (bus_)
         bus_->publish(now);

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "config/node_setup.hpp"
+#include "core/events.hpp"
+#include "exec/hooks.hpp"
 #include "exec/runner.hpp"
 #include "exec/step_command.hpp"
 #include "journal/journal_file.hpp"
@@ -37,7 +39,7 @@ private:
     void pack_archive(const PackArchive& pack);
     bool write_records(const std::vector<Record>& records);
     void halt(const std::string& reason);
-    void publish();
+    void publish(std::int64_t decided);
     bool upgrade_underway();
     void stop(int status);
     static int on_signal(sd_event_source*, const signalfd_siginfo*, void* userdata);
@@ -56,6 +58,8 @@ private:
     std::unique_ptr<Mesh> mesh_;
     std::unique_ptr<Runner> runner_;
     std::unique_ptr<BusService> bus_;
+    EventWatch events_;
+    std::unique_ptr<Hooks> hooks_;  // the leader's
     std::string status_line_;
     bool dispatching_ = false;
     bool stopping_ = false;

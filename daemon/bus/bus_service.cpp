@@ -16,7 +16,7 @@ namespace chu {
 struct BusService::Impl {
     class Object;
 
-    Impl(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call, Warn warn);
+    Impl(sd_event* event, const Node& core, const EventWatch& events, const NodeSetup& setup, OperatorCall call, Warn warn);
     void decide(Op op, sdbus::Result<std::string>&& result);
     // A send that failed: the connection is gone, and the event source ends it on the fd.
     void failed(const char* what, const sdbus::Error& e) const
@@ -25,6 +25,7 @@ struct BusService::Impl {
     }
 
     const Node& core;
+    const EventWatch& events;
     const Plan plan;
     const Result<std::vector<bus::PlanEntry>> schedule;
     const OperatorCall call;
@@ -80,6 +81,14 @@ private:
         return bus::timeline_entries(impl_.core.timeline(), impl_.plan);
     }
 
+    std::vector<bus::EventEntry> GetEvents() override
+    {
+        std::vector<bus::EventEntry> out;
+        for (const auto& e : impl_.events.history())
+            out.push_back(bus::event_entry(e));
+        return out;
+    }
+
     std::string NodeName() override { return impl_.published.node_name; }
     std::string Role() override { return impl_.published.role; }
     std::string Leader() override { return impl_.published.leader; }
@@ -101,9 +110,10 @@ private:
     Impl& impl_;
 };
 
-BusService::Impl::Impl(sd_event* event, const Node& core_, const NodeSetup& setup, OperatorCall call_, Warn warn_)
-    : core(core_), plan(setup.plan), schedule(bus::plan_entries(setup)), call(std::move(call_)), warn(std::move(warn_)),
-      heartbeat_ms(setup.config.cluster.heartbeat_ms), connection(sdbus::createSystemBusConnection())
+BusService::Impl::Impl(sd_event* event, const Node& core_, const EventWatch& events_, const NodeSetup& setup, OperatorCall call_,
+                       Warn warn_)
+    : core(core_), events(events_), plan(setup.plan), schedule(bus::plan_entries(setup)), call(std::move(call_)),
+      warn(std::move(warn_)), heartbeat_ms(setup.config.cluster.heartbeat_ms), connection(sdbus::createSystemBusConnection())
 {
     object = std::make_unique<Object>(*connection, *this);
     // The name last: a client that sees it finds the object.
@@ -132,8 +142,9 @@ void BusService::Impl::decide(Op op, sdbus::Result<std::string>&& result)
     }
 }
 
-BusService::BusService(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call, Warn warn)
-    : impl_(std::make_unique<Impl>(event, core, setup, std::move(call), std::move(warn)))
+BusService::BusService(sd_event* event, const Node& core, const EventWatch& events, const NodeSetup& setup, OperatorCall call,
+                       Warn warn)
+    : impl_(std::make_unique<Impl>(event, core, events, setup, std::move(call), std::move(warn)))
 {}
 
 BusService::~BusService() = default;
@@ -197,6 +208,17 @@ void BusService::completed(const Completed& completed)
         impl_->object->emitCompleted(state_name(completed.outcome), completed.summary);
     } catch (const sdbus::Error& e) {
         impl_->failed("announce the completion", e);
+    }
+}
+
+void BusService::event(const Event& event)
+{
+    const bus::EventEntry entry = bus::event_entry(event);
+    const auto& [name, node, phase, phase_name, step, state, message, at_usec] = bus::fields(entry);
+    try {
+        impl_->object->emitEvent(name, node, phase, phase_name, step, state, message, at_usec);
+    } catch (const sdbus::Error& e) {
+        impl_->failed("announce an event", e);
     }
 }
 

@@ -3,6 +3,7 @@
 // operator decisions and are answered when the core answers.
 #pragma once
 
+#include "core/events.hpp"
 #include "core/node.hpp"
 
 #include <cstdint>
@@ -23,7 +24,7 @@ public:
 
     // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured), owns the bus name, registers the
     // object and serves it from `event`. Throws sdbus::Error when the bus or the name is unavailable.
-    BusService(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call, Warn warn);
+    BusService(sd_event* event, const Node& core, const EventWatch& events, const NodeSetup& setup, OperatorCall call, Warn warn);
     ~BusService();
     BusService(const BusService&) = delete;
     BusService& operator=(const BusService&) = delete;
@@ -36,6 +37,8 @@ public:
     void answer(const Answer& answer);
     // Emits the completion signal.
     void completed(const Completed& completed);
+    // Emits the Event signal.
+    void event(const Event& event);
 
 private:
     struct Impl;

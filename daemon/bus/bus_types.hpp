@@ -19,6 +19,10 @@ using PlanEntry = sdbus::Struct<std::int32_t, std::string, bool, std::string, st
 using TimelineEntry =
     sdbus::Struct<std::string, std::int32_t, std::string, std::uint32_t, std::string, std::uint64_t, std::uint64_t, std::string>;
 
+// GetEvents and the Event signal: (event, node, phase, phase title, step id, state, message, at µs).
+using EventEntry =
+    sdbus::Struct<std::string, std::string, std::int32_t, std::string, std::string, std::string, std::string, std::uint64_t>;
+
 // Every property's value, as last published.
 struct Properties {
     std::string node_name;

@@ -125,4 +125,16 @@ std::vector<TimelineEntry> timeline_entries(const std::vector<ReportRecord>& tim
     return out;
 }
 
+EventEntry event_entry(const Event& e)
+{
+    return {event_name(e.kind),
+            e.node,
+            e.phase,
+            e.phase_name,
+            e.step,
+            e.state,
+            e.message,
+            static_cast<std::uint64_t>(e.at_ms) * 1000};
+}
+
 }  // namespace chu::bus

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "bus/bus_types.hpp"
+#include "core/events.hpp"
 #include "core/node.hpp"
 
 #include <string>
@@ -22,5 +23,7 @@ bool peers_moved(const std::vector<PeerEntry>& before, const std::vector<PeerEnt
 Result<std::vector<PlanEntry>> plan_entries(const NodeSetup& setup);
 
 std::vector<TimelineEntry> timeline_entries(const std::vector<ReportRecord>& timeline, const Plan& plan);
+
+EventEntry event_entry(const Event& event);
 
 }  // namespace chu::bus

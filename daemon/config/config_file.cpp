@@ -266,6 +266,20 @@ const std::vector<SectionSpec>& schema()
                   return set_absolute_path(v, c.paths.open_source_chef_dir, defaults().paths.open_source_chef_dir);
               }},
          }},
+        {"hooks",
+         {
+             {"dir", [](V v, Config& c) { return set_absolute_path(v, c.hooks.dir, defaults().hooks.dir); }},
+             {"timeout_s",
+              [](V v, Config& c) {
+                  unsigned n = 0;
+                  std::string problem = set_unsigned(v, n, defaults().hooks.timeout_s);
+                  if (problem.empty() && (n == 0 || n > 3600))
+                      problem = ticked(v) + " is out of range; give 1 to 3600 seconds, e.g. 30";
+                  if (problem.empty())
+                      c.hooks.timeout_s = n;
+                  return problem;
+              }},
+         }},
     };
     return sections;
 }

@@ -26,10 +26,10 @@ struct Config {
         std::string package_sha256;
         bool auto_start = true;
         CleanupMode cleanup = CleanupMode::manual;
-        unsigned max_parallel = 0;  // frontends at once; 0 = all
+        unsigned max_parallel = 0;       // frontends at once; 0 = all
         unsigned failover_wait_s = 120;  // how long to wait for the bootstrap to become keepalived master
         std::vector<std::string> addons;
-        std::string addons_path;  // empty: chef-server-ctl install downloads
+        std::string addons_path;       // empty: chef-server-ctl install downloads
         bool accept_licenses = false;  // pass --accept-license to the add-ons' reconfigure ({accept_license})
     } upgrade;
 
@@ -44,6 +44,11 @@ struct Config {
         unsigned retries = 3;
     } commands;
 
+    struct Hooks {
+        std::string dir = "/etc/chef-ha-upgrade/hooks.d";  // executables run on the leader at every event
+        unsigned timeout_s = 30;                           // a hook that runs longer is killed
+    } hooks;
+
     struct Paths {
         std::string opscode_dir = "/etc/opscode";
         std::string state_dir = "/var/lib/chef-ha-upgrade";
@@ -52,7 +57,7 @@ struct Config {
         std::string upgrades_dir = "/var/opt/opscode/upgrades";
         std::string data_dir = "/var/opt/opscode";  // where the upgrade writes (pg_upgrade copies the database)
         std::string version_manifest = "/opt/opscode/version-manifest.txt";  // what is installed
-        std::string open_source_chef_dir = "/opt/chef-server";  // must not exist: the upgrade would prompt
+        std::string open_source_chef_dir = "/opt/chef-server";               // must not exist: the upgrade would prompt
     } paths;
 };
 

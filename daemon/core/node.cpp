@@ -309,6 +309,8 @@ NodeStatus Node::status(std::int64_t now) const
         st.downtime_end_ms = cluster.downtime_end_ms;
         st.peers = cluster.peers;
     }
+    if (const Step* s = find_step(setup_.plan, {std::max(0, st.phase), step}))
+        st.step_id = s->id;
     const auto in_hand = worker_.in_hand();
     if (in_hand && in_hand->phase > st.phase)
         st.phase = in_hand->phase;  // ordered into the next phase before the leader's next beat says so

@@ -27,7 +27,8 @@ struct NodeStatus {
     std::int32_t phase = 0;
     std::string phase_name;
     std::int32_t phase_count = 0;
-    std::string step;  // what this node runs now, else the cluster's current step
+    std::string step;     // what this node runs now, else the cluster's current step
+    std::string step_id;  // the cluster's current step, its id in the plan
     std::uint32_t attempt = 0;
     std::uint32_t progress = 0;
     std::string last_error;

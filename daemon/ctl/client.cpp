@@ -7,6 +7,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <cerrno>
+#include <deque>
 #include <map>
 #include <poll.h>
 
@@ -16,10 +17,25 @@ namespace {
 
 using Properties = std::map<std::string, sdbus::Variant>;
 
+Event event_of(const std::string& name, const std::string& node, std::int32_t phase, const std::string& phase_name,
+               const std::string& step, const std::string& state, const std::string& message, std::uint64_t at_usec)
+{
+    Event e;
+    e.kind = event_named(name).value_or(EventKind::joined);  // a daemon of this version sends only these
+    e.node = node;
+    e.phase = phase;
+    e.phase_name = phase_name;
+    e.step = step;
+    e.state = state;
+    e.message = message;
+    e.at_ms = static_cast<std::int64_t>(at_usec / 1000);
+    return e;
+}
+
 class UpgradeProxy final : public sdbus::ProxyInterfaces<net::chefhaupgrade::Upgrade1_proxy, sdbus::Properties_proxy> {
 public:
-    UpgradeProxy(sdbus::IConnection& connection, std::function<void(const Properties&)> changed)
-        : ProxyInterfaces(connection, bus::name, bus::object_path), changed_(std::move(changed))
+    UpgradeProxy(sdbus::IConnection& connection, std::function<void(const Properties&)> changed, std::function<void(Event)> event)
+        : ProxyInterfaces(connection, bus::name, bus::object_path), changed_(std::move(changed)), event_(std::move(event))
     {
         registerProxy();
     }
@@ -27,6 +43,11 @@ public:
 
 private:
     void onCompleted(const std::string&, const std::string&) override {}  // watch follows State instead
+    void onEvent(const std::string& name, const std::string& node, const int32_t& phase, const std::string& phase_name,
+                 const std::string& step, const std::string& state, const std::string& message, const uint64_t& at_usec) override
+    {
+        event_(event_of(name, node, phase, phase_name, step, state, message, at_usec));
+    }
     void onPropertiesChanged(const std::string& interface, const Properties& changed, const std::vector<std::string>&) override
     {
         if (interface == net::chefhaupgrade::Upgrade1_proxy::INTERFACE_NAME)
@@ -34,6 +55,7 @@ private:
     }
 
     std::function<void(const Properties&)> changed_;
+    std::function<void(Event)> event_;
 };
 
 [[noreturn]] void fail(const sdbus::Error& e, const std::string& what)
@@ -84,7 +106,32 @@ struct Client::Impl {
     std::unique_ptr<UpgradeProxy> proxy;
     Properties properties;  // watch: the latest value of every property
     bool changed = false;
+    std::deque<Event> arrived;  // follow: Event signals not yet handed on
+    bool gone = false;          // the daemon left the bus
+    std::unique_ptr<sdbus::IProxy> bus_proxy;
+
+    // Serves the connection until `ready()`; throws CtlError when the daemon leaves the bus.
+    void wait(const std::function<bool()>& ready);
 };
+
+void Client::Impl::wait(const std::function<bool()>& ready)
+{
+    for (;;) {
+        try {
+            while (!gone && !ready() && connection->processPendingRequest()) {}
+        } catch (const sdbus::Error& e) {
+            fail(e, "follow the upgrade");
+        }
+        if (gone)
+            throw CtlError(exit_not_running, "chef-ha-upgrade stopped on this node: systemctl status chef-ha-upgrade");
+        if (ready())
+            return;
+        const auto poll_data = connection->getEventLoopPollData();
+        pollfd fd{poll_data.fd, poll_data.events, 0};
+        if (poll(&fd, 1, poll_data.getPollTimeout()) < 0 && errno != EINTR)
+            throw CtlError(exit_refused, "cannot wait on the system bus");
+    }
+}
 
 Client::Client() : impl_(std::make_unique<Impl>())
 {
@@ -94,11 +141,22 @@ Client::Client() : impl_(std::make_unique<Impl>())
         throw CtlError(exit_not_running, "the system bus is not reachable (" + e.getMessage() +
                                              "), so chef-ha-upgrade is not running on this node");
     }
-    impl_->proxy = std::make_unique<UpgradeProxy>(*impl_->connection, [this](const Properties& changed) {
-        for (const auto& [name, value] : changed)
-            impl_->properties[name] = value;
-        impl_->changed = true;
-    });
+    impl_->proxy = std::make_unique<UpgradeProxy>(
+        *impl_->connection,
+        [this](const Properties& changed) {
+            for (const auto& [name, value] : changed)
+                impl_->properties[name] = value;
+            impl_->changed = true;
+        },
+        [this](Event e) { impl_->arrived.push_back(std::move(e)); });
+    // Subscribed before the first read, so that the daemon's leaving is never missed.
+    impl_->bus_proxy = sdbus::createProxy(*impl_->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+    impl_->bus_proxy->uponSignal("NameOwnerChanged")
+        .onInterface("org.freedesktop.DBus")
+        .call([this](const std::string& name, const std::string&, const std::string& owner) {
+            impl_->gone = impl_->gone || (name == bus::name && owner.empty());
+        });
+    impl_->bus_proxy->finishRegistration();
 }
 
 Client::~Client() = default;
@@ -161,39 +219,42 @@ std::vector<TimelineLine> Client::timeline()
 
 void Client::watch(const std::function<bool(const Status&)>& changed)
 {
-    sdbus::IConnection& connection = *impl_->connection;
-    bool gone = false;
-    // Subscribed before the first read, so that no change falls between the two.
-    auto bus = sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus");
-    bus->uponSignal("NameOwnerChanged")
-        .onInterface("org.freedesktop.DBus")
-        .call([&gone](const std::string& name, const std::string&, const std::string& owner) {
-            gone = gone || (name == bus::name && owner.empty());
-        });
-    bus->finishRegistration();
     try {
         impl_->properties = impl_->proxy->GetAll(net::chefhaupgrade::Upgrade1_proxy::INTERFACE_NAME);
     } catch (const sdbus::Error& e) {
         fail(e, "read the status");
     }
-    bool more = changed(decode(impl_->properties));
-    while (more) {
-        try {
-            while (!gone && !impl_->changed && connection.processPendingRequest()) {}
-        } catch (const sdbus::Error& e) {
-            fail(e, "watch the upgrade");
+    impl_->changed = false;
+    for (bool more = changed(decode(impl_->properties)); more; more = changed(decode(impl_->properties))) {
+        impl_->wait([this] { return impl_->changed; });
+        impl_->changed = false;
+    }
+}
+
+std::vector<Event> Client::events()
+{
+    try {
+        std::vector<Event> out;
+        for (const auto& e : impl_->proxy->GetEvents()) {
+            const auto& [name, node, phase, phase_name, step, state, message, at_usec] = bus::fields(e);
+            out.push_back(event_of(name, node, phase, phase_name, step, state, message, at_usec));
         }
-        if (gone)
-            throw CtlError(exit_not_running, "chef-ha-upgrade stopped on this node: systemctl status chef-ha-upgrade");
-        if (impl_->changed) {
-            impl_->changed = false;
-            more = changed(decode(impl_->properties));
-            continue;
+        return out;
+    } catch (const sdbus::Error& e) {
+        fail(e, "read the events");
+    }
+}
+
+void Client::follow(const std::function<bool(const Event&)>& seen)
+{
+    for (;;) {
+        impl_->wait([this] { return !impl_->arrived.empty(); });
+        while (!impl_->arrived.empty()) {
+            const Event e = std::move(impl_->arrived.front());
+            impl_->arrived.pop_front();
+            if (!seen(e))
+                return;
         }
-        const auto wait = connection.getEventLoopPollData();
-        pollfd fd{wait.fd, wait.events, 0};
-        if (poll(&fd, 1, wait.getPollTimeout()) < 0 && errno != EINTR)
-            throw CtlError(exit_refused, "cannot wait on the system bus");
     }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cluster.hpp"
+#include "core/events.hpp"
 
 #include <functional>
 #include <memory>
@@ -40,6 +41,11 @@ public:
     // Calls `changed` with the status now and after every PropertiesChanged, until it returns false.
     // Throws CtlError when the daemon leaves the bus.
     void watch(const std::function<bool(const Status&)>& changed);
+    // Every event the daemon emitted since it started (GetEvents).
+    std::vector<Event> events();
+    // Calls `seen` with every Event signal from now on (the Client listens from its construction, so
+    // nothing is lost after an events() call), until it returns false.
+    void follow(const std::function<bool(const Event&)>& seen);
 
 private:
     struct Impl;

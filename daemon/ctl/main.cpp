@@ -15,6 +15,8 @@
 #include <vector>
 
 using namespace chu::ctl;
+using chu::Event;
+using chu::EventKind;
 
 namespace {
 
@@ -33,6 +35,12 @@ const Verb verbs[] = {
      "Show the status and redraw it at every change (no polling) until the upgrade ends: exit 0 when it is\n"
      "complete, 1 when it was aborted. A failed or paused cluster is shown and watched on: fix the cause,\n"
      "then retry, skip or abort from another terminal."},
+    {"events", "[--json] [--since-start]",
+     "Follow the cluster's events as they happen, one line each (joined, phase-started, phase-complete,\n"
+     "downtime-began, downtime-ended, step-failed, step-stalled, awaiting-approval, complete, aborted,\n"
+     "node-lost, node-back), on any node, until the upgrade is complete or aborted.\n"
+     "  --json          one JSON object per line (the schema is in chef-ha-upgrade-ctl(8))\n"
+     "  --since-start   first every event this node's daemon saw since it started"},
     {"plan", "",
      "Dry run: every node's steps, phase by phase, as this node's configuration resolves them. Phases inside\n"
      "the downtime window (Chef not serving) are marked with *."},
@@ -149,6 +157,33 @@ int watch()
     return result;
 }
 
+int events(bool json, bool since_start)
+{
+    Client client;  // listening from here on: nothing falls between the replay and the live events
+    const std::string source = client.status().node_name;
+    bool ended = false;
+    auto print = [&](const Event& e) {
+        std::fputs(((json ? event_json(e, source) : event_text(e)) + "\n").c_str(), stdout);
+        std::fflush(stdout);
+        ended = e.kind == EventKind::complete || e.kind == EventKind::aborted;
+        return !ended;
+    };
+    std::vector<Event> replayed;
+    if (since_start)
+        replayed = client.events();
+    for (const Event& e : replayed)
+        if (!print(e))
+            return exit_ok;
+    client.follow([&](const Event& e) {
+        // A live event the replay already held: the same kind, node and moment.
+        for (const Event& r : replayed)
+            if (r.kind == e.kind && r.node == e.node && r.phase == e.phase && r.at_ms == e.at_ms)
+                return true;
+        return print(e);
+    });
+    return exit_ok;
+}
+
 int report(const std::string& svg_file)
 {
     Client client;
@@ -172,7 +207,7 @@ int report(const std::string& svg_file)
 int run(const Verb& verb, const std::vector<std::string>& args)
 {
     const std::string name = verb.name;
-    bool json = false, yes = false;
+    bool json = false, yes = false, since_start = false;
     std::string svg, config;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -180,8 +215,10 @@ int run(const Verb& verb, const std::vector<std::string>& args)
         if (a == "--help" || a == "-h") {
             verb_help(verb);
             return exit_ok;
-        } else if (name == "status" && a == "--json") {
+        } else if ((name == "status" || name == "events") && a == "--json") {
             json = true;
+        } else if (name == "events" && a == "--since-start") {
+            since_start = true;
         } else if (confirmation_of(name) && a == "--yes") {
             yes = true;
         } else if (name == "report" && a == "--svg" && has_value) {
@@ -201,6 +238,8 @@ int run(const Verb& verb, const std::vector<std::string>& args)
     }
     if (name == "watch")
         return watch();
+    if (name == "events")
+        return events(json, since_start);
     if (name == "plan") {
         Client client;
         std::printf("versions on this node: %s\n\n", client.status().versions.c_str());

@@ -52,29 +52,6 @@ std::string duration(std::uint64_t us)
     return buf;
 }
 
-std::string json_string(const std::string& s)
-{
-    std::string out = "\"";
-    for (const char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char u[8];
-                std::snprintf(u, sizeof u, "\\u%04x", static_cast<unsigned>(c));
-                out += u;
-            } else {
-                out += c;
-            }
-        }
-    }
-    return out + "\"";
-}
-
 std::string xml_text(const std::string& s)
 {
     std::string out;

@@ -3,6 +3,7 @@
 #include "text.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -155,6 +156,19 @@ std::string report_text(const Status& s, const std::vector<PlanLine>& plan, cons
             out << table(rows, "  ");
     }
     return out.str();
+}
+
+std::string event_text(const Event& e)
+{
+    char kind[24];
+    std::snprintf(kind, sizeof kind, "%-18s", event_name(e.kind));
+    std::string line = clock_time(static_cast<std::uint64_t>(e.at_ms) * 1000) + "  " + kind + "phase " + std::to_string(e.phase) +
+                       " " + e.phase_name;
+    if (!e.step.empty())
+        line += ", " + e.step;
+    if (!e.node.empty())
+        line += " [" + e.node + "]";
+    return line + ": " + first_line(e.message);
 }
 
 }  // namespace chu::ctl

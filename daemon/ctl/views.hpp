@@ -1,7 +1,9 @@
-// What chef-ha-upgrade-ctl prints: the status table (and its JSON), the dry-run plan and the report.
+// What chef-ha-upgrade-ctl prints: the status table (and its JSON), the dry-run plan, the events and the
+// report.
 #pragma once
 
 #include "cluster.hpp"
+#include "core/events.hpp"
 
 #include <string>
 #include <vector>
@@ -11,6 +13,8 @@ namespace chu::ctl {
 std::string status_text(const Status& status, std::uint64_t now_us);
 std::string status_json(const Status& status);
 std::string plan_text(const std::vector<PlanLine>& plan);
+// "14:03:27  phase-started      phase 3 stop the frontends: phase 3/13 started"
+std::string event_text(const Event& event);
 // The timeline per node and step, with durations and the downtime window.
 std::string report_text(const Status& status, const std::vector<PlanLine>& plan, const std::vector<TimelineLine>& timeline);
 

@@ -38,9 +38,11 @@ const std::vector<std::string>& command_environment()
     return env;
 }
 
-Result<pid_t> spawn_command(const std::vector<std::string>& argv, int out_fd, int err_fd)
+Result<pid_t> spawn_command(const std::vector<std::string>& argv, int out_fd, int err_fd, int in_fd,
+                            const std::vector<std::string>& extra_env)
 {
     std::vector<std::string> args = argv, env = command_environment();
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
     std::vector<char*> a, e;
     for (auto& s : args)
         a.push_back(s.data());
@@ -53,7 +55,10 @@ Result<pid_t> spawn_command(const std::vector<std::string>& argv, int out_fd, in
     // page of the daemon becomes copy-on-write. Its own process group: a timeout or an interrupt ends it all.
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (in_fd >= 0)
+        posix_spawn_file_actions_adddup2(&actions, in_fd, 0);
+    else
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
     posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
     posix_spawn_file_actions_addchdir_np(&actions, "/");

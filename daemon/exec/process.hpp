@@ -15,9 +15,11 @@ namespace chu {
 // The environment every command gets: nothing inherited from the daemon.
 const std::vector<std::string>& command_environment();
 
-// Starts argv (argv[0] an absolute path) with stdout and stderr on `out_fd` and `err_fd`; its pid, or the
-// errno of the failed posix_spawn.
-Result<pid_t> spawn_command(const std::vector<std::string>& argv, int out_fd, int err_fd);
+// Starts argv (argv[0] an absolute path) with stdout and stderr on `out_fd` and `err_fd`, stdin on `in_fd`
+// (-1: /dev/null), and `extra_env` ("NAME=value") after the fixed environment; its pid, or the errno of the
+// failed posix_spawn.
+Result<pid_t> spawn_command(const std::vector<std::string>& argv, int out_fd, int err_fd, int in_fd = -1,
+                            const std::vector<std::string>& extra_env = {});
 
 // Its stdout when it exits 0; otherwise an error naming the command, its exit status and its stderr. Killed
 // (its whole group) after `timeout_ms`.

@@ -1,6 +1,7 @@
 #include "exec/runner.hpp"
 
 #include "core/utf8.hpp"
+#include "posix/posix.hpp"
 
 #include <systemd/sd-event.h>
 #include <fcntl.h>
@@ -200,9 +201,20 @@ void Runner::start(Exec command, Done done)
     // Non-blocking for the daemon's ends only; the command gets ordinary blocking pipes.
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     fcntl(err[0], F_SETFL, O_NONBLOCK);
-    const Result<pid_t> started = spawn_command(c->command.argv, out[1], err[1]);
+    Fd in_read, in_write;
+    if (!c->command.input.empty()) {
+        int in[2];
+        if (pipe2(in, O_CLOEXEC) == 0)
+            in_read = Fd(in[0]), in_write = Fd(in[1]);
+    }
+    const Result<pid_t> started =
+        spawn_command(c->command.argv, out[1], err[1], c->command.input.empty() ? -1 : in_read.get(), c->command.env);
     close(out[1]);
     close(err[1]);
+    if (started && in_write.ok()) {  // a fresh pipe holds 64 KiB: this never blocks the loop
+        fcntl(in_write.get(), F_SETFL, O_NONBLOCK);
+        (void)write_all(in_write.get(), c->command.input, "the stdin of " + c->command.argv[0]);
+    }
     c->out_fd = out[0];
     c->err_fd = err[0];
     if (!started)

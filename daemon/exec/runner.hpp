@@ -20,18 +20,20 @@ namespace chu {
 
 struct Exec {
     std::vector<std::string> argv;  // argv[0] is an absolute path
-    unsigned timeout_s = 0;  // 0: none (a command that changes the cluster is never killed by a timer)
-    int phase = -1;  // for the log fields
+    unsigned timeout_s = 0;         // 0: none (a command that changes the cluster is never killed by a timer)
+    int phase = -1;                 // for the log fields
     std::string step;
-    bool log_out = true;  // false: stdout is a report for the daemon, not for the operator
+    bool log_out = true;           // false: stdout is a report for the daemon, not for the operator
+    std::vector<std::string> env;  // "NAME=value" after the fixed environment (a hook's event)
+    std::string input;             // its stdin (at most a pipe's 64 KiB); empty: /dev/null
 };
 
 struct ExecResult {
     Outcome outcome = Outcome::ok;  // ok, failed (non-zero exit, signal, exec failure) or timeout
-    int exit_code = 0;  // exit status, or 128 + signal
-    std::string out;  // stdout (the first 64 KiB)
-    std::string err;  // stderr (the first 64 KiB)
-    std::string tail;  // the last lines of both, interleaved as they came (at most 8 KiB)
+    int exit_code = 0;              // exit status, or 128 + signal
+    std::string out;                // stdout (the first 64 KiB)
+    std::string err;                // stderr (the first 64 KiB)
+    std::string tail;               // the last lines of both, interleaved as they came (at most 8 KiB)
 };
 
 class Runner {

@@ -118,6 +118,7 @@ private:
         Cluster* cluster = nullptr;
         NodeSetup setup;
         std::unique_ptr<Node> core;
+        std::unique_ptr<EventWatch> events;
         std::unique_ptr<BusService> bus;
         sd_event_source* tick = nullptr;
     };
@@ -135,8 +136,9 @@ private:
     {
         setenv("DBUS_SYSTEM_BUS_ADDRESS", address.c_str(), 1);  // read when the BusService connects
         Member& m = members_.at(name);
+        m.events = std::make_unique<EventWatch>(m.setup);
         m.bus = std::make_unique<BusService>(
-            event_, *m.core, m.setup,
+            event_, *m.core, *m.events, m.setup,
             [this, &m](std::uint64_t id, Op op) {
                 m.core->on_operator(id, op, now_ms());
                 pump();
@@ -161,8 +163,11 @@ private:
         for (auto& [name, m] : members_) {
             sd_event_source_set_time(m.tick, static_cast<std::uint64_t>(m.core->next_deadline()) * 1000);
             sd_event_source_set_enabled(m.tick, SD_EVENT_ONESHOT);
-            if (m.bus)
-                m.bus->publish(now);
+            if (!m.bus)
+                continue;
+            for (const Event& e : m.events->next(m.core->status(now), now))
+                m.bus->event(e);
+            m.bus->publish(now);
         }
         sd_event_source_set_enabled(post_, mail_.empty() ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
     }

@@ -649,3 +649,91 @@ TEST_CASE("an operator follows a whole upgrade with chef-ha-upgrade-ctl: plan, w
     std::string verdict;
     CHECK(c.verify({"--approval", "--complete"}, &verdict));
 }
+
+TEST_CASE("notification hooks get every event of a whole upgrade in order, a hanging and a failing hook hold nothing, and "
+          "events --json replays the same events, in step with the timeline",
+          "[cluster][events]")
+{
+    Cluster c({});
+    const std::string leader = c.leader(), fe1 = "fe1.example.com";
+    const std::string hooks = c.node(leader).dir + "/hooks.d", out = c.world() + "/hook-";
+    REQUIRE(mkdir(hooks.c_str(), 0755) == 0);
+    auto hook = [&](const std::string& name, const std::string& body) {
+        write_file(hooks + "/" + name, "#!/bin/sh\n" + body + "\n");
+        REQUIRE(chmod((hooks + "/" + name).c_str(), 0755) == 0);
+    };
+    hook("10-record", "echo \"$CHU_EVENT $CHU_PHASE $CHU_STATE\" >> " + out + "record\ncat >> " + out + "record.json");
+    hook("20-hang", "echo \"$CHU_EVENT\" >> " + out + "hang\nexec sleep 600");
+    hook("30-fail", "exit 1");
+    c.drop_in(leader, "[hooks]\ndir = " + hooks + "\ntimeout_s = 2\n");
+    c.start_all();
+    finish_and_verify(c);
+
+    auto lines = [](const std::string& text) {
+        std::vector<std::string> v;
+        std::istringstream in(text);
+        for (std::string l; std::getline(in, l);)
+            v.push_back(l);
+        return v;
+    };
+    auto read = [](const std::string& path) {
+        std::ifstream in(path);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return read(out + "record").find("complete 13") != std::string::npos; }, 20s));
+    // The hanging hook is killed at every event, 2 s each: the upgrade and the other hooks did not wait for it.
+    CHECK(lines(read(out + "hang")).size() < lines(read(out + "record")).size());
+    const std::string log = c.daemon_log(leader);
+    CHECK_THAT(log, Catch::Contains("hooks: " + hooks + "/20-hang was killed after 2 s on event joined") &&
+                        Catch::Contains("hooks: " + hooks + "/30-fail exited 1 on event joined"));
+
+    // In order: the join, every phase started and complete, the downtime inside them, the gate, the end.
+    const auto got = lines(read(out + "record"));
+    std::vector<std::string> phases;
+    for (const auto& l : got)
+        if (l.rfind("phase-", 0) == 0)
+            phases.push_back(l.substr(0, l.rfind(' ')));
+    std::vector<std::string> expected;
+    for (int p = 1; p <= 13; ++p)
+        expected.insert(expected.end(), {"phase-started " + std::to_string(p), "phase-complete " + std::to_string(p)});
+    CHECK(phases == expected);
+    REQUIRE(!got.empty());
+    CHECK(got.front().rfind("joined 0 ", 0) == 0);
+    CHECK(got.back() == "complete 13 complete");
+    for (const char* kind : {"downtime-began 3", "downtime-ended 11", "awaiting-approval 12"})
+        CHECK(std::count_if(got.begin(), got.end(), [&](const std::string& l) { return l.rfind(kind, 0) == 0; }) == 1);
+
+    // The event stream on the leader replays exactly what the hooks got; on a follower, the same events.
+    std::string replay;
+    REQUIRE(c.ctl(leader, {"events", "--json", "--since-start"}, &replay) == 0);
+    CHECK(replay == read(out + "record.json"));
+    const std::string events_file = c.world() + "/events.json", follower_file = c.world() + "/follower.json";
+    write_file(events_file, replay);
+    std::string follower;
+    REQUIRE(c.ctl(fe1, {"events", "--json", "--since-start"}, &follower) == 0);
+    write_file(follower_file, follower);
+    std::string checked;
+    const std::string same_phases = "[.[] | select(.event | startswith(\"phase-\")) | [.event, .phase]]";
+    CHECK(run_program({"/usr/bin/jq", "-n", "-e", "--slurpfile", "l", events_file, "--slurpfile", "f", follower_file,
+                       "($l | " + same_phases + ") == ($f | " + same_phases +
+                           ") and ($f[0].event == \"joined\") and ($f[-1].event == \"complete\") and "
+                           "all($f[]; .source == \"" +
+                           fe1 + "\")"},
+                      {}, &checked) == 0);
+    INFO(checked);
+    // In step with the timeline: every step a node reported finished after its phase started, and started
+    // before its phase completed (an event has the time the leader decided; a step's times are its node's).
+    std::string timeline;
+    REQUIRE(
+        run_program({"/usr/bin/busctl", "--address=" + c.bus_address_of(leader), "--json=short", "call",
+                     "net.chefhaupgrade.Upgrade1", "/net/chefhaupgrade/Upgrade1", "net.chefhaupgrade.Upgrade1", "GetTimeline"},
+                    {}, &timeline) == 0);
+    const std::string timeline_file = c.world() + "/timeline.json";
+    write_file(timeline_file, timeline);
+    CHECK(run_program({"/usr/bin/jq", "-n", "-e", "--slurpfile", "e", events_file, "--slurpfile", "t", timeline_file,
+                       "($t[0].data[0] | length) > 0 and all($t[0].data[0][]; . as $r | "
+                       "([$e[] | select(.event == \"phase-started\" and .phase == $r[1]) | .at_usec][0] <= $r[6]) and "
+                       "([$e[] | select(.event == \"phase-complete\" and .phase == $r[1]) | .at_usec][0] >= $r[5]))"},
+                      {}, &checked) == 0);
+    INFO(checked);
+}

@@ -35,7 +35,8 @@ std::string dump(const chu::Config& c)
         << "\nopscode_dir=" << c.paths.opscode_dir << "\nstate_dir=" << c.paths.state_dir << "\nplans_dir=" << c.paths.plans_dir
         << "\nkeepalived_dir=" << c.paths.keepalived_dir << "\nupgrades_dir=" << c.paths.upgrades_dir
         << "\ndata_dir=" << c.paths.data_dir << "\nversion_manifest=" << c.paths.version_manifest
-        << "\nopen_source_chef_dir=" << c.paths.open_source_chef_dir << "\n";
+        << "\nopen_source_chef_dir=" << c.paths.open_source_chef_dir << "\nhooks.dir=" << c.hooks.dir
+        << "\nhooks.timeout_s=" << c.hooks.timeout_s << "\n";
     return out.str();
 }
 
@@ -262,7 +263,10 @@ TEST_CASE("the shipped config shows every key, in order, with its true default",
                                                "upgrades_dir",
                                                "data_dir",
                                                "version_manifest",
-                                               "open_source_chef_dir"};
+                                               "open_source_chef_dir",
+                                               "[hooks]",
+                                               "dir",
+                                               "timeout_s"};
     CHECK(seen == expected);
 }
 

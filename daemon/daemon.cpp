@@ -338,7 +338,7 @@ void Daemon::pack_archive(const PackArchive& pack)
 void Daemon::publish(std::int64_t decided)
 {
     const std::int64_t now = now_ms();
-    const NodeStatus status = core_->status(decided);
+    const NodeStatus status = core_->status(now);
     const std::string line = status_line(status);
     if (line != status_line_) {
         status_line_ = line;
@@ -351,7 +351,7 @@ void Daemon::publish(std::int64_t decided)
             hooks_->fire(e);
     }
     if (bus_)
-        bus_->publish(now);
+        bus_->publish(status, now);
 }
 
 void Daemon::stop(int status)

@@ -149,9 +149,9 @@ BusService::BusService(sd_event* event, const Node& core, const EventWatch& even
 
 BusService::~BusService() = default;
 
-void BusService::publish(std::int64_t now_ms)
+void BusService::publish(const NodeStatus& status, std::int64_t now_ms)
 {
-    auto next = bus::properties_of(impl_->core.status(now_ms), now_ms);
+    auto next = bus::properties_of(status, now_ms);
     const auto changed = bus::changed_properties(impl_->published, next);
     if (changed.empty())
         return;

@@ -29,8 +29,9 @@ public:
     BusService(const BusService&) = delete;
     BusService& operator=(const BusService&) = delete;
 
-    // Re-reads the core's status; emits PropertiesChanged for every property that changed.
-    void publish(std::int64_t now_ms);
+    // Publishes the core's status (the daemon has it at hand for its status line and events); emits
+    // PropertiesChanged for every property that changed.
+    void publish(const NodeStatus& status, std::int64_t now_ms);
     // This node stopped acting (its journal cannot be written): State failed, LastError why, from now on.
     void halt(const std::string& reason);
     // Completes the pending method call `answer.id` (an error reply when !answer.ok).

@@ -94,6 +94,19 @@ std::string set_unsigned(const std::string& value, unsigned& out, unsigned examp
     return problem;
 }
 
+// Whole seconds from 1 to `max`: a wait or a timeout that must end.
+std::string set_seconds(const std::string& value, unsigned& out, unsigned example, unsigned max)
+{
+    unsigned n = 0;
+    std::string problem = set_unsigned(value, n, example);
+    if (problem.empty() && (n == 0 || n > max))
+        problem =
+            ticked(value) + " is out of range; give 1 to " + std::to_string(max) + " seconds, e.g. " + std::to_string(example);
+    if (problem.empty())
+        out = n;
+    return problem;
+}
+
 std::string set_absolute_path(const std::string& value, std::string& out, const std::string& example)
 {
     if (value.empty() || value.front() != '/')
@@ -208,15 +221,7 @@ const std::vector<SectionSpec>& schema()
              {"cleanup", set_cleanup},
              {"max_parallel", [](V v, Config& c) { return set_unsigned(v, c.upgrade.max_parallel, 2); }},
              {"failover_wait_s",
-              [](V v, Config& c) {
-                  unsigned n = 0;
-                  std::string problem = set_unsigned(v, n, defaults().upgrade.failover_wait_s);
-                  if (problem.empty() && (n == 0 || n > 3000))
-                      problem = ticked(v) + " is out of range; give 1 to 3000 seconds, e.g. 120";
-                  if (problem.empty())
-                      c.upgrade.failover_wait_s = n;
-                  return problem;
-              }},
+              [](V v, Config& c) { return set_seconds(v, c.upgrade.failover_wait_s, defaults().upgrade.failover_wait_s, 3000); }},
              {"addons", set_addons},
              {"addons_path", [](V v, Config& c) { return set_text(v, c.upgrade.addons_path); }},
              {"accept_licenses", [](V v, Config& c) { return set_bool(v, c.upgrade.accept_licenses); }},
@@ -269,16 +274,7 @@ const std::vector<SectionSpec>& schema()
         {"hooks",
          {
              {"dir", [](V v, Config& c) { return set_absolute_path(v, c.hooks.dir, defaults().hooks.dir); }},
-             {"timeout_s",
-              [](V v, Config& c) {
-                  unsigned n = 0;
-                  std::string problem = set_unsigned(v, n, defaults().hooks.timeout_s);
-                  if (problem.empty() && (n == 0 || n > 3600))
-                      problem = ticked(v) + " is out of range; give 1 to 3600 seconds, e.g. 30";
-                  if (problem.empty())
-                      c.hooks.timeout_s = n;
-                  return problem;
-              }},
+             {"timeout_s", [](V v, Config& c) { return set_seconds(v, c.hooks.timeout_s, defaults().hooks.timeout_s, 3600); }},
          }},
     };
     return sections;

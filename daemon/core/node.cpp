@@ -1,6 +1,7 @@
 #include "node.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace chu {
 
@@ -102,17 +103,17 @@ Status check_journal(const std::vector<Record>& journal, const NodeSetup& s)
 // A format-1 journal's approval named no gate; the plans of that format each had one, the one approved.
 void name_unnamed_gates(std::vector<Record>& journal, const Plan& plan)
 {
-    for (auto& record : journal) {
-        auto* d = std::get_if<DecisionRecord>(&record);
-        if (!d || d->op != Op::approve || d->phase != approval_gate_unnamed)
-            continue;
-        for (std::size_t p = 0; p < plan.phases.size(); ++p)
-            for (std::size_t i = 0; i < plan.phases[p].steps.size(); ++i)
-                if (plan.phases[p].steps[i].kind == StepKind::gate && d->phase == approval_gate_unnamed) {
-                    d->phase = static_cast<std::int32_t>(p);
-                    d->step = static_cast<std::int32_t>(i);
-                }
-    }
+    std::optional<StepRef> gate;
+    for (std::size_t p = 0; p < plan.phases.size() && !gate; ++p)
+        for (std::size_t i = 0; i < plan.phases[p].steps.size() && !gate; ++i)
+            if (plan.phases[p].steps[i].kind == StepKind::gate)
+                gate = StepRef{static_cast<std::int32_t>(p), static_cast<std::int32_t>(i)};
+    for (auto& record : journal)
+        if (auto* d = std::get_if<DecisionRecord>(&record);
+            gate && d && d->op == Op::approve && d->phase == approval_gate_unnamed) {
+            d->phase = gate->phase;
+            d->step = gate->step;
+        }
 }
 
 }  // namespace

@@ -83,13 +83,18 @@ Hooks::Hooks(Runner& runner, const Logger& log, const Config::Hooks& config, std
             log_.log(LOG_WARNING, "hooks: refused " + path + ": it " + why);
             continue;
         }
-        paths_.push_back(path);
+        hooks_.push_back(Hook{path, {}, false});
     }
-    hooks_.resize(paths_.size());
-    for (std::size_t i = 0; i < paths_.size(); ++i)
-        hooks_[i].path = paths_[i];
-    if (!paths_.empty())
-        log_.log(LOG_INFO, "hooks: " + std::to_string(paths_.size()) + " in " + config.dir + " run at every cluster event");
+    if (!hooks_.empty())
+        log_.log(LOG_INFO, "hooks: " + std::to_string(hooks_.size()) + " in " + config.dir + " run at every cluster event");
+}
+
+std::vector<std::string> Hooks::hooks() const
+{
+    std::vector<std::string> paths;
+    for (const Hook& hook : hooks_)
+        paths.push_back(hook.path);
+    return paths;
 }
 
 void Hooks::fire(const Event& event)

@@ -21,7 +21,8 @@ public:
     Hooks(Runner& runner, const Logger& log, const Config::Hooks& config, std::string source);
 
     void fire(const Event& event);
-    const std::vector<std::string>& hooks() const { return paths_; }
+    // The hooks that run, in order.
+    std::vector<std::string> hooks() const;
 
 private:
     struct Hook {
@@ -35,8 +36,7 @@ private:
     const Logger& log_;
     unsigned timeout_s_;
     std::string source_;
-    std::vector<std::string> paths_;
-    std::vector<Hook> hooks_;
+    std::vector<Hook> hooks_;  // fixed at construction: the runner's callbacks hold references into it
 };
 
 // The environment a hook gets for an event (after the fixed one).

@@ -207,8 +207,7 @@ void Runner::start(Exec command, Done done)
         if (pipe2(in, O_CLOEXEC) == 0)
             in_read = Fd(in[0]), in_write = Fd(in[1]);
     }
-    const Result<pid_t> started =
-        spawn_command(c->command.argv, out[1], err[1], c->command.input.empty() ? -1 : in_read.get(), c->command.env);
+    const Result<pid_t> started = spawn_command(c->command.argv, out[1], err[1], in_read.get(), c->command.env);
     close(out[1]);
     close(err[1]);
     if (started && in_write.ok()) {  // a fresh pipe holds 64 KiB: this never blocks the loop

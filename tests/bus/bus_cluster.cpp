@@ -165,9 +165,10 @@ private:
             sd_event_source_set_enabled(m.tick, SD_EVENT_ONESHOT);
             if (!m.bus)
                 continue;
-            for (const Event& e : m.events->next(m.core->status(now), now))
+            const NodeStatus status = m.core->status(now);
+            for (const Event& e : m.events->next(status, now))
                 m.bus->event(e);
-            m.bus->publish(now);
+            m.bus->publish(status, now);
         }
         sd_event_source_set_enabled(post_, mail_.empty() ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
     }

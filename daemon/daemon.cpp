@@ -132,7 +132,7 @@ int Daemon::run()
 
     core_ = std::make_unique<Node>(setup_);
     runner_ = std::make_unique<Runner>(event_, log_);
-    if (core_->is_leader())
+    if (core_->is_leader() && !setup_.plan.rehearsal)  // a rehearsal notifies nobody: it is not the upgrade
         hooks_ = std::make_unique<Hooks>(*runner_, log_, setup_.config.hooks, setup_.node);
     Mesh::Options options;
     options.port = setup_.config.cluster.port;
@@ -228,7 +228,8 @@ void Daemon::dispatch()
                             bus_->answer(e);
                     } else if constexpr (std::is_same_v<T, Completed>) {
                         log_.log(LOG_INFO, std::string("upgrade ") + state_name(e.outcome) + ": " + e.summary);
-                        unlink((setup_.config.paths.state_dir + "/" + underway_marker).c_str());
+                        if (!setup_.plan.rehearsal)
+                            unlink((setup_.config.paths.state_dir + "/" + underway_marker).c_str());
                         if (bus_)
                             bus_->completed(e);
                     }
@@ -282,6 +283,8 @@ void Daemon::halt(const std::string& reason)
 // (see units/).
 bool Daemon::upgrade_underway()
 {
+    if (setup_.plan.rehearsal)
+        return true;  // a rehearsal keeps nothing and is never resumed
     if (auto kept = keep_topology(loaded_); !kept) {
         log_.log(LOG_ERR, kept.error().message + "; stopping");
         stop(1);

@@ -3,13 +3,17 @@
 #include "child_commands.hpp"
 #include "config/node_setup.hpp"
 #include "config/text_file.hpp"
+#include "core/rehearsal.hpp"
 #include "daemon.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 using namespace chu;
@@ -22,12 +26,14 @@ constexpr int exit_usage = 64;
 void usage(std::FILE* out)
 {
     std::fprintf(out,
-                 "usage: chef-ha-upgraded [--config FILE] [--check-config]\n"
+                 "usage: chef-ha-upgraded [--config FILE] [--check-config | --rehearse]\n"
                  "       chef-ha-upgraded --version\n"
                  "  --config FILE    configuration (default %s; drop-ins in conf.d/ beside it)\n"
                  "  --check-config   load config, topology and plan; print this node's role, the leader and its\n"
                  "                   schedule; exit 0, or 78 with the problem (file:line)\n"
-                 "Without --check-config: run this node's part of the upgrade (the chef-ha-upgrade service).\n"
+                 "  --rehearse       a preflight rehearsal (chef-ha-upgrade-preflight.service): join the cluster, run\n"
+                 "                   the preflight checks on every node, report, change nothing\n"
+                 "Otherwise: run this node's part of the upgrade (the chef-ha-upgrade service).\n"
                  "Exit status: 0 stopped on request; 1 runtime failure (systemd restarts it); 78 bad configuration.\n",
                  default_config);
 }
@@ -91,12 +97,48 @@ std::string self_path()
     return self;
 }
 
-int run_daemon(const std::string& config)
+// A rehearsal journals in a directory of its own under the state dir, new each time and removed when it
+// ends: it is never resumed, and a real start never sees it.
+std::string rehearsal_dir(const Config& config)
+{
+    return config.paths.state_dir + "/rehearsal";
+}
+
+void remove_rehearsal(const std::string& dir)
+{
+    const std::string journal = dir + "/journal";
+    if ((unlink(journal.c_str()) != 0 && errno != ENOENT) || (rmdir(dir.c_str()) != 0 && errno != ENOENT))
+        std::fprintf(stderr, "chef-ha-upgraded: cannot remove the rehearsal's %s: %s\n", dir.c_str(), std::strerror(errno));
+}
+
+Status begin_rehearsal(NodeSetup& s)
+{
+    const std::string marker = s.config.paths.state_dir + "/" + underway_marker;
+    if (access(marker.c_str(), F_OK) == 0)
+        return Error{"an upgrade is under way on this node (" + marker +
+                         "): no rehearsal while it runs; see chef-ha-upgrade-ctl status",
+                     ErrorKind::config};
+    if (mkdir(s.config.paths.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return Error{"cannot create the state directory " + s.config.paths.state_dir + ": " + std::strerror(errno)};
+    s.plan = rehearsal_plan(s.plan);
+    s.plan_digest = plan_digest(s.plan);
+    s.config.paths.state_dir = rehearsal_dir(s.config);
+    remove_rehearsal(s.config.paths.state_dir);  // what a killed rehearsal left
+    return Ok{};
+}
+
+int run_daemon(const std::string& config, bool rehearse)
 {
     auto loaded = load_node_setup(config);
     if (!loaded) {
         std::fprintf(stderr, "chef-ha-upgraded: %s\n", loaded.error().message.c_str());
         return exit_config_error;
+    }
+    if (rehearse) {
+        if (auto begun = begin_rehearsal(loaded->setup); !begun) {
+            std::fprintf(stderr, "chef-ha-upgraded: %s\n", begun.error().message.c_str());
+            return begun.error().kind == ErrorKind::config ? exit_config_error : 1;
+        }
     }
     // The package's digest goes into the join's agreement: every node must hold the same bytes.
     read_package_facts(loaded->setup.config, loaded->setup.facts);
@@ -104,8 +146,12 @@ int run_daemon(const std::string& config)
     loaded->setup.package_digest = digest ? digest.value() : std::string();
     // The daemon's children run in /: they must get the config by an absolute path.
     char absolute[PATH_MAX];
-    Daemon daemon(std::move(loaded.value()), realpath(config.c_str(), absolute) ? absolute : config, self_path());
-    return daemon.run();
+    const std::string journal_dir = loaded->setup.config.paths.state_dir;
+    const int status =
+        Daemon(std::move(loaded.value()), realpath(config.c_str(), absolute) ? absolute : config, self_path()).run();
+    if (rehearse)
+        remove_rehearsal(journal_dir);
+    return status;
 }
 
 }  // namespace
@@ -113,7 +159,7 @@ int run_daemon(const std::string& config)
 int main(int argc, char** argv)
 {
     std::string config = default_config;
-    bool check = false;
+    bool check = false, rehearse = false;
     // Internal: the daemon runs these as its own children (see child_commands.hpp).
     std::string run_check, pack_dir, install_file, out, dir;
     for (int i = 1; i < argc; ++i) {
@@ -123,6 +169,8 @@ int main(int argc, char** argv)
             config = argv[++i];
         } else if (a == "--check-config") {
             check = true;
+        } else if (a == "--rehearse") {
+            rehearse = true;
         } else if (a == "--run-check" && has_value) {
             run_check = argv[++i];
         } else if (a == "--pack-archive" && has_value) {
@@ -153,5 +201,5 @@ int main(int argc, char** argv)
         return install_archive_command(config, install_file, dir);
     if (check)
         return check_config(config);
-    return run_daemon(config);
+    return run_daemon(config, rehearse);
 }

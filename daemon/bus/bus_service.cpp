@@ -81,6 +81,17 @@ private:
         return bus::timeline_entries(impl_.core.timeline(), impl_.plan);
     }
 
+    std::vector<bus::PreflightEntry> GetPreflight() override
+    {
+        if (!impl_.plan.rehearsal)
+            throw sdbus::Error(bus::error_refused, "this daemon runs the upgrade, not a preflight rehearsal: see "
+                                                   "chef-ha-upgrade-ctl status (a rehearsal is chef-ha-upgrade-preflight)");
+        if (!impl_.core.is_leader())
+            throw sdbus::Error(bus::error_refused, "the rehearsal's result is kept by the leader " + impl_.core.leader_name() +
+                                                       ": run this there (LastError here says what it found)");
+        return bus::preflight_entries(impl_.core.preflight());
+    }
+
     std::vector<bus::EventEntry> GetEvents() override
     {
         std::vector<bus::EventEntry> out;
@@ -103,6 +114,7 @@ private:
     uint32_t Progress() override { return impl_.published.progress; }
     std::string LastError() override { return impl_.published.last_error; }
     std::string Versions() override { return impl_.published.versions; }
+    bool Rehearsal() override { return impl_.published.rehearsal; }
     uint64_t DowntimeStartUSec() override { return impl_.published.downtime_start_usec; }
     uint64_t DowntimeEndUSec() override { return impl_.published.downtime_end_usec; }
     std::vector<bus::PeerEntry> Peers() override { return impl_.published.peers; }

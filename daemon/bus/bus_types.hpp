@@ -19,6 +19,9 @@ using PlanEntry = sdbus::Struct<std::int32_t, std::string, bool, std::string, st
 using TimelineEntry =
     sdbus::Struct<std::string, std::int32_t, std::string, std::uint32_t, std::string, std::uint64_t, std::uint64_t, std::string>;
 
+// GetPreflight: (node, check, title, verdict, text).
+using PreflightEntry = sdbus::Struct<std::string, std::string, std::string, std::string, std::string>;
+
 // GetEvents and the Event signal: (event, node, phase, phase title, step id, state, message, at µs).
 using EventEntry =
     sdbus::Struct<std::string, std::string, std::int32_t, std::string, std::string, std::string, std::string, std::uint64_t>;
@@ -42,6 +45,7 @@ struct Properties {
     std::uint64_t downtime_end_usec = 0;
     std::vector<PeerEntry> peers;
     std::string versions;
+    bool rehearsal = false;  // constant: never announced as changed
 };
 
 // For structured bindings: `const auto& [name, role, ...] = fields(entry);`.

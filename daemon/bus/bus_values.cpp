@@ -33,6 +33,7 @@ Properties properties_of(const NodeStatus& s, std::int64_t now_ms)
     p.progress = s.progress;
     p.last_error = valid_utf8(s.last_error);
     p.versions = valid_utf8(s.versions);
+    p.rehearsal = s.rehearsal;
     p.downtime_start_usec = usec(s.downtime_begin_ms);
     p.downtime_end_usec = usec(s.downtime_end_ms);
     for (const auto& peer : s.peers) {
@@ -122,6 +123,15 @@ std::vector<TimelineEntry> timeline_entries(const std::vector<ReportRecord>& tim
         out.emplace_back(valid_utf8(r.node), r.phase, step ? step->id : std::string(), r.round, outcome_name(r.end.outcome),
                          usec(r.started_ms), usec(r.finished_ms), valid_utf8(r.end.detail));
     }
+    return out;
+}
+
+std::vector<PreflightEntry> preflight_entries(const std::vector<PreflightResult>& results)
+{
+    std::vector<PreflightEntry> out;
+    for (const auto& r : results)
+        out.emplace_back(valid_utf8(r.node), valid_utf8(r.check), valid_utf8(r.title), verdict_name(r.verdict),
+                         valid_utf8(r.text));
     return out;
 }
 

@@ -24,6 +24,8 @@ Result<std::vector<PlanEntry>> plan_entries(const NodeSetup& setup);
 
 std::vector<TimelineEntry> timeline_entries(const std::vector<ReportRecord>& timeline, const Plan& plan);
 
+std::vector<PreflightEntry> preflight_entries(const std::vector<PreflightResult>& results);
+
 EventEntry event_entry(const Event& event);
 
 }  // namespace chu::bus

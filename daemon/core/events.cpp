@@ -45,6 +45,7 @@ const char* event_name(EventKind kind)
     case EventKind::aborted: return "aborted";
     case EventKind::node_lost: return "node-lost";
     case EventKind::node_back: return "node-back";
+    case EventKind::rehearsed: return "rehearsed";
     }
     return "unknown";
 }
@@ -136,7 +137,7 @@ void EventWatch::phases(const NodeStatus& b, const NodeStatus& s, std::vector<Ev
         began_said_ = true;
         out.push_back(make(EventKind::downtime_began, s, s.phase, "downtime began: Chef no longer serves the API"));
     }
-    if (s.state == State::complete && b.state != State::complete)
+    if ((s.state == State::complete || s.state == State::rehearsed) && b.state != s.state)
         complete(s.phase);
     ended(s.phase);  // a follower may learn of it a beat after the phase that ended it
 }
@@ -168,6 +169,10 @@ void EventWatch::states(const NodeStatus& b, const NodeStatus& s, std::vector<Ev
     }
     case State::complete: out.push_back(make(EventKind::complete, s, s.phase, "upgrade complete on every node")); break;
     case State::aborted: out.push_back(make(EventKind::aborted, s, s.phase, "the upgrade was aborted")); break;
+    case State::rehearsed:
+        out.push_back(make(EventKind::rehearsed, s, s.phase,
+                           s.last_error.empty() ? "preflight rehearsal: every check passed on every node" : s.last_error));
+        break;
     default: break;
     }
 }

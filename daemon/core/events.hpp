@@ -27,9 +27,10 @@ enum class EventKind : std::uint8_t {
     complete,
     aborted,
     node_lost,
-    node_back
+    node_back,
+    rehearsed  // a preflight rehearsal ran every check on every node (its message: what it found)
 };
-constexpr EventKind last_event_kind = EventKind::node_back;
+constexpr EventKind last_event_kind = EventKind::rehearsed;
 const char* event_name(EventKind kind);  // "phase-started"
 std::optional<EventKind> event_named(std::string_view name);
 

@@ -2,6 +2,7 @@
 
 #include "digest.hpp"
 #include "node.hpp"
+#include "rehearsal.hpp"
 
 #include <algorithm>
 
@@ -127,8 +128,8 @@ Leader::Leader(const NodeSetup& setup, Outbox& out, const Worker& own) : setup_(
 {
     for (const auto& server : setup_.topology.servers)
         members_[server.name].server = &server;
-    // auto_start is the operator's start given in the config.
-    journal_.progress = setup_.config.upgrade.auto_start ? P::starting : P::joining;
+    // auto_start is the operator's start given in the config; a rehearsal changes nothing and needs none.
+    journal_.progress = setup_.config.upgrade.auto_start || setup_.plan.rehearsal ? P::starting : P::joining;
 }
 
 void Leader::go(P to)
@@ -240,8 +241,7 @@ void Leader::start(std::int64_t now)
     // it did not get to do (the node's marker) is done.
     if (journal_.progress == P::complete || journal_.progress == P::aborted) {
         const bool aborted = journal_.progress == P::aborted;
-        out_.completed(aborted ? State::aborted : State::complete,
-                       aborted ? "the upgrade was aborted" : "upgrade complete on every node");
+        out_.completed(aborted ? State::aborted : finished(), aborted ? "the upgrade was aborted" : finished_text());
     } else if (journal_.agreement) {
         out_.log(Log::Level::info, "resuming at phase " + std::to_string(journal_.phase) + " (" + current_phase()->title + ")");
     }
@@ -261,16 +261,23 @@ std::string Leader::refusal_of(const Hello& h) const
                "): install the same chef-ha-upgrade on every node";
     if (h.topology_digest != topo)
         return "its topology (" + setup_.topology.file + ") differs from the leader's: copy the bootstrap's file to it";
+    if (is_rehearsal_name(h.plan_name) != setup_.plan.rehearsal)
+        return setup_.plan.rehearsal ? "it runs the upgrade, and the leader a preflight rehearsal: stop chef-ha-upgrade there "
+                                       "until the rehearsal is over, or start chef-ha-upgrade on every node"
+                                     : "it runs a preflight rehearsal, and the leader the upgrade: stop "
+                                       "chef-ha-upgrade-preflight there and start chef-ha-upgrade";
     if (h.plan_name != setup_.plan.name || h.plan_digest != plan)
         return "its plan (" + h.plan_name + ", add-ons included) differs from the leader's (" + setup_.plan.name +
                "): use the same [upgrade] plan and addons on every node";
+    if (h.key_id != key)
+        return "its cluster key differs from the leader's: give every node the same private-chef-secrets.json or key_file";
+    if (setup_.plan.rehearsal)
+        return {};  // a rehearsal compares the packages as one of its checks (same-package)
     if (h.package_digest.empty())
         return "it has no readable package: set [upgrade] package to the Chef Server package on that node";
     if (h.package_digest != pkg)
         return "its package (sha256 " + h.package_digest.substr(0, 12) + "…) differs from the leader's (" + pkg.substr(0, 12) +
                "…): put the same package on every node";
-    if (h.key_id != key)
-        return "its cluster key differs from the leader's: give every node the same private-chef-secrets.json or key_file";
     return {};
 }
 
@@ -294,7 +301,7 @@ void Leader::check_join(std::int64_t now)
     for (const auto& [name, m] : members_)
         if (name != setup_.node && (m.heard_ms == 0 || !m.refusal.empty()))
             return;
-    if (setup_.package_digest.empty())
+    if (setup_.package_digest.empty() && !setup_.plan.rehearsal)
         return;  // said by problem(): the leader has no package
     out_.record(JoinedRecord{setup_.topology_digest, setup_.plan_digest, setup_.package_digest, setup_.key_id, now});
     out_.log(Log::Level::info,
@@ -314,7 +321,10 @@ void Leader::on_report(const std::string& from, const Report& r, std::int64_t no
         return;
     out_.record(ReportRecord{from, r.phase, r.step, r.round, r.end, r.started_ms, r.finished_ms});
     const Step& step = *current_step();
-    if (!succeeded(r.end.outcome) && step.may_fail)
+    if (!succeeded(r.end.outcome) && setup_.plan.rehearsal)
+        out_.log(Log::Level::warning, "rehearsal: node " + from + ", check " + step.id + " found a problem: " + r.end.detail,
+                 r.phase);
+    else if (!succeeded(r.end.outcome) && step.may_fail)
         out_.log(Log::Level::warning,
                  "node " + from + ", step " + describe_step(here()) +
                      " failed; the plan answers it with the steps for its failure: " + r.end.detail,
@@ -429,8 +439,8 @@ Leader::Barrier Leader::barrier(const Step& step) const
             return Barrier::failed;
         all_done = all_done && t && t->state == T::done;
     }
-    if (all_done)
-        return disagree(step) ? Barrier::disagreed : Barrier::passed;
+    if (all_done)  // a rehearsal holds for nothing: a disagreement is one of its results
+        return disagree(step) && !setup_.plan.rehearsal ? Barrier::disagreed : Barrier::passed;
     if (step.kind == StepKind::copy && (!archive_ || archive_->ref != here() || archive_->bytes.empty()))
         return Barrier::packing;
     return Barrier::open;
@@ -479,8 +489,8 @@ void Leader::advance(std::int64_t now)
             return;
         }
     }
-    out_.log(Log::Level::info, "upgrade complete on every node");
-    out_.completed(State::complete, "upgrade complete on every node");
+    out_.log(Log::Level::info, finished_text());
+    out_.completed(finished(), finished_text());
 }
 
 // Orders the step's pending nodes: backends one at a time (bootstrap first) where the plan says so, then

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "outbox.hpp"
+#include "rehearsal.hpp"
 #include "setup.hpp"
 #include "worker.hpp"
 
@@ -80,6 +81,8 @@ public:
     State state(std::int64_t now) const;
     void fill_status(NodeStatus& st, std::int64_t now) const;
     std::string stalls_text(std::int64_t now) const;  // "; stalled on be2: running for …", for the step line
+    // A rehearsal's result so far: every node's every check (see rehearsal.hpp).
+    std::vector<PreflightResult> preflight() const;
 
 private:
     struct Member {
@@ -128,6 +131,8 @@ private:
     std::uint32_t percent_done() const;
     std::string describe_step(StepRef ref) const;
     void notice_losses(std::int64_t now);
+    State finished() const { return setup_.plan.rehearsal ? State::rehearsed : State::complete; }
+    const char* finished_text() const;
 
     const NodeSetup& setup_;
     Outbox& out_;

@@ -16,7 +16,7 @@ State Leader::state(std::int64_t now) const
     case P::joining:
     case P::starting: return State::joining;
     case P::idle: return State::idle;
-    case P::complete: return State::complete;
+    case P::complete: return finished();
     case P::aborted: return State::aborted;
     case P::running: break;
     }
@@ -48,6 +48,8 @@ std::string Leader::problem() const
     }
     if (archive_ && !archive_->problem.empty())
         return archive_->problem;
+    if (setup_.plan.rehearsal)  // its checks may fail: what they found is the problem
+        return problems_text(preflight());
     // The latest failure of the current step.
     const std::pair<const TargetKey, Target>* latest = nullptr;
     for (const auto& entry : journal_.targets)
@@ -64,6 +66,21 @@ std::string Leader::problem() const
     if (st && barrier(*st) == Barrier::disagreed)
         return disagreement_text(*st);
     return {};
+}
+
+std::vector<PreflightResult> Leader::preflight() const
+{
+    std::vector<PackageSeen> packages;
+    for (const auto& [name, m] : members_)
+        packages.push_back(name == setup_.node ? PackageSeen{name, setup_.package_digest, true}
+                                               : PackageSeen{name, m.hello.package_digest, m.heard_ms != 0});
+    return preflight_results(setup_.plan, setup_.topology, journal_.timeline, packages, setup_.package_digest);
+}
+
+const char* Leader::finished_text() const
+{
+    return setup_.plan.rehearsal ? "preflight rehearsal done on every node: nothing was changed"
+                                 : "upgrade complete on every node";
 }
 
 std::string Leader::disagreement_text(const Step& st) const

@@ -176,6 +176,11 @@ const std::vector<ReportRecord>& Node::timeline() const
     return leader_ ? leader_->journaled().timeline : none;
 }
 
+std::vector<PreflightResult> Node::preflight() const
+{
+    return leader_ && setup_.plan.rehearsal ? leader_->preflight() : std::vector<PreflightResult>{};
+}
+
 // ---------------------------------------------------------------- events
 
 void Node::on_message(const Envelope& envelope, std::int64_t now)
@@ -289,6 +294,7 @@ NodeStatus Node::status(std::int64_t now) const
     st.leader = leader_name();
     st.phase_count = static_cast<std::int32_t>(setup_.plan.phases.size());
     st.versions = version_change(setup_.facts);
+    st.rehearsal = setup_.plan.rehearsal;
     std::int32_t step = 0;
     if (leader_) {
         st.epoch = leader_->epoch();

@@ -35,7 +35,8 @@ struct NodeStatus {
     std::int64_t downtime_begin_ms = 0;
     std::int64_t downtime_end_ms = 0;
     std::vector<PeerInfo> peers;
-    std::string versions;  // this node's "installed 11.1.8 → package 12.0.8-1 (chef-server-core)"
+    std::string versions;    // this node's "installed 11.1.8 → package 12.0.8-1 (chef-server-core)"
+    bool rehearsal = false;  // a preflight rehearsal's daemon
 };
 
 class Node {
@@ -65,6 +66,8 @@ public:
     NodeStatus status(std::int64_t now) const;
     // Leader: every result a node reported, in the order they came in (the upgrade's timeline).
     const std::vector<ReportRecord>& timeline() const;
+    // Leader of a rehearsal: every node's every check so far (empty elsewhere).
+    std::vector<PreflightResult> preflight() const;
 
     bool is_leader() const { return leader_.has_value(); }
     const std::string& name() const { return setup_.node; }

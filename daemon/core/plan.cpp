@@ -205,7 +205,8 @@ Result<Plan> effective_plan(const Plan& plan, const Config& config)
 
 std::string plan_digest(const Plan& plan)
 {
-    std::string canon = plan.name + "\n" + plan.ctl + "\n" + plan.package_name + " " + std::to_string(plan.package_major) + "\n";
+    std::string canon = plan.name + "\n" + plan.ctl + "\n" + plan.package_name + " " + std::to_string(plan.package_major) + "\n" +
+                        (plan.rehearsal ? "rehearsal\n" : "");
     for (const auto& phase : plan.phases) {
         canon += "phase " + phase.id + " " + std::to_string(phase.downtime_begins) + std::to_string(phase.downtime_ends) + "\n";
         for (const auto& s : phase.steps) {

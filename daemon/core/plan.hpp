@@ -112,6 +112,7 @@ struct Plan {
     std::string ctl;           // the [commands] key that is {ctl}: chef_server_ctl or private_chef_ctl
     std::string package_name;  // the package the plan installs, as the package itself says: chef-server-core
     int package_major = 0;     // and its major version: 12
+    bool rehearsal = false;    // a preflight rehearsal's plan (rehearsal.hpp): it ends `rehearsed`, never upgrades
     std::vector<Phase> phases;
     std::vector<Addon> addons;
 };

@@ -22,6 +22,7 @@ const char* state_name(State state)
     case State::complete: return "complete";
     case State::aborted: return "aborted";
     case State::stalled: return "stalled";
+    case State::rehearsed: return "rehearsed";
     }
     return "unknown";
 }

@@ -12,8 +12,8 @@
 namespace chu {
 
 // The cluster's state as the operator sees it (D-Bus State, ctl status).
-// `stalled`: a command that changes the cluster runs past its plan's timeout; it is not killed (appended last:
-// the values are on the wire).
+// `stalled`: a command that changes the cluster runs past its plan's timeout; it is not killed. `rehearsed`: a
+// preflight rehearsal ran every check on every node (rehearsal.hpp). Appended last: the values are on the wire.
 enum class State : std::uint8_t {
     idle,
     joining,
@@ -24,9 +24,10 @@ enum class State : std::uint8_t {
     awaiting_approval,
     complete,
     aborted,
-    stalled
+    stalled,
+    rehearsed
 };
-constexpr State last_state = State::stalled;
+constexpr State last_state = State::rehearsed;
 const char* state_name(State state);  // "awaiting-approval"
 
 // How a step ended on a node.
@@ -157,7 +158,7 @@ struct Envelope {
     Message message;
 };
 
-constexpr std::uint8_t wire_protocol_version = 2;  // 2: Hello.running_ms, Order.interrupt
+constexpr std::uint8_t wire_protocol_version = 3;  // 2: Hello.running_ms, Order.interrupt; 3: State rehearsed
 
 constexpr std::size_t max_frame_size = 4u << 20;
 constexpr std::size_t max_detail = 8u << 10;  // a step's output tail kept in reports and records

@@ -417,9 +417,10 @@ void Worker::on_beat(const Beat& beat, std::int64_t now)
     notice_leader(now);
     // A follower learns the end from the leader: once per daemon run, like the leader says it.
     const auto state = static_cast<chu::State>(beat.state);
-    if (state == chu::State::complete || state == chu::State::aborted)
-        out_.completed(state, std::string("upgrade ") + state_name(state) + " (the leader " + setup_.topology.bootstrap().name +
-                                  " says so)");
+    if (state == chu::State::complete || state == chu::State::aborted || state == chu::State::rehearsed)
+        out_.completed(state, std::string(state == chu::State::rehearsed ? "preflight rehearsal done" : "upgrade ") +
+                                  (state == chu::State::rehearsed ? "" : state_name(state)) + " (the leader " +
+                                  setup_.topology.bootstrap().name + " says so)");
 }
 
 void Worker::on_reply(const Reply& reply)

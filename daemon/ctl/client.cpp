@@ -93,6 +93,7 @@ Status decode(const Properties& p)
     s.progress = get("Progress", std::uint32_t{0});
     s.last_error = get("LastError", std::string());
     s.versions = get("Versions", std::string());
+    s.rehearsal = get("Rehearsal", false);
     s.downtime_start_usec = get("DowntimeStartUSec", std::uint64_t{0});
     s.downtime_end_usec = get("DowntimeEndUSec", std::uint64_t{0});
     s.peers = get("Peers", std::vector<bus::PeerEntry>());
@@ -214,6 +215,20 @@ std::vector<TimelineLine> Client::timeline()
         return out;
     } catch (const sdbus::Error& e) {
         fail(e, "read the timeline");
+    }
+}
+
+std::vector<PreflightLine> Client::preflight()
+{
+    try {
+        std::vector<PreflightLine> out;
+        for (const auto& e : impl_->proxy->GetPreflight()) {
+            const auto& [node, check, title, verdict, text] = bus::fields(e);
+            out.push_back({node, check, title, verdict, text});
+        }
+        return out;
+    } catch (const sdbus::Error& e) {
+        fail(e, "read the rehearsal's result");
     }
 }
 

@@ -38,6 +38,7 @@ public:
     std::string decide(const std::string& method, const std::string& what);
     std::vector<PlanLine> plan();
     std::vector<TimelineLine> timeline();
+    std::vector<PreflightLine> preflight();  // a rehearsal's result, on its leader
     // Calls `changed` with the status now and after every PropertiesChanged, until it returns false.
     // Throws CtlError when the daemon leaves the bus.
     void watch(const std::function<bool(const Status&)>& changed);

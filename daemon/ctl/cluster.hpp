@@ -37,4 +37,13 @@ struct TimelineLine {
     std::string detail;
 };
 
+// One node's answer to one preflight check, from GetPreflight.
+struct PreflightLine {
+    std::string node;
+    std::string check;
+    std::string title;
+    std::string verdict;  // ok | problem | not-run
+    std::string text;
+};
+
 }  // namespace chu::ctl

@@ -5,6 +5,7 @@
 #include "text.hpp"
 #include "views.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -38,9 +39,15 @@ const Verb verbs[] = {
     {"events", "[--json] [--since-start]",
      "Follow the cluster's events as they happen, one line each (joined, phase-started, phase-complete,\n"
      "downtime-began, downtime-ended, step-failed, step-stalled, awaiting-approval, complete, aborted,\n"
-     "node-lost, node-back), on any node, until the upgrade is complete or aborted.\n"
+     "node-lost, node-back, rehearsed), on any node, until the upgrade is complete or aborted (or a rehearsal done).\n"
      "  --json          one JSON object per line (the schema is in chef-ha-upgrade-ctl(8))\n"
      "  --since-start   first every event this node's daemon saw since it started"},
+    {"preflight", "[--json]",
+     "The preflight rehearsal's result, once it is done (chef-ha-upgrade-preflight.service started on every\n"
+     "node: the cluster joins, runs the preflight checks everywhere and changes nothing): every node's every\n"
+     "check, ok or the problem and its fix. Waits for the rehearsal to finish. Exit 0 when every check passed,\n"
+     "1 when a problem was found. The table is kept by the leader; on another node it says what was found.\n"
+     "  --json   the result as one JSON array of {node, check, title, verdict, text}"},
     {"plan", "",
      "Dry run: every node's steps, phase by phase, as this node's configuration resolves them. Phases inside\n"
      "the downtime window (Chef not serving) are marked with *."},
@@ -138,6 +145,57 @@ int check_config(const std::string& config)
     return exit_refused;
 }
 
+// The rehearsal's result where it is kept (its leader); nothing elsewhere.
+std::vector<PreflightLine> preflight_of(Client& client, const Status& s)
+{
+    return s.rehearsal && s.node_name == s.leader ? client.preflight() : std::vector<PreflightLine>{};
+}
+
+bool finished(const Status& s)
+{
+    return s.state == "complete" || s.state == "aborted" || s.state == "rehearsed";
+}
+
+int preflight(bool json)
+{
+    try {
+        Client().status();
+    } catch (const CtlError& e) {
+        if (e.code != exit_not_running)
+            throw;
+        throw CtlError(exit_not_running,
+                       "no rehearsal runs on this node: systemctl start chef-ha-upgrade-preflight (on every node)");
+    }
+    Client client;
+    Status done;
+    const bool tty = isatty(STDERR_FILENO);
+    std::string shown;
+    client.watch([&](const Status& s) {
+        if (!s.rehearsal)
+            throw CtlError(exit_refused, "this node runs the upgrade itself, not a preflight rehearsal (see "
+                                         "chef-ha-upgrade-ctl status); a rehearsal is chef-ha-upgrade-preflight.service");
+        const std::string line = "rehearsal: " + s.state + ", phase " + std::to_string(s.phase) + " " + s.phase_name;
+        if (tty && line != shown && !finished(s))
+            std::fprintf(stderr, "%s\n", line.c_str());
+        shown = line;
+        done = s;
+        return !finished(s);
+    });
+    if (done.state == "aborted")
+        throw CtlError(exit_refused, "the rehearsal was aborted: " + done.last_error);
+    if (done.node_name != done.leader) {
+        std::printf("%s\nthe table by node and check is kept by the leader %s: run chef-ha-upgrade-ctl preflight there\n",
+                    done.last_error.empty() ? "preflight rehearsal done: every check passed on every node"
+                                            : ("preflight rehearsal done: " + done.last_error).c_str(),
+                    done.leader.c_str());
+        return done.last_error.empty() ? exit_ok : exit_refused;
+    }
+    const auto results = client.preflight();
+    std::fputs(json ? (preflight_json(results) + "\n").c_str() : preflight_text(results, true).c_str(), stdout);
+    const bool clean = std::none_of(results.begin(), results.end(), [](const PreflightLine& r) { return r.verdict != "ok"; });
+    return clean ? exit_ok : exit_refused;
+}
+
 int watch()
 {
     Client client;
@@ -147,9 +205,9 @@ int watch()
         // On a terminal the view is redrawn in place; in a log, each change follows the one before.
         std::printf("%s%s%s", tty ? "\033[H\033[J" : "", status_text(s, now_us()).c_str(), tty ? "" : "\n");
         std::fflush(stdout);
-        if (s.state == "complete" || s.state == "aborted") {
-            std::printf("the upgrade is %s\n", s.state.c_str());
-            result = s.state == "complete" ? exit_ok : exit_refused;
+        if (finished(s)) {
+            std::printf("%s is %s\n", s.rehearsal ? "the rehearsal" : "the upgrade", s.state.c_str());
+            result = s.state == "aborted" ? exit_refused : exit_ok;
             return false;
         }
         return true;
@@ -165,7 +223,7 @@ int events(bool json, bool since_start)
     auto print = [&](const Event& e) {
         std::fputs(((json ? event_json(e, source) : event_text(e)) + "\n").c_str(), stdout);
         std::fflush(stdout);
-        ended = e.kind == EventKind::complete || e.kind == EventKind::aborted;
+        ended = e.kind == EventKind::complete || e.kind == EventKind::aborted || e.kind == EventKind::rehearsed;
         return !ended;
     };
     std::vector<Event> replayed;
@@ -191,6 +249,8 @@ int report(const std::string& svg_file)
     const auto status = client.status();
     const auto plan = client.plan();
     std::fputs(report_text(status, plan, timeline).c_str(), stdout);
+    if (const auto results = preflight_of(client, status); !results.empty())
+        std::fputs(("\n" + preflight_text(results, status.state == "rehearsed")).c_str(), stdout);
     if (svg_file.empty())
         return exit_ok;
     std::ofstream out(svg_file, std::ios::trunc);
@@ -215,7 +275,7 @@ int run(const Verb& verb, const std::vector<std::string>& args)
         if (a == "--help" || a == "-h") {
             verb_help(verb);
             return exit_ok;
-        } else if ((name == "status" || name == "events") && a == "--json") {
+        } else if ((name == "status" || name == "events" || name == "preflight") && a == "--json") {
             json = true;
         } else if (name == "events" && a == "--since-start") {
             since_start = true;
@@ -232,10 +292,16 @@ int run(const Verb& verb, const std::vector<std::string>& args)
     if (name == "check-config")
         return check_config(config);
     if (name == "status") {
-        const Status s = Client().status();
-        std::fputs((json ? status_json(s) : status_text(s, now_us())).c_str(), stdout);
+        Client client;
+        const Status s = client.status();
+        const auto results = preflight_of(client, s);
+        std::fputs((json ? status_json(s, results) : status_text(s, now_us())).c_str(), stdout);
+        if (!json && !results.empty())
+            std::fputs(("\n" + preflight_text(results, s.state == "rehearsed")).c_str(), stdout);
         return exit_ok;
     }
+    if (name == "preflight")
+        return preflight(json);
     if (name == "watch")
         return watch();
     if (name == "events")

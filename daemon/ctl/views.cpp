@@ -60,6 +60,8 @@ std::vector<NodeRole> nodes_of(const std::vector<PlanLine>& plan)
 std::string status_text(const Status& s, std::uint64_t now)
 {
     std::ostringstream out;
+    if (s.rehearsal)
+        out << "mode:       preflight rehearsal: only the preflight checks run, nothing is changed\n";
     out << "cluster:    " << s.state << ", phase " << s.phase << " of " << std::max(0, s.phase_count - 1) << ": " << s.phase_name
         << ", " << s.progress << "% done\n";
     out << "leader:     " << s.leader << (s.leader_reachable ? "" : " (not reachable from this node)") << "\n";
@@ -81,25 +83,68 @@ std::string status_text(const Status& s, std::uint64_t now)
     return out.str();
 }
 
-std::string status_json(const Status& s)
+std::string status_json(const Status& s, const std::vector<PreflightLine>& preflight)
 {
     std::ostringstream out;
-    out << "{\"node\":" << json_string(s.node_name) << ",\"role\":" << json_string(s.role)
-        << ",\"leader\":" << json_string(s.leader) << ",\"leader_reachable\":" << (s.leader_reachable ? "true" : "false")
-        << ",\"epoch\":" << s.epoch << ",\"state\":" << json_string(s.state) << ",\"phase\":" << s.phase
-        << ",\"phase_name\":" << json_string(s.phase_name) << ",\"phase_count\":" << s.phase_count
-        << ",\"current_step\":" << json_string(s.current_step) << ",\"attempt\":" << s.attempt << ",\"progress\":" << s.progress
-        << ",\"last_error\":" << json_string(s.last_error) << ",\"versions\":" << json_string(s.versions)
-        << ",\"downtime_start_usec\":" << s.downtime_start_usec << ",\"downtime_end_usec\":" << s.downtime_end_usec
-        << ",\"peers\":[";
+    out << "{\"node\":" << json_string(s.node_name) << ",\"rehearsal\":" << (s.rehearsal ? "true" : "false")
+        << ",\"role\":" << json_string(s.role) << ",\"leader\":" << json_string(s.leader)
+        << ",\"leader_reachable\":" << (s.leader_reachable ? "true" : "false") << ",\"epoch\":" << s.epoch
+        << ",\"state\":" << json_string(s.state) << ",\"phase\":" << s.phase << ",\"phase_name\":" << json_string(s.phase_name)
+        << ",\"phase_count\":" << s.phase_count << ",\"current_step\":" << json_string(s.current_step)
+        << ",\"attempt\":" << s.attempt << ",\"progress\":" << s.progress << ",\"last_error\":" << json_string(s.last_error)
+        << ",\"versions\":" << json_string(s.versions) << ",\"downtime_start_usec\":" << s.downtime_start_usec
+        << ",\"downtime_end_usec\":" << s.downtime_end_usec << ",\"peers\":[";
     for (std::size_t i = 0; i < s.peers.size(); ++i) {
         const auto& [name, role, state, phase, step, heard_s] = bus::fields(s.peers[i]);
         out << (i ? "," : "") << "{\"name\":" << json_string(name) << ",\"role\":" << json_string(role)
             << ",\"state\":" << json_string(state) << ",\"phase\":" << phase << ",\"step\":" << json_string(step)
             << ",\"last_heard_seconds\":" << heard_s << "}";
     }
-    out << "]}\n";
+    out << "]";
+    if (!preflight.empty())
+        out << ",\"preflight\":" << preflight_json(preflight);
+    out << "}\n";
     return out.str();
+}
+
+std::string preflight_json(const std::vector<PreflightLine>& results)
+{
+    std::string out = "[";
+    for (const auto& r : results)
+        out += (out.size() > 1 ? "," : "") +
+               ("{\"node\":" + json_string(r.node) + ",\"check\":" + json_string(r.check) + ",\"title\":" + json_string(r.title) +
+                ",\"verdict\":" + json_string(r.verdict) + ",\"text\":" + json_string(r.text) + "}");
+    return out + "]";
+}
+
+std::string preflight_text(const std::vector<PreflightLine>& results, bool done)
+{
+    std::vector<std::string> nodes, troubled;
+    std::size_t problems = 0;
+    for (const auto& r : results) {
+        if (std::find(nodes.begin(), nodes.end(), r.node) == nodes.end())
+            nodes.push_back(r.node);
+        if (r.verdict == "problem") {
+            ++problems;
+            if (std::find(troubled.begin(), troubled.end(), r.node) == troubled.end())
+                troubled.push_back(r.node);
+        }
+    }
+    std::string names;
+    for (const auto& n : troubled)
+        names += (names.empty() ? "" : ", ") + n;
+    std::string out = done ? "preflight rehearsal done, nothing was changed: " : "preflight rehearsal under way: ";
+    out += problems == 0 ? (done ? "every check passed on every node\n" : "no problem so far\n")
+                         : std::to_string(problems) + (problems == 1 ? " problem" : " problems") + " on " + names +
+                               (done ? "; fix each, then rehearse again\n" : "\n");
+    for (const auto& node : nodes) {
+        std::vector<std::vector<std::string>> rows{{"CHECK", "RESULT", "WHAT WAS FOUND"}};
+        for (const auto& r : results)
+            if (r.node == node)
+                rows.push_back({r.check, r.verdict == "problem" ? "PROBLEM" : r.verdict, r.text});
+        out += "\n" + node + "\n" + table(rows, "  ");
+    }
+    return out;
 }
 
 std::string plan_text(const std::vector<PlanLine>& plan)
@@ -122,8 +167,8 @@ std::string plan_text(const std::vector<PlanLine>& plan)
 std::string report_text(const Status& s, const std::vector<PlanLine>& plan, const std::vector<TimelineLine>& timeline)
 {
     std::ostringstream out;
-    out << "upgrade report: " << s.state;
-    if (s.state != "complete" && s.state != "aborted")
+    out << (s.rehearsal ? "preflight rehearsal report: " : "upgrade report: ") << s.state;
+    if (s.state != "complete" && s.state != "aborted" && s.state != "rehearsed")
         out << " (not finished: the timeline so far)";
     out << "\n";
     if (!timeline.empty()) {

@@ -395,13 +395,17 @@ void Cluster::start_all()
         start(n.name);
 }
 
-void Cluster::start(const std::string& name, const std::string& other)
+void Cluster::start(const std::string& name, const std::string& other, const std::vector<std::string>& args)
 {
     const NodeInfo& n = node(name);
     const std::string daemon = other.empty() ? build_dir() + "/daemon/chef-ha-upgraded" : other;
     const std::string log = n.dir + "/daemon.log";
     const std::string env_bus = "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address(name);
     const std::string config = config_of(name);
+    std::vector<const char*> argv{"chef-ha-upgraded", "--config", config.c_str()};
+    for (const auto& a : args)
+        argv.push_back(a.c_str());
+    argv.push_back(nullptr);
     const pid_t pid = fork();
     if (pid == 0) {
         setsid();  // like a service: its own session, which its commands share
@@ -409,7 +413,7 @@ void Cluster::start(const std::string& name, const std::string& other)
         dup2(fd, 1);
         dup2(fd, 2);
         const char* envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", env_bus.c_str(), nullptr};
-        execle(daemon.c_str(), "chef-ha-upgraded", "--config", config.c_str(), static_cast<char*>(nullptr), envp);
+        execve(daemon.c_str(), const_cast<char* const*>(argv.data()), const_cast<char* const*>(envp));
         _exit(127);
     }
     daemons_[name] = Process{pid, pid};

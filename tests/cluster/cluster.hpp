@@ -64,7 +64,8 @@ public:
 
     void start_all();
     // `daemon`: another build of chef-ha-upgraded to run (the version-skew test's); empty: this build's.
-    void start(const std::string& node, const std::string& daemon = {});
+    // `args`: after --config (--rehearse).
+    void start(const std::string& node, const std::string& daemon = {}, const std::vector<std::string>& args = {});
     // Waits for the daemon to exit by itself; its exit status, or -1 if it still runs after `timeout`.
     int exit_status(const std::string& node, std::chrono::milliseconds timeout);
     // SIGKILL the daemon, then what systemd's control-group cleanup would kill: the commands it was running.

@@ -334,11 +334,11 @@ TEST_CASE("a frame with the wrong magic is refused", "[wire]")
 TEST_CASE("a frame of another protocol version is refused, naming both versions", "[wire]")
 {
     std::string frame = frame_of(every_message()[0]);
-    REQUIRE(frame[3] == 2);
-    frame[3] = 1;
+    REQUIRE(frame[3] == chu::wire_protocol_version);
+    frame[3] = chu::wire_protocol_version - 1;
     const std::string why = refusal_of(frame);
-    CHECK_THAT(why, Contains("protocol version 1"));
-    CHECK_THAT(why, Contains("speaks 2"));
+    CHECK_THAT(why, Contains("protocol version " + std::to_string(chu::wire_protocol_version - 1)));
+    CHECK_THAT(why, Contains("speaks " + std::to_string(chu::wire_protocol_version)));
     frame[3] = 0;
     CHECK_THAT(refusal_of(frame), Contains("protocol version 0"));
 }

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -739,4 +741,110 @@ TEST_CASE("notification hooks get every event of a whole upgrade in order, a han
                        "([$e[] | select(.event == \"phase-complete\" and .phase == $r[1]) | .at_usec][0] >= $r[5]))"},
                       {}, &checked) == 0);
     INFO(checked);
+}
+
+namespace {
+
+// Every file under a node's directory with its bytes, but the logs and the bus the test harness keeps.
+void snapshot(const std::string& dir, const std::string& under, std::map<std::string, std::string>& out)
+{
+    DIR* d = opendir((dir + under).c_str());
+    if (!d)
+        return;
+    while (const dirent* e = readdir(d)) {
+        const std::string name = e->d_name;
+        if (name == "." || name == ".." || name == "daemon.log" || name.rfind("bus", 0) == 0)
+            continue;
+        struct stat st {};
+        const std::string path = dir + under + "/" + name;
+        if (lstat(path.c_str(), &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            out[under + "/" + name + "/"] = "";
+            snapshot(dir, under + "/" + name, out);
+        } else {
+            std::ifstream in(path);
+            out[under + "/" + name] = std::string(std::istreambuf_iterator<char>(in), {});
+        }
+    }
+    closedir(d);
+}
+
+std::map<std::string, std::string> snapshot(const std::string& dir)
+{
+    std::map<std::string, std::string> out;
+    snapshot(dir, "", out);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a rehearsal reports every node's every check, a planted problem by node and check, changes nothing, and a real "
+          "upgrade after it completes",
+          "[cluster][rehearsal]")
+{
+    Cluster c({});
+    const auto dir = [&](const std::string& node) { return c.node(node).dir; };
+    // fe1 holds another build of the package; fe2 still has an open source Chef 11.
+    const std::string other = dir("fe1.example.com") + "/chef-server-core_12.0.9-1_amd64.deb";
+    std::string out;
+    REQUIRE(run_program({Cluster::build_dir() + "/tests/simchef/chu-simchef", "make-package", other, "--version", "12.0.9-1"}, {},
+                        &out) == 0);
+    c.drop_in("fe1.example.com", "[upgrade]\npackage = " + other + "\n");
+    REQUIRE(mkdir((dir("fe2.example.com") + "/opt").c_str(), 0755) == 0);
+    REQUIRE(mkdir((dir("fe2.example.com") + "/opt/chef-server").c_str(), 0755) == 0);
+    std::map<std::string, std::map<std::string, std::string>> before;
+    for (const auto& n : c.nodes())
+        before[n.name] = snapshot(n.dir);
+
+    for (const auto& n : c.nodes())
+        c.start(n.name, {}, {"--rehearse"});
+    for (const auto& n : c.nodes())
+        REQUIRE_CLUSTER(c, c.wait_for_state(n.name, "rehearsed", 60s));
+    CHECK(only_reads(c.calls()));  // no Chef command but the read-only checks
+    for (const auto& n : c.nodes())
+        CHECK(access((n.dir + "/state/upgrade-underway").c_str(), F_OK) != 0);
+
+    // The leader's table: every node, every check, the two problems by node and check.
+    REQUIRE(c.ctl(c.leader(), {"preflight"}, &out) == 1);
+    INFO(out);
+    CHECK_THAT(out, Catch::StartsWith("preflight rehearsal done, nothing was changed: 2 problems on fe1.example.com, "
+                                      "fe2.example.com"));
+    for (const auto& n : c.nodes())
+        CHECK_THAT(out, Catch::Contains("\n" + n.name + "\n"));
+    CHECK_THAT(out, Catch::Contains("PROBLEM  its package (sha256 ") && Catch::Contains("PROBLEM  failed: fe2.example.com: "));
+    REQUIRE(c.ctl(c.leader(), {"preflight", "--json"}, &out) == 1);
+    std::string counted;
+    REQUIRE(
+        run_program(
+            {"/bin/sh", "-c",
+             "printf '%s' \"$0\" | jq -r '[.[] | select(.verdict == \"problem\") | .node + \" \" + .check] | join(\",\")'", out},
+            {}, &counted) == 0);
+    CHECK(counted == "fe1.example.com same-package,fe2.example.com check-open-source-chef\n");
+    REQUIRE(c.ctl(c.leader(), {"status", "--json"}, &out) == 0);
+    CHECK_THAT(out, Catch::Contains("\"rehearsal\":true") && Catch::Contains("\"state\":\"rehearsed\"") &&
+                        Catch::Contains("\"preflight\":[{\"node\":\"be1.example.com\""));
+    // A follower says what was found and where the table is.
+    REQUIRE(c.ctl("be2.example.com", {"preflight"}, &out) == 1);
+    CHECK_THAT(out, Catch::Contains("2 problems: fe1.example.com same-package") &&
+                        Catch::Contains("kept by the leader be1.example.com"));
+
+    // Stopped, the rehearsal leaves every node as it found it.
+    for (const auto& n : c.nodes())
+        CHECK(c.stop(n.name) == 0);
+    for (const auto& n : c.nodes())
+        CHECK(snapshot(n.dir) == before[n.name]);
+
+    // Fixed, the real upgrade joins from scratch and completes.
+    write_file(c.world() + "/calls.log", "");  // the rehearsal's reads were checked above; the runbook's rules are the upgrade's
+    c.drop_in("fe1.example.com", "");
+    REQUIRE(rmdir((dir("fe2.example.com") + "/opt/chef-server").c_str()) == 0);
+    c.start_all();
+    REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "awaiting-approval", 120s));
+    // A rehearsal refuses to start while the upgrade is under way.
+    REQUIRE(
+        run_program({Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--rehearse", "--config", c.config_of("fe2.example.com")},
+                    {}, &out) == 78);
+    CHECK_THAT(out, Catch::Contains("an upgrade is under way on this node"));
+    finish_and_verify(c);
 }

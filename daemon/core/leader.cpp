@@ -65,11 +65,6 @@ const char* hold_name(H hold)
     return hold == H::paused ? "paused" : "released";
 }
 
-bool succeeded(Outcome outcome)
-{
-    return outcome == Outcome::ok || outcome == Outcome::skipped;
-}
-
 std::string join_names(const std::vector<std::string>& names)
 {
     std::string out;
@@ -421,9 +416,7 @@ bool Leader::disagree(const Step& step) const
     std::multiset<std::string> values;
     for (const auto& n : targets_of(step))
         values.insert(target(n, here())->end.value);
-    if (step.agree == Agreement::one_master)
-        return values.count("master") != 1 || values.count("backup") != values.size() - 1;
-    return std::set<std::string>(values.begin(), values.end()).size() > 1;
+    return !values_agree(step.agree, values);
 }
 
 Leader::Barrier Leader::barrier(const Step& step) const

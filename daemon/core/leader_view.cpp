@@ -88,10 +88,7 @@ std::string Leader::disagreement_text(const Step& st) const
     std::string values;
     for (const auto& n : targets_of(st))
         values += (values.empty() ? "" : ", ") + n + "=" + target(n, here())->end.value;
-    return "step " + st.id + ": the nodes disagree (" + values + "); " +
-           (st.agree == Agreement::one_master ? "exactly one backend must be keepalived master and the other backup, with no "
-                                                "transition running (both keepalived up: `chef-server-ctl start keepalived`)"
-                                              : "make them equal") +
+    return "step " + st.id + ": the nodes disagree (" + values + "); " + agreement_fix(st.agree) +
            ", then chef-ha-upgrade-ctl retry (or skip)";
 }
 

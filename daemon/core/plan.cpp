@@ -80,6 +80,20 @@ bool runs_on(const Step& step, Role role)
     return (step.roles & role_bit(role)) != 0;
 }
 
+bool values_agree(Agreement agreement, const std::multiset<std::string>& values)
+{
+    if (agreement == Agreement::one_master)
+        return values.count("master") == 1 && values.count("backup") == values.size() - 1;
+    return agreement == Agreement::none || std::set<std::string>(values.begin(), values.end()).size() <= 1;
+}
+
+const char* agreement_fix(Agreement agreement)
+{
+    return agreement == Agreement::one_master ? "exactly one backend must be keepalived master and the other backup, with no "
+                                                "transition running (both keepalived up: `chef-server-ctl start keepalived`)"
+                                              : "make them equal";
+}
+
 bool only_reads(const Step& step)
 {
     return step.kind == StepKind::check || step.read_only;

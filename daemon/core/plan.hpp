@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,8 @@ std::string condition_text(const Condition& when);  // "", "bootstrap-not-master
 // What a check's values must be across its nodes: the same everywhere (migration levels), or exactly one
 // "master" and the others "backup" (keepalived: either backend may hold the VIP).
 enum class Agreement { none, equal, one_master };
+bool values_agree(Agreement agreement, const std::multiset<std::string>& values);
+const char* agreement_fix(Agreement agreement);  // what the operator does when they do not
 
 using RoleMask = unsigned;
 constexpr RoleMask role_bit(Role r)

@@ -8,11 +8,6 @@ namespace chu {
 
 namespace {
 
-bool passed(Outcome outcome)
-{
-    return outcome == Outcome::ok || outcome == Outcome::skipped;
-}
-
 std::vector<const Server*> in_order(const Topology& t)
 {
     std::vector<const Server*> out{&t.bootstrap(), &t.secondary()};
@@ -53,19 +48,12 @@ void judge_agreement(const Step& step, std::vector<PreflightResult*>& rows)
         values.insert(r->text);
         listed += (listed.empty() ? "" : ", ") + r->node + "=" + r->text;
     }
-    const bool agree = step.agree == Agreement::one_master
-                           ? values.count("master") == 1 && values.count("backup") == values.size() - 1
-                           : std::set<std::string>(values.begin(), values.end()).size() <= 1;
-    if (agree)
+    if (values_agree(step.agree, values))
         return;
-    const std::string fix = step.agree == Agreement::one_master
-                                ? "exactly one backend must be keepalived master and the other backup, with no transition "
-                                  "running (both keepalived up: `chef-server-ctl start keepalived`)"
-                                : "make them equal";
     for (auto* r : rows)
         if (r->verdict == PreflightResult::Verdict::ok) {
             r->verdict = PreflightResult::Verdict::problem;
-            r->text = "the nodes disagree (" + listed + "): " + fix;
+            r->text = "the nodes disagree (" + listed + "): " + agreement_fix(step.agree);
         }
 }
 
@@ -132,9 +120,9 @@ std::vector<PreflightResult> preflight_results(const Plan& plan, const Topology&
                                   PreflightResult::Verdict::not_run, "not run yet"};
                 if (auto it = latest.find({server->name, {p, s}}); it != latest.end()) {
                     const StepOutcome& end = it->second->end;
-                    r.verdict = passed(end.outcome) ? PreflightResult::Verdict::ok : PreflightResult::Verdict::problem;
-                    r.text = passed(end.outcome) ? (end.value.empty() ? std::string("ok") : end.value)
-                                                 : std::string(outcome_name(end.outcome)) + ": " + end.detail;
+                    r.verdict = succeeded(end.outcome) ? PreflightResult::Verdict::ok : PreflightResult::Verdict::problem;
+                    r.text = succeeded(end.outcome) ? (end.value.empty() ? std::string("ok") : end.value)
+                                                    : std::string(outcome_name(end.outcome)) + ": " + end.detail;
                 }
                 by_step[{p, s}].push_back(out.size());
                 out.push_back(std::move(r));

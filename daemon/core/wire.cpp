@@ -27,6 +27,11 @@ const char* state_name(State state)
     return "unknown";
 }
 
+bool succeeded(Outcome outcome)
+{
+    return outcome == Outcome::ok || outcome == Outcome::skipped;
+}
+
 const char* outcome_name(Outcome outcome)
 {
     switch (outcome) {

@@ -33,6 +33,7 @@ const char* state_name(State state);  // "awaiting-approval"
 // How a step ended on a node.
 enum class Outcome : std::uint8_t { ok, failed, timeout, skipped };
 const char* outcome_name(Outcome outcome);
+bool succeeded(Outcome outcome);  // ok, or skipped by the operator
 
 // Operator decisions (D-Bus methods, ctl verbs), carried to the leader.
 // `interrupt`: end the stalled commands of the current step on purpose (SIGTERM, then SIGKILL).

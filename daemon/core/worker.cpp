@@ -43,11 +43,6 @@ bool retry_applies(const Step& step, Outcome outcome)
     return (outcome == Outcome::timeout && step.retry_on_timeout) || (outcome == Outcome::failed && step.retry_on_failure);
 }
 
-bool succeeded(Outcome outcome)
-{
-    return outcome == Outcome::ok || outcome == Outcome::skipped;
-}
-
 }  // namespace
 
 const char* worker_state_name(Worker::State state)

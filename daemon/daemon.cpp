@@ -153,8 +153,8 @@ int Daemon::run()
     try {
         bus_ = std::make_unique<BusService>(
             event_, *core_, events_, setup_,
-            [this](std::uint64_t id, Op op) {
-                core_->on_operator(id, op, now_ms());
+            [this](const Command& call) {
+                core_->on_operator(call, now_ms());
                 dispatch();
             },
             [this](const std::string& warning) { log_.log(LOG_WARNING, warning); });
@@ -227,11 +227,15 @@ void Daemon::dispatch()
                         if (bus_)
                             bus_->answer(e);
                     } else if constexpr (std::is_same_v<T, Completed>) {
-                        log_.log(LOG_INFO, std::string("upgrade ") + state_name(e.outcome) + ": " + e.summary);
+                        log_.log(LOG_INFO, e.outcome == State::dropped
+                                               ? e.summary
+                                               : std::string("upgrade ") + state_name(e.outcome) + ": " + e.summary);
                         if (!setup_.plan.rehearsal)
                             unlink((setup_.config.paths.state_dir + "/" + underway_marker).c_str());
                         if (bus_)
                             bus_->completed(e);
+                        if (e.outcome == State::dropped)
+                            stop(0);  // nothing more runs here: not restarted, and no marker brings it back at boot
                     }
                 },
                 effect);

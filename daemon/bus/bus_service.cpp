@@ -17,7 +17,7 @@ struct BusService::Impl {
     class Object;
 
     Impl(sd_event* event, const Node& core, const EventWatch& events, const NodeSetup& setup, OperatorCall call, Warn warn);
-    void decide(Op op, sdbus::Result<std::string>&& result);
+    void decide(Op op, sdbus::Result<std::string>&& result, std::string node = {}, bool force = false);
     // A send that failed: the connection is gone, and the event source ends it on the fd.
     void failed(const char* what, const sdbus::Error& e) const
     {
@@ -65,6 +65,10 @@ private:
     void Abort(sdbus::Result<std::string>&& r) override { impl_.decide(Op::abort, std::move(r)); }
     void ApproveCleanup(sdbus::Result<std::string>&& r) override { impl_.decide(Op::approve, std::move(r)); }
     void Interrupt(sdbus::Result<std::string>&& r) override { impl_.decide(Op::interrupt, std::move(r)); }
+    void Drop(sdbus::Result<std::string>&& r, std::string node, bool force) override
+    {
+        impl_.decide(Op::drop, std::move(r), std::move(node), force);
+    }
 
     std::vector<bus::PlanEntry> GetPlan() override
     {
@@ -78,7 +82,7 @@ private:
         if (!impl_.core.is_leader())
             throw sdbus::Error(bus::error_refused,
                                "the timeline is kept by the leader " + impl_.core.leader_name() + ": run this there");
-        return bus::timeline_entries(impl_.core.timeline(), impl_.plan);
+        return bus::timeline_entries(impl_.core.timeline(), impl_.core.drops(), impl_.plan);
     }
 
     std::vector<bus::PreflightEntry> GetPreflight() override
@@ -139,12 +143,12 @@ BusService::Impl::Impl(sd_event* event, const Node& core_, const EventWatch& eve
     source = std::make_unique<bus::EventSource>(event, *connection, warn);
 }
 
-void BusService::Impl::decide(Op op, sdbus::Result<std::string>&& result)
+void BusService::Impl::decide(Op op, sdbus::Result<std::string>&& result, std::string node, bool force)
 {
     const std::uint64_t id = next_id++;
     pending.emplace(id, std::move(result));  // first: the core may answer before call() returns
     try {
-        call(id, op);
+        call(Command{id, op, std::move(node), force});
     } catch (const std::exception& e) {
         auto it = pending.find(id);
         if (it != pending.end()) {

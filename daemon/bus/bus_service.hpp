@@ -18,7 +18,7 @@ namespace chu {
 class BusService {
 public:
     // Hands an operator decision to the core; the core's Answer (same id) comes back through answer().
-    using OperatorCall = std::function<void(std::uint64_t id, Op op)>;
+    using OperatorCall = std::function<void(const Command& call)>;  // call.id: the answer's
     // The daemon's logger: a lost connection or a failed send is said, and the upgrade goes on.
     using Warn = std::function<void(const std::string&)>;
 

@@ -3,6 +3,7 @@
 #include "core/utf8.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 
 namespace chu::bus {
@@ -115,14 +116,31 @@ Result<std::vector<PlanEntry>> plan_entries(const NodeSetup& setup)
     return out;
 }
 
-std::vector<TimelineEntry> timeline_entries(const std::vector<ReportRecord>& timeline, const Plan& plan)
+std::vector<TimelineEntry> timeline_entries(const std::vector<ReportRecord>& timeline,
+                                            const std::map<std::string, DecisionRecord>& drops, const Plan& plan)
 {
+    auto step_id = [&](std::int32_t phase, std::int32_t step) {
+        const Step* s = find_step(plan, {phase, step});  // the journal was checked against the plan at start
+        return s ? s->id : std::string();
+    };
+    std::vector<DecisionRecord> pending;
+    for (const auto& [node, d] : drops)
+        pending.push_back(d);
+    std::sort(pending.begin(), pending.end(), [](const auto& a, const auto& b) { return a.at_ms > b.at_ms; });
     std::vector<TimelineEntry> out;
+    auto drops_until = [&](std::int64_t ms) {
+        for (; !pending.empty() && pending.back().at_ms <= ms; pending.pop_back()) {
+            const DecisionRecord& d = pending.back();
+            out.emplace_back(valid_utf8(d.node), d.phase, step_id(d.phase, d.step), 0, "dropped", usec(d.at_ms), usec(d.at_ms),
+                             "dropped by the operator: no barrier waited for it from then on");
+        }
+    };
     for (const auto& r : timeline) {
-        const Step* step = find_step(plan, {r.phase, r.step});  // the journal was checked against the plan at start
-        out.emplace_back(valid_utf8(r.node), r.phase, step ? step->id : std::string(), r.round, outcome_name(r.end.outcome),
+        drops_until(r.finished_ms - 1);
+        out.emplace_back(valid_utf8(r.node), r.phase, step_id(r.phase, r.step), r.round, outcome_name(r.end.outcome),
                          usec(r.started_ms), usec(r.finished_ms), valid_utf8(r.end.detail));
     }
+    drops_until(std::numeric_limits<std::int64_t>::max());
     return out;
 }
 

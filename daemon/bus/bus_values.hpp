@@ -6,6 +6,7 @@
 #include "core/events.hpp"
 #include "core/node.hpp"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,9 @@ bool peers_moved(const std::vector<PeerEntry>& before, const std::vector<PeerEnt
 // Every node's schedule, phase by phase, then step by step, then in topology order.
 Result<std::vector<PlanEntry>> plan_entries(const NodeSetup& setup);
 
-std::vector<TimelineEntry> timeline_entries(const std::vector<ReportRecord>& timeline, const Plan& plan);
+// Every report, and each drop as a row of outcome "dropped" where it came in.
+std::vector<TimelineEntry> timeline_entries(const std::vector<ReportRecord>& timeline,
+                                            const std::map<std::string, DecisionRecord>& drops, const Plan& plan);
 
 std::vector<PreflightEntry> preflight_entries(const std::vector<PreflightResult>& results);
 

@@ -46,6 +46,7 @@ const char* event_name(EventKind kind)
     case EventKind::node_lost: return "node-lost";
     case EventKind::node_back: return "node-back";
     case EventKind::rehearsed: return "rehearsed";
+    case EventKind::node_dropped: return "node-dropped";
     }
     return "unknown";
 }
@@ -173,6 +174,12 @@ void EventWatch::states(const NodeStatus& b, const NodeStatus& s, std::vector<Ev
         out.push_back(make(EventKind::rehearsed, s, s.phase,
                            s.last_error.empty() ? "preflight rehearsal: every check passed on every node" : s.last_error));
         break;
+    case State::dropped: {  // this node itself
+        Event e = make(EventKind::node_dropped, s, s.phase, s.last_error);
+        e.node = s.node;
+        out.push_back(std::move(e));
+        break;
+    }
     default: break;
     }
 }
@@ -198,10 +205,19 @@ void EventWatch::peers(const NodeStatus& s, std::int64_t now, std::vector<Event>
             return;
     }
     const std::int64_t timeout = setup_.config.cluster.peer_timeout_ms;
-    for (const auto& p : s.peers)
-        if (p.name != s.node && p.name != s.leader)
+    for (const auto& p : s.peers) {
+        if (p.name == s.node || p.name == s.leader)
+            continue;
+        if (static_cast<State>(p.state) != State::dropped) {
             judge(p.name, p.last_heard_ms != 0 && now - p.last_heard_ms > timeout,
                   p.name + " not heard for " + duration_text(now - p.last_heard_ms));
+        } else if (dropped_.insert(p.name).second) {
+            Event e = make(EventKind::node_dropped, s, s.phase,
+                           p.name + " dropped from the upgrade by the operator: no barrier waits for it");
+            e.node = p.name;
+            out.push_back(std::move(e));
+        }
+    }
 }
 
 }  // namespace chu

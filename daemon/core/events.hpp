@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,9 +29,10 @@ enum class EventKind : std::uint8_t {
     aborted,
     node_lost,
     node_back,
-    rehearsed  // a preflight rehearsal ran every check on every node (its message: what it found)
+    rehearsed,    // a preflight rehearsal ran every check on every node (its message: what it found)
+    node_dropped  // the operator dropped a frontend gone for good: no barrier waits for it
 };
-constexpr EventKind last_event_kind = EventKind::rehearsed;
+constexpr EventKind last_event_kind = EventKind::node_dropped;
 const char* event_name(EventKind kind);  // "phase-started"
 std::optional<EventKind> event_named(std::string_view name);
 
@@ -71,6 +73,7 @@ private:
     bool ended_said_ = false;
     bool leader_heard_ = false;         // a follower: the leader was reachable once (never heard is not lost)
     std::map<std::string, bool> lost_;  // node -> not heard for the peer timeout
+    std::set<std::string> dropped_;     // nodes said dropped
     std::vector<Event> history_;
 };
 

@@ -116,7 +116,7 @@ bool Leader::Journaled::operator==(const Journaled& o) const
     };
     return epoch == o.epoch && same_agreement && progress == o.progress && hold == o.hold && phase == o.phase &&
            same_targets(targets, o.targets) && approved == o.approved && accepted == o.accepted &&
-           downtime_end_ms == o.downtime_end_ms && timeline == o.timeline;
+           downtime_end_ms == o.downtime_end_ms && timeline == o.timeline && dropped == o.dropped;
 }
 
 Leader::Leader(const NodeSetup& setup, Outbox& out, const Worker& own) : setup_(setup), out_(out), own_(own)
@@ -202,6 +202,7 @@ void Leader::apply_decision(const DecisionRecord& d)
     case Op::resume: go(H::released); break;
     case Op::abort: go(P::aborted); break;
     case Op::approve: journal_.approved.insert(ref); break;
+    case Op::drop: journal_.dropped[d.node] = d; break;
     case Op::interrupt:  // replayed, the target may have no record yet: its order's sending is not journaled
         if (Target& t = journal_.targets[{d.node, ref}]; t.round == d.round)
             t.interrupt = true;
@@ -281,6 +282,12 @@ void Leader::on_hello(const std::string& from, const Hello& h, std::int64_t now)
     Member& m = members_[from];
     m.hello = h;
     m.heard_ms = now;
+    if (dropped(from)) {  // told so by every beat, whatever it agrees to
+        if (m.refusal.empty())
+            out_.log(Log::Level::warning, "node " + from + " is back, but the operator dropped it: it is told to stop");
+        m.refusal = "the operator dropped it from the upgrade: it runs nothing more";
+        return;
+    }
     const std::string why = refusal_of(h);
     if (why == m.refusal)
         return;
@@ -294,7 +301,7 @@ void Leader::on_hello(const std::string& from, const Hello& h, std::int64_t now)
 void Leader::check_join(std::int64_t now)
 {
     for (const auto& [name, m] : members_)
-        if (name != setup_.node && (m.heard_ms == 0 || !m.refusal.empty()))
+        if (name != setup_.node && !dropped(name) && (m.heard_ms == 0 || !m.refusal.empty()))
             return;
     if (setup_.package_digest.empty() && !setup_.plan.rehearsal)
         return;  // said by problem(): the leader has no package
@@ -312,7 +319,7 @@ void Leader::on_report(const std::string& from, const Report& r, std::int64_t no
     if (r.epoch != journal_.epoch || StepRef{r.phase, r.step} != here())
         return;  // stale: older epochs are re-ordered, older steps are finished
     const Target* t = target(from, here());
-    if (!t || t->round != r.round || t->state == T::done || t->state == T::failed)
+    if (!t || t->round != r.round || t->state == T::done || t->state == T::failed || dropped(from))
         return;
     out_.record(ReportRecord{from, r.phase, r.step, r.round, r.end, r.started_ms, r.finished_ms});
     const Step& step = *current_step();
@@ -366,7 +373,8 @@ std::vector<std::string> Leader::targets_of(const Step& step) const
         out.push_back(t.secondary().name);
     if (runs_on(step, Role::frontend))
         for (const auto* f : t.frontends())
-            out.push_back(f->name);
+            if (!dropped(f->name))
+                out.push_back(f->name);
     return out;
 }
 
@@ -562,7 +570,8 @@ void Leader::on_tick(std::int64_t now, bool beat_due)
         return;  // no order goes out after an abort
     // Orders are re-sent until answered: the network may have lost them.
     for (auto& [key, t] : journal_.targets)
-        if (t.state == T::ordered && key.first != setup_.node && now - t.sent_ms >= setup_.config.cluster.heartbeat_ms)
+        if (t.state == T::ordered && key.first != setup_.node && !dropped(key.first) &&
+            now - t.sent_ms >= setup_.config.cluster.heartbeat_ms)
             order(key.first, key.second, t, now);
 }
 
@@ -570,15 +579,17 @@ void Leader::on_tick(std::int64_t now, bool beat_due)
 void Leader::notice_losses(std::int64_t now)
 {
     for (auto& [name, m] : members_) {
-        if (name == setup_.node || m.heard_ms == 0)
+        if (name == setup_.node || m.heard_ms == 0 || dropped(name))
             continue;
         const bool lost = now - m.heard_ms > setup_.config.cluster.peer_timeout_ms;
         if (lost == m.lost)
             continue;
         m.lost = lost;
+        const std::string gone =
+            m.server->role == Role::frontend ? "; if it is gone for good: chef-ha-upgrade-ctl drop " + name : std::string();
         if (lost)
             out_.log(Log::Level::warning, "node " + name + " is not reachable (last heard " +
-                                              std::to_string((now - m.heard_ms) / 1000) + " s ago); waiting for it");
+                                              std::to_string((now - m.heard_ms) / 1000) + " s ago); waiting for it" + gone);
         else
             out_.log(Log::Level::info, "node " + name + " is back");
     }
@@ -586,8 +597,9 @@ void Leader::notice_losses(std::int64_t now)
 
 // ---------------------------------------------------------------- the operator's decisions
 
-Answer Leader::decide(Op op, std::int64_t now)
+Answer Leader::decide(const Command& call, std::int64_t now)
 {
+    const Op op = call.op;
     auto no = [](std::string why) { return Answer{0, false, std::move(why)}; };
     auto decided = [&](DecisionRecord d, std::string text) {
         d.op = op;
@@ -621,6 +633,7 @@ Answer Leader::decide(Op op, std::int64_t now)
     }
     case Op::interrupt: return interrupt_stalled(now);
     case Op::approve: return approve(now);
+    case Op::drop: return drop(call, now);
     }
     return no("unknown decision");
 }
@@ -684,6 +697,41 @@ Answer Leader::approve(std::int64_t now)
     out_.record(DecisionRecord{Op::approve, "", journal_.phase, step_, 0, now});
     out_.log(Log::Level::info, "operator: cleanup approved");
     return Answer{0, true, "cleanup approved"};
+}
+
+// A frontend gone for good holds every barrier: the operator takes it out of the upgrade (Chef rebuilds a
+// frontend from /etc/opscode and the package). A backend cannot go: the procedure needs both.
+Answer Leader::drop(const Command& call, std::int64_t now)
+{
+    auto no = [](std::string why) { return Answer{0, false, std::move(why)}; };
+    const Server* server = setup_.topology.find(call.node);
+    if (!server) {
+        std::vector<std::string> names;
+        for (const auto& s : setup_.topology.servers)
+            names.push_back(s.name);
+        return no("there is no node " + call.node + " in " + setup_.topology.file + " (" + join_names(names) + ")");
+    }
+    if (server->role != Role::frontend)
+        return no(call.node + " is the " + role_name(server->role) +
+                  " backend: the upgrade needs both backends (DRBD and keepalived fail over between them), so only a "
+                  "frontend can be dropped. Bring it back, or abort");
+    if (dropped(call.node))
+        return no(call.node + " was dropped already");
+    const Member& m = members_.at(call.node);
+    const bool heard = m.heard_ms != 0 && now - m.heard_ms <= setup_.config.cluster.peer_timeout_ms;
+    if (heard && !call.force)
+        return no(call.node + " is heard from (last " + duration_text(now - m.heard_ms) +
+                  " ago): drop only a frontend that is gone for good, or add --force (it then runs nothing more, and "
+                  "its daemon stops)");
+    if (heard && m.hello.running)
+        return no(call.node + " runs step " + describe_step({m.hello.phase, m.hello.step}) +
+                  " now: drop it once that ends, or interrupt it first");
+    out_.record(DecisionRecord{Op::drop, call.node, journal_.phase, step_, 0, now});
+    const std::string what = "dropped " + call.node +
+                             " from the upgrade: no barrier waits for it from now on. Once the upgrade is complete, "
+                             "rebuild it (README: Rebuild a dropped frontend)";
+    out_.log(Log::Level::warning, "operator: " + what);
+    return Answer{0, true, what};
 }
 
 std::vector<Leader::TargetKey> Leader::failed_here() const

@@ -59,6 +59,8 @@ public:
         std::set<StepRef> accepted;  // disagreements the operator skipped
         std::int64_t downtime_end_ms = 0;
         std::vector<ReportRecord> timeline;  // every result a node reported, in order
+        // Frontends the operator dropped (gone for good), with the decision: no barrier waits for them.
+        std::map<std::string, DecisionRecord> dropped;
         bool operator==(const Journaled& o) const;
     };
 
@@ -71,7 +73,7 @@ public:
     void on_report(const std::string& from, const Report& report, std::int64_t now);
     void on_fetch(const std::string& from, const Fetch& fetch);
     void on_archive(StepRef ref, const Result<std::string>& archive, std::int64_t now);
-    Answer decide(Op op, std::int64_t now);
+    Answer decide(const Command& call, std::int64_t now);
     void on_tick(std::int64_t now, bool beat_due);
     void advance(std::int64_t now);
 
@@ -124,6 +126,8 @@ private:
     Answer retry_or_skip(Op op, std::int64_t now);
     Answer interrupt_stalled(std::int64_t now);
     Answer approve(std::int64_t now);
+    Answer drop(const Command& call, std::int64_t now);
+    bool dropped(const std::string& node) const { return journal_.dropped.count(node) != 0; }
     std::vector<TargetKey> failed_here() const;
     std::string problem() const;
     std::string disagreement_text(const Step& step) const;

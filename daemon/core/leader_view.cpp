@@ -40,7 +40,7 @@ std::string Leader::problem() const
     if (journal_.progress == P::joining || journal_.progress == P::starting) {
         std::string out;
         for (const auto& [name, m] : members_)
-            if (!m.refusal.empty())
+            if (!m.refusal.empty() && !dropped(name))
                 out += (out.empty() ? "" : "; ") + ("node " + name + " refused at join: " + m.refusal);
         if (out.empty() && setup_.package_digest.empty())
             out = "the leader " + setup_.node + " has no readable package: set [upgrade] package";
@@ -94,6 +94,8 @@ std::string Leader::disagreement_text(const Step& st) const
 
 std::int64_t Leader::stalled_for(const std::string& node, std::int64_t now) const
 {
+    if (dropped(node))
+        return 0;
     const Hello h = node == setup_.node ? own_.hello(now) : members_.at(node).hello;
     const Step* st = current_step();
     if (!h.running || StepRef{h.phase, h.step} != here() || !st || only_reads(*st))
@@ -156,7 +158,7 @@ void Leader::fill_status(NodeStatus& st, std::int64_t now) const
     if (st.state == State::joining && st.last_error.empty()) {
         std::vector<std::string> missing;
         for (const auto& [name, m] : members_)
-            if (name != setup_.node && m.heard_ms == 0)
+            if (name != setup_.node && m.heard_ms == 0 && !dropped(name))
                 missing.push_back(name);
         std::string names;
         for (const auto& n : missing)
@@ -181,7 +183,9 @@ void Leader::fill_status(NodeStatus& st, std::int64_t now) const
         p.phase = h.phase;
         State s = st.state;
         const Target* t = target(name, here());
-        if (!m.refusal.empty() || (!self && m.heard_ms == 0))
+        if (dropped(name))
+            s = State::dropped;
+        else if (!m.refusal.empty() || (!self && m.heard_ms == 0))
             s = State::joining;
         else if (t && t->state == T::failed)
             s = State::failed;

@@ -21,8 +21,9 @@ std::string record_name(const Record& record)
             else if constexpr (std::is_same_v<R, PhaseRecord>)
                 return "the end of phase " + std::to_string(r.phase);
             else if constexpr (std::is_same_v<R, DecisionRecord>)
-                return std::string("the operator's ") + op_name(r.op) + " of step " + std::to_string(r.step) + " of phase " +
-                       std::to_string(r.phase);
+                return r.op == Op::drop ? "the operator's drop of " + r.node
+                                        : std::string("the operator's ") + op_name(r.op) + " of step " + std::to_string(r.step) +
+                                              " of phase " + std::to_string(r.phase);
             else
                 return "a record";
         },
@@ -58,6 +59,7 @@ std::string misfit(const Record& record, const NodeSetup& s)
             if (!d->node.empty() && !node(d->node))
                 return "a node";
             return step(d->phase, d->step) ? "" : "a step";
+        case Op::drop: return node(d->node) ? "" : "a node";
         }
     }
     return "";
@@ -148,6 +150,8 @@ void Node::start(std::int64_t now)
 {
     if (leader_)
         leader_->start(now);
+    else if (worker_.dropped())
+        worker_.say_dropped();
     else
         out_.log(Log::Level::info, "following the leader " + leader_name());
     next_beat_ = now;
@@ -174,6 +178,12 @@ const std::vector<ReportRecord>& Node::timeline() const
 {
     static const std::vector<ReportRecord> none;
     return leader_ ? leader_->journaled().timeline : none;
+}
+
+const std::map<std::string, DecisionRecord>& Node::drops() const
+{
+    static const std::map<std::string, DecisionRecord> none;
+    return leader_ ? leader_->journaled().dropped : none;
 }
 
 std::vector<PreflightResult> Node::preflight() const
@@ -212,7 +222,7 @@ void Node::route(const std::string& from, const Message& message, std::int64_t n
                     leader_->on_fetch(from, m);
             } else if constexpr (std::is_same_v<M, Command>) {
                 if (leader_) {
-                    const Answer a = leader_->decide(m.op, now);
+                    const Answer a = leader_->decide(m, now);
                     out_.send(from, Reply{m.id, a.ok, a.text});
                 }
             } else if (from_leader) {
@@ -256,14 +266,14 @@ void Node::on_archive(std::int32_t phase, std::int32_t step, const Result<std::s
     settle(now);
 }
 
-void Node::on_operator(std::uint64_t id, Op op, std::int64_t now)
+void Node::on_operator(const Command& call, std::int64_t now)
 {
     if (!leader_) {
-        worker_.forward(id, op, now);
+        worker_.forward(call, now);
         return;
     }
-    Answer a = leader_->decide(op, now);
-    a.id = id;
+    Answer a = leader_->decide(call, now);
+    a.id = call.id;
     out_.push(a);
     settle(now);
 }
@@ -315,6 +325,10 @@ NodeStatus Node::status(std::int64_t now) const
         st.downtime_begin_ms = cluster.downtime_begin_ms;
         st.downtime_end_ms = cluster.downtime_end_ms;
         st.peers = cluster.peers;
+        if (worker_.dropped()) {
+            st.state = State::dropped;
+            st.last_error = worker_.dropped_text();
+        }
     }
     if (const Step* s = find_step(setup_.plan, {std::max(0, st.phase), step}))
         st.step_id = s->id;

@@ -57,7 +57,8 @@ public:
     void on_message(const Envelope& envelope, std::int64_t now);
     void on_step_finished(const StepResult& result, std::int64_t now);
     void on_archive(std::int32_t phase, std::int32_t step, const Result<std::string>& archive, std::int64_t now);
-    void on_operator(std::uint64_t id, Op op, std::int64_t now);
+    void on_operator(const Command& call, std::int64_t now);  // call.id: the answer's
+    void on_operator(std::uint64_t id, Op op, std::int64_t now) { on_operator(Command{id, op, {}, false}, now); }
     void on_tick(std::int64_t now);
 
     // When on_tick must be called next (absolute ms).
@@ -66,6 +67,8 @@ public:
     NodeStatus status(std::int64_t now) const;
     // Leader: every result a node reported, in the order they came in (the upgrade's timeline).
     const std::vector<ReportRecord>& timeline() const;
+    // Leader: the frontends the operator dropped, each with its decision (when, at which step).
+    const std::map<std::string, DecisionRecord>& drops() const;
     // Leader of a rehearsal: every node's every check so far (empty elsewhere).
     std::vector<PreflightResult> preflight() const;
 

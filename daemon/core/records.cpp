@@ -88,6 +88,13 @@ void fields(F& f, DecisionRecord& r)
         r.phase = r.step = approval_gate_unnamed;  // format 1 named no gate (only encoders of today write)
 }
 
+template <class F>
+void fields(F& f, DroppedRecord& r)
+{
+    f.u64(r.epoch);
+    f.i64(r.at_ms);
+}
+
 static_assert(tags_unique<Record>(), "two records share a journal tag");
 
 std::string encode_record(const Record& record)

@@ -12,7 +12,7 @@
 namespace chu {
 
 // Every record carries a pinned type tag on disk: a new record takes a new number, never a reused one.
-constexpr std::uint8_t journal_format_version = 2;  // 2: ReportRecord keeps the exit status
+constexpr std::uint8_t journal_format_version = 3;  // 2: ReportRecord keeps the exit status; 3: Op drop, DroppedRecord
 
 // A leader's epoch (bumped at each start), or the highest epoch a follower has obeyed.
 struct EpochRecord {
@@ -92,9 +92,22 @@ struct DecisionRecord {
     std::int32_t step = 0;
     std::uint32_t round = 0;
     std::int64_t at_ms = 0;
+    bool operator==(const DecisionRecord& o) const
+    {
+        return op == o.op && node == o.node && phase == o.phase && step == o.step && round == o.round && at_ms == o.at_ms;
+    }
 };
 
-using Record = std::variant<EpochRecord, JoinedRecord, StartedRecord, FinishedRecord, ReportRecord, PhaseRecord, DecisionRecord>;
+// A follower: the leader says the operator dropped this node from the upgrade. It runs nothing more, and
+// stops again at every start.
+struct DroppedRecord {
+    static constexpr std::uint8_t tag = 7;
+    std::uint64_t epoch = 0;  // the leader's epoch that said it
+    std::int64_t at_ms = 0;
+};
+
+using Record = std::variant<EpochRecord, JoinedRecord, StartedRecord, FinishedRecord, ReportRecord, PhaseRecord, DecisionRecord,
+                            DroppedRecord>;
 
 // [u32 payload length][u64 checksum of payload][payload: version, type, fields]
 std::string encode_record(const Record& record);

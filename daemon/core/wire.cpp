@@ -23,6 +23,7 @@ const char* state_name(State state)
     case State::aborted: return "aborted";
     case State::stalled: return "stalled";
     case State::rehearsed: return "rehearsed";
+    case State::dropped: return "dropped";
     }
     return "unknown";
 }
@@ -54,6 +55,7 @@ const char* op_name(Op op)
     case Op::abort: return "abort";
     case Op::approve: return "approve";
     case Op::interrupt: return "interrupt";
+    case Op::drop: return "drop";
     }
     return "unknown";
 }
@@ -153,6 +155,8 @@ void fields(F& f, Command& m)
 {
     f.u64(m.id);
     f.choice(m.op, last_op);
+    f.str(m.node, 256);
+    f.flag(m.force);
 }
 
 template <class F>

@@ -13,7 +13,9 @@ namespace chu {
 
 // The cluster's state as the operator sees it (D-Bus State, ctl status).
 // `stalled`: a command that changes the cluster runs past its plan's timeout; it is not killed. `rehearsed`: a
-// preflight rehearsal ran every check on every node (rehearsal.hpp). Appended last: the values are on the wire.
+// preflight rehearsal ran every check on every node (rehearsal.hpp). `dropped`: a node the operator took out
+// of the upgrade (a frontend gone for good): no barrier waits for it, it runs nothing more. Appended last: the
+// values are on the wire.
 enum class State : std::uint8_t {
     idle,
     joining,
@@ -25,9 +27,10 @@ enum class State : std::uint8_t {
     complete,
     aborted,
     stalled,
-    rehearsed
+    rehearsed,
+    dropped
 };
-constexpr State last_state = State::rehearsed;
+constexpr State last_state = State::dropped;
 const char* state_name(State state);  // "awaiting-approval"
 
 // How a step ended on a node.
@@ -36,9 +39,10 @@ const char* outcome_name(Outcome outcome);
 bool succeeded(Outcome outcome);  // ok, or skipped by the operator
 
 // Operator decisions (D-Bus methods, ctl verbs), carried to the leader.
-// `interrupt`: end the stalled commands of the current step on purpose (SIGTERM, then SIGKILL).
-enum class Op : std::uint8_t { start, pause, resume, retry, skip, abort, approve, interrupt };
-constexpr Op last_op = Op::interrupt;
+// `interrupt`: end the stalled commands of the current step on purpose (SIGTERM, then SIGKILL). `drop`: take a
+// frontend that is gone for good out of the upgrade (Command::node).
+enum class Op : std::uint8_t { start, pause, resume, retry, skip, abort, approve, interrupt, drop };
+constexpr Op last_op = Op::drop;
 const char* op_name(Op op);
 
 // How a step ended on a node: one attempt (from the runner) or the step after its retries (journal, report).
@@ -138,11 +142,14 @@ struct Chunk {
     std::string data;
 };
 
-// Follower -> leader: an operator decision taken on the follower; the leader answers with a Reply.
+// An operator decision, taken on any node and carried to the leader (a follower sends it; the leader answers
+// with a Reply).
 struct Command {
     static constexpr std::uint8_t tag = 6;
     std::uint64_t id = 0;
     Op op = Op::start;
+    std::string node;    // drop: the node to drop
+    bool force = false;  // drop: even though it is heard from
 };
 
 struct Reply {
@@ -159,7 +166,8 @@ struct Envelope {
     Message message;
 };
 
-constexpr std::uint8_t wire_protocol_version = 3;  // 2: Hello.running_ms, Order.interrupt; 3: State rehearsed
+// 2: Hello.running_ms, Order.interrupt; 3: State rehearsed and dropped, Op drop, Command.node and force
+constexpr std::uint8_t wire_protocol_version = 3;
 
 constexpr std::size_t max_frame_size = 4u << 20;
 constexpr std::size_t max_detail = 8u << 10;  // a step's output tail kept in reports and records

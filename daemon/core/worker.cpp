@@ -60,7 +60,7 @@ const char* worker_state_name(Worker::State state)
 
 bool Worker::Journaled::operator==(const Journaled& o) const
 {
-    return epoch == o.epoch && attempts == o.attempts && finished == o.finished;
+    return epoch == o.epoch && attempts == o.attempts && finished == o.finished && dropped_ms == o.dropped_ms;
 }
 
 Worker::Worker(const NodeSetup& setup, Outbox& out) : setup_(setup), me_(*setup.topology.find(setup.node)), out_(out) {}
@@ -93,6 +93,8 @@ void Worker::apply(const Record& record)
             journal_.attempts[ref] = s->attempt;
     } else if (const auto* f = std::get_if<FinishedRecord>(&record)) {
         journal_.finished[{f->phase, f->step}] = *f;
+    } else if (const auto* d = std::get_if<DroppedRecord>(&record)) {
+        journal_.dropped_ms = d->at_ms;
     }
 }
 
@@ -108,6 +110,10 @@ void Worker::on_order(const Order& o, std::int64_t now)
     }
     if (o.epoch > journal_.epoch)
         out_.record(EpochRecord{o.epoch});
+    if (dropped()) {
+        out_.log(Log::Level::warning, "ignored an order: the operator dropped this node from the upgrade");
+        return;
+    }
     const Step* step = o.phase > 0 ? find_step(setup_.plan, {o.phase, o.step}) : nullptr;
     if (!step) {
         out_.log(Log::Level::error, "refused an order for phase " + std::to_string(o.phase) + " step " + std::to_string(o.step) +
@@ -410,6 +416,15 @@ void Worker::on_beat(const Beat& beat, std::int64_t now)
     leader_heard_ms_ = now;
     cluster_ = beat;
     notice_leader(now);
+    const bool told_dropped = std::any_of(beat.peers.begin(), beat.peers.end(), [&](const PeerInfo& p) {
+        return p.name == setup_.node && p.state == static_cast<std::uint8_t>(chu::State::dropped);
+    });
+    if (told_dropped && !dropped()) {
+        out_.record(DroppedRecord{beat.epoch, now});
+        say_dropped();
+    }
+    if (dropped())
+        return;
     // A follower learns the end from the leader: once per daemon run, like the leader says it.
     const auto state = static_cast<chu::State>(beat.state);
     if (state == chu::State::complete || state == chu::State::aborted || state == chu::State::rehearsed)
@@ -424,19 +439,33 @@ void Worker::on_reply(const Reply& reply)
         out_.push(Answer{reply.id, reply.ok, reply.text});
 }
 
-void Worker::forward(std::uint64_t id, Op op, std::int64_t now)
+void Worker::forward(const Command& call, std::int64_t now)
 {
     const std::string& leader = setup_.topology.bootstrap().name;
     if (!leader_reachable(now)) {
-        out_.push(Answer{id, false,
+        out_.push(Answer{call.id, false,
                          "the leader " + leader +
                              " is not reachable; nothing was decided. Check chef-ha-upgrade "
                              "on " +
                              leader + ", or run this command there"});
         return;
     }
-    forwarded_[id] = now + setup_.config.cluster.peer_timeout_ms;
-    out_.send(leader, Command{id, op});
+    forwarded_[call.id] = now + setup_.config.cluster.peer_timeout_ms;
+    out_.send(leader, call);
+}
+
+std::string Worker::dropped_text() const
+{
+    return "the operator dropped this node from the upgrade (the leader " + setup_.topology.bootstrap().name +
+           " said so): it runs nothing more, and chef-ha-upgrade stops here. Once the upgrade is complete, rebuild it "
+           "(README: Rebuild a dropped frontend), then move " +
+           setup_.config.paths.state_dir + " aside";
+}
+
+void Worker::say_dropped()
+{
+    out_.log(Log::Level::warning, dropped_text());
+    out_.completed(chu::State::dropped, dropped_text());
 }
 
 bool Worker::leader_reachable(std::int64_t now) const

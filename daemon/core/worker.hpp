@@ -29,6 +29,7 @@ public:
         std::uint64_t epoch = 0;
         std::map<StepRef, FinishedRecord> finished;  // the latest result of each step
         std::map<StepRef, std::uint32_t> attempts;   // attempts started in a step's latest round
+        std::int64_t dropped_ms = 0;                 // when the leader said the operator dropped this node; 0: never
         bool operator==(const Journaled& o) const;
     };
 
@@ -42,7 +43,7 @@ public:
     void on_beat(const Beat& beat, std::int64_t now);
     void on_reply(const Reply& reply);
     // An operator call on a follower goes to the leader, or fails at once when the leader is not reachable.
-    void forward(std::uint64_t id, Op op, std::int64_t now);
+    void forward(const Command& call, std::int64_t now);
     void on_tick(std::int64_t now, bool beat_due);
     std::int64_t next_deadline(std::int64_t next) const;
 
@@ -58,6 +59,10 @@ public:
     // ... as the operator reads it ("chef-server-ctl upgrade: running for 2 h …"); empty: none.
     std::string running_text(std::int64_t now) const;
     std::uint32_t attempt() const { return job_.attempt; }
+    // Dropped by the operator: it runs nothing more, and says so (and that the daemon stops) at every start.
+    bool dropped() const { return journal_.dropped_ms != 0; }
+    std::string dropped_text() const;
+    void say_dropped();
 
 private:
     struct Job {  // the step in hand, when the state is not idle

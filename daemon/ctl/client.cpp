@@ -192,6 +192,15 @@ std::string Client::decide(const std::string& method, const std::string& what)
     }
 }
 
+std::string Client::drop(const std::string& node, bool force)
+{
+    try {
+        return impl_->proxy->Drop(node, force);
+    } catch (const sdbus::Error& e) {
+        fail(e, "drop a node");
+    }
+}
+
 std::vector<PlanLine> Client::plan()
 {
     try {

@@ -36,6 +36,7 @@ public:
     // Calls a decision method (Start, Pause, ...) and returns the leader's answer. `what` completes
     // "only root may ..." when the bus denies the call.
     std::string decide(const std::string& method, const std::string& what);
+    std::string drop(const std::string& node, bool force);
     std::vector<PlanLine> plan();
     std::vector<TimelineLine> timeline();
     std::vector<PreflightLine> preflight();  // a rehearsal's result, on its leader

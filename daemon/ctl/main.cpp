@@ -64,6 +64,13 @@ const Verb verbs[] = {
      "timeout and is never killed by a timer): SIGTERM, then SIGKILL 10 s later, to its process group. The step\n"
      "then counts as failed: retry, skip or abort as usual. Asks you to type yes.\n"
      "  --yes    do not ask (required when not run from a terminal)"},
+    {"drop", "NODE [--force] [--yes]",
+     "Take a frontend that is gone for good out of the upgrade: no barrier waits for it from then on, and it\n"
+     "shows as dropped. Only a frontend (the upgrade needs both backends), and only while the leader does not\n"
+     "hear it. If it comes back, it runs nothing more and its daemon stops; rebuild it after the upgrade (see\n"
+     "the README). Asks you to type yes.\n"
+     "  --force  drop it although it is heard from (not while it runs a step)\n"
+     "  --yes    do not ask (required when not run from a terminal)"},
     {"approve", "", "At the cleanup gate (state awaiting-approval), approve the cleanup once you have checked the cluster."},
     {"report", "[--svg FILE]",
      "The upgrade's timeline: per node, every step with its outcome, start and duration, and the downtime\n"
@@ -129,6 +136,8 @@ const char* confirmation_of(const std::string& verb)
         return "Abort the upgrade on every node? No further step starts; this cannot be undone.";
     if (verb == "interrupt")
         return "End the stalled command(s)? A half-run migration may need repair by hand before a retry.";
+    if (verb == "drop")
+        return "Drop this frontend from the upgrade? It takes no further part; this cannot be undone.";
     return nullptr;
 }
 
@@ -267,8 +276,8 @@ int report(const std::string& svg_file)
 int run(const Verb& verb, const std::vector<std::string>& args)
 {
     const std::string name = verb.name;
-    bool json = false, yes = false, since_start = false;
-    std::string svg, config;
+    bool json = false, yes = false, since_start = false, force = false;
+    std::string svg, config, node;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         const bool has_value = i + 1 < args.size();
@@ -285,6 +294,10 @@ int run(const Verb& verb, const std::vector<std::string>& args)
             svg = args[++i];
         } else if (name == "check-config" && a == "--config" && has_value) {
             config = args[++i];
+        } else if (name == "drop" && a == "--force") {
+            force = true;
+        } else if (name == "drop" && node.empty() && !a.empty() && a[0] != '-') {
+            node = a;
         } else {
             return usage_error("unexpected argument to " + name + ": " + a);
         }
@@ -314,6 +327,8 @@ int run(const Verb& verb, const std::vector<std::string>& args)
     }
     if (name == "report")
         return report(svg);
+    if (name == "drop" && node.empty())
+        return usage_error("drop needs the node to drop, as the topology names it");
     if (const char* question = confirmation_of(name); question && !yes) {
         if (!isatty(STDIN_FILENO)) {
             std::fprintf(stderr, "chef-ha-upgrade-ctl: %s asks for confirmation on a terminal; add --yes to go on without it\n",
@@ -324,6 +339,10 @@ int run(const Verb& verb, const std::vector<std::string>& args)
             std::fprintf(stderr, "nothing done\n");
             return exit_refused;
         }
+    }
+    if (name == "drop") {
+        std::printf("%s\n", Client().drop(node, force).c_str());
+        return exit_ok;
     }
     for (const Decision& d : decisions)
         if (name == d.verb) {

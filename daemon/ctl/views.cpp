@@ -184,8 +184,12 @@ std::string report_text(const Status& s, const std::vector<PlanLine>& plan, cons
     std::map<int, std::string> titles;
     for (const auto& l : plan)
         titles[l.phase] = l.phase_title;
+    auto dropped = [&](const std::string& node) {
+        return std::any_of(s.peers.begin(), s.peers.end(),
+                           [&](const auto& p) { return std::get<0>(p) == node && std::get<2>(p) == "dropped"; });
+    };
     for (const auto& node : nodes_of(plan)) {
-        out << "\n" << node.node << " (" << node.role << ")\n";
+        out << "\n" << node.node << " (" << node.role << (dropped(node.node) ? ", dropped by the operator" : "") << ")\n";
         std::vector<std::vector<std::string>> rows{{"PHASE", "STEP", "OUTCOME", "STARTED", "DURATION"}};
         for (const auto& t : timeline) {
             if (t.node != node.node)

@@ -139,8 +139,8 @@ private:
         m.events = std::make_unique<EventWatch>(m.setup);
         m.bus = std::make_unique<BusService>(
             event_, *m.core, *m.events, m.setup,
-            [this, &m](std::uint64_t id, Op op) {
-                m.core->on_operator(id, op, now_ms());
+            [this, &m](const Command& call) {
+                m.core->on_operator(call, now_ms());
                 pump();
             },
             [name](const std::string& warning) { std::fprintf(stderr, "%s: %s\n", name.c_str(), warning.c_str()); });

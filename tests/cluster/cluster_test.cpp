@@ -848,3 +848,53 @@ TEST_CASE("a rehearsal reports every node's every check, a planted problem by no
     CHECK_THAT(out, Catch::Contains("an upgrade is under way on this node"));
     finish_and_verify(c);
 }
+
+TEST_CASE("a frontend killed for good after its install is dropped: the cluster completes without it, a backend cannot "
+          "be dropped, and the frontend started again runs nothing and exits 0",
+          "[cluster][drop]")
+{
+    Cluster c({});
+    const std::string fe1 = "fe1.example.com", fe2 = "fe2.example.com";
+    c.start_all();
+    // After its install, long before its upgrade (that waits for both backends'): it dies and stays dead.
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.calls().find(fe2 + " frontend end 0 dpkg") != std::string::npos; }, 90s));
+    c.kill9(fe2);
+
+    std::string out;
+    CHECK(c.ctl(fe1, {"drop", "be2.example.com", "--yes"}, &out) == 1);
+    CHECK_THAT(out, Catch::Contains("be2.example.com is the secondary backend: the upgrade needs both backends"));
+    CHECK(c.ctl(fe1, {"drop", fe2}, &out) == 2);  // no terminal, no --yes
+    // Heard a moment ago: refused until the leader has not heard it for the peer timeout.
+    REQUIRE(c.ctl(fe1, {"drop", fe2, "--yes"}, &out) == 1);
+    CHECK_THAT(out, Catch::Contains(fe2 + " is heard from") && Catch::Contains("--force"));
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return c.ctl(fe1, {"drop", fe2, "--yes"}, &out) == 0; }, 30s));
+    CHECK_THAT(out, Catch::Contains("dropped " + fe2 + " from the upgrade"));
+
+    REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "awaiting-approval", 120s));
+    c.approve(fe1);
+    for (const char* n : {"be1.example.com", "be2.example.com", "fe1.example.com"})
+        REQUIRE_CLUSTER(c, c.wait_for_state(n, "complete", 60s));
+    std::string report;
+    const bool ok = c.verify({"--approval", "--complete", "--dropped", fe2}, &report);
+    INFO(report);
+    CHECK(ok);
+    CHECK(c.calls().find(fe2 + " frontend begin - chef-server-ctl upgrade") == std::string::npos);
+
+    std::string status, text;
+    REQUIRE(c.ctl(c.leader(), {"status", "--json"}, &status) == 0);
+    CHECK_THAT(status, Catch::Contains("\"name\":\"" + fe2 + "\"") && Catch::Contains("\"state\":\"dropped\""));
+    REQUIRE(c.ctl(c.leader(), {"report"}, &text) == 0);
+    CHECK_THAT(text, Catch::Contains(fe2 + " (frontend, dropped by the operator)") && Catch::Contains("dropped"));
+    CHECK_THAT(c.daemon_log(c.leader()), Catch::Contains("operator: dropped " + fe2));
+
+    // Back after the upgrade: told by the leader, it records it, runs nothing, and its daemon exits 0.
+    c.start(fe2);
+    CHECK(c.exit_status(fe2, 30s) == 0);
+    CHECK_THAT(c.daemon_log(fe2), Catch::Contains("the operator dropped this node from the upgrade"));
+    CHECK(access((c.node(fe2).dir + "/state/upgrade-underway").c_str(), F_OK) != 0);
+    CHECK(c.calls().find(fe2 + " frontend begin - chef-server-ctl upgrade") == std::string::npos);
+    // And again from its journal alone, the leader gone.
+    CHECK(c.stop(c.leader()) == 0);
+    c.start(fe2);
+    CHECK(c.exit_status(fe2, 30s) == 0);
+}

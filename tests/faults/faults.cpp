@@ -150,7 +150,7 @@ std::string tear_journal(const std::string& path, std::mt19937_64& rng)
     const std::size_t cut = inside(rng);
     if (truncate(path.c_str(), static_cast<off_t>(cut)) != 0)
         throw std::runtime_error("cannot truncate " + path);
-    static const char* const kinds[] = {"epoch", "joined", "started", "finished", "report", "phase", "decision"};
+    static const char* const kinds[] = {"epoch", "joined", "started", "finished", "report", "phase", "decision", "dropped"};
     static_assert(std::variant_size_v<Record> == std::size(kinds), "a name for every kind of journal record");
     const std::size_t kind = scan.records.back().index();
     return "journal cut at byte " + std::to_string(cut) + " of " + std::to_string(data.size()) + ", inside its last record (" +

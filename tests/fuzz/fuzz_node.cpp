@@ -98,7 +98,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 packing.reset();
             }
             break;
-        case 3: node.on_operator(arg, static_cast<Op>(arg % 7), now); break;
+        case 3: {  // any decision; a drop names any node of the topology, forced or not
+            const auto& servers = setup_of(which).topology.servers;
+            const Op op = static_cast<Op>(arg % (static_cast<unsigned>(last_op) + 1));
+            node.on_operator(Command{arg, op, servers[arg % servers.size()].name, (arg & 8) != 0}, now);
+            break;
+        }
         default:
             now += static_cast<std::int64_t>(arg) * 100;
             node.on_tick(now);

@@ -67,7 +67,8 @@ int main(int argc, char** argv)
         {"report-check", Report{3, 1, 5, 0, Outcome::ok, 0, "29", "", 1, 2}},
         {"fetch", Fetch{3, 8, 0, 0}},
         {"chunk", Chunk{3, 8, 0, 0, std::string("ustar\0\0etc/opscode/private-chef.rb", 34)}},
-        {"command", Command{17, Op::approve}},
+        {"command", Command{17, Op::approve, {}, false}},
+        {"command-drop", Command{18, Op::drop, "fe2.example.com", true}},
         {"reply", Reply{17, true, "cleanup approved"}},
     };
     for (const auto& [name, message] : frames)
@@ -77,13 +78,15 @@ int main(int argc, char** argv)
     const std::string leader = encode_record(EpochRecord{2}) + joined +
                                encode_record(ReportRecord{"fe1.example.com", 1, 0, 0, {Outcome::ok, 0, "", ""}, 1, 2}) +
                                encode_record(PhaseRecord{1, 1732240000500}) +
-                               encode_record(DecisionRecord{Op::retry, "fe2.example.com", 10, 0, 1, 1732240001000});
+                               encode_record(DecisionRecord{Op::retry, "fe2.example.com", 10, 0, 1, 1732240001000}) +
+                               encode_record(DecisionRecord{Op::drop, "fe2.example.com", 10, 0, 0, 1732240002000});
     const std::string worker = encode_record(EpochRecord{2}) + encode_record(StartedRecord{5, 0, 0, 1, 1732240000000}) +
                                encode_record(FinishedRecord{5, 0, 0, Outcome::timeout, 124, "", "dpkg: timed out", 1, 2}) +
                                encode_record(StartedRecord{5, 0, 0, 2, 1732240003000}) +
                                encode_record(FinishedRecord{5, 0, 0, Outcome::ok, 0, "29", "", 3, 4});
     write(dir + "/journal/leader", leader);
     write(dir + "/journal/worker", worker);
+    write(dir + "/journal/dropped", worker + encode_record(DroppedRecord{2, 1732240005000}));
     write(dir + "/journal/torn-tail", worker.substr(0, worker.size() - 7));
     write(dir + "/journal/empty", "");
 

@@ -274,7 +274,8 @@ std::vector<std::string> no_success_twice(const Run& run)
     return out;
 }
 
-std::vector<std::string> complete(const Run& run, const World& world)
+// Every node upgraded and cleaned up, but those the operator dropped (gone for good, rebuilt afterwards).
+std::vector<std::string> complete(const Run& run, const World& world, const std::string& dropped)
 {
     std::string version;
     for (const auto& c : run.calls)
@@ -286,6 +287,8 @@ std::vector<std::string> complete(const Run& run, const World& world)
     std::vector<std::string> out;
     std::string bootstrap;
     for (const auto& [name, role] : run.nodes) {
+        if (("," + dropped + ",").find("," + name + ",") != std::string::npos)
+            continue;
         const auto did = [&, name = name](const std::string& fact, bool need_ok) {
             return std::any_of(run.calls.begin(), run.calls.end(), [&](const Logged& c) {
                 return c.node == name && c.status >= 0 && (c.ok() || !need_ok) &&
@@ -423,7 +426,7 @@ void enterprise_chef_11_rules(const Run& run, Report& report)
 
 int verify(const std::vector<std::string>& args)
 {
-    const Options options = parse_options(args, {"world", "plan"}, {"approval", "allow-reruns", "complete"});
+    const Options options = parse_options(args, {"world", "plan", "dropped"}, {"approval", "allow-reruns", "complete"});
     if (!options.positional.empty())
         throw Usage("verify takes options only, not \"" + options.positional[0] + "\"");
     const std::string plan = options.required("plan");
@@ -447,7 +450,7 @@ int verify(const std::vector<std::string>& args)
     if (!options.flags.count("allow-reruns"))
         report.rule("no-success-twice", no_success_twice(run));
     if (options.flags.count("complete"))
-        report.rule("complete", complete(run, world));
+        report.rule("complete", complete(run, world, options.values.count("dropped") ? options.get("dropped") : ""));
     return report.failed() ? 1 : 0;
 }
 

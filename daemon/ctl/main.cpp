@@ -39,7 +39,8 @@ const Verb verbs[] = {
     {"events", "[--json] [--since-start]",
      "Follow the cluster's events as they happen, one line each (joined, phase-started, phase-complete,\n"
      "downtime-began, downtime-ended, step-failed, step-stalled, awaiting-approval, complete, aborted,\n"
-     "node-lost, node-back, rehearsed), on any node, until the upgrade is complete or aborted (or a rehearsal done).\n"
+     "node-lost, node-back, node-dropped, rehearsed), on any node, until the upgrade is complete or aborted (or a\n"
+     "rehearsal done).\n"
      "  --json          one JSON object per line (the schema is in chef-ha-upgrade-ctl(8))\n"
      "  --since-start   first every event this node's daemon saw since it started"},
     {"preflight", "[--json]",

@@ -54,7 +54,8 @@ Options parse(int argc, char** argv)
         else if (a == "--seed" && has_value)
             o.seed = std::stoull(argv[++i]);
         else if (a == "--scenario" && has_value)
-            o.names.push_back(argv[++i]);
+            while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0)
+                o.names.push_back(argv[++i]);
         else
             throw std::invalid_argument(a);
     }

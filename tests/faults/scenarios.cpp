@@ -95,10 +95,12 @@ bool names_node_and_step(const Cluster& c, const std::string& error)
     return node && error.find("step ") != std::string::npos;
 }
 
-// Every node is up and in touch with the leader again.
-bool whole(const Cluster& c)
+// Every node but the dropped one is up and in touch with the leader again.
+bool whole(const Cluster& c, const std::string& dropped)
 {
     for (const auto& n : c.nodes()) {
+        if (n.name == dropped)
+            continue;
         const View v = c.view(n.name);
         if (!v.reachable || v.state == "joining" || v.last_error.find("is not reachable") != std::string::npos)
             return false;
@@ -106,10 +108,10 @@ bool whole(const Cluster& c)
     return true;
 }
 
-bool all_in_state(const Cluster& c, const std::string& state)
+bool all_in_state(const Cluster& c, const std::string& state, const std::string& dropped)
 {
     return std::all_of(c.nodes().begin(), c.nodes().end(),
-                       [&](const test::NodeInfo& n) { return c.view(n.name).state == state; });
+                       [&](const test::NodeInfo& n) { return n.name == dropped || c.view(n.name).state == state; });
 }
 
 std::string diagnostics(const Cluster& c, const std::string& report)
@@ -228,7 +230,37 @@ private:
         case Fault::sigstop_timeout: fault_.stop(); break;
         case Fault::partition: fault_.cut(); break;
         case Fault::hang: break;  // the faults file hangs the command; the daemon's timeout ends it
+        case Fault::drop:         // gone for good, its command with it (the verifier is told when); drive() drops it
+            c_.kill9(s_.node);
+            std::ofstream(c_.world() + "/gone", std::ios::app) << epoch_ms() << " " << s_.node << "\n";
+            break;
         }
+    }
+
+    // The node gone for good, once the fault has hit it ("" before, and in every other fault).
+    const std::string& dropped() const
+    {
+        static const std::string none;
+        return s_.fault == Fault::drop && fired_ ? s_.node : none;
+    }
+
+    // As an operator would: `drop NODE --yes` on the leader, again every half second while the leader
+    // still hears from the node (it refuses then); true once it took.
+    bool drop()
+    {
+        if (dropped_ || Clock::now() < next_drop_)
+            return dropped_;
+        next_drop_ = Clock::now() + std::chrono::milliseconds(500);
+        std::string out;
+        dropped_ = c_.ctl(c_.leader(), {"drop", s_.node, "--yes"}, &out) == 0;
+        if (dropped_)
+            v_.outcome += (v_.outcome.empty() ? "" : "; ") + std::string("lost -> drop");
+        return dropped_;
+    }
+
+    static long long epoch_ms()
+    {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     }
 
     // Approves once every node waits at the gate, as an operator would; the verifier is told when.
@@ -236,10 +268,7 @@ private:
     {
         const std::string approved = c_.world() + "/approved";
         if (access(approved.c_str(), F_OK) != 0)
-            std::ofstream(approved) << std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count()
-                                    << "\n";
+            std::ofstream(approved) << epoch_ms() << "\n";
         c_.call(c_.leader(), "ApproveCleanup");
     }
 
@@ -247,32 +276,32 @@ private:
     std::string drive()
     {
         const auto deadline = Clock::now() + settings_.deadline;
-        bool fired = false, healed = false, rejoined = false;
+        bool healed = false, rejoined = false;
         Clock::time_point heal_at{}, healed_at{};
         unsigned retries = 0;
         while (Clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
             if (interrupted())
                 return "interrupted";
-            if (!fired && triggered()) {
-                fired = true;
+            if (!fired_ && triggered()) {
+                fired_ = true;
                 inject();
                 heal_at = Clock::now() + std::chrono::milliseconds(!fault_.active() ? 0
                                                                    : s_.fault == Fault::sigstop_timeout
                                                                        ? settings_.command_timeout_s * 1000 + 1000
                                                                        : settings_.hold_ms);
             }
-            if (fired && !healed && Clock::now() >= heal_at) {
+            if (fired_ && !healed && Clock::now() >= heal_at) {
                 fault_.heal();
                 healed = true;
                 healed_at = Clock::now();
             }
             for (const auto& n : c_.nodes())
-                if (!c_.running(n.name))
+                if (!c_.running(n.name) && n.name != dropped())
                     return "the daemon on " + n.name + " exited by itself";
-            if (fault_.active())
-                continue;  // a stopped daemon would not answer on its bus
-            if (healed && !rejoined && s_.fault != Fault::hang && whole(c_)) {
+            if (fault_.active() || (!dropped().empty() && !drop()))
+                continue;  // a stopped daemon would not answer on its bus; a lost one holds every barrier
+            if (healed && !rejoined && s_.fault != Fault::hang && whole(c_, dropped())) {
                 rejoined = true;
                 v_.recovery_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - healed_at).count();
             }
@@ -293,11 +322,11 @@ private:
                 std::replace(said.begin(), said.end(), '\n', ' ');
                 v_.outcome += (v_.outcome.empty() ? "" : "; ") + std::string("failed (") + said + ") -> retry";
                 c_.call(c_.leader(), "Retry");
-            } else if (leader.state == "awaiting-approval" && (fired || s_.point.kind != Point::Kind::gate) &&
-                       all_in_state(c_, "awaiting-approval")) {
+            } else if (leader.state == "awaiting-approval" && (fired_ || s_.point.kind != Point::Kind::gate) &&
+                       all_in_state(c_, "awaiting-approval", dropped())) {
                 approve();
-            } else if (leader.state == "complete" && all_in_state(c_, "complete")) {
-                if (!fired)
+            } else if (leader.state == "complete" && all_in_state(c_, "complete", dropped())) {
+                if (!fired_)
                     return "the upgrade completed before the fault's point was reached";
                 v_.outcome += (v_.outcome.empty() ? "" : " -> ") + std::string("complete");
                 return {};
@@ -305,7 +334,7 @@ private:
         }
         const View leader = c_.view(c_.leader());
         return "stuck: after " + std::to_string(settings_.deadline.count()) + " s the leader is " + leader.state + " at phase " +
-               std::to_string(leader.phase) + " (" + leader.step + ")" + (fired ? "" : ", the fault's point never came") +
+               std::to_string(leader.phase) + " (" + leader.step + ")" + (fired_ ? "" : ", the fault's point never came") +
                (leader.last_error.empty() ? "" : "; last error: " + leader.last_error);
     }
 
@@ -313,11 +342,14 @@ private:
     std::string judge(std::string* report)
     {
         for (const auto& n : c_.nodes())
-            if (!c_.wait_for([&] { return access((n.dir + "/state/upgrade-underway").c_str(), F_OK) != 0; },
+            if (n.name != dropped() &&
+                !c_.wait_for([&] { return access((n.dir + "/state/upgrade-underway").c_str(), F_OK) != 0; },
                              std::chrono::seconds(10)))
                 return n.name + " still marks an upgrade under way";
         const auto calls = read_calls(c_.calls());
         std::vector<std::string> flags{"--approval", "--complete"};
+        if (!dropped().empty())
+            flags.insert(flags.end(), {"--dropped", dropped()});
         // A command killed while it ran is run again: that second success is the design, not a bug.
         if (has_killed_call(calls))
             flags.push_back("--allow-reruns");
@@ -326,6 +358,22 @@ private:
         const auto reruns = unexplained_reruns(calls);
         if (!reruns.empty())
             return "a step finished twice: " + reruns.front();
+        return dropped().empty() ? std::string() : judge_back();
+    }
+
+    // The dropped frontend started again after the upgrade: told it was dropped, it runs nothing and its
+    // daemon exits 0 with the under-way marker gone.
+    std::string judge_back()
+    {
+        const std::size_t before = read_calls(c_.calls()).size();
+        c_.start(s_.node);
+        const int status = c_.exit_status(s_.node, std::chrono::seconds(30));
+        if (status != 0)
+            return "the dropped " + s_.node + " started again ended with " + std::to_string(status) + ", not 0";
+        if (access((c_.node(s_.node).dir + "/state/upgrade-underway").c_str(), F_OK) == 0)
+            return "the dropped " + s_.node + " still marks an upgrade under way";
+        if (read_calls(c_.calls()).size() != before)
+            return "the dropped " + s_.node + " ran a Chef command when it came back";
         return {};
     }
 
@@ -337,6 +385,9 @@ private:
     Injected fault_;
     Verdict v_;
     bool interrupted_ = false;  // the operator ended the hung command
+    bool fired_ = false;        // the fault has hit
+    bool dropped_ = false;      // the operator's drop took
+    Clock::time_point next_drop_{};
 };
 
 }  // namespace
@@ -360,6 +411,7 @@ const char* fault_name(Fault fault)
     case Fault::sigstop_timeout: return "sigstop-timeout";
     case Fault::partition: return "partition";
     case Fault::hang: return "hang";
+    case Fault::drop: return "drop";
     }
     return "?";
 }
@@ -372,9 +424,11 @@ std::string Scenario::name() const
 std::vector<Scenario> all_scenarios()
 {
     std::vector<Scenario> out;
-    for (Fault fault :
-         {Fault::kill9, Fault::torn_journal, Fault::sigstop, Fault::partition, Fault::hang, Fault::sigstop_timeout}) {
+    for (Fault fault : {Fault::kill9, Fault::torn_journal, Fault::sigstop, Fault::partition, Fault::hang, Fault::sigstop_timeout,
+                        Fault::drop}) {
         for (const auto& r : role_calls()) {
+            if (fault == Fault::drop && std::string(r.role) != "frontend")
+                continue;  // a backend cannot be dropped: the cluster tests prove the refusal
             std::vector<Point> points;
             if (fault != Fault::hang && fault != Fault::sigstop_timeout) {  // those two need a command running
                 points.push_back({"join", Point::Kind::join, 0, {}});
@@ -382,8 +436,9 @@ std::vector<Scenario> all_scenarios()
                     points.push_back({"phase-" + std::to_string(phase), Point::Kind::phase, phase, {}});
                 points.push_back({"gate", Point::Kind::gate, 0, {}});
             }
-            for (const auto& [name, command] : r.calls)
-                points.push_back({"during-" + std::string(name), Point::Kind::call, 0, command});
+            if (fault != Fault::drop)  // the boundaries are where an operator would find the node gone
+                for (const auto& [name, command] : r.calls)
+                    points.push_back({"during-" + std::string(name), Point::Kind::call, 0, command});
             for (auto& p : points)
                 out.push_back(Scenario{fault, r.role, r.node, std::move(p)});
         }

@@ -10,7 +10,8 @@
 namespace chu::faults {
 
 // sigstop_timeout: the daemon stopped while its command runs, for longer than the command's timeout.
-enum class Fault { kill9, torn_journal, sigstop, sigstop_timeout, partition, hang };
+// drop: a frontend killed for good, which the operator drops once it is no longer heard from.
+enum class Fault { kill9, torn_journal, sigstop, sigstop_timeout, partition, hang, drop };
 const char* fault_name(Fault fault);
 
 // Where a fault lands. Boundaries are read from the leader's D-Bus properties, mid-step points from the
@@ -31,7 +32,7 @@ struct Scenario {
 };
 
 // Every scenario of the matrix, in a fixed order: each fault on each role at every point that applies
-// (a hang only where a Chef command runs).
+// (a hang only where a Chef command runs; a drop only of a frontend, at the join, each phase and the gate).
 std::vector<Scenario> all_scenarios();
 
 struct Settings {

@@ -16,7 +16,8 @@
 //                    [--master bootstrap|secondary] [--migration-level TEXT]
 //   chu-simchef make-package PATH.deb|PATH.rpm --version V
 //   chu-simchef verify --world W --plan chef-server-12|enterprise-chef-11
-//                      [--approval] [--allow-reruns] [--complete [--dropped NODE,...]]
+//                      [--approval] [--allow-reruns] [--complete] [--dropped NODE,...]
+//   --dropped: frontends the operator dropped, gone for good: no rule asks them to have done anything.
 //
 // WORLD/calls.log, one line per event, fields separated by one blank:
 //   <epoch ms> <node> <role> begin - <program> <args...>              a call started
@@ -60,7 +61,7 @@ const char* const usage = "usage: chu-simchef init --node-dir D --name N --role 
                           "                        [--master bootstrap|secondary] [--migration-level TEXT]\n"
                           "       chu-simchef make-package PATH.deb|PATH.rpm --version V\n"
                           "       chu-simchef verify --world W --plan chef-server-12|enterprise-chef-11\n"
-                          "                          [--approval] [--allow-reruns] [--complete [--dropped NODE,...]]\n"
+                          "                          [--approval] [--allow-reruns] [--complete] [--dropped NODE,...]\n"
                           "       NODE/bin/<chef command> ARGS...   (symlinks made by init)\n";
 
 bool is_ctl(const std::string& program)

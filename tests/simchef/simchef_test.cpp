@@ -793,6 +793,42 @@ TEST_CASE("an Enterprise Chef 11 install before keepalived stops on the secondar
     CHECK(contains(v.out, "ok   frontends-stopped-before-secondary-keepalived\n"));
 }
 
+TEST_CASE("a frontend gone for good mid-stop passes verify only when dropped and its death is known", "[simchef][verify]")
+{
+    Cluster c("cs12");
+    auto runbook = c.chef_server_12_runbook();
+    const std::size_t stop = index_of(runbook, "fe2", "private-chef-ctl", "stop");
+    std::vector<Step> before, after;
+    for (std::size_t i = 0; i < runbook.size(); ++i)
+        if (runbook[i].node != "fe2")
+            (i < stop ? before : after).push_back(runbook[i]);
+    c.perform(before);
+    // fe2's stop began and the machine died under it: a begin line and no end, as a kill leaves it.
+    const auto now = [] { return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count(); };
+    std::ofstream(c.world + "/calls.log", std::ios::app) << now() << " fe2.example.com frontend begin - private-chef-ctl stop\n";
+    std::this_thread::sleep_for(milliseconds(5));
+    const auto gone = now();
+    std::this_thread::sleep_for(milliseconds(5));
+    c.perform(after);
+
+    const Result lost = c.verify("chef-server-12", {"--approval", "--complete"});
+    CHECK(lost.status == 1);
+    CHECK(contains(lost.out, "FAIL frontends-stopped-before-install:\n"));
+    CHECK(contains(lost.out, "FAIL cleanup-last:\n"));
+    CHECK(contains(lost.out, "fe2.example.com: not upgraded to 12.0.8"));
+
+    const Result dropped = c.verify("chef-server-12", {"--approval", "--complete", "--dropped", "fe2.example.com"});
+    CHECK(dropped.status == 1);  // no longer asked to have stopped, but its stop never ended
+    CHECK(!contains(dropped.out, "fe2.example.com: not stopped before the first install began"));
+    CHECK(contains(dropped.out, "FAIL cleanup-last:\n"));
+    CHECK(contains(dropped.out, "ok   complete\n"));
+
+    write_file(c.world + "/gone", std::to_string(gone) + " fe2.example.com\n");
+    const Result v = c.verify("chef-server-12", {"--approval", "--complete", "--dropped", "fe2.example.com"});
+    INFO(v.out);
+    CHECK(v.status == 0);
+}
+
 TEST_CASE("a cleanup before the operator's approval fails verify --approval", "[simchef][verify]")
 {
     Cluster c("cs12");

@@ -45,7 +45,29 @@ struct Run {
     std::vector<std::pair<std::string, std::string>> nodes;  // name, role
     std::vector<std::string> violations, unreadable;
     std::map<std::string, std::size_t> cleanup_begin;  // node: where its first cleanup began
+    std::string dropped;                               // NODE,...: gone for good, dropped by the operator
+
+    bool was_dropped(const std::string& node) const { return ("," + dropped + ",").find("," + node + ",") != std::string::npos; }
 };
+
+// WORLD/gone, "<epoch ms> <node>" a line, is written by whoever kills a node for good (the fault
+// matrix's drop): its command died with it, so a call of it that never ended ended then.
+void end_calls_of_gone_nodes(Run& run, const World& world, const std::vector<long long>& stamps)
+{
+    std::istringstream gone(read_file(world.path("gone")));
+    for (std::string line; std::getline(gone, line);) {
+        const auto w = words(line);
+        if (w.size() != 2)
+            continue;
+        const long long at = std::atoll(w[0].c_str());
+        std::size_t moment = 1;
+        while (moment < stamps.size() && stamps[moment] < at)
+            ++moment;
+        for (auto& c : run.calls)
+            if (c.node == w[1] && c.end == never)
+                c.end = std::max(moment, c.begin + 1);
+    }
+}
 
 Run read_run(const World& world)
 {
@@ -53,9 +75,11 @@ Run read_run(const World& world)
     std::map<std::string, std::vector<std::size_t>> open;  // per node, calls without an end line yet
     std::istringstream in(read_file(world.path("calls.log")));
     std::size_t number = 0;
+    std::vector<long long> stamps{0};  // by line number: when it was logged
     for (std::string line; std::getline(in, line);) {
         ++number;
         const auto w = words(line);
+        stamps.push_back(w.empty() ? 0 : std::atoll(w[0].c_str()));
         if (w.size() < 6 || (w[3] != "begin" && w[3] != "end" && w[3] != "note")) {
             run.unreadable.push_back(line);
             continue;
@@ -99,6 +123,7 @@ Run read_run(const World& world)
                 c.end = d.begin;
                 break;
             }
+    end_calls_of_gone_nodes(run, world, stamps);
     for (const auto& c : run.calls)
         if (c.is("cleanup") && !run.cleanup_begin.count(c.node))
             run.cleanup_begin[c.node] = c.begin;
@@ -184,12 +209,13 @@ std::vector<std::string> all_ended_before(const Run& run, const Which& which, st
     return out;
 }
 
-// Every registered node of `role` has a successful call matching `which` that ended before `moment`.
+// Every registered node of `role` has a successful call matching `which` that ended before `moment`; a
+// dropped node need not: it is gone, and its services with it (chu-simchef models the node, not the VM).
 void each_did_before(std::vector<std::string>& out, const Run& run, const std::string& role, const Which& which,
                      std::size_t moment, const std::string& what)
 {
     for (const auto& [name, r] : run.nodes) {
-        if (r != role)
+        if (r != role || run.was_dropped(name))
             continue;
         const std::string& node = name;  // clang (C++17) cannot capture a structured binding
         const bool done = std::any_of(run.calls.begin(), run.calls.end(), [&](const Logged& c) {
@@ -275,7 +301,7 @@ std::vector<std::string> no_success_twice(const Run& run)
 }
 
 // Every node upgraded and cleaned up, but those the operator dropped (gone for good, rebuilt afterwards).
-std::vector<std::string> complete(const Run& run, const World& world, const std::string& dropped)
+std::vector<std::string> complete(const Run& run, const World& world)
 {
     std::string version;
     for (const auto& c : run.calls)
@@ -287,7 +313,7 @@ std::vector<std::string> complete(const Run& run, const World& world, const std:
     std::vector<std::string> out;
     std::string bootstrap;
     for (const auto& [name, role] : run.nodes) {
-        if (("," + dropped + ",").find("," + name + ",") != std::string::npos)
+        if (run.was_dropped(name))
             continue;
         const auto did = [&, name = name](const std::string& fact, bool need_ok) {
             return std::any_of(run.calls.begin(), run.calls.end(), [&](const Logged& c) {
@@ -435,7 +461,9 @@ int verify(const std::vector<std::string>& args)
     const World world(options.required("world"));
     if (!world.has("calls.log"))
         throw Failure(world.path("calls.log") + " is missing: nothing ran");
-    const Run run = read_run(world);
+    Run run = read_run(world);
+    if (options.values.count("dropped"))
+        run.dropped = options.get("dropped");
 
     Report report;
     report.rule("log-readable", run.unreadable);
@@ -450,7 +478,7 @@ int verify(const std::vector<std::string>& args)
     if (!options.flags.count("allow-reruns"))
         report.rule("no-success-twice", no_success_twice(run));
     if (options.flags.count("complete"))
-        report.rule("complete", complete(run, world, options.values.count("dropped") ? options.get("dropped") : ""));
+        report.rule("complete", complete(run, world));
     return report.failed() ? 1 : 0;
 }
 

@@ -9,6 +9,7 @@
 #include "core/utf8.hpp"
 #include "exec/step_command.hpp"
 #include "posix/posix.hpp"
+#include "support/part.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,6 +47,20 @@ int pack_archive_command(const std::string& dir, const std::string& out)
         return 1;
     }
     std::fprintf(stderr, "packed %s: %zu bytes\n", dir.c_str(), packed->size());
+    return 0;
+}
+
+int support_part_command(const std::string& config_path, const std::string& self, const std::string& out)
+{
+    auto part = make_support_part(config_path, self);
+    if (!part) {
+        std::fprintf(stderr, "%s\n", part.error().message.c_str());
+        return 1;
+    }
+    if (auto written = write_file_atomic(out, part.value(), 0600); !written) {
+        std::fprintf(stderr, "%s\n", written.error().message.c_str());
+        return 1;
+    }
     return 0;
 }
 

@@ -22,6 +22,7 @@ struct signalfd_siginfo;
 namespace chu {
 
 class BusService;
+class Support;
 
 class Daemon {
 public:
@@ -57,6 +58,7 @@ private:
     std::unique_ptr<Node> core_;
     std::unique_ptr<Mesh> mesh_;
     std::unique_ptr<Runner> runner_;
+    std::unique_ptr<Support> support_;  // chef-ha-upgrade-ctl collect, beside the upgrade
     std::unique_ptr<BusService> bus_;
     EventWatch events_;
     std::unique_ptr<Hooks> hooks_;  // the leader's

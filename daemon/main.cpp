@@ -159,7 +159,7 @@ int run_daemon(const std::string& config, bool rehearse)
 int main(int argc, char** argv)
 {
     std::string config = default_config;
-    bool check = false, rehearse = false;
+    bool check = false, rehearse = false, support_part = false;
     // Internal: the daemon runs these as its own children (see child_commands.hpp).
     std::string run_check, pack_dir, install_file, out, dir;
     for (int i = 1; i < argc; ++i) {
@@ -177,6 +177,8 @@ int main(int argc, char** argv)
             pack_dir = argv[++i];
         } else if (a == "--install-archive" && has_value) {
             install_file = argv[++i];
+        } else if (a == "--support-part") {
+            support_part = true;
         } else if (a == "--out" && has_value) {
             out = argv[++i];
         } else if (a == "--dir" && has_value) {
@@ -199,6 +201,8 @@ int main(int argc, char** argv)
         return pack_archive_command(pack_dir, out);
     if (!install_file.empty() && !dir.empty())
         return install_archive_command(config, install_file, dir);
+    if (support_part && !out.empty())
+        return support_part_command(config, self_path(), out);
     if (check)
         return check_config(config);
     return run_daemon(config, rehearse);

@@ -469,4 +469,55 @@ Status install_directory(const std::string& archive, const std::string& dir, con
     return Ok{};
 }
 
+Result<std::vector<BundleFile>> unpack_files(std::string_view tar)
+{
+    ReadArchive in(archive_read_new());
+    archive_read_support_format_tar(in.get());
+    archive_read_support_filter_gzip(in.get());
+    if (archive_read_open_memory(in.get(), tar.data(), tar.size()) != ARCHIVE_OK)
+        return Error{"not a tar archive: " + why(in.get())};
+    std::vector<BundleFile> files;
+    archive_entry* entry = nullptr;
+    int r;
+    while ((r = archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
+        const char* name = archive_entry_pathname(entry);
+        if (!name || archive_entry_filetype(entry) != AE_IFREG)
+            return Error{std::string("entry \"") + (name ? name : "") + "\" is not a regular file"};
+        BundleFile f{name, std::string(static_cast<std::size_t>(std::max<la_int64_t>(0, archive_entry_size(entry))), '\0'),
+                     archive_entry_mtime(entry)};
+        if (!f.data.empty() &&
+            archive_read_data(in.get(), f.data.data(), f.data.size()) != static_cast<la_ssize_t>(f.data.size()))
+            return Error{"entry \"" + f.name + "\" is cut short: " + why(in.get())};
+        files.push_back(std::move(f));
+    }
+    if (r != ARCHIVE_EOF)
+        return Error{"cannot read the archive: " + why(in.get())};
+    return files;
+}
+
+Result<std::string> pack_files(const std::vector<BundleFile>& files, bool gzip)
+{
+    std::string tar;
+    WriteArchive out(archive_write_new());
+    Entry entry(archive_entry_new());
+    if (archive_write_set_format_pax(out.get()) != ARCHIVE_OK ||
+        (gzip && archive_write_add_filter_gzip(out.get()) != ARCHIVE_OK) ||
+        archive_write_open(out.get(), &tar, nullptr, append_to_string, nullptr) != ARCHIVE_OK)
+        return Error{"cannot start the archive: " + why(out.get())};
+    for (const BundleFile& f : files) {
+        archive_entry_clear(entry.get());
+        archive_entry_set_pathname(entry.get(), f.name.c_str());
+        archive_entry_set_filetype(entry.get(), AE_IFREG);
+        archive_entry_set_perm(entry.get(), 0600);
+        archive_entry_set_size(entry.get(), static_cast<la_int64_t>(f.data.size()));
+        archive_entry_set_mtime(entry.get(), f.mtime, 0);
+        if (archive_write_header(out.get(), entry.get()) != ARCHIVE_OK ||
+            (!f.data.empty() && archive_write_data(out.get(), f.data.data(), f.data.size()) < 0))
+            return Error{f.name + ": cannot add it to the archive: " + why(out.get())};
+    }
+    if (archive_write_close(out.get()) != ARCHIVE_OK)
+        return Error{"cannot finish the archive: " + why(out.get())};
+    return tar;
+}
+
 }  // namespace chu

@@ -4,7 +4,10 @@
 
 #include "core/result.hpp"
 
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace chu {
 
@@ -21,5 +24,18 @@ Result<std::string> pack_directory(const std::string& dir);
 //     renameat2(RENAME_EXCHANGE) (a plain rename when `dir` does not exist) and removes the old tree.
 // On any error `dir` is left exactly as it was and the message says what and where.
 Status install_directory(const std::string& archive, const std::string& dir, const std::string& backup);
+
+// A file of a support bundle (chef-ha-upgrade-ctl collect): made in memory, never read from disk here.
+struct BundleFile {
+    std::string name;  // relative, "/"-separated
+    std::string data;
+    std::int64_t mtime = 0;  // seconds since the epoch
+};
+
+// A pax tar of `files` in memory (regular files, mode 0600, owned by root), gzip-compressed when `gzip`.
+Result<std::string> pack_files(const std::vector<BundleFile>& files, bool gzip);
+
+// The regular files of a tar (or tar.gz) in memory, in order; anything else in it is an error naming the entry.
+Result<std::vector<BundleFile>> unpack_files(std::string_view tar);
 
 }  // namespace chu

@@ -18,6 +18,7 @@ struct BusService::Impl {
 
     Impl(sd_event* event, const Node& core, const EventWatch& events, const NodeSetup& setup, OperatorCall call, Warn warn);
     void decide(Op op, sdbus::Result<std::string>&& result, std::string node = {}, bool force = false);
+    void collect_part(sdbus::Result<std::vector<std::uint8_t>>&& result, const std::string& node);
     // A send that failed: the connection is gone, and the event source ends it on the fd.
     void failed(const char* what, const sdbus::Error& e) const
     {
@@ -40,6 +41,8 @@ struct BusService::Impl {
     std::int64_t peers_announced_ms = 0;
     std::map<std::uint64_t, sdbus::Result<std::string>> pending;  // method calls the core has not answered
     std::uint64_t next_id = 1;
+    CollectCall collect;
+    std::vector<std::string> nodes;  // the topology's, for CollectPart
 };
 
 // The generated adaptor's members, each a translation to or from Impl.
@@ -68,6 +71,10 @@ private:
     void Drop(sdbus::Result<std::string>&& r, std::string node, bool force) override
     {
         impl_.decide(Op::drop, std::move(r), std::move(node), force);
+    }
+    void CollectPart(sdbus::Result<std::vector<std::uint8_t>>&& r, std::string node) override
+    {
+        impl_.collect_part(std::move(r), node);
     }
 
     std::vector<bus::PlanEntry> GetPlan() override
@@ -131,6 +138,8 @@ BusService::Impl::Impl(sd_event* event, const Node& core_, const EventWatch& eve
     : core(core_), events(events_), plan(setup.plan), schedule(bus::plan_entries(setup)), call(std::move(call_)),
       warn(std::move(warn_)), heartbeat_ms(setup.config.cluster.heartbeat_ms), connection(sdbus::createSystemBusConnection())
 {
+    for (const auto& server : setup.topology.servers)
+        nodes.push_back(server.name);
     object = std::make_unique<Object>(*connection, *this);
     // The name last: a client that sees it finds the object.
     try {
@@ -158,12 +167,40 @@ void BusService::Impl::decide(Op op, sdbus::Result<std::string>&& result, std::s
     }
 }
 
+void BusService::Impl::collect_part(sdbus::Result<std::vector<std::uint8_t>>&& result, const std::string& node)
+{
+    if (!collect || std::find(nodes.begin(), nodes.end(), node) == nodes.end()) {
+        std::string names;
+        for (const auto& n : nodes)
+            names += (names.empty() ? "" : ", ") + n;
+        result.returnError(sdbus::Error(bus::error_refused, collect
+                                                                ? "there is no node " + node + " in the topology (" + names + ")"
+                                                                : "this daemon does not collect"));
+        return;
+    }
+    // The call's reply waits in the callback; the daemon ends every collect before this object goes.
+    auto shared = std::make_shared<sdbus::Result<std::vector<std::uint8_t>>>(std::move(result));
+    collect(node, [shared](Result<std::string> part) {
+        try {
+            if (!part)
+                shared->returnError(sdbus::Error(bus::error_failed, part.error().message));
+            else
+                shared->returnResults(std::vector<std::uint8_t>(part->begin(), part->end()));
+        } catch (const sdbus::Error&) {}  // the caller is gone: nothing to answer
+    });
+}
+
 BusService::BusService(sd_event* event, const Node& core, const EventWatch& events, const NodeSetup& setup, OperatorCall call,
                        Warn warn)
     : impl_(std::make_unique<Impl>(event, core, events, setup, std::move(call), std::move(warn)))
 {}
 
 BusService::~BusService() = default;
+
+void BusService::serve_collect(CollectCall collect)
+{
+    impl_->collect = std::move(collect);
+}
 
 void BusService::publish(const NodeStatus& status, std::int64_t now_ms)
 {

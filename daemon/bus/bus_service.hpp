@@ -21,6 +21,9 @@ public:
     using OperatorCall = std::function<void(const Command& call)>;  // call.id: the answer's
     // The daemon's logger: a lost connection or a failed send is said, and the upgrade goes on.
     using Warn = std::function<void(const std::string&)>;
+    // collect: a node's part of a support bundle, or why not (daemon/support).
+    using Collected = std::function<void(Result<std::string> part)>;
+    using CollectCall = std::function<void(const std::string& node, Collected done)>;
 
     // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured), owns the bus name, registers the
     // object and serves it from `event`. Throws sdbus::Error when the bus or the name is unavailable.
@@ -40,6 +43,8 @@ public:
     void completed(const Completed& completed);
     // Emits the Event signal.
     void event(const Event& event);
+    // Serves CollectPart with `collect` (refused until then).
+    void serve_collect(CollectCall collect);
 
 private:
     struct Impl;

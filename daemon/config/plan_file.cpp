@@ -462,10 +462,15 @@ Result<Plan> parse_plan_text(const std::string& text, const std::string& file)
     return std::move(p.plan);
 }
 
+std::string plan_path(const std::string& name_or_path, const std::string& plans_dir)
+{
+    return name_or_path.find('/') != std::string::npos ? name_or_path : plans_dir + "/" + name_or_path + ".plan";
+}
+
 Result<Plan> load_plan(const std::string& name_or_path, const std::string& plans_dir)
 {
     const bool is_path = name_or_path.find('/') != std::string::npos;
-    const std::string path = is_path ? name_or_path : plans_dir + "/" + name_or_path + ".plan";
+    const std::string path = plan_path(name_or_path, plans_dir);
     auto text = read_text_file(path);
     if (!text)
         return Error{text.error().message + (is_path ? "" : " (set [upgrade] plan to a plan in " + plans_dir + " or a path)")};

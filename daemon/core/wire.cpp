@@ -167,6 +167,23 @@ void fields(F& f, Reply& m)
     f.str(m.text, max_text);
 }
 
+template <class F>
+void fields(F& f, PartFetch& m)
+{
+    f.u64(m.id);
+    f.u64(m.offset);
+}
+
+template <class F>
+void fields(F& f, PartChunk& m)
+{
+    f.u64(m.id);
+    f.u64(m.offset);
+    f.u64(m.total);
+    f.str(m.data, part_chunk_size);
+    f.str(m.error, max_text);
+}
+
 static_assert(tags_unique<Message>(), "two messages share a wire tag");
 
 std::string encode_frame(const Envelope& envelope)

@@ -159,20 +159,40 @@ struct Reply {
     std::string text;
 };
 
-using Message = std::variant<Hello, Beat, Order, Report, Fetch, Chunk, Command, Reply>;
+// Any node -> any node, for `chef-ha-upgrade-ctl collect`: send me your part of a support bundle from
+// `offset`. A new `id` has the part made afresh. Served outside the upgrade's core (daemon/support).
+struct PartFetch {
+    static constexpr std::uint8_t tag = 8;
+    std::uint64_t id = 0;
+    std::uint64_t offset = 0;
+};
+
+// The answer: the part's bytes from `offset` (at most part_chunk_size), its whole size, or why there is none.
+struct PartChunk {
+    static constexpr std::uint8_t tag = 9;
+    std::uint64_t id = 0;
+    std::uint64_t offset = 0;
+    std::uint64_t total = 0;
+    std::string data;
+    std::string error;
+};
+
+using Message = std::variant<Hello, Beat, Order, Report, Fetch, Chunk, Command, Reply, PartFetch, PartChunk>;
 
 struct Envelope {
     std::string from;  // the sender's node name, checked by the transport against its address
     Message message;
 };
 
-// 2: Hello.running_ms, Order.interrupt; 3: State rehearsed and dropped, Op drop, Command.node and force
-constexpr std::uint8_t wire_protocol_version = 3;
+// 2: Hello.running_ms, Order.interrupt; 3: State rehearsed and dropped, Op drop, Command.node and force;
+// 4: PartFetch and PartChunk
+constexpr std::uint8_t wire_protocol_version = 4;
 
 constexpr std::size_t max_frame_size = 4u << 20;
 constexpr std::size_t max_detail = 8u << 10;  // a step's output tail kept in reports and records
 constexpr std::size_t max_value = 4u << 10;   // what a check read
 constexpr std::size_t chunk_size = 1u << 20;
+constexpr std::size_t part_chunk_size = 256u << 10;  // small: a bundle never holds the mesh up for long
 
 // StepOutcome's field list (see codec.hpp), shared by reports on the wire and records on disk.
 template <class F>

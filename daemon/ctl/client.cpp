@@ -7,6 +7,7 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <cerrno>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <poll.h>
@@ -40,6 +41,20 @@ public:
         registerProxy();
     }
     ~UpgradeProxy() { unregisterProxy(); }
+
+    // CollectPart with a timeout of its own: a node makes its part in seconds, and says when it is lost
+    // within 10 s, but the bus's default of 25 s would cut a large part's transfer short.
+    std::vector<std::uint8_t> collect_part(const std::string& node)
+    {
+        std::vector<std::uint8_t> part;
+        getProxy()
+            .callMethod("CollectPart")
+            .onInterface(net::chefhaupgrade::Upgrade1_proxy::INTERFACE_NAME)
+            .withTimeout(std::chrono::minutes(3))
+            .withArguments(node)
+            .storeResultsTo(part);
+        return part;
+    }
 
 private:
     void onCompleted(const std::string&, const std::string&) override {}  // watch follows State instead
@@ -198,6 +213,16 @@ std::string Client::drop(const std::string& node, bool force)
         return impl_->proxy->Drop(node, force);
     } catch (const sdbus::Error& e) {
         fail(e, "drop a node");
+    }
+}
+
+std::string Client::collect_part(const std::string& node)
+{
+    try {
+        const auto part = impl_->proxy->collect_part(node);
+        return std::string(part.begin(), part.end());
+    } catch (const sdbus::Error& e) {
+        fail(e, "collect a support bundle");
     }
 }
 

@@ -37,6 +37,8 @@ public:
     // "only root may ..." when the bus denies the call.
     std::string decide(const std::string& method, const std::string& what);
     std::string drop(const std::string& node, bool force);
+    // A node's part of a support bundle (an uncompressed tar); CtlError when that node is not reachable.
+    std::string collect_part(const std::string& node);
     std::vector<PlanLine> plan();
     std::vector<TimelineLine> timeline();
     std::vector<PreflightLine> preflight();  // a rehearsal's result, on its leader

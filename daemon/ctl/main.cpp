@@ -1,6 +1,7 @@
 // chef-ha-upgrade-ctl: the operator's command for chef-ha-upgrade. Talks only to the local daemon, over
 // D-Bus (net.chefhaupgrade.Upgrade1); on a follower, decisions are forwarded to the leader by the daemon.
 #include "client.hpp"
+#include "collect.hpp"
 #include "gantt.hpp"
 #include "text.hpp"
 #include "views.hpp"
@@ -77,6 +78,11 @@ const Verb verbs[] = {
      "The upgrade's timeline: per node, every step with its outcome, start and duration, and the downtime\n"
      "window. Kept by the leader: run it on the bootstrap backend.\n"
      "  --svg FILE   also write the timeline as a Gantt chart (SVG) to FILE"},
+    {"collect", "FILE.tar.gz",
+     "Gather a support bundle: for every node the mesh reaches, its journal decoded, its log for the upgrade,\n"
+     "its config, plan, agreed topology, versions and state dir listing; the leader's timeline as text and\n"
+     "SVG; and the list of nodes not reached, with why. Never the cluster key or private-chef-secrets.json.\n"
+     "Root only; FILE must not exist. Exit status 1 when a node was not reached (the bundle is written)."},
     {"check-config", "[--config FILE]",
      "Check this node's configuration, topology and plan (chef-ha-upgraded --check-config) and show what this\n"
      "node will run. Exits with its status: 0 good, 78 a problem (named with file and line).\n"
@@ -278,7 +284,7 @@ int run(const Verb& verb, const std::vector<std::string>& args)
 {
     const std::string name = verb.name;
     bool json = false, yes = false, since_start = false, force = false;
-    std::string svg, config, node;
+    std::string svg, config, node, file;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         const bool has_value = i + 1 < args.size();
@@ -297,6 +303,8 @@ int run(const Verb& verb, const std::vector<std::string>& args)
             config = args[++i];
         } else if (name == "drop" && a == "--force") {
             force = true;
+        } else if (name == "collect" && file.empty() && !a.empty() && a[0] != '-') {
+            file = a;
         } else if (name == "drop" && node.empty() && !a.empty() && a[0] != '-') {
             node = a;
         } else {
@@ -328,6 +336,8 @@ int run(const Verb& verb, const std::vector<std::string>& args)
     }
     if (name == "report")
         return report(svg);
+    if (name == "collect")
+        return file.empty() ? usage_error("collect needs the file to write, e.g. support.tar.gz") : collect(file);
     if (name == "drop" && node.empty())
         return usage_error("drop needs the node to drop, as the topology names it");
     if (const char* question = confirmation_of(name); question && !yes) {

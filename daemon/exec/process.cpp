@@ -22,6 +22,8 @@ long long monotonic_ms()
     return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
+}  // namespace
+
 std::string command_text(const std::vector<std::string>& argv)
 {
     std::string out;
@@ -29,8 +31,6 @@ std::string command_text(const std::vector<std::string>& argv)
         out += (out.empty() ? "" : " ") + a;
     return out;
 }
-
-}  // namespace
 
 const std::vector<std::string>& command_environment()
 {

@@ -21,6 +21,9 @@ const std::vector<std::string>& command_environment();
 Result<pid_t> spawn_command(const std::vector<std::string>& argv, int out_fd, int err_fd, int in_fd = -1,
                             const std::vector<std::string>& extra_env = {});
 
+// argv as one line, as the log shows a command.
+std::string command_text(const std::vector<std::string>& argv);
+
 // Its stdout when it exits 0; otherwise an error naming the command, its exit status and its stderr. Killed
 // (its whole group) after `timeout_ms`.
 Result<std::string> capture_output(const std::vector<std::string>& argv, int timeout_ms);

@@ -6,6 +6,7 @@
 #include "fake_peer.hpp"
 #include "temp_dir.hpp"
 
+#include "archive/archive.hpp"
 #include "config/node_setup.hpp"
 #include "core/digest.hpp"
 #include "core/topology.hpp"
@@ -19,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 using namespace chu;
 using namespace chu::test;
@@ -137,9 +139,64 @@ TEST_CASE("a plaintext peer is refused by a CURVE node and logged, and nothing i
     CHECK(c.daemon_log(be1.name).find("node fe1.example.com") == std::string::npos);
 }
 
-TEST_CASE("after a whole upgrade every file in every state dir is 0600 and every directory 0700, and no log or journal "
-          "holds the cluster key",
-          "[access][cluster]")
+// Every entry a reached node's part must hold, what each says, and no secret anywhere in the bundle: not
+// the key in any form, not the secrets file nor any of its passwords.
+template <std::size_t N>
+void check_bundle(const std::string& bundle, const std::string (&secrets)[N], const std::string& secrets_json)
+{
+    auto files = unpack_files(bundle);
+    REQUIRE(files);
+    std::map<std::string, std::string> entries;
+    for (const auto& f : files.value())
+        entries[f.name] = f.data;
+    auto entry = [&](const std::string& name) {
+        INFO(name);
+        CHECK(entries.count(name) == 1);
+        return entries.count(name) ? entries[name] : std::string();
+    };
+    const std::string top = "chef-ha-upgrade-support/";
+    for (const char* node : {"be1.example.com", "be2.example.com", "fe1.example.com"}) {
+        const std::string part = top + node + "/";
+        CHECK_THAT(entry(part + "journal.txt"), Catch::Contains(" finished phase ") && Catch::Contains(" round 0 attempt 1\n"));
+        CHECK_THAT(entry(part + "log.txt"), Catch::StartsWith("# /usr/bin/journalctl --unit=chef-ha-upgrade.service"));
+        CHECK_THAT(entry(part + "check-config.txt"), Catch::Contains(std::string("node:      ") + node));
+        CHECK_THAT(entry(part + "config/chu.conf"), Catch::Contains("[cluster]"));
+        CHECK_THAT(entry(part + "plan.plan"), Catch::Contains("[phase"));
+        CHECK_THAT(entry(part + "topology.rb"), Catch::Contains("topology \"ha\""));
+        CHECK_THAT(entry(part + "versions.txt"), Catch::StartsWith("chef-ha-upgraded ") && Catch::Contains("12.0.8"));
+        CHECK_THAT(entry(part + "state-dir.txt"), Catch::Contains("/state/journal\n"));
+    }
+    CHECK_THAT(entry(top + "be1.example.com/journal.txt"),
+               Catch::Contains(" joined: topology ") && Catch::Contains(" report from fe1.example.com: "));
+    CHECK_THAT(entry(top + "be1.example.com/timeline.tsv"), Catch::Contains("\nfe1.example.com\t13\tcleanup\t0\tok\t"));
+    CHECK(entries.count(top + "fe2.example.com/journal.txt") == 0);
+    CHECK_THAT(entry(top + "collect.txt"),
+               Catch::Contains("reached:\n  be1.example.com\n  be2.example.com\n  fe1.example.com\n") &&
+                   Catch::Contains("not reachable:\n  fe2.example.com: ") && Catch::Contains("not reachable: no answer"));
+    CHECK_THAT(entry(top + "timeline.txt"), Catch::Contains("fe1.example.com"));
+    CHECK_THAT(entry(top + "timeline.svg"), Catch::Contains("<svg"));
+
+    std::vector<std::string> forbidden(std::begin(secrets), std::end(secrets));
+    forbidden.push_back(secrets_json);
+    // Every string value of the secrets file of 8 bytes or more: its passwords.
+    for (std::size_t at = 0; (at = secrets_json.find(": \"", at)) != std::string::npos;) {
+        const std::size_t end = secrets_json.find('"', at + 3);
+        if (end - (at + 3) >= 8)
+            forbidden.push_back(secrets_json.substr(at + 3, end - (at + 3)));
+        at = end;
+    }
+    CHECK(forbidden.size() > std::size(secrets) + 3);
+    for (const auto& [name, data] : entries)
+        for (const auto& secret : forbidden) {
+            INFO(name);
+            CHECK(data.find(secret) == std::string::npos);
+        }
+}
+
+TEST_CASE("after a whole upgrade every file in every state dir is 0600 and every directory 0700, no log or journal "
+          "holds the cluster key, and a support bundle collected on a follower holds every reachable node's part, "
+          "names the node it could not reach, and no secret",
+          "[access][cluster][collect]")
 {
     Cluster c({});
     c.start_all();
@@ -187,6 +244,22 @@ TEST_CASE("after a whole upgrade every file in every state dir is 0600 and every
     // Backups of /etc/opscode exist where the copy step ran: they are among the files checked above.
     CHECK(fs::exists(be2.dir + "/state/backup"));
     CHECK(files >= 2 * c.nodes().size());
+
+    // The same cluster, for the support bundle: fe2 gone, collected on fe1 (a follower). Root only.
+    if (geteuid() != 0) {
+        WARN("not root: chef-ha-upgrade-ctl collect is root's, not checked here");
+        return;
+    }
+    std::string secrets_json = read_file(c.node(c.leader()).dir + "/etc/opscode/private-chef-secrets.json");
+    CHECK(c.stop("fe2.example.com") == 0);
+    const chu::test::TempDir tmp("chu-collect");
+    const std::string bundle = tmp.str() + "/support.tar.gz";
+    std::string out;
+    CHECK(c.ctl("fe1.example.com", {"collect", bundle}, &out) == 1);  // written, with a node not reached
+    CHECK_THAT(out, Catch::Contains("not reachable:\n  fe2.example.com: "));
+    check_bundle(read_file(bundle), secrets, secrets_json);
+    CHECK(c.ctl("fe1.example.com", {"collect", bundle}, &out) == 1);
+    CHECK_THAT(out, Catch::Contains("not overwritten"));
 }
 
 TEST_CASE("the archive of a directory the leader packs for a copy step is 0600 from the moment it exists", "[access]")

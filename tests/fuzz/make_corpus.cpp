@@ -67,6 +67,8 @@ int main(int argc, char** argv)
         {"report-check", Report{3, 1, 5, 0, Outcome::ok, 0, "29", "", 1, 2}},
         {"fetch", Fetch{3, 8, 0, 0}},
         {"chunk", Chunk{3, 8, 0, 0, std::string("ustar\0\0etc/opscode/private-chef.rb", 34)}},
+        {"part-fetch", PartFetch{9, 0}},
+        {"part-chunk", PartChunk{9, 0, 12, std::string("journal.txt\0", 12), ""}},
         {"command", Command{17, Op::approve, {}, false}},
         {"command-drop", Command{18, Op::drop, "fe2.example.com", true}},
         {"reply", Reply{17, true, "cleanup approved"}},

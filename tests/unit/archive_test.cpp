@@ -423,3 +423,27 @@ TEST_CASE("packing an archive refuses a fifo, naming it", "[archive]")
     REQUIRE_FALSE(tar);
     CHECK_THAT(tar.error().message, Contains(fifo.string()) && Contains("fifo"));
 }
+
+TEST_CASE("a support bundle's files pack to a tar or tar.gz that unpacks to the same names, bytes and times",
+          "[archive][collect]")
+{
+    const std::vector<chu::BundleFile> files = {{"fe1.example.com/journal.txt", "epoch 1\n", 1796350000},
+                                                {"fe1.example.com/empty.txt", "", 1796350001},
+                                                {"be1.example.com/timeline.tsv", std::string("a\tb\0c\n", 6), 1796350002}};
+    for (const bool gzip : {false, true}) {
+        auto packed = chu::pack_files(files, gzip);
+        REQUIRE(packed);
+        CHECK((packed->compare(0, 2, "\x1f\x8b") == 0) == gzip);
+        auto unpacked = chu::unpack_files(packed.value());
+        REQUIRE(unpacked);
+        REQUIRE(unpacked->size() == files.size());
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            CHECK(unpacked.value()[i].name == files[i].name);
+            CHECK(unpacked.value()[i].data == files[i].data);
+            CHECK(unpacked.value()[i].mtime == files[i].mtime);
+        }
+    }
+    auto cut = chu::unpack_files(chu::pack_files(files, false).value().substr(0, 700));
+    REQUIRE(!cut);
+    CHECK_THAT(cut.error().message, Contains("fe1.example.com/journal.txt") || Contains("cannot read the archive"));
+}

@@ -87,6 +87,16 @@ std::string dump(const chu::Reply& m)
     return Dump()("reply.id", m.id)("ok", m.ok)("text", m.text).str();
 }
 
+std::string dump(const chu::PartFetch& m)
+{
+    return Dump()("part-fetch.id", m.id)("offset", m.offset).str();
+}
+
+std::string dump(const chu::PartChunk& m)
+{
+    return Dump()("part-chunk.id", m.id)("offset", m.offset)("total", m.total)("data", m.data)("error", m.error).str();
+}
+
 std::string dump(const chu::Message& m)
 {
     return "type " + std::to_string(m.index()) + "\n" + std::visit([](const auto& v) { return dump(v); }, m);
@@ -231,7 +241,18 @@ std::vector<chu::Message> every_message()
     reply.ok = true;
     reply.text = "cleanup approved";
 
-    return {hello, beat, order, report, fetch, chunk, command, reply};
+    chu::PartFetch part_fetch;
+    part_fetch.id = 79;
+    part_fetch.offset = 256u << 10;
+
+    chu::PartChunk part_chunk;
+    part_chunk.id = 79;
+    part_chunk.offset = 256u << 10;
+    part_chunk.total = 300u << 10;
+    part_chunk.data = std::string("journal.txt\0", 12);
+    part_chunk.error = "the part could not be made";
+
+    return {hello, beat, order, report, fetch, chunk, command, reply, part_fetch, part_chunk};
 }
 
 std::string frame_of(const chu::Message& m, const std::string& from = "be1.example.com")
@@ -373,7 +394,8 @@ TEST_CASE("a frame with a byte after its last field is refused", "[wire]")
 
 TEST_CASE("a frame of an unknown message type is refused", "[wire]")
 {
-    for (int type : {8, 9, 127, 255}) {
+    constexpr int after_ours = static_cast<int>(std::variant_size_v<chu::Message>);
+    for (int type : {after_ours, after_ours + 1, 127, 255}) {
         std::string frame = frame_of(every_message()[7]);
         frame[4] = static_cast<char>(type);
         CHECK_THAT(refusal_of(frame), Contains("unknown message type or value (type " + std::to_string(type) + ")"));

@@ -1,0 +1,24 @@
+// This node's part of a support bundle (chef-ha-upgrade-ctl collect), made by the daemon's child
+// (--support-part): what support asks for first, and never a secret.
+#pragma once
+
+#include "core/result.hpp"
+
+#include <cstddef>
+#include <string>
+
+namespace chu {
+
+// A part larger than this is cut (the daemon log first, from its start) and says so in CUT.txt.
+constexpr std::size_t max_support_part = 8u << 20;
+
+// A tar of: journal.txt (every record decoded), on the leader timeline.tsv (GetTimeline's rows, rebuilt
+// from the journal), log.txt (journalctl -u chef-ha-upgrade for the window),
+// check-config.txt (the effective config, plan and schedule, from `self --check-config`), config/ (the
+// config and its drop-ins as written), plan.plan, topology.rb (as agreed at join), versions.txt and
+// state-dir.txt. Left out by construction: the cluster key, its key file and private-chef-secrets.json
+// (nothing is read from /etc/opscode but the topology, nor from the state dir but the journal and the
+// kept topology; the state dir is listed by name, size and mode).
+Result<std::string> make_support_part(const std::string& config_path, const std::string& self);
+
+}  // namespace chu

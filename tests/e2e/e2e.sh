@@ -13,6 +13,7 @@
 #   - kill -9 of the bootstrap's daemon in the middle of a step: systemd restarts it and it resumes;
 #   - fe2 powered off in the middle of the upgrade and booted again: it resumes with nobody starting it;
 #   - the cleanup approved with chef-ha-upgrade-ctl on a frontend (forwarded to the leader);
+#   - a support bundle collected on a follower holds every node's log as journald has it;
 #   - the call log against the runbooks' rules (chu-simchef verify);
 #   - a node that finished starts nothing at boot;
 #   - a bad configuration leaves the unit failed with status 78, not restarting.
@@ -416,6 +417,18 @@ for n in "${nodes[@]}"; do
     [ "$lines" -ge 20000 ] || fail "$n: only $lines of dpkg -D10's 20000 lines are in journalctl -u chef-ha-upgrade"
 done
 say "the journals of be1, be2 and fe1 hold all 20000 lines dpkg -D10 printed"
+
+# ---- A support bundle collected on a follower: every node's part, its log read from journald ----
+inside fe1 chef-ha-upgrade-ctl collect /root/support.tar.gz 2>&1 | sed 's/^/    /' ||
+    fail "chef-ha-upgrade-ctl collect on fe1 did not reach every node"
+bundle="$work/fe1/root/root/support.tar.gz"
+files=$(tar -tzf "$bundle") || fail "the support bundle from fe1 is no tar.gz"
+for n in "${nodes[@]}"; do
+    log=$(tar -xzOf "$bundle" "chef-ha-upgrade-support/$n.example.com/log.txt") || fail "the bundle has no log of $n"
+    grep -q 'chef-ha-upgraded\[[0-9]*\]: ' <<<"$log" || { head -5 <<<"$log"; fail "$n's log in the bundle holds no line of the daemon"; }
+done
+tar -xzOf "$bundle" chef-ha-upgrade-support/timeline.svg | grep -q '<svg' || fail "the bundle has no timeline chart"
+say "support bundle collected on fe1: $(wc -l <<<"$files") files, every node's log from its journald"
 
 poweroff be2
 boot be2

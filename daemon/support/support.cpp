@@ -7,6 +7,7 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -59,10 +60,16 @@ void Support::on_fetch(const std::string& from, const PartFetch& fetch)
         make();
         return;
     }
-    if (s.state == Serving::ready)
-        answer(from, fetch.id, fetch.offset);
-    else
-        send_(from, PartChunk{fetch.id, 0, 0, {}, {}});  // still making it: heard, nothing yet
+    switch (s.state) {
+    case Serving::making: send_(from, PartChunk{fetch.id, 0, 0, {}, {}}); break;  // heard, nothing yet
+    case Serving::ready:
+    case Serving::sent:
+        if (s.part || !s.error.empty())
+            answer(from, fetch.id, fetch.offset);
+        else
+            send_(from, PartChunk{fetch.id, 0, 0, {}, "its part was sent whole a while ago: collect again"});
+        break;
+    }
 }
 
 void Support::on_chunk(const std::string& from, const PartChunk& chunk)
@@ -142,7 +149,7 @@ void Support::made(Result<std::string> part)
 
 void Support::answer(const std::string& to, std::uint64_t id, std::uint64_t offset)
 {
-    const Served& s = served_[to];
+    Served& s = served_[to];
     if (!s.part) {
         send_(to, PartChunk{id, 0, 0, {}, s.error});
         return;
@@ -150,13 +157,22 @@ void Support::answer(const std::string& to, std::uint64_t id, std::uint64_t offs
     const std::string& part = *s.part;
     const std::size_t from = std::min<std::size_t>(offset, part.size());
     send_(to, PartChunk{id, from, part.size(), part.substr(from, part_chunk_size), {}});
-    if (from + part_chunk_size >= part.size())
-        log_.log(LOG_INFO, "sent this node's support part to " + to + " (" + std::to_string(part.size()) + " bytes)");
+    if (from + part_chunk_size < part.size())
+        return;
+    if (s.state == Serving::sent)
+        return;  // the last chunk again: it was lost on the way
+    log_.log(LOG_INFO, "sent this node's support part to " + to + " (" + std::to_string(part.size()) + " bytes)");
+    s.state = Serving::sent;  // kept a while for a re-ask (a fresh link drops what comes before it is up)
+    s.sent_ms = monotonic_ms();
+    arm();
 }
 
 void Support::tick()
 {
     const std::int64_t now = monotonic_ms();
+    for (auto& [requester, s] : served_)
+        if (s.state == Serving::sent && s.part && now - s.sent_ms > keep_sent_ms)
+            s.part.reset();  // up to 8 MiB a requester: not kept for good
     for (auto it = fetching_.begin(); it != fetching_.end();) {
         Transfer& t = it->second;
         if (now - t.heard_ms > part_timeout_ms) {
@@ -190,7 +206,9 @@ int Support::on_timer(sd_event_source*, std::uint64_t, void* userdata)
 {
     auto* self = static_cast<Support*>(userdata);
     self->tick();
-    if (!self->fetching_.empty())
+    const bool holding = std::any_of(self->served_.begin(), self->served_.end(),
+                                     [](const auto& entry) { return entry.second.state == Serving::sent && entry.second.part; });
+    if (!self->fetching_.empty() || holding)
         self->arm();
     return 0;
 }

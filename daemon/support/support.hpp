@@ -39,13 +39,17 @@ public:
     static constexpr std::int64_t part_timeout_ms = 10000;
 
 private:
-    enum class Serving { making, ready };
+    // making -> ready -> sent (the last chunk went; the part is kept keep_sent_ms for a re-ask, then let go);
+    // a new id starts again.
+    enum class Serving { making, ready, sent };
     struct Served {  // a part this node makes or sends, for one requester
         std::uint64_t id = 0;
         Serving state = Serving::making;
-        std::shared_ptr<const std::string> part;  // ready: what is sent, whatever is made later
+        std::shared_ptr<const std::string> part;  // what is sent, whatever is made later
         std::string error;                        // ready: why there is no part
+        std::int64_t sent_ms = 0;
     };
+    static constexpr std::int64_t keep_sent_ms = 30000;
     struct Transfer {  // a part this node fetches
         std::string node;
         Done done;

@@ -202,9 +202,9 @@ std::string versions_text(NodeSetup& s)
            (s.facts.package_problem.empty() ? "" : "          " + s.facts.package_problem + "\n");
 }
 
-// Over the cap, the log loses its oldest lines first (what led to the end is what support reads), then
-// the journal's; CUT.txt says what went.
-void cap(std::vector<BundleFile>& files)
+}  // namespace
+
+void cut_to_fit(std::vector<BundleFile>& files, std::size_t cap)
 {
     std::size_t total = 0;
     for (const auto& f : files)
@@ -212,19 +212,21 @@ void cap(std::vector<BundleFile>& files)
     std::string cut;
     for (const char* name : {"log.txt", "journal.txt"}) {
         auto f = std::find_if(files.begin(), files.end(), [&](const BundleFile& b) { return b.name == name; });
-        if (total <= max_support_part || f == files.end())
+        if (total <= cap || f == files.end())
             continue;
-        const std::size_t drop = std::min(f->data.size(), total - max_support_part);
+        std::size_t drop = std::min(f->data.size(), total - cap);
+        if (const std::size_t eol = f->data.find('\n', drop == 0 ? 0 : drop - 1); eol != std::string::npos)
+            drop = eol + 1;  // whole lines
+        else
+            drop = f->data.size();
         f->data.erase(0, drop);
         total -= drop;
         cut += std::string(name) + ": its first " + std::to_string(drop) + " bytes were cut to keep this part under " +
-               std::to_string(max_support_part >> 20) + " MiB\n";
+               std::to_string(cap) + " bytes\n";
     }
     if (!cut.empty())
         files.push_back({"CUT.txt", cut});
 }
-
-}  // namespace
 
 Result<std::string> make_support_part(const std::string& config_path, const std::string& self)
 {
@@ -252,7 +254,7 @@ Result<std::string> make_support_part(const std::string& config_path, const std:
     files.push_back({"topology.rb", kept ? topology : loaded->topology_text});
     files.push_back({"versions.txt", versions_text(s)});
     files.push_back({"state-dir.txt", state_listing(s.config.paths.state_dir)});
-    cap(files);
+    cut_to_fit(files, max_support_part);
     const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
     for (auto& f : files)
         f.mtime = now;

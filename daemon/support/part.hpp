@@ -2,15 +2,21 @@
 // (--support-part): what support asks for first, and never a secret.
 #pragma once
 
+#include "archive/archive.hpp"
 #include "core/result.hpp"
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace chu {
 
 // A part larger than this is cut (the daemon log first, from its start) and says so in CUT.txt.
 constexpr std::size_t max_support_part = 8u << 20;
+
+// Over `cap` (with a header's room per file), log.txt loses its oldest lines first (what led to the end is
+// what support reads), then journal.txt, in whole lines; CUT.txt says what went.
+void cut_to_fit(std::vector<BundleFile>& files, std::size_t cap);
 
 // A tar of: journal.txt (every record decoded), on the leader timeline.tsv (GetTimeline's rows, rebuilt
 // from the journal), log.txt (journalctl -u chef-ha-upgrade for the window),

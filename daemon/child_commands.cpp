@@ -18,7 +18,7 @@
 
 namespace chu {
 
-int run_check_command(const std::string& config_path, const std::string& name)
+int run_check_command(const std::string& config_path, const std::string& name, bool rehearsal)
 {
     auto loaded = load_node_setup(config_path);
     if (!loaded) {
@@ -26,6 +26,7 @@ int run_check_command(const std::string& config_path, const std::string& name)
         return 1;
     }
     NodeSetup& s = loaded->setup;
+    s.plan.rehearsal = rehearsal;
     if (name == "package")
         read_package_facts(s.config, s.facts);
     const CheckVerdict verdict = run_check(name, s.config, s.plan, s.facts, s.node);

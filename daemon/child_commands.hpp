@@ -6,8 +6,9 @@
 
 namespace chu {
 
-// --run-check NAME: its report on stdout (exec/step_command.hpp), its verdict on stderr; exit 0 when it passed.
-int run_check_command(const std::string& config_path, const std::string& name);
+// --run-check NAME [--rehearse]: its report on stdout (exec/step_command.hpp), its verdict on stderr; exit 0
+// when it passed.
+int run_check_command(const std::string& config_path, const std::string& name, bool rehearsal);
 
 // --pack-archive DIR --out FILE
 int pack_archive_command(const std::string& dir, const std::string& out);

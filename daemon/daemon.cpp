@@ -76,9 +76,9 @@ std::string status_line(const NodeStatus& s)
 }
 
 Daemon::Daemon(LoadedSetup loaded, std::string config_path, std::string self)
-    : loaded_(std::move(loaded)),
-      setup_(loaded_.setup), children_{std::move(self), std::move(config_path), setup_.config.paths.state_dir}, log_(setup_.node),
-      events_(setup_)
+    : loaded_(std::move(loaded)), setup_(loaded_.setup), children_{std::move(self), std::move(config_path),
+                                                                   setup_.config.paths.state_dir, setup_.plan.rehearsal},
+      log_(setup_.node), events_(setup_)
 {}
 
 Daemon::~Daemon()

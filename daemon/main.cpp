@@ -196,7 +196,7 @@ int main(int argc, char** argv)
         }
     }
     if (!run_check.empty())
-        return run_check_command(config, run_check);
+        return run_check_command(config, run_check, rehearse);
     if (!pack_dir.empty() && !out.empty())
         return pack_archive_command(pack_dir, out);
     if (!install_file.empty() && !dir.empty())

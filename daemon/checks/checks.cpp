@@ -428,8 +428,10 @@ CheckVerdict judge_data_space(const std::string& data_path, std::uint64_t data_f
     return pass(data_path + ": " + mib_down(data_free) + " free, " + mib_up(need) + " needed");
 }
 
-CheckVerdict run_check(const std::string& name, const Config& config, const Plan& plan, const NodeFacts& facts,
-                       const std::string& node)
+namespace {
+
+CheckVerdict check_by_name(const std::string& name, const Config& config, const Plan& plan, const NodeFacts& facts,
+                           const std::string& node)
 {
     if (name == "package")
         return check_package(config, plan, facts, node);
@@ -451,6 +453,21 @@ CheckVerdict run_check(const std::string& name, const Config& config, const Plan
     for (const std::string& check : check_names())
         known += (known.empty() ? "" : ", ") + check;
     return fail(node, "unknown check \"" + name + "\" (known: " + known + "); fix the plan's check = line");
+}
+
+}  // namespace
+
+CheckVerdict run_check(const std::string& name, const Config& config, const Plan& plan, const NodeFacts& facts,
+                       const std::string& node)
+{
+    CheckVerdict verdict = check_by_name(name, config, plan, facts, node);
+    // A rehearsal retries nothing: the operator fixes what it found, and rehearses again.
+    const std::string retry = kRetry;
+    if (plan.rehearsal && verdict.message.size() >= retry.size() &&
+        verdict.message.compare(verdict.message.size() - retry.size(), retry.size(), retry) == 0)
+        verdict.message.replace(verdict.message.size() - retry.size(), retry.size(),
+                                "then rehearse again: systemctl restart chef-ha-upgrade-preflight on every node");
+    return verdict;
 }
 
 }  // namespace chu

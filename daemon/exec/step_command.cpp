@@ -53,6 +53,8 @@ std::optional<StepCommand> step_command(const RunStep& run, const std::string& s
     case StepKind::run: c.exec.argv = run.action.argv; break;
     case StepKind::check:
         c.exec.argv = {ctx.self, "--config", ctx.config_path, "--run-check", check_name(run.action.check)};
+        if (ctx.rehearsal)
+            c.exec.argv.push_back("--rehearse");
         c.exec.log_out = false;  // the frame; the child says its verdict on stderr
         c.reads_check_report = true;
         break;

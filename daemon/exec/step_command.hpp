@@ -17,6 +17,7 @@ struct ChildContext {
     std::string self;         // this executable
     std::string config_path;  // its --config
     std::string state_dir;
+    bool rehearsal = false;  // a preflight rehearsal: the checks say "rehearse again", not "retry"
 };
 
 struct StepCommand {

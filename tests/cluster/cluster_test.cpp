@@ -813,6 +813,8 @@ TEST_CASE("a rehearsal reports every node's every check, a planted problem by no
     for (const auto& n : c.nodes())
         CHECK_THAT(out, Catch::Contains("\n" + n.name + "\n"));
     CHECK_THAT(out, Catch::Contains("PROBLEM  its package (sha256 ") && Catch::Contains("PROBLEM  failed: fe2.example.com: "));
+    CHECK_THAT(out, Catch::Contains("then rehearse again: systemctl restart chef-ha-upgrade-preflight on every node") &&
+                        !Catch::Contains("chef-ha-upgrade-ctl retry"));
     REQUIRE(c.ctl(c.leader(), {"preflight", "--json"}, &out) == 1);
     std::string counted;
     REQUIRE(

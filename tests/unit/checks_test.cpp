@@ -17,6 +17,7 @@
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
 using Catch::Matchers::StartsWith;
 
 namespace {
@@ -472,4 +473,12 @@ TEST_CASE("the open-source-chef check refuses a node with /opt/chef-server, with
     const chu::CheckVerdict refused = node.run("open-source-chef");
     require_failure(refused);
     CHECK_THAT(refused.message, Contains("chef/chef-server#143") && Contains("mv " + node.config.paths.open_source_chef_dir));
+    CHECK_THAT(refused.message, EndsWith("then: chef-ha-upgrade-ctl retry"));
+
+    // In a rehearsal nothing is retried: the way out ends with rehearsing again.
+    node.plan.rehearsal = true;
+    const chu::CheckVerdict rehearsed = node.run("open-source-chef");
+    require_failure(rehearsed);
+    CHECK_THAT(rehearsed.message, Contains("chef/chef-server#143") &&
+                                      EndsWith("then rehearse again: systemctl restart chef-ha-upgrade-preflight on every node"));
 }

@@ -60,7 +60,19 @@ void distribution(Table& table, const Options& options, Shared&)
         for (const auto& p : records_of<PhaseRecord>(journal))
             if (p.phase == 1)
                 copied_ms = p.at_ms;
-        const double copy_s = (copied_ms - records_of<JoinedRecord>(journal).front().at_ms) / 1000.0;
+        const std::int64_t joined_ms = records_of<JoinedRecord>(journal).front().at_ms;
+        const double copy_s = (copied_ms - joined_ms) / 1000.0;
+        // Where it went, per receiving node: the archive whole (its install starts) and the install itself.
+        std::vector<double> whole_s, install_s;
+        for (const auto& n : c.nodes()) {
+            if (n.name == leader.name)
+                continue;
+            for (const auto& f : records_of<FinishedRecord>(journal_of(n)))
+                if (f.phase == 1) {
+                    whole_s.push_back((f.started_ms - joined_ms) / 1000.0);
+                    install_s.push_back((f.at_ms - f.started_ms) / 1000.0);
+                }
+        }
         // Correct copies only: every node's tree is the bootstrap's.
         for (const auto& n : c.nodes()) {
             std::string out;
@@ -76,8 +88,10 @@ void distribution(Table& table, const Options& options, Shared&)
         const double cp_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         table.add("5", "/etc/opscode " + std::to_string(mib) + " MiB to 17 nodes: copy phase / cp -a x17",
                   fixed(copy_s, 2) + " s / " + fixed(cp_s, 2) + " s",
-                  fixed(copy_s / cp_s, 1) + "x the local copy; peak RSS leader " + fixed(leader_peak / 1024.0, 0) +
-                      " MiB, follower " + fixed(follower_peak / 1024.0, 0) + " MiB");
+                  fixed(copy_s / cp_s, 1) + "x the local copy; per node, median / last: archive whole " +
+                      fixed(median(whole_s), 2) + " / " + fixed(percentile(whole_s, 100), 2) + " s after the join, install " +
+                      fixed(median(install_s), 2) + " / " + fixed(percentile(install_s, 100), 2) + " s; peak RSS leader " +
+                      fixed(leader_peak / 1024.0, 0) + " MiB, follower " + fixed(follower_peak / 1024.0, 0) + " MiB");
     }
 }
 

@@ -62,15 +62,21 @@ void distribution(Table& table, const Options& options, Shared&)
                 copied_ms = p.at_ms;
         const std::int64_t joined_ms = records_of<JoinedRecord>(journal).front().at_ms;
         const double copy_s = (copied_ms - joined_ms) / 1000.0;
-        // Where it went, per receiving node: the archive whole (its install starts) and the install itself.
+        // Where it went, per receiving node: the archive whole (the install's attempt starts then) and the
+        // install itself.
         std::vector<double> whole_s, install_s;
         for (const auto& n : c.nodes()) {
             if (n.name == leader.name)
                 continue;
-            for (const auto& f : records_of<FinishedRecord>(journal_of(n)))
-                if (f.phase == 1) {
-                    whole_s.push_back((f.started_ms - joined_ms) / 1000.0);
-                    install_s.push_back((f.at_ms - f.started_ms) / 1000.0);
+            const auto node_journal = journal_of(n);
+            std::int64_t started = 0;
+            for (const auto& st : records_of<StartedRecord>(node_journal))
+                if (st.phase == 1 && started == 0)
+                    started = st.at_ms;
+            for (const auto& f : records_of<FinishedRecord>(node_journal))
+                if (f.phase == 1 && started != 0) {
+                    whole_s.push_back((started - joined_ms) / 1000.0);
+                    install_s.push_back((f.at_ms - started) / 1000.0);
                 }
         }
         // Correct copies only: every node's tree is the bootstrap's.

@@ -4,6 +4,8 @@
 #include "bus_values.hpp"
 #include "event_source.hpp"
 
+#include "core/words.hpp"
+
 #include <upgrade1_adaptor.h>
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -170,12 +172,9 @@ void BusService::Impl::decide(Op op, sdbus::Result<std::string>&& result, std::s
 void BusService::Impl::collect_part(sdbus::Result<std::vector<std::uint8_t>>&& result, const std::string& node)
 {
     if (!collect || std::find(nodes.begin(), nodes.end(), node) == nodes.end()) {
-        std::string names;
-        for (const auto& n : nodes)
-            names += (names.empty() ? "" : ", ") + n;
-        result.returnError(sdbus::Error(bus::error_refused, collect
-                                                                ? "there is no node " + node + " in the topology (" + names + ")"
-                                                                : "this daemon does not collect"));
+        result.returnError(
+            sdbus::Error(bus::error_refused, collect ? "there is no node " + node + " in the topology (" + join_names(nodes) + ")"
+                                                     : "this daemon does not collect"));
         return;
     }
     // The call's reply waits in the callback; the daemon ends every collect before this object goes.

@@ -65,14 +65,6 @@ bool known(const std::vector<std::string>& names, const std::string& v)
     return std::find(names.begin(), names.end(), v) != names.end();
 }
 
-std::string listed(const std::vector<std::string>& names)
-{
-    std::string out;
-    for (const auto& n : names)
-        out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
-
 // Every {name} in an argv template must be one the schedule can fill; {addons_path_args} only as a whole
 // argument of a command (it becomes zero or two arguments).
 std::string bad_placeholder(const std::vector<std::string>& argv, bool whole_args_allowed)
@@ -218,7 +210,7 @@ struct Parser {
                 return fail(key + " is empty; give the command and its arguments");
             auto bad = bad_placeholder(out, true);
             if (!bad.empty())
-                return fail(key + " uses unknown placeholder " + bad + "; known: {" + listed(placeholder_names()) + "}");
+                return fail(key + " uses unknown placeholder " + bad + "; known: {" + join_names(placeholder_names()) + "}");
             return true;
         };
         if (key == "run")
@@ -232,7 +224,7 @@ struct Parser {
         if (key == "check") {
             const auto check = check_named(value);
             if (!check)
-                return fail("check = \"" + value + "\": unknown check; known: " + listed(check_names()));
+                return fail("check = \"" + value + "\": unknown check; known: " + join_names(check_names()));
             s.kind = StepKind::check;
             s.check = *check;
         } else if (key == "copy") {
@@ -298,7 +290,7 @@ struct Parser {
             if (value.empty())
                 return fail(key + " is empty; it would excuse every failure: give the expected message");
             if (auto bad = bad_placeholder({value}, false); !bad.empty())
-                return fail(key + " uses unknown placeholder " + bad + "; known: {" + listed(placeholder_names()) + "}");
+                return fail(key + " uses unknown placeholder " + bad + "; known: {" + join_names(placeholder_names()) + "}");
             (key == "harmless" ? s.harmless : s.summary).push_back(value);
         } else if (key == "may_fail" || key == "read_only") {
             if (value != "yes" && value != "no")
@@ -344,7 +336,7 @@ struct Parser {
             if (argv.empty())
                 return fail(key + " is empty; give the command and its arguments");
             if (auto bad = bad_placeholder(argv, true); !bad.empty())
-                return fail(key + " uses unknown placeholder " + bad + "; known: {" + listed(placeholder_names()) + "}");
+                return fail(key + " uses unknown placeholder " + bad + "; known: {" + join_names(placeholder_names()) + "}");
         } else
             return fail("unknown key \"" + key + "\" in [" + section +
                         "]; valid keys: roles, copy, install, reconfigure, configure");

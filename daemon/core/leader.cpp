@@ -3,6 +3,7 @@
 #include "digest.hpp"
 #include "node.hpp"
 #include "rehearsal.hpp"
+#include "words.hpp"
 
 #include <algorithm>
 
@@ -63,14 +64,6 @@ const char* target_state_name(T state)
 const char* hold_name(H hold)
 {
     return hold == H::paused ? "paused" : "released";
-}
-
-std::string join_names(const std::vector<std::string>& names)
-{
-    std::string out;
-    for (const auto& n : names)
-        out += (out.empty() ? "" : ", ") + n;
-    return out;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "leader.hpp"
 
 #include "node.hpp"
+#include "words.hpp"
 
 namespace chu {
 
@@ -160,11 +161,8 @@ void Leader::fill_status(NodeStatus& st, std::int64_t now) const
         for (const auto& [name, m] : members_)
             if (name != setup_.node && m.heard_ms == 0 && !dropped(name))
                 missing.push_back(name);
-        std::string names;
-        for (const auto& n : missing)
-            names += (names.empty() ? "" : ", ") + n;
         if (!missing.empty())
-            st.last_error = "waiting for " + names +
+            st.last_error = "waiting for " + join_names(missing) +
                             " to join (never heard from; is chef-ha-upgrade running there, "
                             "with the same cluster key, and is TCP port " +
                             std::to_string(setup_.config.cluster.port) + " open between the nodes?)";

@@ -1,5 +1,5 @@
-// Splitting a line at whitespace: plan values, and in the tests the simulated Chef node's call log and
-// nft's listings.
+// Splitting a line at whitespace (plan values, and in the tests the simulated Chef node's call log and
+// nft's listings), and joining names for a message.
 #pragma once
 
 #include <cctype>
@@ -25,6 +25,15 @@ inline std::vector<std::string> words(std::string_view text)
             ++i;
         out.emplace_back(text.substr(start, i - start));
     }
+}
+
+// "a, b, c": nodes, checks or keys named in a message.
+inline std::string join_names(const std::vector<std::string>& names)
+{
+    std::string out;
+    for (const auto& n : names)
+        out += (out.empty() ? "" : ", ") + n;
+    return out;
 }
 
 }  // namespace chu

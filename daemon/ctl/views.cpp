@@ -1,5 +1,6 @@
 #include "views.hpp"
 
+#include "core/words.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -130,12 +131,9 @@ std::string preflight_text(const std::vector<PreflightLine>& results, bool done)
                 troubled.push_back(r.node);
         }
     }
-    std::string names;
-    for (const auto& n : troubled)
-        names += (names.empty() ? "" : ", ") + n;
     std::string out = done ? "preflight rehearsal done, nothing was changed: " : "preflight rehearsal under way: ";
     out += problems == 0 ? (done ? "every check passed on every node\n" : "no problem so far\n")
-                         : std::to_string(problems) + (problems == 1 ? " problem" : " problems") + " on " + names +
+                         : std::to_string(problems) + (problems == 1 ? " problem" : " problems") + " on " + join_names(troubled) +
                                (done ? "; fix each, then rehearse again\n" : "\n");
     for (const auto& node : nodes) {
         std::vector<std::vector<std::string>> rows{{"CHECK", "RESULT", "WHAT WAS FOUND"}};

@@ -3,6 +3,7 @@
 #include "archive/archive.hpp"
 #include "client.hpp"
 #include "gantt.hpp"
+#include "posix/posix.hpp"
 #include "views.hpp"
 
 #include <fcntl.h>
@@ -68,29 +69,22 @@ std::string utc_now()
 
 bool write_new(const std::string& file, const std::string& bytes)
 {
-    const int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);  // every node's journal: root's
-    if (fd < 0) {
+    Fd fd(open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));  // every node's journal: root's
+    if (!fd.ok()) {
         std::fprintf(stderr, "chef-ha-upgrade-ctl: cannot create %s: %s%s\n", file.c_str(), std::strerror(errno),
                      errno == EEXIST ? " (not overwritten: name another file)" : "");
         return false;
     }
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            std::fprintf(stderr, "chef-ha-upgrade-ctl: cannot write %s: %s\n", file.c_str(), std::strerror(errno));
-            close(fd);
-            unlink(file.c_str());
-            return false;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    const bool synced = fsync(fd) == 0 && close(fd) == 0;
-    if (!synced)
-        std::fprintf(stderr, "chef-ha-upgrade-ctl: cannot write %s: %s\n", file.c_str(), std::strerror(errno));
-    return synced;
+    chu::Status written = write_all(fd.get(), bytes, file);
+    if (!written)
+        unlink(file.c_str());  // a part of the bundle is no bundle
+    else if (fsync(fd.get()) != 0)
+        written = os_error("cannot sync", file);
+    else if (!fd.close_checked())
+        written = os_error("cannot write", file);
+    if (!written)
+        std::fprintf(stderr, "chef-ha-upgrade-ctl: %s\n", written.error().message.c_str());
+    return bool(written);
 }
 
 }  // namespace

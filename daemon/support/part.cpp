@@ -5,6 +5,7 @@
 #include "checks/package_facts.hpp"
 #include "config/node_setup.hpp"
 #include "config/plan_file.hpp"
+#include "config/text_file.hpp"
 #include "core/records.hpp"
 #include "exec/process.hpp"
 
@@ -13,8 +14,6 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -40,18 +39,15 @@ std::string step_text(std::int32_t phase, std::int32_t step, std::uint32_t round
     return "phase " + std::to_string(phase) + " step " + std::to_string(step) + " round " + std::to_string(round);
 }
 
+// The outcome, then the step's output below it, each line indented behind a bar.
 std::string outcome_text(const StepOutcome& end)
 {
     std::string out = std::string(outcome_name(end.outcome)) + " (exit " + std::to_string(end.exit_code) + ")";
     if (!end.value.empty())
         out += " value \"" + end.value + "\"";
-    if (!end.detail.empty())
-        out += "\n    | " + [&] {
-            std::string d = end.detail;
-            for (std::size_t at = 0; (at = d.find('\n', at)) != std::string::npos && at + 1 < d.size(); at += 7)
-                d.replace(at, 1, "\n    | ");
-            return d;
-        }();
+    std::istringstream detail(end.detail);
+    for (std::string line; std::getline(detail, line);)
+        out += "\n    | " + line;
     return out;
 }
 
@@ -85,12 +81,11 @@ std::string record_line(const Record& record)
         record);
 }
 
-std::string read_whole(const std::string& path, bool* found = nullptr)
+// A file as it is; empty when it cannot be read (every file read here was read by the daemon at start).
+std::string contents(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (found)
-        *found = bool(in);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    auto text = read_text_file(path);
+    return text ? text.value() : std::string();
 }
 
 std::int64_t at_ms_of(const Record& record)
@@ -180,7 +175,7 @@ std::string state_listing(const std::string& dir)
 
 std::vector<BundleFile> config_files(const std::string& config_path)
 {
-    std::vector<BundleFile> out{{"config/" + fs::path(config_path).filename().string(), read_whole(config_path)}};
+    std::vector<BundleFile> out{{"config/" + fs::path(config_path).filename().string(), contents(config_path)}};
     const fs::path drop_ins = fs::path(config_path).parent_path() / "conf.d";
     std::vector<fs::path> names;
     std::error_code ec;
@@ -189,7 +184,7 @@ std::vector<BundleFile> config_files(const std::string& config_path)
             names.push_back(it->path());
     std::sort(names.begin(), names.end());
     for (const auto& name : names)
-        out.push_back({"config/conf.d/" + name.filename().string(), read_whole(name)});
+        out.push_back({"config/conf.d/" + name.filename().string(), contents(name)});
     return out;
 }
 
@@ -235,8 +230,9 @@ Result<std::string> make_support_part(const std::string& config_path, const std:
         return loaded.error();
     NodeSetup& s = loaded->setup;
     const std::string journal = s.config.paths.state_dir + "/journal";
-    bool joined = false;
-    const std::string data = read_whole(journal, &joined);
+    const auto read = read_text_file(journal);
+    const bool joined = bool(read);
+    const std::string data = joined ? read.value() : std::string();
     const JournalScan scan = scan_journal(data);
     std::int64_t since_ms = 0;
     std::vector<BundleFile> files{
@@ -248,10 +244,9 @@ Result<std::string> make_support_part(const std::string& config_path, const std:
     files.push_back({"check-config.txt", checked ? checked.value() : checked.error().message + "\n"});
     for (auto& f : config_files(config_path))
         files.push_back(std::move(f));
-    files.push_back({"plan.plan", read_whole(plan_path(s.config.upgrade.plan, s.config.paths.plans_dir))});
-    bool kept = false;
-    const std::string topology = read_whole(kept_topology_path(s.config), &kept);
-    files.push_back({"topology.rb", kept ? topology : loaded->topology_text});
+    files.push_back({"plan.plan", contents(plan_path(s.config.upgrade.plan, s.config.paths.plans_dir))});
+    const auto kept = read_text_file(kept_topology_path(s.config));
+    files.push_back({"topology.rb", kept ? kept.value() : loaded->topology_text});
     files.push_back({"versions.txt", versions_text(s)});
     files.push_back({"state-dir.txt", state_listing(s.config.paths.state_dir)});
     cut_to_fit(files, max_support_part);

@@ -1,6 +1,7 @@
 #include "support/support.hpp"
 
 #include "posix/posix.hpp"
+#include "support/part.hpp"
 
 #include <fcntl.h>
 #include <syslog.h>
@@ -8,23 +9,25 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <ctime>
 
 namespace chu {
 
 namespace {
 
-std::int64_t monotonic_ms()
-{
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
-
 constexpr std::int64_t ask_again_ms = 1000;  // a fetch to a peer not connected yet is dropped by the mesh
+// A part is cut to max_support_part; one that says it is four times that is none of ours.
+constexpr std::uint64_t max_part_told = 4 * max_support_part;
 
 }  // namespace
+
+// The loop's monotonic clock, in milliseconds: what its timer is set on.
+std::int64_t Support::now_ms() const
+{
+    std::uint64_t usec = 0;
+    sd_event_now(event_, CLOCK_MONOTONIC, &usec);
+    return static_cast<std::int64_t>(usec / 1000);
+}
 
 Support::Support(sd_event* event, const Logger& log, ChildContext children, std::string me, Send send)
     : event_(event), log_(log), children_(std::move(children)), me_(std::move(me)), send_(std::move(send)), runner_(event, log),
@@ -46,7 +49,7 @@ void Support::collect(const std::string& node, Done done)
         return;
     }
     const std::uint64_t id = ++next_id_;
-    const std::int64_t now = monotonic_ms();
+    const std::int64_t now = now_ms();
     fetching_[id] = Transfer{node, std::move(done), {}, now, now};
     send_(node, PartFetch{id, 0});
     arm();
@@ -78,10 +81,10 @@ void Support::on_chunk(const std::string& from, const PartChunk& chunk)
     if (it == fetching_.end() || it->second.node != from || chunk.offset != it->second.data.size())
         return;  // late, repeated or not ours: the next fetch asks for what is missing
     Transfer& t = it->second;
-    t.heard_ms = monotonic_ms();
+    t.heard_ms = now_ms();
     if (chunk.total == 0 && chunk.error.empty())
         return;  // it is making its part
-    if (!chunk.error.empty() || chunk.total > max_frame_size * 8) {
+    if (!chunk.error.empty() || chunk.total > max_part_told) {
         Done done = std::move(t.done);
         fetching_.erase(it);
         done(Error{from + " could not make its part: " +
@@ -163,13 +166,13 @@ void Support::answer(const std::string& to, std::uint64_t id, std::uint64_t offs
         return;  // the last chunk again: it was lost on the way
     log_.log(LOG_INFO, "sent this node's support part to " + to + " (" + std::to_string(part.size()) + " bytes)");
     s.state = Serving::sent;  // kept a while for a re-ask (a fresh link drops what comes before it is up)
-    s.sent_ms = monotonic_ms();
+    s.sent_ms = now_ms();
     arm();
 }
 
 void Support::tick()
 {
-    const std::int64_t now = monotonic_ms();
+    const std::int64_t now = now_ms();
     for (auto& [requester, s] : served_)
         if (s.state == Serving::sent && s.part && now - s.sent_ms > keep_sent_ms)
             s.part.reset();  // up to 8 MiB a requester: not kept for good
@@ -193,9 +196,7 @@ void Support::tick()
 
 void Support::arm()
 {
-    std::uint64_t now = 0;
-    sd_event_now(event_, CLOCK_MONOTONIC, &now);
-    const std::uint64_t when = now + ask_again_ms * 1000;
+    const std::uint64_t when = static_cast<std::uint64_t>(now_ms() + ask_again_ms) * 1000;
     const int r = timer_ ? sd_event_source_set_time(timer_, when)
                          : sd_event_add_time(event_, &timer_, CLOCK_MONOTONIC, when, 0, on_timer, this);
     if (r < 0 || sd_event_source_set_enabled(timer_, SD_EVENT_ONESHOT) < 0)

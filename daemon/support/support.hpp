@@ -62,6 +62,7 @@ private:
     void answer(const std::string& to, std::uint64_t id, std::uint64_t offset);
     void tick();
     void arm();
+    std::int64_t now_ms() const;
     static int on_timer(sd_event_source*, std::uint64_t, void* userdata);
 
     sd_event* event_;

@@ -46,11 +46,6 @@ void must(int status, const std::string& what, const std::string& output)
         throw std::runtime_error(what + " failed (exit " + std::to_string(status) + "): " + output);
 }
 
-std::int64_t epoch_ms()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // The session of a process, from /proc: every command a daemon runs stays in the daemon's session.
 int session_of(int pid)
 {
@@ -130,6 +125,11 @@ struct Bus {
 void read_view(const Bus& bus, View& v, bool& ok);
 
 }  // namespace
+
+std::int64_t epoch_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 int run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env, std::string* out)
 {

@@ -119,6 +119,9 @@ private:
     std::map<std::string, std::string> bus_addresses_;
 };
 
+// Milliseconds since the epoch, as the simulated Chef node's call log and the world's marker files read.
+std::int64_t epoch_ms();
+
 // Runs argv (no shell) with extra environment; returns the exit status; stdout+stderr into `out`.
 int run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env, std::string* out);
 

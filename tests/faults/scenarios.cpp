@@ -232,7 +232,7 @@ private:
         case Fault::hang: break;  // the faults file hangs the command; the daemon's timeout ends it
         case Fault::drop:         // gone for good, its command with it (the verifier is told when); drive() drops it
             c_.kill9(s_.node);
-            std::ofstream(c_.world() + "/gone", std::ios::app) << epoch_ms() << " " << s_.node << "\n";
+            std::ofstream(c_.world() + "/gone", std::ios::app) << test::epoch_ms() << " " << s_.node << "\n";
             break;
         }
     }
@@ -244,6 +244,9 @@ private:
         return s_.fault == Fault::drop && fired_ ? s_.node : none;
     }
 
+    // What the run went through, as the verdict's outcome shows it: "failed (...) -> retry; lost -> drop".
+    void said(const std::string& what) { v_.outcome += (v_.outcome.empty() ? "" : "; ") + what; }
+
     // As an operator would: `drop NODE --yes` on the leader, again every half second while the leader
     // still hears from the node (it refuses then); true once it took.
     bool drop()
@@ -254,13 +257,8 @@ private:
         std::string out;
         dropped_ = c_.ctl(c_.leader(), {"drop", s_.node, "--yes"}, &out) == 0;
         if (dropped_)
-            v_.outcome += (v_.outcome.empty() ? "" : "; ") + std::string("lost -> drop");
+            said("lost -> drop");
         return dropped_;
-    }
-
-    static long long epoch_ms()
-    {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     }
 
     // Approves once every node waits at the gate, as an operator would; the verifier is told when.
@@ -268,7 +266,7 @@ private:
     {
         const std::string approved = c_.world() + "/approved";
         if (access(approved.c_str(), F_OK) != 0)
-            std::ofstream(approved) << epoch_ms() << "\n";
+            std::ofstream(approved) << test::epoch_ms() << "\n";
         c_.call(c_.leader(), "ApproveCleanup");
     }
 
@@ -311,16 +309,16 @@ private:
                 if (s_.fault != Fault::hang || interrupted_)
                     continue;
                 interrupted_ = true;
-                v_.outcome += (v_.outcome.empty() ? "" : "; ") + std::string("stalled -> interrupt");
+                said("stalled -> interrupt");
                 c_.call(c_.leader(), "Interrupt");
             } else if (leader.state == "failed") {
                 if (!names_node_and_step(c_, leader.last_error))
                     return "failed without naming the node and the step: " + leader.last_error;
                 if (++retries > 3)
                     return "still failing after 3 retries: " + leader.last_error;
-                std::string said = leader.last_error.substr(0, 120);
-                std::replace(said.begin(), said.end(), '\n', ' ');
-                v_.outcome += (v_.outcome.empty() ? "" : "; ") + std::string("failed (") + said + ") -> retry";
+                std::string error = leader.last_error.substr(0, 120);
+                std::replace(error.begin(), error.end(), '\n', ' ');
+                said("failed (" + error + ") -> retry");
                 c_.call(c_.leader(), "Retry");
             } else if (leader.state == "awaiting-approval" && (fired_ || s_.point.kind != Point::Kind::gate) &&
                        all_in_state(c_, "awaiting-approval", dropped())) {

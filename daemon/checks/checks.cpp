@@ -213,32 +213,62 @@ CheckVerdict check_make(const Config& config, const std::string& node)
 }
 
 // keepalived's cluster.sh writes requested_cluster_status when a transition begins and current_cluster_status
-// only when it has finished (cluster.sh.erb at 12.0.8): a state is settled when both say the same, three
-// reads in a row half a second apart. Anything else reads as "in transition (requested X, current Y)".
-constexpr int settled_reads = 3;
-constexpr unsigned read_interval_ms = 500;
+// only when it has finished (cluster.sh.erb at 12.0.8): a state is settled when both say the same and neither
+// was written in the last keepalived_settle_ms. The files' age says at once what sampling them for that long
+// would, sees every write in the window rather than those a sample catches, and costs nothing when keepalived
+// has been quiet; only a state younger than the window is waited for, then read again.
+struct KeepalivedRead {
+    std::string state;         // "master", "backup", or "in transition (requested X, current Y)"
+    long long written_ms = 0;  // the newer file's mtime (ms since the epoch)
+};
 
-Result<std::string> keepalived_state(const Config& config)
+long long epoch_ms()
+{
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+long long mtime_ms(const std::string& path)
+{
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0)
+        return 0;
+    return static_cast<long long>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+Result<KeepalivedRead> read_keepalived(const Config& config)
 {
     const std::string current_path = config.paths.keepalived_dir + "/current_cluster_status";
     const std::string requested_path = config.paths.keepalived_dir + "/requested_cluster_status";
-    std::string settled;
-    for (int read = 0; read < settled_reads; ++read) {
-        if (read > 0)
-            usleep(read_interval_ms * 1000);
-        auto current = read_state_file(current_path);
-        if (!current)
-            return current.error();
-        auto requested = read_state_file(requested_path);
-        const std::string now = trimmed(current.value());
-        // Before any transition keepalived has written no request: the current state stands.
-        const std::string asked = requested ? trimmed(requested.value()) : now;
-        const std::string state = asked == now ? now : "in transition (requested " + asked + ", current " + now + ")";
-        if (read > 0 && state != settled)
-            return std::string("changing (" + settled + ", then " + state + ")");
-        settled = state;
-    }
-    return settled;
+    auto current = read_state_file(current_path);
+    if (!current)
+        return current.error();
+    auto requested = read_state_file(requested_path);
+    const std::string now = trimmed(current.value());
+    // Before any transition keepalived has written no request: the current state stands.
+    const std::string asked = requested ? trimmed(requested.value()) : now;
+    // The times are read after the contents: a write in between makes the state look younger, never older.
+    return KeepalivedRead{asked == now ? now : "in transition (requested " + asked + ", current " + now + ")",
+                          std::max(mtime_ms(current_path), mtime_ms(requested_path))};
+}
+
+Result<std::string> keepalived_state(const Config& config)
+{
+    auto first = read_keepalived(config);
+    if (!first)
+        return first.error();
+    const long long age = epoch_ms() - first.value().written_ms;
+    if (age >= keepalived_settle_ms)
+        return first.value().state;
+    // Younger than the window (or written "in the future" by a clock step): wait out at most one window.
+    usleep(static_cast<useconds_t>(std::clamp<long long>(keepalived_settle_ms - age, 0, keepalived_settle_ms)) * 1000);
+    auto second = read_keepalived(config);
+    if (!second)
+        return second.error();
+    if (second.value().written_ms != first.value().written_ms)
+        return "changing (" + first.value().state + ", then " + second.value().state + ", within " +
+               std::to_string(keepalived_settle_ms) + " ms)";
+    return second.value().state;
 }
 
 CheckVerdict check_keepalived_status(const Config& config, const NodeFacts& facts, const std::string& node)
@@ -282,7 +312,7 @@ CheckVerdict check_keepalived_master(const Config& config, const NodeFacts& fact
                          said, config.upgrade.failover_wait_s);
             std::fflush(stderr);
         }
-        usleep(read_interval_ms * 1000);
+        usleep(500 * 1000);  // between reads that found no settled master
     }
 }
 

@@ -16,6 +16,9 @@ struct CheckVerdict {
     std::string message;  // on failure: what, where, how to fix it; on success: a short summary
 };
 
+// How long keepalived's state files must have said the same before the keepalived checks believe them.
+constexpr long long keepalived_settle_ms = 1000;
+
 // `name` is one of check_names(). `node` names this node in messages. The package check needs the package's
 // facts read (read_package_facts) and compares them with what `plan` installs.
 CheckVerdict run_check(const std::string& name, const Config& config, const Plan& plan, const NodeFacts& facts,

@@ -3,6 +3,7 @@
 #include "core/digest.hpp"
 #include "temp_dir.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -324,6 +326,31 @@ TEST_CASE("the keepalived-status check reports the settled state, a transition, 
     const chu::CheckVerdict missing = node.run("keepalived-status");
     require_failure(missing);
     CHECK_THAT(missing.message, Contains(status.string()));
+}
+
+TEST_CASE("a keepalived state counts only once neither file was written within the settle window", "[checks]")
+{
+    Node node;
+    const fs::path status = node.path("keepalived") / "current_cluster_status";
+    const fs::path requested = node.path("keepalived") / "requested_cluster_status";
+    write_file(requested, "master\n");
+    write_file(status, "master\n");
+
+    // Written again while the check waits out the window (backup, then master again): a flap, not a state.
+    std::thread flap([&] {
+        usleep(chu::keepalived_settle_ms * 1000 / 4);
+        write_file(requested, "backup\n");
+        write_file(requested, "master\n");
+    });
+    const chu::CheckVerdict flapping = node.run("keepalived-status");
+    flap.join();
+    CHECK(flapping.value == "changing (master, then master, within " + std::to_string(chu::keepalived_settle_ms) + " ms)");
+
+    // Written long ago, as in a cluster where keepalived has been quiet: believed as read.
+    const timespec long_ago[2] = {{0, UTIME_OMIT}, {time(nullptr) - 60, 0}};
+    REQUIRE(utimensat(AT_FDCWD, status.c_str(), long_ago, 0) == 0);
+    REQUIRE(utimensat(AT_FDCWD, requested.c_str(), long_ago, 0) == 0);
+    CHECK(node.run("keepalived-status").value == "master");
 }
 
 TEST_CASE("the migration-level check reports the level with whitespace collapsed, and refuses a missing file", "[checks]")

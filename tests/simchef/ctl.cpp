@@ -115,11 +115,17 @@ void print_reconfigure(const std::string& version)
               << (compare_versions(version, "12.2.0") >= 0 ? "Chef Server" : "opscode") << " Reconfigured!\n";
 }
 
+// recipes/keepalived.rb (12.0.8) restarts keepalived only when keepalived.conf changes (`notifies :restart`)
+// and component_runit_service brings it up when it is down: a reconfigure of an unchanged configuration
+// leaves a running keepalived, and the state files its cluster.sh wrote, alone.
 int reconfigure(Call& call)
 {
     if (upgrade_pending(call.state))
         return refuse_before_upgrade(call);
-    set_running(call, services_of(call.node), true);
+    std::vector<std::string> up = services_of(call.node);
+    if (call.node.backend() && keepalived::is_up(World(call.node.world), call.node.name))
+        up.erase(std::remove(up.begin(), up.end(), "keepalived"), up.end());
+    set_running(call, up, true);
     print_reconfigure(call.state.configured);
     return 0;
 }

@@ -1,13 +1,8 @@
 #include "child_commands.hpp"
 
 #include "archive/archive.hpp"
-#include "checks/checks.hpp"
-#include "checks/package_facts.hpp"
 #include "config/config_file.hpp"
-#include "config/node_setup.hpp"
 #include "config/text_file.hpp"
-#include "core/utf8.hpp"
-#include "exec/step_command.hpp"
 #include "posix/posix.hpp"
 #include "support/part.hpp"
 
@@ -17,24 +12,6 @@
 #include <cstdio>
 
 namespace chu {
-
-int run_check_command(const std::string& config_path, const std::string& name, bool rehearsal)
-{
-    auto loaded = load_node_setup(config_path);
-    if (!loaded) {
-        std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
-        return 1;
-    }
-    NodeSetup& s = loaded->setup;
-    s.plan.rehearsal = rehearsal;
-    if (name == "package")
-        read_package_facts(s.config, s.facts);
-    const CheckVerdict verdict = run_check(name, s.config, s.plan, s.facts, s.node);
-    const CheckReport report{valid_utf8(verdict.value), valid_utf8(verdict.message)};  // as the runner reads lines
-    std::fputs(encode_check_report(report).c_str(), stdout);
-    std::fprintf(stderr, "%s\n", report.message.c_str());
-    return verdict.ok ? 0 : 1;
-}
 
 int pack_archive_command(const std::string& dir, const std::string& out)
 {

@@ -1,14 +1,11 @@
-// The daemon's own short-lived children: work that reads or writes much (hashing a package, packing or
-// installing a directory) runs outside the event loop, under the same timeouts and logging as any step.
+// The daemon's own short-lived children: work that reads or writes much (packing or installing a directory,
+// a support bundle's part) runs outside the event loop, under the same timeouts and logging as any step.
+// The checks have a leaner program of their own (check_main.cpp).
 #pragma once
 
 #include <string>
 
 namespace chu {
-
-// --run-check NAME [--rehearse]: its report on stdout (exec/step_command.hpp), its verdict on stderr; exit 0
-// when it passed.
-int run_check_command(const std::string& config_path, const std::string& name, bool rehearsal);
 
 // --pack-archive DIR --out FILE
 int pack_archive_command(const std::string& dir, const std::string& out);

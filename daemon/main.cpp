@@ -161,7 +161,7 @@ int main(int argc, char** argv)
     std::string config = default_config;
     bool check = false, rehearse = false, support_part = false;
     // Internal: the daemon runs these as its own children (see child_commands.hpp).
-    std::string run_check, pack_dir, install_file, out, dir;
+    std::string pack_dir, install_file, out, dir;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         const bool has_value = i + 1 < argc;
@@ -171,8 +171,6 @@ int main(int argc, char** argv)
             check = true;
         } else if (a == "--rehearse") {
             rehearse = true;
-        } else if (a == "--run-check" && has_value) {
-            run_check = argv[++i];
         } else if (a == "--pack-archive" && has_value) {
             pack_dir = argv[++i];
         } else if (a == "--install-archive" && has_value) {
@@ -195,8 +193,6 @@ int main(int argc, char** argv)
             return exit_usage;
         }
     }
-    if (!run_check.empty())
-        return run_check_command(config, run_check, rehearse);
     if (!pack_dir.empty() && !out.empty())
         return pack_archive_command(pack_dir, out);
     if (!install_file.empty() && !dir.empty())

@@ -12,7 +12,6 @@ namespace {
 // Packing reads /etc/opscode and writes a file in the state dir: nothing on the cluster changes, so a timer
 // may end it; ten minutes is far beyond any real directory.
 constexpr unsigned pack_timeout_s = 600;
-constexpr std::string_view check_frame = "chu-check/1 ";
 
 // The last non-empty line: what a command said last, on failure.
 std::string last_line(std::string_view text)
@@ -23,25 +22,13 @@ std::string last_line(std::string_view text)
     return std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
 }
 
-// "<n>:<n bytes>" at `pos`, moving pos past it.
-std::optional<std::string> counted(std::string_view in, std::size_t& pos)
-{
-    const auto colon = in.find(':', pos);
-    if (colon == std::string_view::npos || colon == pos || colon - pos > 9)
-        return std::nullopt;
-    std::size_t n = 0;
-    for (std::size_t i = pos; i < colon; ++i) {
-        if (in[i] < '0' || in[i] > '9')
-            return std::nullopt;
-        n = n * 10 + static_cast<std::size_t>(in[i] - '0');
-    }
-    if (n > in.size() - colon - 1)
-        return std::nullopt;
-    pos = colon + 1 + n;
-    return std::string(in.substr(colon + 1, n));
-}
-
 }  // namespace
+
+std::string check_helper(const std::string& self)
+{
+    const auto slash = self.rfind('/');
+    return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/" + CHU_CHECK_HELPER;
+}
 
 std::optional<StepCommand> step_command(const RunStep& run, const std::string& step_id, const ChildContext& ctx)
 {
@@ -52,7 +39,7 @@ std::optional<StepCommand> step_command(const RunStep& run, const std::string& s
     switch (run.action.kind) {
     case StepKind::run: c.exec.argv = run.action.argv; break;
     case StepKind::check:
-        c.exec.argv = {ctx.self, "--config", ctx.config_path, "--run-check", check_name(run.action.check)};
+        c.exec.argv = {check_helper(ctx.self), "--config", ctx.config_path, check_name(run.action.check)};
         if (ctx.rehearsal)
             c.exec.argv.push_back("--rehearse");
         c.exec.log_out = false;  // the frame; the child says its verdict on stderr
@@ -107,35 +94,6 @@ Result<std::string> packed_archive(const PackCommand& command, const ExecResult&
     auto bytes = read_text_file(command.out);
     unlink(command.out.c_str());
     return bytes;
-}
-
-std::string encode_check_report(const CheckReport& report)
-{
-    return std::string(check_frame) + std::to_string(report.value.size()) + ":" + report.value + " " +
-           std::to_string(report.message.size()) + ":" + report.message + "\n";
-}
-
-std::optional<CheckReport> decode_check_report(std::string_view out)
-{
-    std::optional<CheckReport> last;
-    for (std::size_t at = 0; at < out.size();) {
-        std::size_t pos = at + check_frame.size();
-        if (out.substr(at, check_frame.size()) == check_frame) {
-            auto value = counted(out, pos);
-            const bool spaced = value && pos < out.size() && out[pos] == ' ';
-            auto message = spaced ? counted(out, ++pos) : std::nullopt;
-            if (message && pos < out.size() && out[pos] == '\n') {
-                last = CheckReport{std::move(*value), std::move(*message)};
-                at = pos + 1;
-                continue;
-            }
-        }
-        const auto nl = out.find('\n', at);
-        if (nl == std::string_view::npos)
-            break;
-        at = nl + 1;
-    }
-    return last;
 }
 
 }  // namespace chu

@@ -3,6 +3,7 @@
 // and its timeout. The daemon only starts what this says and hands the outcome to the core.
 #pragma once
 
+#include "checks/check_report.hpp"
 #include "core/effects.hpp"
 #include "exec/runner.hpp"
 
@@ -19,6 +20,10 @@ struct ChildContext {
     std::string state_dir;
     bool rehearsal = false;  // a preflight rehearsal: the checks say "rehearse again", not "retry"
 };
+
+// chef-ha-upgrade-check, found from the daemon's own path: installed in libexec beside sbin, and the build
+// tree keeps that layout, so a daemon always runs its own build's checks.
+std::string check_helper(const std::string& self);
 
 struct StepCommand {
     Exec exec;
@@ -41,16 +46,5 @@ struct PackCommand {
 PackCommand pack_command(const PackArchive& pack, const std::string& step_id, const ChildContext& ctx);
 // The archive, read and removed (the core holds it from then on), or why there is none.
 Result<std::string> packed_archive(const PackCommand& command, const ExecResult& result);
-
-// The check protocol between the daemon and its --run-check child: one frame on stdout,
-// "chu-check/1 <n>:<value> <n>:<message>\n", lengths in bytes, so that neither part is cut or misread
-// whatever it holds; the verdict is the exit status. The child says the message on stderr too, for the log.
-struct CheckReport {
-    std::string value;    // what the check read (a version, free MiB, a digest)
-    std::string message;  // its verdict: ok, or the problem and its fix
-};
-std::string encode_check_report(const CheckReport& report);
-// The last frame in `out`; nothing if there is none whole.
-std::optional<CheckReport> decode_check_report(std::string_view out);
 
 }  // namespace chu

@@ -367,8 +367,7 @@ TEST_CASE("a node that runs another chef-ha-upgrade version is refused at join, 
 {
     Cluster c({});
     for (const auto& n : c.nodes())
-        c.start(n.name,
-                n.name == "fe2.example.com" ? Cluster::build_dir() + "/tests/cluster/chef-ha-upgraded-next" : std::string());
+        c.start(n.name, n.name == "fe2.example.com" ? Cluster::build_dir() + "/daemon/chef-ha-upgraded-next" : std::string());
     REQUIRE_CLUSTER(c, c.wait_for(
                            [&] {
                                return c.view(c.leader())

@@ -39,12 +39,13 @@ TEST_CASE("a check's report survives whatever its value and message hold, and on
     CHECK_FALSE(decode_check_report("xchu-check/1 1:a 1:b\n"));           // not at a line's start
 }
 
-TEST_CASE("a check step runs this daemon's child and reads its frame; one that exits 0 without it fails", "[step]")
+TEST_CASE("a check step runs the check helper beside the daemon and reads its frame; one that exits 0 without it fails", "[step]")
 {
     const ChildContext ctx{"/usr/sbin/chef-ha-upgraded", "/etc/chef-ha-upgrade/chef-ha-upgrade.conf", "/tmp/state"};
     const auto command = step_command(check_step(), "check-disk-space", ctx);
     REQUIRE(command);
-    CHECK(command->exec.argv == std::vector<std::string>{ctx.self, "--config", ctx.config_path, "--run-check", "disk-space"});
+    CHECK(command->exec.argv == std::vector<std::string>{"/usr/sbin/../libexec/chef-ha-upgrade/chef-ha-upgrade-check", "--config",
+                                                         ctx.config_path, "disk-space"});
     CHECK_FALSE(command->exec.log_out);
 
     ExecResult passed;

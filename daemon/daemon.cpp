@@ -330,11 +330,6 @@ void Daemon::run_step(const RunStep& run)
     auto command = step ? step_command(run, step->id, children_) : std::nullopt;
     if (!command)
         return;  // a gate: the leader waits for the operator; nothing runs
-    if (auto prepared = prepare(*command, run); !prepared) {
-        core_->on_step_finished({run.phase, run.step, run.round, run.attempt, {Outcome::failed, 1, {}, prepared.error().message}},
-                                now_ms());
-        return;
-    }
     Exec exec = command->exec;
     runner_->start(std::move(exec), [this, run, command = std::move(*command)](ExecResult r) {
         core_->on_step_finished({run.phase, run.step, run.round, run.attempt, step_outcome(command, r)}, now_ms());

@@ -7,6 +7,7 @@
 #include "wire.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 
@@ -22,7 +23,7 @@ struct RunStep {
     std::uint32_t round = 0;
     std::uint32_t attempt = 0;
     Action action;
-    std::string archive;  // copy steps: the verified archive to unpack into action.dir
+    std::shared_ptr<const std::string> archive;  // copy steps: the verified archive to unpack into action.dir
 };
 // The operator ends this node's command for the step (SIGTERM, then SIGKILL, to its process group).
 struct Interrupt {

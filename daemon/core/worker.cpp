@@ -9,6 +9,9 @@ namespace chu {
 
 namespace {
 
+// The leader's word for an archive's size is room reserved up to this; a bigger one grows as it comes.
+constexpr std::uint64_t reserved_archive_max = 1ull << 30;
+
 using S = Worker::State;
 
 // Every move the worker makes, one per line with its reason. Anything else is a bug.
@@ -237,6 +240,7 @@ void Worker::take(const Order& o, const Step& step, std::int64_t now)
     if (step.kind == StepKind::copy) {
         go(S::receiving);
         receive_ = Receive{o.archive_digest, o.archive_size, {}, now};
+        receive_.data.reserve(std::min(o.archive_size, reserved_archive_max));  // one buffer, not one per doubling
         out_.send(setup_.topology.bootstrap().name, Fetch{journal_.epoch, o.phase, o.step, 0});
         return;
     }
@@ -265,7 +269,7 @@ void Worker::on_chunk(const Chunk& c, std::int64_t now)
                now);
         return;
     }
-    job_.archive = std::move(got.data);
+    job_.archive = std::make_shared<const std::string>(std::move(got.data));
     go(S::running);
     start_attempt(now);
 }
@@ -289,7 +293,7 @@ void Worker::start_attempt(std::int64_t now)
              job_.ref.phase, step.id);
     RunStep run{job_.ref.phase, job_.ref.step, job_.round, job_.attempt, std::move(action.value()), {}};
     if (step.kind == StepKind::copy)
-        run.archive = job_.archive;  // kept: a retry unpacks the same verified archive
+        run.archive = job_.archive;  // shared, not copied: a retry unpacks the same verified archive
     out_.push(std::move(run));
 }
 

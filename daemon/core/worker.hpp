@@ -6,6 +6,7 @@
 #include "setup.hpp"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -70,11 +71,11 @@ private:
         std::uint32_t round = 0;
         std::uint32_t attempt = 0;
         std::uint32_t failures = 0;
-        std::int64_t started_ms = 0;   // the step's first attempt
-        std::int64_t attempt_ms = 0;   // the current attempt
-        std::int64_t expected_ms = 0;  // past this long it is stalled (0: killed at its timeout instead)
-        std::int64_t retry_at = 0;     // backing_off: when the next attempt starts
-        std::string archive;           // copy steps: the verified archive, kept for a retry
+        std::int64_t started_ms = 0;                 // the step's first attempt
+        std::int64_t attempt_ms = 0;                 // the current attempt
+        std::int64_t expected_ms = 0;                // past this long it is stalled (0: killed at its timeout instead)
+        std::int64_t retry_at = 0;                   // backing_off: when the next attempt starts
+        std::shared_ptr<const std::string> archive;  // copy steps: the verified archive, kept for a retry
     };
     struct Receive {  // receiving: the archive so far
         std::string digest;

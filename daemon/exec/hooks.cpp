@@ -122,7 +122,7 @@ void Hooks::run_next(Hook& hook)
     exec.timeout_s = timeout_s_;  // a notification changes nothing on the cluster: a timer may end it
     exec.step = "hook " + hook.path.substr(hook.path.rfind('/') + 1);
     exec.env = hook_environment(event, source_);
-    exec.input = event_json(event, source_) + "\n";
+    exec.input = std::make_shared<const std::string>(event_json(event, source_) + "\n");
     const std::string what = std::string(event_name(event.kind));
     runner_.start(std::move(exec), [this, &hook, what](ExecResult r) {
         if (r.outcome == Outcome::timeout)

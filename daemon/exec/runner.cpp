@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -20,6 +21,20 @@ namespace {
 
 constexpr std::size_t capture_limit = 64u << 10;
 constexpr std::size_t tail_limit = 8u << 10;
+
+// A command's stdin as a memfd, filled and rewound: unlike a pipe it takes any size without the loop
+// waiting on the reader, and the child may reopen it by /dev/stdin and learn its size.
+Result<Fd> stdin_file(const std::string& bytes)
+{
+    Fd fd(memfd_create("chu-stdin", MFD_CLOEXEC));
+    if (!fd.ok())
+        return Error{std::string("cannot create the command's stdin: ") + std::strerror(errno)};
+    if (auto written = write_all(fd.get(), bytes, "the command's stdin"); !written)
+        return written.error();
+    if (lseek(fd.get(), 0, SEEK_SET) != 0)
+        return Error{std::string("cannot rewind the command's stdin: ") + std::strerror(errno)};
+    return fd;
+}
 constexpr std::uint64_t kill_grace_usec = 10'000'000;  // SIGTERM, then SIGKILL this much later
 
 std::uint64_t now_usec()
@@ -201,19 +216,19 @@ void Runner::start(Exec command, Done done)
     // Non-blocking for the daemon's ends only; the command gets ordinary blocking pipes.
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     fcntl(err[0], F_SETFL, O_NONBLOCK);
-    Fd in_read, in_write;
-    if (!c->command.input.empty()) {
-        int in[2];
-        if (pipe2(in, O_CLOEXEC) == 0)
-            in_read = Fd(in[0]), in_write = Fd(in[1]);
+    Fd in;
+    if (c->command.input) {
+        auto filled = stdin_file(*c->command.input);
+        if (!filled) {
+            for (int fd : {out[0], out[1], err[0], err[1]})
+                close(fd);
+            return fail(filled.error().message);
+        }
+        in = std::move(filled.value());
     }
-    const Result<pid_t> started = spawn_command(c->command.argv, out[1], err[1], in_read.get(), c->command.env);
+    const Result<pid_t> started = spawn_command(c->command.argv, out[1], err[1], in.get(), c->command.env);
     close(out[1]);
     close(err[1]);
-    if (started && in_write.ok()) {  // a fresh pipe holds 64 KiB: this never blocks the loop
-        fcntl(in_write.get(), F_SETFL, O_NONBLOCK);
-        (void)write_all(in_write.get(), c->command.input, "the stdin of " + c->command.argv[0]);
-    }
     c->out_fd = out[0];
     c->err_fd = err[0];
     if (!started)

@@ -25,7 +25,8 @@ struct Exec {
     std::string step;
     bool log_out = true;           // false: stdout is a report for the daemon, not for the operator
     std::vector<std::string> env;  // "NAME=value" after the fixed environment (a hook's event)
-    std::string input;             // its stdin (at most a pipe's 64 KiB); empty: /dev/null
+    // Its stdin, any size, in a memfd (a hook's event, a copy's archive: never on disk); null: /dev/null.
+    std::shared_ptr<const std::string> input;
 };
 
 struct ExecResult {

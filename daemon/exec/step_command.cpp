@@ -1,7 +1,6 @@
 #include "exec/step_command.hpp"
 
 #include "config/text_file.hpp"
-#include "posix/posix.hpp"
 
 #include <unistd.h>
 
@@ -45,26 +44,17 @@ std::optional<StepCommand> step_command(const RunStep& run, const std::string& s
         c.exec.log_out = false;  // the frame; the child says its verdict on stderr
         c.reads_check_report = true;
         break;
-    case StepKind::copy:
-        c.input = ctx.state_dir + "/incoming.tar";
-        c.exec.argv = {ctx.self, "--config", ctx.config_path, "--install-archive", c.input, "--dir", run.action.dir};
+    case StepKind::copy:  // the archive holds the cluster's secrets: on stdin, never written to disk here
+        c.exec.argv = {ctx.self, "--config", ctx.config_path, "--install-archive", "/dev/stdin", "--dir", run.action.dir};
+        c.exec.input = run.archive;
         break;
     case StepKind::gate: return std::nullopt;
     }
     return c;
 }
 
-Status prepare(const StepCommand& command, const RunStep& run)
-{
-    if (command.input.empty())
-        return Ok{};
-    return write_file_atomic(command.input, run.archive, 0600);  // it holds the cluster's secrets
-}
-
 StepOutcome step_outcome(const StepCommand& command, const ExecResult& result)
 {
-    if (!command.input.empty())
-        unlink(command.input.c_str());
     StepOutcome end{result.outcome, result.exit_code, {}, {}};
     if (!command.reads_check_report) {
         end.detail = result.tail;

@@ -1,6 +1,5 @@
 // What a step runs on this node and how its end is read back: the plan's command line, or one of this
-// daemon's own children (a check, packing or installing a directory), with its temp file in the state dir
-// and its timeout. The daemon only starts what this says and hands the outcome to the core.
+// daemon's own children (a check, packing or installing a directory), with its input and its timeout. The daemon only starts what this says and hands the outcome to the core.
 #pragma once
 
 #include "checks/check_report.hpp"
@@ -27,15 +26,12 @@ std::string check_helper(const std::string& self);
 
 struct StepCommand {
     Exec exec;
-    std::string input;  // a file written before it starts and removed when it ends (the copy's archive, secrets)
     bool reads_check_report = false;
 };
 
 // Nothing for a gate: the leader waits for the operator and nothing runs.
 std::optional<StepCommand> step_command(const RunStep& run, const std::string& step_id, const ChildContext& ctx);
-// Writes the command's input file, if it has one.
-Status prepare(const StepCommand& command, const RunStep& run);
-// Removes the input file, and reads the end of the step from what the command did.
+// The end of the step, read from what the command did.
 StepOutcome step_outcome(const StepCommand& command, const ExecResult& result);
 
 // The leader's packing of a copy step's directory into a file the daemon reads once it exits.

@@ -741,7 +741,8 @@ TEST_CASE("the worker takes every move of its table: copy, run, stall, backoff, 
     fe.on_message(from_leader(Chunk{1, copy.first, copy.second, 0, archive}), 50);
     REQUIRE(fe.worker_state() == Worker::State::running);
     const RunStep unpack = started();
-    CHECK(unpack.archive == archive);
+    REQUIRE(unpack.archive);
+    CHECK(*unpack.archive == archive);
     fe.on_step_finished(result_of(copy, 1, unpack.attempt, Outcome::ok), 60);
     CHECK(fe.worker_state() == Worker::State::idle);
 

@@ -168,3 +168,18 @@ TEST_CASE("a command starts in /, its own process group, stdin /dev/null, no sig
     const auto ignored = std::stoull(signals.out.substr(signals.out.rfind('\t') + 1), nullptr, 16);
     CHECK((ignored & ~0x180000000ull) == 0);
 }
+
+TEST_CASE("a command's input of any size is its whole stdin, read as a stream or reopened by /dev/stdin", "[runner]")
+{
+    // 5 MiB: far past what a pipe holds, so a pipe written from the loop would block or cut it short.
+    std::string bytes(5u << 20, '\0');
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = static_cast<char>('a' + i % 26);
+    bytes.back() = '\n';  // the runner ends an unfinished last line
+    Exec stream{{"/usr/bin/wc", "-c"}, 10, 1, "step"};
+    stream.input = std::make_shared<const std::string>(bytes);
+    Exec by_path{{"/usr/bin/tail", "-c", "4", "/dev/stdin"}, 10, 1, "step"};
+    by_path.input = stream.input;
+    CHECK(run(std::move(stream)).out == std::to_string(bytes.size()) + "\n");
+    CHECK(run(std::move(by_path)).out == bytes.substr(bytes.size() - 4));
+}

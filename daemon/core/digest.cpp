@@ -47,6 +47,13 @@ std::string Sha256::hex()
     return to_hex(out, sizeof out);
 }
 
+std::string archive_digest(std::string_view archive)
+{
+    unsigned char out[32];
+    crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(archive.data()), archive.size(), nullptr, 0);
+    return to_hex(out, sizeof out);
+}
+
 std::uint64_t checksum64(std::string_view data)
 {
     unsigned char out[8];

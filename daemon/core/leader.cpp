@@ -350,7 +350,7 @@ void Leader::on_archive(StepRef ref, const Result<std::string>& archive, std::in
     }
     archive_->problem.clear();
     archive_->bytes = archive.value();
-    archive_->digest = sha256_hex(archive_->bytes);
+    archive_->digest = archive_digest(archive_->bytes);
     advance(now);
 }
 

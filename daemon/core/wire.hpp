@@ -185,8 +185,8 @@ struct Envelope {
 };
 
 // 2: Hello.running_ms, Order.interrupt; 3: State rehearsed and dropped, Op drop, Command.node and force;
-// 4: PartFetch and PartChunk
-constexpr std::uint8_t wire_protocol_version = 4;
+// 4: PartFetch and PartChunk; 5: Order.archive_digest is BLAKE2b-256
+constexpr std::uint8_t wire_protocol_version = 5;
 
 constexpr std::size_t max_frame_size = 4u << 20;
 constexpr std::size_t max_detail = 8u << 10;  // a step's output tail kept in reports and records

@@ -260,7 +260,7 @@ void Worker::on_chunk(const Chunk& c, std::int64_t now)
     }
     Receive got = std::move(receive_);
     receive_ = {};
-    if (got.data.size() != got.size || sha256_hex(got.data) != got.digest) {
+    if (got.data.size() != got.size || archive_digest(got.data) != got.digest) {
         out_.record(StartedRecord{job_.ref.phase, job_.ref.step, job_.round, ++job_.attempt, now});
         finish({Outcome::failed,
                 0,

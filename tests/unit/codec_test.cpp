@@ -628,3 +628,10 @@ TEST_CASE("a report encode_frame writes well under max_frame_size is read back",
     chu::Result<chu::Envelope> e = chu::decode_frame(frame);
     CHECK(e);
 }
+
+TEST_CASE("a copy's archive digest is BLAKE2b-256, the published test vectors", "[codec][digest]")
+{
+    // RFC 7693's BLAKE2b at 32 bytes (Python's hashlib.blake2b(digest_size=32) gives the same).
+    CHECK(chu::archive_digest("") == "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
+    CHECK(chu::archive_digest("abc") == "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319");
+}

@@ -617,7 +617,7 @@ Order order_for(std::pair<int, int> ref, std::uint32_t round = 0, const std::str
 {
     Order o{1, ref.first, ref.second, round, {}, 0, false};
     if (!archive.empty()) {
-        o.archive_digest = sha256_hex(archive);
+        o.archive_digest = archive_digest(archive);
         o.archive_size = archive.size();
     }
     return o;

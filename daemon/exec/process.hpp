@@ -1,5 +1,5 @@
 // Starting a command the way every step does: execve with a fixed environment (never a shell), stdin
-// /dev/null, in /, its own process group, default signals. And a short read-only query (dpkg-deb --field,
+// /dev/null unless given, in /, its own process group, default signals. And a short read-only query (dpkg-deb --field,
 // rpm -qp) run to its end, for the daemon's start, --check-config and the checks, never on the event loop.
 #pragma once
 

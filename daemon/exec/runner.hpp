@@ -23,10 +23,10 @@ struct Exec {
     unsigned timeout_s = 0;         // 0: none (a command that changes the cluster is never killed by a timer)
     int phase = -1;                 // for the log fields
     std::string step;
-    bool log_out = true;           // false: stdout is a report for the daemon, not for the operator
-    std::vector<std::string> env;  // "NAME=value" after the fixed environment (a hook's event)
+    bool log_out = true;             // false: stdout is a report for the daemon, not for the operator
+    std::vector<std::string> env{};  // "NAME=value" after the fixed environment (a hook's event)
     // Its stdin, any size, in a memfd (a hook's event, a copy's archive: never on disk); null: /dev/null.
-    std::shared_ptr<const std::string> input;
+    std::shared_ptr<const std::string> input{};
 };
 
 struct ExecResult {

@@ -281,7 +281,9 @@ CheckVerdict check_keepalived_status(const Config& config, const NodeFacts& fact
 }
 
 // Waits, bounded by [upgrade] failover_wait_s, until this backend (the bootstrap) is settled master; says
-// what it waits for every 5 s on stderr (the journal), the verdict last.
+// what it waits for every 5 s on stderr (the journal), the verdict last. Reads again this often while it is not.
+constexpr unsigned master_poll_ms = 500;
+
 CheckVerdict check_keepalived_master(const Config& config, const NodeFacts& facts, const std::string& node)
 {
     const std::string ctl = ctl_name(facts);
@@ -312,7 +314,7 @@ CheckVerdict check_keepalived_master(const Config& config, const NodeFacts& fact
                          said, config.upgrade.failover_wait_s);
             std::fflush(stderr);
         }
-        usleep(500 * 1000);  // between reads that found no settled master
+        usleep(master_poll_ms * 1000);
     }
 }
 

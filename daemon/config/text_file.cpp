@@ -21,24 +21,7 @@ Result<std::string> read_text_file(const std::string& path)
     // A directory opens and then reads as an empty file: refuse it by name rather than parse nothing.
     if (S_ISDIR(st.st_mode))
         return Error{path + ": cannot read: " + std::strerror(EISDIR)};
-    // Straight into a string sized from the file: a stream grown piece by piece cost a copied archive
-    // most of its install. One byte more sees the end without growing; a /proc file says 0 and grows.
-    std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
-    std::size_t used = 0;
-    for (;;) {
-        if (used == text.size())
-            text.resize(text.size() * 2 + 4096);
-        const ssize_t n = read(fd.get(), text.data() + used, text.size() - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return Error{path + ": cannot read: " + std::strerror(errno)};
-        if (n == 0)
-            break;
-        used += static_cast<std::size_t>(n);
-    }
-    text.resize(used);
-    return text;
+    return read_all(fd.get(), path);
 }
 
 Result<std::string> file_sha256(int fd, const std::string& path)

@@ -14,7 +14,7 @@ std::string sha256_hex(std::string_view data);
 // two to three times its SHA-256 (which uses no SHA instructions), and the copy is CPU-bound.
 std::string archive_digest(std::string_view archive);
 
-// Incremental SHA-256 for data that arrives in pieces (packages, archives).
+// Incremental SHA-256 for data read in pieces (a package).
 class Sha256 {
 public:
     Sha256();

@@ -1,6 +1,7 @@
 // Starting a command the way every step does: execve with a fixed environment (never a shell), stdin
-// /dev/null unless given, in /, its own process group, default signals. And a short read-only query (dpkg-deb --field,
-// rpm -qp) run to its end, for the daemon's start, --check-config and the checks, never on the event loop.
+// /dev/null unless given, in /, its own process group, default signals. And a short read-only query
+// (dpkg-deb --field, rpm -qp) run to its end, for the daemon's start, --check-config and the checks, never on
+// the event loop.
 #pragma once
 
 #include "core/result.hpp"

@@ -21,6 +21,7 @@ namespace {
 
 constexpr std::size_t capture_limit = 64u << 10;
 constexpr std::size_t tail_limit = 8u << 10;
+constexpr std::uint64_t kill_grace_usec = 10'000'000;  // SIGTERM, then SIGKILL this much later
 
 // A command's stdin as a memfd, filled and rewound: unlike a pipe it takes any size without the loop
 // waiting on the reader, and the child may reopen it by /dev/stdin and learn its size.
@@ -35,7 +36,6 @@ Result<Fd> stdin_file(const std::string& bytes)
         return Error{std::string("cannot rewind the command's stdin: ") + std::strerror(errno)};
     return fd;
 }
-constexpr std::uint64_t kill_grace_usec = 10'000'000;  // SIGTERM, then SIGKILL this much later
 
 std::uint64_t now_usec()
 {

@@ -1,6 +1,7 @@
 // Runs a step's command as a child process on the daemon's sd-event loop: execve with a fixed environment
 // (never a shell), its own process group, stdin from /dev/null or its input, stdout and stderr streamed to
-// the log line by line. A timeout (read-only steps only) or an interrupt terminates the whole group, then kills it.
+// the log line by line. A timeout (read-only steps only) or an interrupt terminates the whole group, then
+// kills it.
 #pragma once
 
 #include "core/wire.hpp"

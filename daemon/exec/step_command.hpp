@@ -1,5 +1,6 @@
 // What a step runs on this node and how its end is read back: the plan's command line, or one of this
-// daemon's own children (a check, packing or installing a directory), with its input and its timeout. The daemon only starts what this says and hands the outcome to the core.
+// daemon's own children (a check, packing or installing a directory), with its input and its timeout. The
+// daemon only starts what this says and hands the outcome to the core.
 #pragma once
 
 #include "checks/check_report.hpp"

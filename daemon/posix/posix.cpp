@@ -1,6 +1,7 @@
 #include "posix/posix.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -58,18 +59,28 @@ Status write_all(int fd, std::string_view bytes, const std::string& name)
 
 Result<std::string> read_all(int fd, const std::string& name)
 {
-    std::string data;
-    char buf[1 << 16];
+    // Straight into a string sized from the file: a buffer grown piece by piece cost a copied archive
+    // most of its install. One byte more sees the end without growing; a pipe or a /proc file says 0
+    // and grows as it is read.
+    struct stat st {};
+    const off_t at = lseek(fd, 0, SEEK_CUR);
+    const off_t left = fstat(fd, &st) == 0 && at >= 0 && st.st_size > at ? st.st_size - at : 0;
+    std::string data(static_cast<std::size_t>(left) + 1, '\0');
+    std::size_t used = 0;
     for (;;) {
-        const ssize_t n = read(fd, buf, sizeof buf);
+        if (used == data.size())
+            data.resize(data.size() * 2 + 4096);
+        const ssize_t n = read(fd, data.data() + used, data.size() - used);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return os_error("cannot read", name);
         if (n == 0)
-            return data;
-        data.append(buf, static_cast<std::size_t>(n));
+            break;
+        used += static_cast<std::size_t>(n);
     }
+    data.resize(used);
+    return data;
 }
 
 Status sync_path(const std::string& path, bool directory)

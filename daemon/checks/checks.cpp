@@ -280,13 +280,14 @@ CheckVerdict check_keepalived_status(const Config& config, const NodeFacts& fact
     return pass("keepalived: " + state.value(), state.value());
 }
 
-// Waits, bounded by [upgrade] failover_wait_s, until this backend (the bootstrap) is settled master; says
-// what it waits for every 5 s on stderr (the journal), the verdict last. Reads again this often while it is not.
-constexpr unsigned master_poll_ms = 500;
+// Waits, bounded by [upgrade] failover_wait_s, until this backend is settled in `wanted` (the bootstrap
+// master, the secondary backup); says what it waits for every 5 s on stderr (the journal), the verdict last.
+// Reads again this often while it is not.
+constexpr unsigned settle_poll_ms = 500;
 
-CheckVerdict check_keepalived_master(const Config& config, const NodeFacts& facts, const std::string& node)
+CheckVerdict wait_for_keepalived(const Config& config, const std::string& node, const std::string& who, const std::string& wanted,
+                                 const std::string& fix)
 {
-    const std::string ctl = ctl_name(facts);
     const auto started = std::chrono::steady_clock::now();
     const auto waited = [&] {
         return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
@@ -294,45 +295,79 @@ CheckVerdict check_keepalived_master(const Config& config, const NodeFacts& fact
     long long said = -5;
     for (;;) {
         auto state = keepalived_state(config);
-        if (state && state.value() == "master")
-            return pass("keepalived: master" + (waited() > 0 ? " after " + std::to_string(waited()) + " s" : ""), "master");
+        if (state && state.value() == wanted)
+            return pass("keepalived: " + wanted + (waited() > 0 ? " after " + std::to_string(waited()) + " s" : ""), wanted);
         const std::string seen = state ? state.value() : state.error().message;
         if (waited() >= static_cast<long long>(config.upgrade.failover_wait_s))
             return fail(node,
-                        "waited " + std::to_string(waited()) + " s for this bootstrap to become keepalived master; " +
-                            config.paths.keepalived_dir + " says " + seen +
-                            ". Make sure keepalived is stopped on "
-                            "the secondary (`" +
-                            ctl + " stop keepalived` there) and runs here (`" + ctl +
-                            " start keepalived`), wait until current_cluster_status says master (or raise "
-                            "[upgrade] failover_wait_s), " +
+                        "waited " + std::to_string(waited()) + " s for this " + who + " to become keepalived " + wanted + "; " +
+                            config.paths.keepalived_dir + " says " + seen + ". " + fix +
+                            ", wait until current_cluster_status says " + wanted + " (or raise [upgrade] failover_wait_s), " +
                             kRetry,
                         seen);
         if (waited() >= said + 5) {
             said = waited();
-            std::fprintf(stderr, "waiting for %s to become keepalived master (%s); %lld s of %u s\n", node.c_str(), seen.c_str(),
-                         said, config.upgrade.failover_wait_s);
+            std::fprintf(stderr, "waiting for %s to become keepalived %s (%s); %lld s of %u s\n", node.c_str(), wanted.c_str(),
+                         seen.c_str(), said, config.upgrade.failover_wait_s);
             std::fflush(stderr);
         }
-        usleep(master_poll_ms * 1000);
+        usleep(settle_poll_ms * 1000);
     }
 }
 
-CheckVerdict check_migration_level(const Config& config, const std::string& node)
+CheckVerdict check_keepalived_master(const Config& config, const NodeFacts& facts, const std::string& node)
+{
+    const std::string ctl = ctl_name(facts);
+    return wait_for_keepalived(config, node, "bootstrap", "master",
+                               "Make sure keepalived is stopped on the secondary (`" + ctl +
+                                   " stop keepalived` there) and runs here (`" + ctl + " start keepalived`)");
+}
+
+// The secondary's keepalived, started again after its upgrade, must come up as the standby.
+CheckVerdict check_keepalived_backup(const Config& config, const NodeFacts& facts, const std::string& node)
+{
+    const std::string ctl = ctl_name(facts);
+    return wait_for_keepalived(config, node, "secondary", "backup",
+                               "Make sure keepalived runs here (`" + ctl +
+                                   " start keepalived`) and on the bootstrap, which must be master");
+}
+
+// The level partybus reads before it migrates (partybus/lib/partybus/migrations.rb: JSON.parse, a parse error
+// is level 0; bin/partybus creates a missing file empty). Enterprise Chef 11's upgrade refuses a missing file
+// on a backend (recipes/partybus.rb 'migration-level file sanity check', 11.1.8); Chef Server 12.0-12.4's does
+// not run that check, so at level 0 the bootstrap runs every migration again from 1.1. Refused here, on every
+// node, before anything changes: a missing file, one that is not a level, and one that is not what the
+// installed release left.
+CheckVerdict check_migration_level(const Config& config, const NodeFacts& facts, const std::string& node)
 {
     const std::string path = config.paths.upgrades_dir + "/migration-level";
+    const std::string copy = "Copy the file from a node that is not yet upgraded (a frontend), the fix Chef itself gives";
     struct stat st {};
     if (stat(path.c_str(), &st) != 0 && errno == ENOENT)
-        // Chef would read level 0 and run every migration again (chef-boneyard/opscode-omnibus#302).
         return fail(node, path +
-                              " is missing: Chef's upgrade would run every migration again. Copy the file from a "
-                              "node that is not yet upgraded (a frontend), the fix Chef itself gives, " +
-                              std::string(kRetry));
+                              " is missing: Chef's upgrade would refuse it (Enterprise Chef 11) or run every migration "
+                              "again from 1.1 (Chef Server 12). " +
+                              copy + ", " + kRetry);
     auto text = read_state_file(path);
     if (!text)
         return fail(node, text.error().message + "; make it readable by root, " + kRetry);
-    const std::string level = collapsed(text.value());
-    return pass("migration level " + level + " (" + path + ")", level);
+    const std::string seen = collapsed(text.value());
+    const auto level = parse_migration_level(text.value());
+    if (!level)
+        return fail(node, path + " holds \"" + seen +
+                              "\", which is not a migration level ({\"major\":1,\"minor\":N}): "
+                              "partybus would read it as level 0 and run every migration again from 1.1. " +
+                              copy + ", " + kRetry);
+    const auto left = release_migration_level(facts.installed_version);
+    if (left && (left->major != level->major || left->minor != level->minor))
+        return fail(node, path + " says " + level->text() + ", but the installed " + facts.installed_version + " leaves " +
+                              left->text() +
+                              ": partybus would run again migrations this node already has (below) or skip "
+                              "ones it never ran (above). Find out why (a restore, a copy from another cluster); " +
+                              copy + ", " + kRetry);
+    return pass("migration level " + level->text() + (left ? ", as " + facts.installed_version + " leaves it" : "") + " (" +
+                    path + ")",
+                seen);
 }
 
 CheckVerdict check_open_source_chef(const Config& config, const std::string& node)
@@ -479,8 +514,10 @@ CheckVerdict check_by_name(const std::string& name, const Config& config, const 
         return check_keepalived_master(config, facts, node);
     if (name == "keepalived-status")
         return check_keepalived_status(config, facts, node);
+    if (name == "keepalived-backup")
+        return check_keepalived_backup(config, facts, node);
     if (name == "migration-level")
-        return check_migration_level(config, node);
+        return check_migration_level(config, facts, node);
     std::string known;
     for (const std::string& check : check_names())
         known += (known.empty() ? "" : ", ") + check;

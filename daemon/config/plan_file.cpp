@@ -174,8 +174,12 @@ struct Parser {
                             "e.g. chef-server-core 12");
             plan.package_name = w[0];
             plan.package_major = static_cast<int>(major);
+        } else if (key == "failure") {
+            if (value.empty())
+                return fail("[plan] failure is empty; it would fail every step: give the message that means failure");
+            plan.failures.push_back(value);
         } else
-            return fail("unknown key \"" + key + "\" in [plan]; valid keys: name, title, ctl, package");
+            return fail("unknown key \"" + key + "\" in [plan]; valid keys: name, title, ctl, package, failure");
         return true;
     }
 
@@ -330,8 +334,11 @@ struct Parser {
             if (auto problem = copy_dir_problem(value, "{etc_dir}/" + a.name); !problem.empty())
                 return fail(problem);
             a.copy = value;
-        } else if (key == "install" || key == "reconfigure" || key == "configure") {
-            auto& argv = key == "install" ? a.install : key == "reconfigure" ? a.reconfigure : a.configure;
+        } else if (key == "install" || key == "reconfigure" || key == "configure" || key == "backends_after") {
+            auto& argv = key == "install"       ? a.install
+                         : key == "reconfigure" ? a.reconfigure
+                         : key == "configure"   ? a.configure
+                                                : a.backends_after;
             argv = words(value);
             if (argv.empty())
                 return fail(key + " is empty; give the command and its arguments");
@@ -339,7 +346,7 @@ struct Parser {
                 return fail(key + " uses unknown placeholder " + bad + "; known: {" + join_names(placeholder_names()) + "}");
         } else
             return fail("unknown key \"" + key + "\" in [" + section +
-                        "]; valid keys: roles, copy, install, reconfigure, configure");
+                        "]; valid keys: roles, copy, install, reconfigure, configure, backends_after");
         return true;
     }
 
@@ -348,7 +355,9 @@ struct Parser {
         if (sec != section)
             return fail("[" + sec + "] could not be opened");
         auto first = keys.emplace(key, line);
-        const bool list = kind == Kind::step && (key == "harmless" || key == "summary");  // may be given more than once
+        // may be given more than once
+        const bool list =
+            (kind == Kind::step && (key == "harmless" || key == "summary")) || (kind == Kind::plan && key == "failure");
         if (!first.second && !list)
             return fail("\"" + key + "\" is set twice in [" + section + "], first at line " +
                         std::to_string(first.first->second) + "; keep one");

@@ -30,6 +30,7 @@ const char* check_name(Check check)
     case Check::keepalived_status: return "keepalived-status";
     case Check::migration_level: return "migration-level";
     case Check::open_source_chef: return "open-source-chef";
+    case Check::keepalived_backup: return "keepalived-backup";
     }
     return "unknown";
 }
@@ -144,7 +145,7 @@ Step command_step(std::string id, RoleMask roles, std::vector<std::string> run, 
 }
 
 // chef-server-ctl install NAME, reconfigure, NAME-ctl reconfigure; bootstrap first and its /etc/NAME copied
-// to the others when the add-on runs on the bootstrap too.
+// to the others when the add-on runs on the bootstrap too; then, where the plan says, its backends again.
 Phase addon_phase(const Addon& addon)
 {
     Phase phase;
@@ -171,6 +172,12 @@ Phase addon_phase(const Addon& addon)
         group(others, "");
     } else {
         group(addon.roles, "");
+    }
+    const RoleMask backends = addon.roles & (role_bit(Role::bootstrap) | role_bit(Role::secondary));
+    if (!addon.backends_after.empty() && backends) {
+        Step again = command_step("reconfigure-backends-" + addon.name, backends, addon.backends_after, 1800);
+        again.order = NodeOrder::backends_serial;
+        phase.steps.push_back(again);
     }
     return phase;
 }
@@ -220,7 +227,7 @@ Result<Plan> effective_plan(const Plan& plan, const Config& config)
 std::string plan_digest(const Plan& plan)
 {
     std::string canon = plan.name + "\n" + plan.ctl + "\n" + plan.package_name + " " + std::to_string(plan.package_major) + "\n" +
-                        (plan.rehearsal ? "rehearsal\n" : "");
+                        (plan.rehearsal ? "rehearsal\n" : "") + "failures [" + join(plan.failures, "\x1f") + "]\n";
     for (const auto& phase : plan.phases) {
         canon += "phase " + phase.id + " " + std::to_string(phase.downtime_begins) + std::to_string(phase.downtime_ends) + "\n";
         for (const auto& s : phase.steps) {
@@ -347,6 +354,8 @@ Result<Action> resolve_action(const Step& step, const Config& config, const Plan
     Action a;
     a.kind = step.kind;
     (only_reads(step) ? a.timeout_s : a.expected_s) = step.timeout_s;
+    if (step.kind == StepKind::run && !only_reads(step))
+        a.failures = plan.failures;
     switch (step.kind) {
     case StepKind::run: {
         const std::vector<std::string>* tmpl = &step.run;
@@ -439,6 +448,22 @@ bool only_expected_errors(const Step& step, const std::string& output, const Con
             return false;  // another error: not harmless
     }
     return seen;
+}
+
+std::string failure_line(const Step& step, const Plan& plan, const std::string& output)
+{
+    if (step.kind != StepKind::run || only_reads(step))
+        return {};
+    std::size_t pos = 0;
+    while (pos < output.size()) {
+        const auto end = output.find('\n', pos);
+        const std::string line = output.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        pos = end == std::string::npos ? output.size() : end + 1;
+        for (const auto& pattern : plan.failures)
+            if (line.find(pattern) != std::string::npos)
+                return line;
+    }
+    return {};
 }
 
 std::string version_change(const NodeFacts& f)

@@ -25,8 +25,18 @@ enum class NodeOrder {
 };
 
 // Built-in checks a `check =` step may name.
-enum class Check { package, ctl, disk_space, make, keepalived_master, keepalived_status, migration_level, open_source_chef };
-constexpr Check last_check = Check::open_source_chef;
+enum class Check {
+    package,
+    ctl,
+    disk_space,
+    make,
+    keepalived_master,
+    keepalived_status,
+    migration_level,
+    open_source_chef,
+    keepalived_backup,
+};
+constexpr Check last_check = Check::keepalived_backup;
 const char* check_name(Check check);                      // the plan's word: "keepalived-status"
 std::optional<Check> check_named(std::string_view name);  // nullopt: not a check
 std::vector<std::string> check_names();                   // every plan word, for messages
@@ -105,6 +115,9 @@ struct Addon {
     std::vector<std::string> install;      // {ctl} install NAME {addons_path_args}
     std::vector<std::string> reconfigure;  // {ctl} reconfigure
     std::vector<std::string> configure;    // {ctl_dir}/NAME-ctl reconfigure {accept_license}
+    // Run once more on its backends after every node's configure: {ctl} reconfigure, so that keepalived's
+    // scripts know the add-on's services (push jobs, Chef's HA install docs).
+    std::vector<std::string> backends_after;
     int line = 0;
 };
 
@@ -116,6 +129,9 @@ struct Plan {
     std::string package_name;  // the package the plan installs, as the package itself says: chef-server-core
     int package_major = 0;     // and its major version: 12
     bool rehearsal = false;    // a preflight rehearsal's plan (rehearsal.hpp): it ends `rehearsed`, never upgrades
+    // A line of a command's output holding one of these fails a step that changes the cluster, whatever its
+    // exit status: Chef Server 12.2-12.4's `upgrade` exits 0 after its own reconfigure failed (`FATAL:`).
+    std::vector<std::string> failures;
     std::vector<Phase> phases;
     std::vector<Addon> addons;
 };
@@ -164,11 +180,12 @@ std::string version_change(const NodeFacts& facts);
 // A step made concrete for one node.
 struct Action {
     StepKind kind = StepKind::run;
-    std::vector<std::string> argv;  // kind run
-    Check check = Check::package;   // kind check
-    std::string dir;                // kind copy
-    unsigned timeout_s = 0;         // read-only steps: killed after this long (0: never)
-    unsigned expected_s = 0;        // steps that change the cluster: stalled after this long, never killed
+    std::vector<std::string> argv;      // kind run
+    Check check = Check::package;       // kind check
+    std::string dir;                    // kind copy
+    unsigned timeout_s = 0;             // read-only steps: killed after this long (0: never)
+    unsigned expected_s = 0;            // steps that change the cluster: stalled after this long, never killed
+    std::vector<std::string> failures;  // steps that change the cluster: the plan's failure patterns
 };
 
 Result<Action> resolve_action(const Step& step, const Config& config, const Plan& plan, const NodeFacts& facts);
@@ -195,6 +212,10 @@ bool error_line(const std::string& line);
 // The step failed only with errors the plan expects (harmless, summary; their placeholders resolved).
 bool only_expected_errors(const Step& step, const std::string& output, const Config& config, const Plan& plan,
                           const NodeFacts& facts);
+
+// The first line of `output` holding one of the plan's failure patterns, for a command that changes the
+// cluster; "" when there is none (a read-only step never has one: it reports what it reads).
+std::string failure_line(const Step& step, const Plan& plan, const std::string& output);
 
 // Per phase: inside the downtime window (from the phase that begins it to the one that ends it).
 std::vector<bool> downtime_phases(const Plan& plan);

@@ -313,7 +313,16 @@ void Worker::on_step_finished(const StepResult& result, std::int64_t now)
                now);
         return;
     }
-    if (end.outcome == Outcome::failed && only_expected_errors(step, end.detail, setup_.config, setup_.plan, setup_.facts)) {
+    // A failure line is never excused: neither by an exit status of 0 nor by the step's harmless messages.
+    const std::string fatal = failure_line(step, setup_.plan, end.detail);
+    if (!fatal.empty() && end.outcome == Outcome::ok) {
+        // The sentence first, so that what follows may be shortened from its start without losing it.
+        const std::string said = valid_utf8(tail_lines("exit status 0, but its output says it failed: " + fatal, max_detail / 2));
+        end.outcome = Outcome::failed;
+        end.detail = said + "\n" + tail_lines(end.detail, max_detail - said.size() - 1);
+    }
+    if (fatal.empty() && end.outcome == Outcome::failed &&
+        only_expected_errors(step, end.detail, setup_.config, setup_.plan, setup_.facts)) {
         out_.log(Log::Level::info,
                  "exit status " + std::to_string(end.exit_code) + " with only expected messages (" + step.harmless.front() +
                      "): counted as success",

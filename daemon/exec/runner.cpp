@@ -12,6 +12,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -79,6 +80,10 @@ struct Runner::Child {
         std::string& capture = err ? result.err : result.out;
         if (capture.size() < capture_limit)
             capture += text.substr(0, capture_limit - capture.size()) + "\n";
+        if (result.kept.size() < tail_limit && std::any_of(command.keep.begin(), command.keep.end(), [&](const std::string& p) {
+                return text.find(p) != std::string::npos;
+            }))
+            result.kept += text.substr(0, tail_limit) + "\n";
         result.tail += text + "\n";
         if (result.tail.size() > 2 * tail_limit)
             result.tail = tail_lines(result.tail, tail_limit);

@@ -28,6 +28,8 @@ struct Exec {
     std::vector<std::string> env{};  // "NAME=value" after the fixed environment (a hook's event)
     // Its stdin, any size, in a memfd (a hook's event, a copy's archive: never on disk); null: /dev/null.
     std::shared_ptr<const std::string> input{};
+    // Lines holding one of these are kept whole in ExecResult::kept, wherever they come in a long output.
+    std::vector<std::string> keep{};
 };
 
 struct ExecResult {
@@ -36,6 +38,7 @@ struct ExecResult {
     std::string out;                // stdout (the first 64 KiB)
     std::string err;                // stderr (the first 64 KiB)
     std::string tail;               // the last lines of both, interleaved as they came (at most 8 KiB)
+    std::string kept;               // the first lines that hold one of Exec::keep (at most 8 KiB)
 };
 
 class Runner {

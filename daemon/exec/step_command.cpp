@@ -36,7 +36,10 @@ std::optional<StepCommand> step_command(const RunStep& run, const std::string& s
     c.exec.step = step_id;
     c.exec.timeout_s = run.action.timeout_s;
     switch (run.action.kind) {
-    case StepKind::run: c.exec.argv = run.action.argv; break;
+    case StepKind::run:
+        c.exec.argv = run.action.argv;
+        c.exec.keep = run.action.failures;
+        break;
     case StepKind::check:
         c.exec.argv = {check_helper(ctx.self), "--config", ctx.config_path, check_name(run.action.check)};
         if (ctx.rehearsal)
@@ -57,7 +60,9 @@ StepOutcome step_outcome(const StepCommand& command, const ExecResult& result)
 {
     StepOutcome end{result.outcome, result.exit_code, {}, {}};
     if (!command.reads_check_report) {
-        end.detail = result.tail;
+        // A failure line that scrolled out of the tail still reaches the core, which judges it.
+        const bool scrolled = !result.kept.empty() && result.tail.find(result.kept) == std::string::npos;
+        end.detail = scrolled ? result.kept + "...\n" + result.tail : result.tail;
         return end;
     }
     if (auto report = decode_check_report(result.out)) {

@@ -73,6 +73,7 @@ public:
         config.cluster.peer_timeout_ms = 2000;
         config.upgrade.auto_start = options_.auto_start;
         config.upgrade.package = "/srv/chef-server-core_12.19.31-1_amd64.deb";
+        config.commands.retries = 0;  // a --fail-once step pauses the cluster at once, whatever its retry policy
         const Plan plan = must(effective_plan(must(load_plan(CHU_SOURCE_DIR "/conf/plans/chef-server-12.plan", "")), config));
         for (const char* name : {"be1.example.com", "be2.example.com", "fe1.example.com"}) {
             NodeSetup s;

@@ -79,10 +79,19 @@ TEST_CASE("a 2+2 cluster upgrades to Chef Server 12 from .deb packages, keeping 
 {
     Cluster c({});
     c.start_all();
-    finish_and_verify(c);
-    // 12.0.8's ha-status reports the mover on the master and exits 7 (chef/chef-server#361): expected.
-    CHECK_THAT(c.calls(), Catch::Contains("be1.example.com bootstrap end 7 chef-server-ctl ha-status"));
-    CHECK_THAT(c.daemon_log("be1.example.com"), Catch::Contains("exit status 7 with only expected messages"));
+    finish_and_verify(c);  // --complete: keepalived runs on both backends at the end
+    // 12.0.8's ha-status reports the mover and EC 11's services until cleanup on the master and exits 7
+    // (chef/chef-server#361): expected.
+    const std::string calls = c.calls();
+    CHECK_THAT(calls, Catch::Contains("be1.example.com bootstrap end 7 chef-server-ctl ha-status"));
+    const std::string log = c.daemon_log("be1.example.com");
+    CHECK_THAT(log, Catch::Contains("exit status 7 with only expected messages"));
+    CHECK_THAT(log, Catch::Contains("[ERROR] couchdb is not running correctly, and I am master."));
+    // Nothing in Chef 12 starts the secondary's keepalived again: the plan does, after its upgrade.
+    const auto upgraded = calls.find("be2.example.com secondary end 0 chef-server-ctl upgrade");
+    CHECK(calls.find("be2.example.com secondary end 0 chef-server-ctl start keepalived", upgraded) != std::string::npos);
+    CHECK_THAT(c.daemon_log("be2.example.com"), Catch::Contains("keepalived: backup"));
+    CHECK_THAT(calls, Catch::Contains("be2.example.com secondary end 0 chef-server-ctl ha-status"));
     const View leader = c.view(c.leader());
     CHECK(leader.downtime_start_usec != 0);
     CHECK(leader.downtime_end_usec > leader.downtime_start_usec);
@@ -106,9 +115,13 @@ TEST_CASE("a 2+2 cluster upgrades to Enterprise Chef 11 from .rpm packages, keep
     Cluster c(spec);
     c.start_all();
     finish_and_verify(c);
-    // EC11 lists the mover as down in status (exit 3, opscode-omnibus#480) and in ha-status (exit 7).
+    // EC11 lists the mover and 1.4's services as down in status (exit 3, opscode-omnibus#480) and in
+    // ha-status (exit 7), on the secondary too, until cleanup: expected.
     CHECK_THAT(c.calls(), Catch::Contains("be1.example.com bootstrap end 3 private-chef-ctl status") &&
-                              Catch::Contains("be1.example.com bootstrap end 7 private-chef-ctl ha-status"));
+                              Catch::Contains("be1.example.com bootstrap end 7 private-chef-ctl ha-status") &&
+                              Catch::Contains("be2.example.com secondary end 7 private-chef-ctl ha-status") &&
+                              Catch::Contains("fe1.example.com frontend end 3 private-chef-ctl status"));
+    CHECK_THAT(c.daemon_log("be2.example.com"), Catch::Contains("[ERROR] nagios is not running."));
 }
 
 TEST_CASE("a 2+8 cluster upgrades to Enterprise Chef 11 from .deb packages, keeping every runbook rule", "[cluster]")
@@ -202,6 +215,11 @@ TEST_CASE("add-ons install after the cleanup, the bootstrap first, its configura
     CHECK(other_install > bootstrap_install);
     CHECK(calls.find("be2.example.com secondary begin - chef-server-ctl install opscode-manage") == std::string::npos);
     CHECK(calls.find("fe2.example.com frontend end 0 chef-server-ctl install opscode-manage") != std::string::npos);
+    // Each backend reconfigures Chef again after push jobs' own reconfigure ran everywhere, so that keepalived's
+    // scripts know opscode-pushy-server (verify --complete checks they do).
+    const auto pushy = calls.rfind("end 0 opscode-push-jobs-server-ctl reconfigure");
+    for (const char* backend : {"be1.example.com bootstrap", "be2.example.com secondary"})
+        CHECK(calls.find(std::string(backend) + " end 0 chef-server-ctl reconfigure", pushy) != std::string::npos);
 }
 
 TEST_CASE("an upgrade running past its timeout is not killed: it shows as stalled everywhere, then completes",
@@ -226,20 +244,33 @@ TEST_CASE("an upgrade running past its timeout is not killed: it shows as stalle
     CHECK_THAT(log, !Catch::Contains("terminating its process group"));
 }
 
-TEST_CASE("a stop that times out by itself exits non-zero and is re-run by the plan until it succeeds", "[cluster][faults]")
+TEST_CASE("a stop that times out by itself on every node exits non-zero and is re-run everywhere until it succeeds",
+          "[cluster][faults]")
 {
-    Cluster c({});
-    // runit's sv gives up on rabbitmq (chef/chef-server#1220); the runbook: "re-run the command".
-    c.add_fault("be1.example.com timeout 1 chef-server-ctl stop");
+    ClusterSpec spec;
+    spec.retries = 1;
+    Cluster c(spec);
+    // runit's sv gives up on a slow service anywhere (chef/chef-server#1690); the runbook: "re-run the command".
+    const std::vector<std::pair<std::string, std::string>> stops = {
+        {"be1.example.com bootstrap", "chef-server-ctl stop"},
+        {"be2.example.com secondary", "private-chef-ctl stop keepalived"},
+        {"fe1.example.com frontend", "private-chef-ctl stop"},
+        {"fe2.example.com frontend", "private-chef-ctl stop"}};
+    for (const auto& [node, command] : stops)
+        c.add_fault(node.substr(0, node.find(' ')) + " timeout 1 " + command);
     c.start_all();
     finish_and_verify(c);
     const std::string calls = c.calls();
-    const auto timed_out = calls.find("be1.example.com bootstrap end 1 chef-server-ctl stop\n");
-    CHECK(timed_out != std::string::npos);
-    CHECK(calls.find("be1.example.com bootstrap end 0 chef-server-ctl stop\n", timed_out) != std::string::npos);
-    const std::string log = c.daemon_log("be1.example.com");
-    CHECK_THAT(log, Catch::Contains("timeout: run: rabbitmq: (pid ") && Catch::Contains("765s, want down"));
-    CHECK_THAT(log, Catch::Contains("chef-server-ctl stop (attempt 2)"));
+    for (const auto& [node, command] : stops) {
+        INFO(node << " " << command);
+        const auto timed_out = calls.find(node + " end 1 " + command + "\n");
+        CHECK(timed_out != std::string::npos);
+        CHECK(calls.find(node + " end 0 " + command + "\n", timed_out) != std::string::npos);
+        CHECK_THAT(c.daemon_log(node.substr(0, node.find(' '))), Catch::Contains(" (attempt 2)"));
+    }
+    CHECK_THAT(c.daemon_log("be1.example.com"),
+               Catch::Contains("timeout: run: rabbitmq: (pid ") && Catch::Contains("765s, want down"));
+    CHECK_THAT(c.daemon_log("fe1.example.com"), Catch::Contains("timeout: run: opscode-erchef: (pid "));
 }
 
 TEST_CASE("interrupt ends a stalled command on purpose: the step fails, and retry completes it", "[cluster][faults]")
@@ -266,15 +297,35 @@ TEST_CASE("interrupt ends a stalled command on purpose: the step fails, and retr
                    Catch::Contains("interrupted by the operator: terminating its process group"));
 }
 
-TEST_CASE("on Chef Server 12.4 opscode-manage installs as chef-manage, reconfigured with the license the operator accepted",
+TEST_CASE("on Chef Server 12.4 a frontend's upgrade that prints FATAL and exits 0 is not taken as upgraded; opscode-manage "
+          "installs as chef-manage, reconfigured with the license the operator accepted",
           "[cluster][addons]")
 {
     ClusterSpec spec;
-    spec.version = "12.4.0";  // install.rb renames the add-on from 12.4.0 on
+    spec.version = "12.4.1";  // install.rb renames the add-on from 12.4.0 on
     spec.addons = "opscode-manage";
     spec.accept_licenses = true;
+    spec.retries = 1;
     Cluster c(spec);
+    // fe1's secrets lack one that 12.4 needs (a bad edit or restore after the copy): Chef's H/A guard says FATAL,
+    // and 12.4's upgrade (omnibus-ctl 0.4.2) still ends "Chef Server Upgraded!" with exit 0. Not upgraded.
+    c.add_fault("fe1.example.com lose-secret 1 chef-server-ctl upgrade");
     c.start_all();
+    REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "failed", 120s));
+    CHECK_THAT(c.view(c.leader()).last_error,
+               Catch::Contains("node fe1.example.com, step upgrade-frontend") &&
+                   Catch::Contains("exit status 0, but its output says it failed: [2015-09-21T10:00:00+00:00] FATAL: Attempt to "
+                                   "create secrets on non-bootstrap node in an H/A topology"));
+    CHECK_THAT(c.calls(), Catch::Contains("fe1.example.com frontend end 0 chef-server-ctl upgrade") &&
+                              !Catch::Contains("fe1.example.com frontend note upgraded="));
+    CHECK_THAT(c.calls(), !Catch::Contains("chef-server-ctl start\n"));  // nothing went on to start
+    // The operator copies /etc/opscode's secrets again, as Chef's message says, and retries.
+    const std::string secrets = "/etc/opscode/private-chef-secrets.json";
+    std::ifstream from(c.node("be1.example.com").dir + secrets);
+    std::stringstream copy;
+    copy << from.rdbuf();
+    write_file(c.node("fe1.example.com").dir + secrets, copy.str());
+    CHECK(c.call(c.leader(), "Retry").empty());
     finish_and_verify(c);
     const std::string calls = c.calls();
     CHECK_THAT(calls, Catch::Contains("fe1.example.com frontend end 0 chef-server-ctl install opscode-manage") &&
@@ -527,6 +578,25 @@ TEST_CASE("preflight refuses, node by node and with the fix, what would fail aft
     REQUIRE(std::rename((level + ".away").c_str(), level.c_str()) == 0);
     CHECK(c.call(c.leader(), "Retry").empty());
     finish_and_verify(c);
+}
+
+TEST_CASE("a migration level that is not a level, the same bytes on every node, is refused on every node before anything "
+          "changes",
+          "[cluster][preflight]")
+{
+    Cluster c({});
+    for (const auto& n : c.nodes())  // partybus would read it as level 0 and run every migration again
+        write_file(n.dir + "/var/upgrades/migration-level", "1.13\n");
+    c.start_all();
+    REQUIRE_CLUSTER(c, c.wait_for_state(c.leader(), "failed", 60s));
+    for (const auto& n : c.nodes()) {
+        INFO(n.name);
+        CHECK(c.wait_for(
+            [&] { return c.daemon_log(n.name).find("holds \"1.13\", which is not a migration level") != std::string::npos; },
+            10s));
+    }
+    CHECK_THAT(c.view(c.leader()).last_error, Catch::Contains("step check-migration-level") && Catch::Contains("level 0"));
+    CHECK(only_reads(c.calls()));  // nothing that changes a node ran anywhere
 }
 
 TEST_CASE("preflight refuses a package that is not the plan's product, read from the package itself", "[cluster][preflight]")

@@ -18,35 +18,17 @@ namespace simchef {
 namespace {
 
 // Sources, cited below by these short names:
-//   ha.rb       chef-boneyard/opscode-omnibus files/private-chef-ctl-commands/ha.rb at 12.0.8 (and 11.1.8 for EC11)
-//   upgrade.rb  the same folder's upgrade.rb at 11.1.8 and 12.0.8
+//   ha.rb       private-chef-ctl-commands/ha.rb: opscode-omnibus 11.1.8 and 12.0.8, chef-server 12.1.2-12.4.1
+//   upgrade.rb  the same folder's upgrade.rb at 11.1.8 and 12.0.8-12.4.1
 //   cleanup.rb  the same folder's cleanup.rb at 11.1.8 and 12.0.8
-//   omnibus-ctl chef/omnibus-ctl lib/omnibus-ctl.rb: 0.0.8 in EC11, 0.3.1 in Chef Server 12.0
+//   omnibus-ctl chef/omnibus-ctl lib/omnibus-ctl.rb: 0.0.7 in EC 11.1.8, 0.3.4 in 12.0.8, 0.3.6 in 12.1.2,
+//               0.4.2 in 12.2.0-12.4.1 (omnibus-software's default_version, chef-server's override)
 //   sv.c        runit 2.1.1 src/sv.c (omnibus-software builds runit 2.1.1), which every service command runs
-const std::vector<std::string> backend_services = {"bookshelf",     "keepalived",         "nginx",          "oc_bifrost",
-                                                   "oc_id",         "opscode-chef-mover", "opscode-erchef", "opscode-expander",
-                                                   "opscode-solr4", "postgresql",         "rabbitmq",       "redis_lb"};
-const std::vector<std::string> frontend_services = {"nginx", "oc_bifrost", "oc_id", "opscode-erchef"};
-// opscode-omnibus recipes/opscode-chef-mover.rb: "We want the service defined, but dead" (action :down).
-const char* const chef_mover = "opscode-chef-mover";
 
-const std::vector<std::string>& services_of(const Node& node)
+bool is_service(const Call& call, const std::string& name)
 {
-    return node.backend() ? backend_services : frontend_services;
-}
-
-bool is_service(const Node& node, const std::string& name)
-{
-    const auto& all = services_of(node);
+    const auto all = enabled_services(call.node, call.state);
     return std::find(all.begin(), all.end(), name) != all.end();
-}
-
-// Services keepalived moves with the VIP (they have a keepalive_me file): on a backend they run only while
-// it is master. cluster.sh (templates/default/cluster.sh.erb at 12.0.8) starts them on the master transition
-// and graceful-kills them on the backup one.
-bool moves_with_vip(const Node& node, const std::string& service)
-{
-    return node.backend() && service != "keepalived" && service != chef_mover;
 }
 
 bool running(const Call& call, const std::string& service)
@@ -54,10 +36,37 @@ bool running(const Call& call, const std::string& service)
     const World world(call.node.world);
     if (service == "keepalived")
         return keepalived::is_up(world, call.node.name);
-    if (service == chef_mover)
+    if (service == chef_mover || leftover(call.node, call.state, service))
         return false;
     return !call.state.stopped.count(service) &&
-           (!moves_with_vip(call.node, service) || keepalived::master(world) == call.node.name);
+           (!moves_with_vip(call.node, call.state, service) || keepalived::master(world) == call.node.name);
+}
+
+long pid_of(const Call& call, const std::string& service)
+{
+    return 1000 + static_cast<long>(std::hash<std::string>{}(call.node.name + service) % 30000);
+}
+
+// sv.c's status of one service: "run: NAME: (pid P) Ns" / "down: NAME: Ns", then ", normally down" for a
+// running service with a down file, ", normally up" for a stopped one without.
+std::string sv_state(const Call& call, const std::string& service, bool up, const std::string& seconds)
+{
+    const bool down = down_file(call.node, call.state, service);
+    if (up)
+        return "run: " + service + ": (pid " + std::to_string(pid_of(call, service)) + ") " + seconds +
+               (down ? ", normally down" : "");
+    return "down: " + service + ": " + seconds + (down ? "" : ", normally up");
+}
+
+// Where the secondary's keepalived, once started again, takes the VIP (WORLD/flip_master_after_secondary_upgrade,
+// used once): the runbooks' "in some instances" after the secondary's upgrade.
+bool takes_over(const Call& call)
+{
+    const World world(call.node.world);
+    if (call.node.role != "secondary" || !call.state.upgraded || !world.has("flip_master_after_secondary_upgrade"))
+        return false;
+    std::remove(world.path("flip_master_after_secondary_upgrade").c_str());
+    return true;
 }
 
 void set_running(Call& call, const std::vector<std::string>& services, bool up)
@@ -67,7 +76,7 @@ void set_running(Call& call, const std::vector<std::string>& services, bool up)
             const World world(call.node.world);
             FileLock lock(world.lock_path());
             if (up)
-                keepalived::start(world, call.node.name);
+                keepalived::start(world, call.node.name, takes_over(call));
             else
                 keepalived::stop(world, call.node.name);
         } else if (up) {
@@ -77,11 +86,6 @@ void set_running(Call& call, const std::vector<std::string>& services, bool up)
         }
     }
     call.save();
-}
-
-long pid_of(const Call& call, const std::string& service)
-{
-    return 1000 + static_cast<long>(std::hash<std::string>{}(call.node.name + service) % 30000);
 }
 
 bool chef_server_12(const std::string& version)
@@ -115,29 +119,46 @@ void print_reconfigure(const std::string& version)
               << (compare_versions(version, "12.2.0") >= 0 ? "Chef Server" : "opscode") << " Reconfigured!\n";
 }
 
-// recipes/keepalived.rb (12.0.8) restarts keepalived only when keepalived.conf changes (`notifies :restart`)
-// and component_runit_service brings it up when it is down: a reconfigure of an unchanged configuration
-// leaves a running keepalived, and the state files its cluster.sh wrote, alone.
+// A reconfigure leaves every enabled service as it is, running or down: component_runit_service enables
+// each with runit's :enable, which for an enabled service is "already enabled - nothing to do" (runit
+// cookbook libraries/provider_runit_service.rb, 1.3.0 in 11.1.8, 1.6.0 from 12.2.0), and recipes/keepalived.rb
+// restarts keepalived only when keepalived.conf changes (`notifies :restart`, 12.0.8-12.4.1), which it does
+// not between these releases. A stopped keepalived stays stopped; a running one keeps its state files.
 int reconfigure(Call& call)
 {
     if (upgrade_pending(call.state))
         return refuse_before_upgrade(call);
-    std::vector<std::string> up = services_of(call.node);
-    if (call.node.backend() && keepalived::is_up(World(call.node.world), call.node.name))
-        up.erase(std::remove(up.begin(), up.end(), "keepalived"), up.end());
-    set_running(call, up, true);
+    if (call.node.backend()) {
+        // cluster.sh.erb lists the services keepalived moves, globbing keepalive_me when the template is rendered:
+        // an add-on's services count only from the reconfigure after the add-on's own (install_server_ha_drbd).
+        const World world(call.node.world);
+        std::vector<std::string> moved;
+        for (const auto& service : enabled_services(call.node, call.state))
+            if (keepalive_me(call.node, call.state, service))
+                moved.push_back(service);
+        for (const auto& service : words(read_file(world.path("keepalived/" + call.node.name + ".addon-services"))))
+            moved.push_back(service);
+        write_file(world.path("keepalived/" + call.node.name + ".services"), join(moved) + "\n");
+    }
     print_reconfigure(call.state.configured);
     return 0;
 }
 
-// A whole-server stop, start or restart leaves keepalived alone in Chef Server 12 (omnibus-ctl 0.1.1+,
-// commit 64e2088, OC-11574: "Do not interact with keepalived by default"); EC11's omnibus-ctl 0.0.8 does not.
-std::vector<std::string> whole_server(const Call& call)
+// The services a whole-server stop or start acts on (omnibus-ctl run_sv_command). From 0.3.4 (Chef Server
+// 12) global_service_command_permitted skips keepalived ("only ... status") and lets removed services (the
+// previous release's, left until cleanup) answer stop only; 0.0.7 (EC11) acts on every enabled service.
+// The mover stays down: "defined, but dead". 1.4's services that EC11 leaves "remain down/unavailable and can
+// be safely ignored" (chef-web-docs upgrade_server_ha_notes, release_oec_11-1): the sim starts none of them.
+std::vector<std::string> whole_server(const Node& node, const NodeState& state, const std::string& verb)
 {
+    const bool cs12 = chef_server_12(state.installed);
     std::vector<std::string> out;
-    for (const auto& service : services_of(call.node))
-        if ((service != "keepalived" || !chef_server_12(call.state.installed)) && service != chef_mover)
-            out.push_back(service);
+    for (const auto& service : enabled_services(node, state)) {
+        const bool old = leftover(node, state, service);
+        if ((service == "keepalived" && cs12) || service == chef_mover || (old && (verb != "stop" || !cs12)))
+            continue;
+        out.push_back(service);
+    }
     return out;
 }
 
@@ -150,13 +171,13 @@ int no_such_service(Call& call, const std::string& service)
 int stop(Call& call, std::vector<std::string> services)
 {
     if (services.empty())
-        services = whole_server(call);
+        services = whole_server(call.node, call.state, "stop");
     for (const auto& service : services)
-        if (!is_service(call.node, service))
+        if (!is_service(call, service))
             return no_such_service(call, service);
     set_running(call, services, false);
     for (const auto& service : services)
-        std::cout << "ok: down: " << service << ": 0s, normally up\n";  // sv.c, the check after `sv stop`
+        std::cout << "ok: " << sv_state(call, service, false, "0s") << "\n";  // sv.c, the check after `sv stop`
     return 0;
 }
 
@@ -171,40 +192,35 @@ int start(Call& call, std::vector<std::string> services)
     if (!keepalived_only && upgrade_pending(call.state))
         return refuse_before_upgrade(call);
     if (services.empty())
-        services = whole_server(call);
+        services = whole_server(call.node, call.state, "start");
     for (const auto& service : services)
-        if (!is_service(call.node, service))
+        if (!is_service(call, service))
             return no_such_service(call, service);
     set_running(call, services, true);
     for (const auto& service : services)
-        std::cout << "ok: run: " << service << ": (pid " << pid_of(call, service) << ") 0s\n";  // sv.c
+        std::cout << "ok: " << sv_state(call, service, true, "0s") << "\n";  // sv.c
     return 0;
 }
 
 // One sv status line per service, "run: nginx: (pid 4314) 174s; run: log: (pid 3907) 186s" and "down:
 // opscode-chef-mover: 220s, normally up; run: log: (pid 3756) 221s" (both verbatim in
-// chef-boneyard/opscode-omnibus#480). A down service is sv's LSB status 3. Chef Server 12 hides the mover
-// from a whole-server status (omnibus-ctl 0.2.1 hidden_services, opscode-omnibus#480); EC11 lists it. The
-// exit status is the first non-zero one in EC11 (omnibus-ctl 0.0.8), their sum in Chef Server 12 (0.3).
-// `status SERVICE` shows that one, hidden or not.
+// chef-boneyard/opscode-omnibus#480). A down service is sv's LSB status 3. Every enabled service, but from
+// omnibus-ctl 0.3.4 (Chef Server 12) neither hidden services (the mover) nor removed ones (the previous
+// release's, until cleanup); EC11's 0.0.7 lists them all. The exit status is the first non-zero one in EC11,
+// their sum in Chef Server 12. `status SERVICE` shows that one, hidden or not.
 int status(Call& call, const std::vector<std::string>& only)
 {
-    const bool cs12 = chef_server_12(call.state.configured);
+    const bool cs12 = chef_server_12(call.state.installed);
     int exit_status = 0;
-    std::vector<std::string> listed = only.empty() ? services_of(call.node) : only;
-    std::sort(listed.begin(), listed.end());
+    std::vector<std::string> listed = only.empty() ? enabled_services(call.node, call.state) : only;
     for (const auto& service : listed) {
-        if (!is_service(call.node, service))
+        if (!is_service(call, service))
             return no_such_service(call, service);
-        if (cs12 && service == chef_mover && only.empty())
+        if (cs12 && only.empty() && (service == chef_mover || leftover(call.node, call.state, service)))
             continue;
-        const long pid = pid_of(call, service);
         const bool up = running(call, service);
-        if (up)
-            std::cout << "run: " << service << ": (pid " << pid << ") 3601s; ";
-        else
-            std::cout << "down: " << service << ": 220s, normally up; ";
-        std::cout << "run: log: (pid " << pid - 1 << ") 86400s\n";
+        std::cout << sv_state(call, service, up, up ? "3601s" : "220s") << "; run: log: (pid " << pid_of(call, service) - 1
+                  << ") 86400s\n";
         if (!up)
             exit_status = cs12 ? exit_status + 3 : (exit_status == 0 ? 3 : exit_status);
     }
@@ -212,10 +228,13 @@ int status(Call& call, const std::vector<std::string>& only)
 }
 
 // ha.rb: every check on stdout, then "\n[ERROR] ERRORS WERE DETECTED.\n\n" or "\n[OK] all checks passed.\n\n",
-// exit status the last error code set (7 for a service, which is checked last). Until 12.3.0 the mover,
-// enabled and down by design, is "[ERROR] opscode-chef-mover is not running." on the master (chef/chef#3566
-// = chef/chef-server#361, 12.0.8; fixed by chef/chef-server#536 in 12.3.0, which skips hidden services);
-// the backup's output in chef/chef-server#360 has no mover line. EC11's ha.rb checks DRBD first.
+// exit status the last error code set (7 for a service, which is checked last). It walks every enabled
+// service (sv/*, linked in service/): one with keepalive_me is checked against the VIP ("[ERROR] NAME is not
+// running correctly, and I am master. ", trailing blank and all), any other must run ("[ERROR] NAME is not
+// running."): keepalived itself, and the mover, enabled and down by design on the bootstrap whether or not it
+// is master (chef/chef#3566 = chef/chef-server#361, 12.0.8) until 12.3.0 skips hidden services
+// (chef/chef-server#536). The previous release's services are walked too until cleanup removes them.
+// EC11's ha.rb checks DRBD first.
 int ha_status(Call& call)
 {
     if (!call.node.backend()) {
@@ -242,16 +261,11 @@ int ha_status(Call& call)
     std::cout << (master ? "[OK] found VIP IP address and I am master\n"
                          : "[OK] did not find VIP IP address and I am not master\n")
               << "[OK] found VRRP communications interface eth1\n";
-    std::vector<std::string> listed = backend_services;
-    std::sort(listed.begin(), listed.end());
-    for (const auto& service : listed) {
+    for (const auto& service : enabled_services(call.node, call.state)) {
+        if (service == chef_mover && compare_versions(version, "12.3.0") >= 0)
+            continue;  // hidden services are skipped from 12.3.0 (chef/chef-server#536)
         const bool up = running(call, service);
-        if (service == chef_mover) {
-            if (master && compare_versions(version, "12.3.0") < 0) {
-                std::cout << "[ERROR] opscode-chef-mover is not running.\n";
-                error = 7;
-            }
-        } else if (!moves_with_vip(call.node, service)) {
+        if (!keepalive_me(call.node, call.state, service)) {
             std::cout << "[" << (up ? "OK" : "ERROR") << "] " << service << " is " << (up ? "" : "not ") << "running.\n";
             error = up ? error : 7;
         } else if (master) {
@@ -284,17 +298,42 @@ void move_private_chef_rb(const Node& node)
         throw Failure("cannot move " + old_path + " to " + new_path);
 }
 
-// opscode-omnibus#302 (recipes/partybus.rb, in the reconfigure that every upgrade runs first), verbatim.
-int missing_migration_level(Call& call)
+// EC 11.1.8's recipes/partybus.rb 'migration-level file sanity check', verbatim, which fails the reconfigure
+// every upgrade runs first. It runs only after pg_upgrade (`subscribes ... private-chef_pg_upgrade`), that is
+// on a backend going from Private Chef 1.4 to EC 11 (PostgreSQL's data directory moves), and only when the
+// file is missing (`not_if 'test -f ...'`). 12.0-12.4 keep the block, but PostgreSQL stays 9.2, so it never runs.
+int migration_level_sanity_check(Call& call)
 {
-    const std::string path = call.node.upgrades_dir + "/migration-level";
-    return call.refuse("The " + path +
-                       " file is missing or corrupt!  Please read "
-                       "http://docs.getchef.com/install_server_pre.html and correct this file before proceeding\n"
-                       "* If this is a new installation:\n  run: \"cd /opt/opscode/embedded/service/partybus ; "
-                       "/opt/opscode/embedded/bin/bundle exec bin/partybus init\"\n"
-                       "* If you have upgraded a previous installation:\n  copy the " +
-                       path + " file from a not-yet-upgraded FrontEnd node");
+    const std::string path = "/var/opt/opscode/upgrades/migration-level";  // the recipe's own literal
+    std::cout
+        << "Recipe: private-chef::partybus\n"
+           "  * ruby_block[migration-level file sanity check] action run\n"
+           "================================================================================\n"
+           "Error executing action `run` on resource 'ruby_block[migration-level file sanity check]'\n"
+           "================================================================================\n\n"
+           "RuntimeError\n------------\nERROR:\nThe "
+        << path
+        << " file is missing or corrupt!  Please read "
+           "http://docs.opscode.com/upgrade_server_ha_notes.html#pre-flight-check and correct this file before proceeding\n\n"
+           "* If this is a new installation:\n  run: \"cd /opt/opscode/embedded/service/partybus ; "
+           "/opt/opscode/embedded/bin/bundle exec bin/partybus init\"\n"
+           "* If you have upgraded a previous installation:\n  copy the "
+        << path
+        << " file from a not-yet-upgraded FrontEnd node\n\n"
+           "[2014-06-02T10:00:00+00:00] FATAL: Chef::Exceptions::ChildConvergeError: Chef run process exited "
+           "unsuccessfully (exit code 1)\n";
+    call.violation("private-chef-ctl upgrade found no migration-level file");
+    return 1;
+}
+
+// partybus (partybus/lib/partybus/migrations.rb, the same at 11.1.8, 12.0.8 and 12.4.1) reads the level with
+// JSON.parse and takes a parse error for 0.0; bin/partybus opens the file with File::CREAT first, so a missing
+// one reads as empty. At level 0 it runs every migration again from 1.1.
+bool level_readable(const std::string& text)
+{
+    const std::string t = trim(text);
+    return t.size() > 2 && t.front() == '{' && t.back() == '}' && t.find("\"major\"") != std::string::npos &&
+           t.find("\"minor\"") != std::string::npos;
 }
 
 // upgrade.rb 12.0.8: an /opt/chef-server directory means "open source Chef 11": it asks on stdin, which is
@@ -308,23 +347,24 @@ int open_source_prompt(Call& call)
     return 1;
 }
 
-void print_partybus(const std::string& from, const std::string& to)
+void print_partybus(int current, int latest)
 {
     // partybus (lib/partybus.rb, migrations.rb at 12.0.8): every line "[private-chef-upgrade] - ".
-    const int current = latest_migration(from), latest = latest_migration(to);
     std::cout << "[private-chef-upgrade] - Latest Migration Available: 1." << latest << "\n"
-              << "[private-chef-upgrade] - Current Migration Version: 1." << current << "\n";
+              << "[private-chef-upgrade] - Current Migration Version: " << (current ? "1." + std::to_string(current) : "0.0")
+              << "\n";  // a level it could not read is [0, 0] (migrations.rb)
     for (int n = current + 1; n <= latest; ++n)
         std::cout << "[private-chef-upgrade] - Starting Migration 1." << n << "\n"
                   << "[private-chef-upgrade] - Finished Migration 1." << n << " in 1 seconds\n";
 }
 
-// The sim's own refusal: the runbooks copy the bootstrap's /etc/opscode to every node before its upgrade;
-// with other secrets a real node's services fail later and less clearly.
-int refuse_other_opscode(Call& call)
+// The Chef run's H/A guard (libraries/private_chef.rb generate_hex_if_bootstrap, 11.1.8-12.6.0): a node that
+// is not the bootstrap, whose private-chef-secrets.json lacks a secret its release generates, logs this and
+// exits 44, which fails the reconfigure (`exit! 1`). That is Chef's own check that /etc/opscode was copied.
+void print_secrets_guard()
 {
-    call.note("opscode=differs");
-    return call.refuse("[ERROR] /etc/opscode differs from the bootstrap's: copy it first");
+    std::cout << "[2015-09-21T10:00:00+00:00] FATAL: Attempt to create secrets on non-bootstrap node in an H/A topology, "
+                 "please copy /etc/opscode/* around instead.\n";
 }
 
 // Seed 000's "in some instances": with WORLD/secondary_upgrade_needs_keepalived_cycle, an EC11 secondary's
@@ -371,28 +411,39 @@ int upgrade(Call& call)
     if (cs12 && exists(call.node.dir + "/opt/chef-server"))
         return open_source_prompt(call);
     if (!bootstrap) {
+        // A fact for the verifier: did this node get the bootstrap's upgraded /etc/opscode before its upgrade?
         const std::string theirs = trim(read_file(world.path("bootstrap-opscode.sha256")));
         const std::string mine = tree_digest(call.node.opscode_dir);
-        if (theirs.empty() || theirs != mine)
-            return refuse_other_opscode(call);
-        call.note("opscode=same:" + mine);
+        call.note(!theirs.empty() && theirs == mine ? "opscode=same:" + mine : "opscode=differs");
     }
     const std::string level_file = call.node.upgrades_dir + "/migration-level";
-    if (!exists(level_file)) {
-        if (cs12)
-            return missing_migration_level(call);
-        // EC11 has no such check: partybus reads level 0 and runs every migration again (#302's reason).
-        call.violation("partybus found no migration-level file: it runs every migration again");
-    }
+    bool found = false;
+    const std::string level = read_file(level_file, &found);
     if (!pending) {
         // A re-run (the runbook: "re-run the command until it finishes successfully"): nothing left to migrate.
-        print_partybus(state.configured, state.configured);
+        print_partybus(latest_migration(state.configured), latest_migration(state.configured));
         std::cout << "Chef Server Upgraded!\n";
         call.note("upgraded=" + state.configured);
         return 0;
     }
+    // upgrade.rb: reconfigure(false) first.
+    if (!found && !cs12 && call.node.backend() && major_version(state.configured) < 11)
+        return migration_level_sanity_check(call);
+    const auto missing = bootstrap ? std::vector<std::string>{} : missing_secrets(call.node, state.installed);
+    if (!missing.empty()) {
+        call.note("secrets=missing:" + missing.front());
+        print_secrets_guard();
+        // omnibus-ctl 0.4.2 (12.2.0-12.4.1): exit! only sets a flag, and upgrade.rb's partybus_upgrade goes on to
+        // migrate and print "Chef Server Upgraded!" with exit 0; 0.0.7 and 0.3.x exit 1 there and then.
+        if (compare_versions(state.installed, "12.2.0") < 0)
+            return 1;
+        print_partybus(latest_migration(state.configured), latest_migration(state.installed));
+        write_file(level_file, migration_level(state.installed) + "\n");
+        std::cout << "Chef Server Upgraded!\n";
+        return 0;
+    }
     if (needs_keepalived_cycle(call)) {
-        print_partybus(state.configured, state.installed);
+        print_partybus(latest_migration(state.configured), latest_migration(state.installed));
         std::cout << "ERROR: Database is not running.\nPlease start the database and re-run private-chef-ctl upgrade.\n";
         return 1;
     }
@@ -401,36 +452,44 @@ int upgrade(Call& call)
         std::cout << "****\nERROR:\n****\nThe bootstrap server must be the HA-master at the time of upgrade.\n";
         return 1;
     }
-    print_reconfigure(state.installed);  // upgrade.rb runs reconfigure(false) first
+    print_reconfigure(state.installed);
     if (cs12)
         move_private_chef_rb(call.node);
     if (cs12 && bootstrap) {
-        // upgrade.rb 12.0.8 partybus_upgrade: `private-chef-ctl stop`, then `start postgresql`, then partybus.
+        // upgrade.rb 12.0.8 partybus_upgrade: `private-chef-ctl stop`, then `start postgresql`, then partybus,
+        // with the services its reconfigure just enabled.
+        NodeState reconfigured = state;
+        reconfigured.configured = state.installed;
+        reconfigured.upgraded = true;
         std::vector<std::string> up;
-        for (const auto& service : whole_server(call))
+        for (const auto& service : whole_server(call.node, reconfigured, "stop"))
             if (service != "postgresql")
                 up.push_back(service);
         set_running(call, up, false);
     } else if (!cs12) {
         std::cout << "Sleeping for 2 minutes before migration\n";  // upgrade.rb 11.1.8 (not slept here)
     }
-    print_partybus(state.configured, state.installed);
+    if (!level_readable(level))
+        call.violation("partybus read the migration level as 0 (" + (found ? "\"" + trim(level) + "\"" : std::string("no file")) +
+                       ") and ran every migration again from 1.1");
+    print_partybus(level_readable(level) ? latest_migration(state.configured) : 0, latest_migration(state.installed));
     std::cout.flush();
     sleep_ms(50);  // an upgrade takes a moment: long enough to be seen running
     if (bootstrap) {
         upgrade_opscode(call.node, state.installed);
         write_file(world.path("bootstrap-opscode.sha256"), tree_digest(call.node.opscode_dir) + "\n");
     }
-    if (call.node.backend()) {
-        // The upgrade reconfigures keepalived, which comes up and may take over (the runbooks' "in some instances").
-        FileLock lock(world.lock_path());
-        keepalived::start(world, call.node.name,
-                          call.node.role == "secondary" && world.has("flip_master_after_secondary_upgrade"));
-    }
     write_file(level_file, migration_level(state.installed) + "\n");
+    const std::string from = state.configured;
     state.configured = state.installed;
     state.upgraded = true;
     call.save();
+    // EC 11.1.8's reconfigure restarts keepalived, whose cluster.sh template changed since 1.4 (recipes/keepalived.rb
+    // `notifies :restart`), and it may take over. Chef Server 12's leaves it as it is (see reconfigure).
+    if (call.node.backend() && major_version(from) < 11) {
+        FileLock lock(world.lock_path());
+        keepalived::start(world, call.node.name, takes_over(call));
+    }
     call.note("upgraded=" + state.configured);
     std::cout << "Chef Server Upgraded!\n";  // upgrade.rb, both versions
     return 0;
@@ -448,10 +507,12 @@ int cleanup(Call& call)
         call.violation(what);
         return call.fail(what);
     }
-    std::cout << "  * private_chef_package_cleaner[opscode-account] action clean\n"
-                 "  * private_chef_package_cleaner[couchdb] action clean\n"
-                 "  * private_chef_package_cleaner[opscode-webui] action clean\n"
-                 "Chef Client finished, 9/28 resources updated\n";
+    // post_11_upgrade_cleanup.rb / post_12_upgrade_cleanup.rb: one private_chef_package_cleaner per service of
+    // the previous release (12's removed_services, EC11's 1.4 services).
+    for (const auto& service : enabled_services(call.node, call.state))
+        if (leftover(call.node, call.state, service))
+            std::cout << "  * private_chef_package_cleaner[" << service << "] action clean\n";
+    std::cout << "Chef Client finished, 9/28 resources updated\n";
     call.state.cleaned = true;
     call.save();
     call.note("cleanup=done");
@@ -513,18 +574,25 @@ int install(Call& call, const std::vector<std::string>& rest)
 int own_timeout(Call& call)
 {
     const std::string verb = call.args.empty() ? "" : call.args[0];
-    if (verb == "stop" && call.node.backend()) {
-        // sv.c: a service that does not go down within its wait prints "timeout: " and its status line and adds
-        // 1 to the exit status (chef/chef-server#1220: "timeout: run: rabbitmq: (pid …) 765s, want down";
-        // chef/chef-server#1690 shows the same for a restart); the others are down.
+    if (verb == "stop") {
+        // sv.c: a service still up after SVWAIT prints "timeout: " and its status, with ", want down", and
+        // counts 1; omnibus-ctl adds up (12) or keeps the first (EC11) of the services' statuses, so the stop
+        // exits 1. It happens on any node: chef/chef-server#1690 shows sv timing out on rabbitmq; the sim's slow
+        // service is the one named, else rabbitmq where the node runs it, else opscode-erchef. The others are down.
+        const auto services = call.args.size() > 1 ? std::vector<std::string>(call.args.begin() + 1, call.args.end())
+                                                   : whole_server(call.node, call.state, "stop");
+        const std::string slow = call.args.size() > 1           ? call.args[1]
+                                 : is_service(call, "rabbitmq") ? "rabbitmq"
+                                                                : "opscode-erchef";
         std::vector<std::string> others;
-        for (const auto& service : whole_server(call))
-            if (service != "rabbitmq")
+        for (const auto& service : services)
+            if (service != slow)
                 others.push_back(service);
         set_running(call, others, false);
         for (const auto& service : others)
-            std::cout << "ok: down: " << service << ": 0s, normally up\n";
-        std::cout << "timeout: run: rabbitmq: (pid " << pid_of(call, "rabbitmq") << ") 765s, want down\n";
+            std::cout << "ok: " << sv_state(call, service, false, "0s") << "\n";
+        if (others.size() < services.size())
+            std::cout << "timeout: " << sv_state(call, slow, true, "765s") << ", want down\n";
         return 1;
     }
     // A resource's shell-out past its time inside the Chef run (chef/chef-server#1643: "ERROR: Command timed
@@ -601,6 +669,13 @@ int run_addon_ctl(Call& call, const std::string& addon)
         const std::string theirs = trim(read_file(World(call.node.world).path("bootstrap-" + addon + ".sha256")));
         if (!theirs.empty() && theirs != tree_digest(addon_dir(call.node, addon)))
             return call.refuse("[ERROR] /etc/" + addon + " differs from the bootstrap's: copy it first");
+    }
+    if (addon == "opscode-push-jobs-server" && call.node.backend()) {
+        // Its server runs as opscode-pushy-server, with keepalive_me on a backend, like Chef's own services
+        // (install_server_ha_drbd: "chef-server-ctl restart opscode-pushy-server").
+        const std::string path = World(call.node.world).path("keepalived/" + call.node.name + ".addon-services");
+        if (read_file(path).find("opscode-pushy-server") == std::string::npos)
+            write_file(path, "opscode-pushy-server\n");
     }
     std::cout << "Starting Chef Client, version 12.0.3\nConverging 64 resources\n" << addon << " Reconfigured!\n";
     return 0;

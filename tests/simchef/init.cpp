@@ -9,13 +9,6 @@ namespace simchef {
 
 namespace {
 
-// ec11: a Private Chef 1.4 node about to go to Enterprise Chef 11; cs12: an Enterprise Chef 11 node about
-// to go to Chef Server 12. Both start with private-chef-ctl only.
-std::string version_of_flavor(const std::string& flavor)
-{
-    return flavor == "ec11" ? "1.4.6" : "11.1.8";
-}
-
 std::string this_program()
 {
     char path[4096];
@@ -74,10 +67,10 @@ int init_node(const std::vector<std::string>& args)
     for (const char* command : {"private-chef-ctl", "dpkg", "dpkg-deb", "rpm"})
         replace_symlink(program, node.dir + "/bin/" + command);
     NodeState state;
-    state.installed = state.configured = version_of_flavor(node.flavor);
+    state.installed = state.configured = starting_version(node.flavor);
     save_state(node, state);
     write_version_manifest(node, state.installed);
-    write_opscode(node);
+    write_opscode(node, state.installed);
     make_dirs(node.upgrades_dir);
     write_file(node.upgrades_dir + "/migration-level",
                (options.values.count("migration-level") ? options.get("migration-level") : migration_level(state.installed)) +

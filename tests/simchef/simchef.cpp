@@ -28,6 +28,8 @@
 //       opscode=same:<sha256>|differs    a secondary's or frontend's upgrade compared its /etc/opscode
 //                                        with the bootstrap's upgraded one
 //       cleanup=done                     cleanup finished (exit 1 with only the expected chef-mover error)
+//       secrets=missing:<service.key>    a node not the bootstrap lacked a secret its release generates:
+//                                        Chef's H/A guard said FATAL (no success, whatever the exit status)
 // <program> is the basename. Arguments are as given; a blank, a control byte or a backslash in one is
 // written \xHH. Lines are appended whole, under flock, with O_APPEND: their order is the order of events.
 // WORLD/violations.log: "<epoch ms> <node> <role> <what> -- <program> <args...>" per violation.
@@ -36,13 +38,16 @@
 // WORLD/lock, WORLD/keepalived/{<node>.state,<node>.status,<node>.requested,master,failover},
 // WORLD/keepalived_cycle (EC11's keepalived sequence so far), WORLD/bootstrap-opscode.sha256
 // and WORLD/bootstrap-NAME.sha256 (the bootstrap's trees after its upgrade / add-on install), and, written by
-// tests: faults ("<node> fail|hang|timeout|slow:<ms> <count> <program> [args prefix...]": fail exits 1, hang
-// waits to be killed, timeout is the command's own timeout as the real one reports it, slow:<ms> waits, then
-// runs the command; # comments; use counts kept in
+// tests: faults ("<node> fail|hang|timeout|lose-secret|slow:<ms> <count> <program> [args prefix...]": fail
+// exits 1, hang waits to be killed, timeout is the command's own timeout as the real one reports it,
+// lose-secret takes the newest secret of the installed release out of the node's private-chef-secrets.json
+// (a bad edit or restore) and runs the command, slow:<ms> waits, then runs the command; # comments; use counts
+// kept in
 // faults.used), delay_ms, failover_ms, flip_master_after_secondary_upgrade,
 // secondary_upgrade_needs_keepalived_cycle, dpkg_debug_lines (default 100), approved (epoch ms).
 // NODE/version-manifest.txt is the installed Chef's, as omnibus writes /opt/opscode/version-manifest.txt;
 // NODE/opt/chef-server, when a test makes it, is an open source Chef 11 left on the node.
+#include "opscode.hpp"
 #include "simchef.hpp"
 #include "world.hpp"
 
@@ -166,6 +171,8 @@ int run_command(const std::string& argv0, const std::string& program, const std:
         for (;;)
             pause();
     }
+    if (fault == "lose-secret")
+        drop_secret(call.node, call.state.installed);
     if (starts_with(fault, "slow:")) {
         // A migration that takes longer than the plan expects, then finishes: the runbooks' upgrade "times
         // out" on big databases (partybus runs every migration, pg_upgrade copies the whole database).

@@ -114,6 +114,23 @@ void save_state(const Node& node, const NodeState& state);
 std::string world_id(const std::string& world);  // created by the first init
 std::string secret(const std::string& world, const std::string& label, std::size_t length);
 
+// ---- services (services.cpp) ----
+
+// opscode-omnibus recipes/opscode-chef-mover.rb: "We want the service defined, but dead" (action :down).
+inline const char* const chef_mover = "opscode-chef-mover";
+// The release a node of this flavor starts from: 1.4.6 (ec11) or 11.1.8 (cs12).
+std::string starting_version(const std::string& flavor);
+// Enabled runit services, sorted: the configured release's for the node's role, and the starting release's
+// that the configured one lacks (those cleanup removes, until it does).
+std::vector<std::string> enabled_services(const Node& node, const NodeState& state);
+// One of the previous release's services that cleanup removes, not removed yet: enabled, down for good.
+bool leftover(const Node& node, const NodeState& state, const std::string& service);
+// keepalived starts it on the master and stops it on the backup (cluster.sh).
+bool moves_with_vip(const Node& node, const NodeState& state, const std::string& service);
+// Its service directory holds keepalive_me (ha.rb checks it against the VIP) / a down file (sv's "normally").
+bool keepalive_me(const Node& node, const NodeState& state, const std::string& service);
+bool down_file(const Node& node, const NodeState& state, const std::string& service);
+
 // ---- one call of a simulated command (simchef.cpp) ----
 
 class Call {

@@ -31,7 +31,8 @@ struct Logged {
     bool install() const { return program == "dpkg" || program == "rpm"; }
     bool upgrade() const { return is("upgrade"); }
     bool start() const { return is("start") || is("restart"); }
-    bool ok() const { return status == 0; }
+    // Exit 0 after Chef's H/A guard said FATAL (12.2-12.4's upgrade) is no success.
+    bool ok() const { return status == 0 && !has("secrets=missing"); }
     bool has(const std::string& fact_prefix) const
     {
         return std::any_of(facts.begin(), facts.end(), [&](const auto& f) { return starts_with(f, fact_prefix); });
@@ -300,7 +301,9 @@ std::vector<std::string> no_success_twice(const Run& run)
     return out;
 }
 
-// Every node upgraded and cleaned up, but those the operator dropped (gone for good, rebuilt afterwards).
+// Every node upgraded and cleaned up, but those the operator dropped (gone for good, rebuilt afterwards);
+// the bootstrap keepalived master and, on both backends, keepalived running (a cluster with its standby) and
+// knowing every add-on service it must move.
 std::vector<std::string> complete(const Run& run, const World& world)
 {
     std::string version;
@@ -329,6 +332,13 @@ std::vector<std::string> complete(const Run& run, const World& world)
             out.push_back(name + ": no cleanup finished");
         if (role == "bootstrap")
             bootstrap = name;
+        if (role != "frontend" && !keepalived::is_up(world, name))
+            out.push_back(name + ": keepalived is not running at the end: the cluster has no standby");
+        const auto moved = words(read_file(world.path("keepalived/" + name + ".services")));
+        for (const auto& service : words(read_file(world.path("keepalived/" + name + ".addon-services"))))
+            if (std::find(moved.begin(), moved.end(), service) == moved.end())
+                out.push_back(name + ": keepalived's scripts do not know " + service +
+                              ": no chef-server-ctl reconfigure after the add-on's own");
     }
     const std::string master = keepalived::master(world);
     if (master != bootstrap)

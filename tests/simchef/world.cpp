@@ -56,10 +56,11 @@ std::string World::take_fault(const std::string& node, const std::string& progra
             continue;
         const bool slow = starts_with(w.size() > 1 ? w[1] : "", "slow:") &&
                           w[1].find_first_not_of("0123456789", 5) == std::string::npos && w[1].size() > 5;
-        if (w.size() < 4 || (w[1] != "fail" && w[1] != "hang" && w[1] != "timeout" && !slow) ||
+        if (w.size() < 4 || (w[1] != "fail" && w[1] != "hang" && w[1] != "timeout" && w[1] != "lose-secret" && !slow) ||
             w[2].find_first_not_of("0123456789") != std::string::npos)
             throw Failure(path("faults") + ":" + std::to_string(number) +
-                          ": expected `NODE fail|hang|timeout|slow:MS COUNT PROGRAM [ARGS...]`, got \"" + line + "\"");
+                          ": expected `NODE fail|hang|timeout|lose-secret|slow:MS COUNT PROGRAM [ARGS...]`, got \"" + line +
+                          "\"");
         const std::vector<std::string> prefix(w.begin() + 4, w.end());
         if (w[0] != node || w[3] != program || prefix.size() > args.size() ||
             !std::equal(prefix.begin(), prefix.end(), args.begin()))

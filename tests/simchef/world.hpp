@@ -20,8 +20,8 @@ public:
     long long milliseconds(const std::string& name) const;
     // Every node init registered: name and role.
     std::vector<std::pair<std::string, std::string>> nodes() const;
-    // The first unused fault of WORLD/faults that matches this call ("fail", "hang", "timeout" or
-    // "slow:MS"), counted as used; "" when none. The caller holds the world lock.
+    // The first unused fault of WORLD/faults that matches this call ("fail", "hang", "timeout", "lose-secret"
+    // or "slow:MS"), counted as used; "" when none. The caller holds the world lock.
     std::string take_fault(const std::string& node, const std::string& program, const std::vector<std::string>& args) const;
 
 private:

@@ -60,7 +60,7 @@ struct Node {
         write_file(root / package_name, package_bytes);
         write_file(root / "opscode" / "private-chef.rb", "topology \"ha\"\n");
         write_file(root / "keepalived" / "current_cluster_status", "master\n");
-        write_file(root / "upgrades" / "migration-level", "{\"major\": 1, \"minor\": 8}\n");
+        write_file(root / "upgrades" / "migration-level", "{\"major\": 1, \"minor\": 13}\n");
 
         config.commands.dpkg = (root / "bin" / "dpkg").string();
         config.commands.rpm = (root / "bin" / "rpm").string();
@@ -128,6 +128,8 @@ TEST_CASE("every check passes on a healthy bootstrap and changes nothing", "[che
     Node node;
     const std::string before = snapshot(node.tmp.path());
     for (const std::string& name : chu::check_names()) {
+        if (name == "keepalived-backup")
+            continue;  // the secondary's: below
         const chu::CheckVerdict verdict = node.run(name);
         INFO(name << ": " << verdict.message);
         CHECK(verdict.ok);
@@ -357,10 +359,10 @@ TEST_CASE("the migration-level check reports the level with whitespace collapsed
 {
     Node node;
     const fs::path level = node.path("upgrades") / "migration-level";
-    write_file(level, "  {\"major\": 1,\n\t\"minor\":  8}  \n");
+    write_file(level, "  {\"major\": 1,\n\t\"minor\":  13}  \n");
     const chu::CheckVerdict present = node.run("migration-level");
     CHECK(present.ok);
-    CHECK(present.value == "{\"major\": 1, \"minor\": 8}");
+    CHECK(present.value == "{\"major\": 1, \"minor\": 13}");
 
     fs::remove(level);
     const chu::CheckVerdict absent = node.run("migration-level");
@@ -372,6 +374,42 @@ TEST_CASE("the migration-level check reports the level with whitespace collapsed
     const chu::CheckVerdict unreadable = node.run("migration-level");
     require_failure(unreadable);
     CHECK_THAT(unreadable.message, Contains(level.string()));
+}
+
+TEST_CASE("the migration-level check refuses a file that is not a level, and a level the installed release does not leave",
+          "[checks]")
+{
+    Node node;  // Enterprise Chef 11.1.8 installed: partybus left 1.13
+    const fs::path level = node.path("upgrades") / "migration-level";
+    for (const char* text : {"", "garbage\n", "{\"major\":1}\n", "{\"major\":1,\"minor\":\"13\"}\n", "1.13\n"}) {
+        write_file(level, text);
+        const chu::CheckVerdict bad = node.run("migration-level");
+        require_failure(bad);
+        CHECK_THAT(bad.message, Contains("which is not a migration level") && Contains("level 0") &&
+                                    Contains("every migration again from 1.1") && Contains("Copy the file"));
+    }
+    write_file(level, "{\"minor\":12,\"major\":1}\n");
+    const chu::CheckVerdict older = node.run("migration-level");
+    require_failure(older);
+    CHECK_THAT(older.message, Contains("says 1.12, but the installed 11.1.8 leaves 1.13"));
+
+    node.facts.installed_version = "11.3.0";  // no level known for it: only the form is checked
+    CHECK(node.run("migration-level").ok);
+}
+
+TEST_CASE("the keepalived-backup check waits, bounded, until this secondary settles as backup", "[checks]")
+{
+    Node node;
+    node.config.upgrade.failover_wait_s = 1;
+    const chu::CheckVerdict master = node.run("keepalived-backup");
+    require_failure(master);
+    CHECK_THAT(master.message, Contains("waited 1 s for this secondary to become keepalived backup") && Contains("says master") &&
+                                   Contains("start keepalived"));
+    write_file(node.path("keepalived") / "current_cluster_status", "backup\n");
+    write_file(node.path("keepalived") / "requested_cluster_status", "backup\n");
+    const chu::CheckVerdict backup = node.run("keepalived-backup");
+    CHECK(backup.ok);
+    CHECK(backup.value == "backup");
 }
 
 TEST_CASE("the disk-space check needs twice the package plus 100 MiB under /opt and twice opscode_dir plus 10 MiB for "

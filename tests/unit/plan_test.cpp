@@ -286,8 +286,10 @@ TEST_CASE("every role runs exactly the chef-server-12 seed's steps, in order", "
               "install/install-package: /usr/bin/dpkg -D10 -i " + kDeb,
               "copy-opscode/copy-opscode: receive /etc/opscode",
               "upgrade-secondary/upgrade-secondary: " + ctl + " upgrade",
+              "upgrade-secondary/start-keepalived-secondary: " + ctl + " start keepalived",
               "upgrade-secondary/fix-stop-keepalived-secondary: " + ctl + " stop keepalived",
               "upgrade-secondary/fix-restart-keepalived-secondary: " + ctl + " restart keepalived",
+              "upgrade-secondary/wait-secondary-backup: check keepalived-backup",
               "verify/ha-status: " + ctl + " ha-status",
               "cleanup/cleanup: " + ctl + " cleanup",
           });
@@ -648,7 +650,8 @@ TEST_CASE("opscode-manage adds a last phase whose steps run on the frontends onl
     }
 }
 
-TEST_CASE("opscode-push-jobs-server installs on the bootstrap, copies its directory, then installs on the others",
+TEST_CASE("opscode-push-jobs-server installs on the bootstrap, copies its directory, installs on the others, then "
+          "reconfigures the backends again",
           "[plan][addon]")
 {
     chu::Config config = config_for(kDeb);
@@ -656,7 +659,7 @@ TEST_CASE("opscode-push-jobs-server installs on the bootstrap, copies its direct
     const chu::Plan eff = effective(loaded("chef-server-12"), config);
     const chu::Phase& addon = eff.phases.back();
     CHECK(addon.id == "addon-opscode-push-jobs-server");
-    REQUIRE(addon.steps.size() == 7);
+    REQUIRE(addon.steps.size() == 8);
     const chu::RoleMask bootstrap = chu::role_bit(chu::Role::bootstrap);
     const chu::RoleMask others = chu::role_bit(chu::Role::secondary) | chu::role_bit(chu::Role::frontend);
     const Argv install = {"{ctl}", "install", "opscode-push-jobs-server", "{addons_path_args}"};
@@ -688,13 +691,26 @@ TEST_CASE("opscode-push-jobs-server installs on the bootstrap, copies its direct
         "addon-opscode-push-jobs-server/opscode-push-jobs-server-reconfigure-bootstrap: "
         "/usr/bin/opscode-push-jobs-server-ctl reconfigure",
     };
+    // Then the backends, bootstrap first, so that keepalived's scripts know its services (install_server_ha_drbd).
+    const chu::Step& again = addon.steps[7];
+    CHECK(again.id == "reconfigure-backends-opscode-push-jobs-server");
+    CHECK(again.run == reconfigure);
+    CHECK(again.roles == (bootstrap | chu::role_bit(chu::Role::secondary)));
+    CHECK(again.order == chu::NodeOrder::backends_serial);
     const auto boot = schedule(eff, chu::Role::bootstrap, config, facts_for(kDeb)).lines();
-    REQUIRE(boot.size() >= 3);
-    CHECK(std::vector<std::string>(boot.end() - 3, boot.end()) == tail_bootstrap);
+    REQUIRE(boot.size() >= 4);
+    CHECK(std::vector<std::string>(boot.end() - 4, boot.end() - 1) == tail_bootstrap);
+    CHECK(boot.back() ==
+          "addon-opscode-push-jobs-server/reconfigure-backends-opscode-push-jobs-server: " + kCtl12 + " reconfigure");
 
     for (chu::Role role : {chu::Role::secondary, chu::Role::frontend}) {
         INFO(chu::role_name(role));
-        const auto lines = schedule(eff, role, config, facts_for(kDeb)).lines();
+        auto lines = schedule(eff, role, config, facts_for(kDeb)).lines();
+        if (role == chu::Role::secondary) {
+            REQUIRE_FALSE(lines.empty());
+            CHECK(lines.back() == boot.back());
+            lines.pop_back();
+        }
         REQUIRE(lines.size() >= 4);
         CHECK(std::vector<std::string>(lines.end() - 4, lines.end()) ==
               std::vector<std::string>{
@@ -1272,4 +1288,73 @@ TEST_CASE("{accept_license} is --accept-license only when the operator accepted 
     Argv accepted = configure;
     accepted.push_back("--accept-license");
     CHECK(schedule(eff, chu::Role::frontend, config, facts_for(kDeb)).entries.back().action.argv == accepted);
+}
+
+TEST_CASE("a Chef FATAL line fails a command that changes the cluster, whatever its exit status, never a read-only one",
+          "[plan][failure]")
+{
+    const chu::Plan plan = loaded("chef-server-12");
+    REQUIRE(plan.failures == std::vector<std::string>{"FATAL:"});
+    const chu::Step* upgrade = nullptr;
+    const chu::Step* status = nullptr;
+    for (const auto& phase : plan.phases)
+        for (const auto& step : phase.steps) {
+            upgrade = step.id == "upgrade-frontend" ? &step : upgrade;
+            status = step.id == "status" ? &step : status;
+        }
+    REQUIRE(upgrade);
+    REQUIRE(status);
+    // Chef Server 12.2-12.4: the reconfigure failed, upgrade.rb went on (omnibus-ctl 0.4.2) and exited 0.
+    const std::string fatal = "[2015-09-21T10:00:00+00:00] FATAL: Attempt to create secrets on non-bootstrap node in an H/A "
+                              "topology, please copy /etc/opscode/* around instead.";
+    const std::string output = "Starting Chef Client\n" + fatal +
+                               "\n[private-chef-upgrade] - Latest Migration Available: 1.29\n"
+                               "Chef Server Upgraded!\n";
+    CHECK(chu::failure_line(*upgrade, plan, output) == fatal);
+    CHECK(chu::failure_line(*upgrade, plan, "Chef Server Upgraded!\n").empty());
+    CHECK(chu::failure_line(*status, plan, output).empty());  // it only reads: what it shows is the verdict
+
+    CHECK(parsed(kValid).failures.empty());
+    const std::string phases = kValid.substr(kValid.find("[phase"));
+    const chu::Plan two =
+        parsed("[plan]\nname = p\nctl = chef_server_ctl\nfailure = FATAL:\nfailure = Chef::Exceptions\n" + phases);
+    CHECK(two.failures == std::vector<std::string>{"FATAL:", "Chef::Exceptions"});
+    require_refusal("[plan]\nname = p\nctl = chef_server_ctl\nfailure =\n" + phases, 4, "[plan] failure is empty");
+}
+
+TEST_CASE("verify accepts exactly the previous release's services that cleanup removes, on both plans", "[plan][harmless]")
+{
+    auto step_of = [](const chu::Plan& plan, const std::string& id) {
+        for (const auto& phase : plan.phases)
+            for (const auto& step : phase.steps)
+                if (step.id == id)
+                    return step;
+        FAIL("no step " << id);
+        return chu::Step{};
+    };
+    const chu::Plan cs12 = loaded("chef-server-12");
+    const chu::Step ha = step_of(cs12, "ha-status");
+    // The master's ha-status on 12.0.8 before cleanup: EC 11's keepalive_me services, down, and the mover.
+    std::string master = "[OK] keepalived HA services enabled.\n[OK] cluster status = master\n";
+    for (const char* old :
+         {"couchdb", "opscode-account", "opscode-certificate", "opscode-org-creator", "opscode-solr", "opscode-webui"})
+        master += std::string("[ERROR] ") + old + " is not running correctly, and I am master. \n";
+    master += "[ERROR] opscode-chef-mover is not running.\n[OK] opscode-solr4 is running correctly, and I am master.\n"
+              "\n[ERROR] ERRORS WERE DETECTED.\n\n";
+    CHECK(chu::only_expected_errors(ha, master, {}, cs12, {}));
+    CHECK_FALSE(chu::only_expected_errors(ha, master + "[ERROR] opscode-solr4 is not running correctly, and I am master. \n", {},
+                                          cs12, {}));
+    CHECK_FALSE(chu::only_expected_errors(ha, master + "[ERROR] keepalived is not running.\n", {}, cs12, {}));
+
+    const chu::Plan ec11 = loaded("enterprise-chef-11");
+    const chu::Step status = step_of(ec11, "status");
+    std::string listed = "run: nginx: (pid 4314) 174s; run: log: (pid 3907) 186s\n";
+    for (const char* old : {"fcgiwrap", "nagios", "nrpe", "opscode-chef", "opscode-chef-mover", "php-fpm", "redis"})
+        listed += std::string("down: ") + old + ": 220s, normally up; run: log: (pid 3756) 221s\n";
+    CHECK(chu::only_expected_errors(status, listed, {}, ec11, {}));
+    CHECK_FALSE(
+        chu::only_expected_errors(status, listed + "down: redis_lb: 220s, normally up; run: log: (pid 1) 9s\n", {}, ec11, {}));
+    const chu::Step ec11_ha = step_of(ec11, "ha-status");
+    CHECK(chu::only_expected_errors(ec11_ha, "[ERROR] nagios is not running.\n[ERROR] redis is not running.\n", {}, ec11, {}));
+    CHECK_FALSE(chu::only_expected_errors(ec11_ha, "[ERROR] redis_lb is not running.\n", {}, ec11, {}));
 }

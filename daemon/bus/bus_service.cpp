@@ -66,7 +66,7 @@ private:
     void Pause(sdbus::Result<std::string>&& r) override { impl_.decide(Op::pause, std::move(r)); }
     void Resume(sdbus::Result<std::string>&& r) override { impl_.decide(Op::resume, std::move(r)); }
     void Retry(sdbus::Result<std::string>&& r) override { impl_.decide(Op::retry, std::move(r)); }
-    void Skip(sdbus::Result<std::string>&& r) override { impl_.decide(Op::skip, std::move(r)); }
+    void Skip(sdbus::Result<std::string>&& r, bool force) override { impl_.decide(Op::skip, std::move(r), {}, force); }
     void Abort(sdbus::Result<std::string>&& r) override { impl_.decide(Op::abort, std::move(r)); }
     void ApproveCleanup(sdbus::Result<std::string>&& r) override { impl_.decide(Op::approve, std::move(r)); }
     void Interrupt(sdbus::Result<std::string>&& r) override { impl_.decide(Op::interrupt, std::move(r)); }

@@ -308,6 +308,10 @@ struct Parser {
                 s.when = {Condition::Kind::failed, value.substr(failed.size()), -1};  // its index: validate()
             else
                 return fail("when = \"" + value + "\": unknown condition; known: bootstrap-not-master, failed:STEP");
+        } else if (key == "skip_risk") {
+            if (value.empty())
+                return fail("skip_risk is empty; say what skipping the step risks");
+            s.skip_risk = value;
         } else if (key == "agree") {
             if (value == "yes")
                 s.agree = Agreement::equal;
@@ -320,7 +324,7 @@ struct Parser {
         } else
             return fail("unknown key \"" + key + "\" in [" + section +
                         "]; valid keys: title, roles, run, run.deb, run.rpm, check, copy, gate, order, timeout, "
-                        "retry, retries, backoff, harmless, summary, when, may_fail, agree, read_only");
+                        "retry, retries, backoff, harmless, summary, when, may_fail, agree, read_only, skip_risk");
         return true;
     }
 

@@ -617,7 +617,7 @@ Answer Leader::decide(const Command& call, std::int64_t now)
             return no("not paused");
         return decided({}, "resumed");
     case Op::retry:
-    case Op::skip: return retry_or_skip(op, now);
+    case Op::skip: return retry_or_skip(op, call.force, now);
     case Op::abort: {
         const std::string phase = std::to_string(journal_.phase);
         Answer a = decided({}, "abort: no further step starts on any node");
@@ -631,13 +631,17 @@ Answer Leader::decide(const Command& call, std::int64_t now)
     return no("unknown decision");
 }
 
-Answer Leader::retry_or_skip(Op op, std::int64_t now)
+Answer Leader::retry_or_skip(Op op, bool force, std::int64_t now)
 {
     const Step* st = journal_.progress == P::running ? current_step() : nullptr;
     auto failed = failed_here();
     const bool disagreement = st && failed.empty() && barrier(*st) == Barrier::disagreed;
     if (failed.empty() && !disagreement)
         return Answer{0, false, std::string("nothing to ") + op_name(op) + ": no step has failed"};
+    if (op == Op::skip && !force && st && !st->skip_risk.empty())
+        return Answer{0, false,
+                      "skipping step " + st->id + " risks this: " + st->skip_risk +
+                          ". Fix it and retry; to skip it all the same: chef-ha-upgrade-ctl skip --force"};
     if (disagreement && op == Op::skip) {  // skip accepts it; retry re-runs the check everywhere
         out_.record(DecisionRecord{Op::skip, "", journal_.phase, step_, 0, now});
         const std::string what = "skip the disagreement in step " + st->id;

@@ -123,7 +123,7 @@ private:
     void order(const std::string& node, StepRef ref, Target& target, std::int64_t now);
     void check_join(std::int64_t now);
     std::string refusal_of(const Hello& hello) const;
-    Answer retry_or_skip(Op op, std::int64_t now);
+    Answer retry_or_skip(Op op, bool force, std::int64_t now);
     Answer interrupt_stalled(std::int64_t now);
     Answer approve(std::int64_t now);
     Answer drop(const Command& call, std::int64_t now);

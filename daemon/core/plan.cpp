@@ -238,7 +238,7 @@ std::string plan_digest(const Plan& plan)
                      std::to_string(s.may_fail) + "|" + join(s.harmless, "\x1f") + "|" + join(s.summary, "\x1f") + "|t" +
                      std::to_string(s.timeout_s) + "|" + std::to_string(s.read_only) + std::to_string(s.retry_on_timeout) +
                      std::to_string(s.retry_on_failure) + "|" + std::to_string(s.retries) + "|" + std::to_string(s.backoff_s) +
-                     "\n";
+                     "|" + s.skip_risk + "\n";
         }
     }
     return sha256_hex(canon);

@@ -94,6 +94,8 @@ struct Step {
     Condition when;
     bool may_fail = false;              // its failure does not stop the cluster: the steps `when = failed:ID` run
     Agreement agree = Agreement::none;  // what the values the nodes report must be, together
+    // Skipping its failure or disagreement risks this (said to the operator); only `skip --force` does it.
+    std::string skip_risk;
     int line = 0;
 };
 

@@ -190,13 +190,8 @@ std::string Client::decide(const std::string& method, const std::string& what)
 {
     using Proxy = net::chefhaupgrade::Upgrade1_proxy;
     static const std::map<std::string, std::string (Proxy::*)()> methods = {
-        {"Start", &Proxy::Start},
-        {"Pause", &Proxy::Pause},
-        {"Resume", &Proxy::Resume},
-        {"Retry", &Proxy::Retry},
-        {"Skip", &Proxy::Skip},
-        {"Abort", &Proxy::Abort},
-        {"ApproveCleanup", &Proxy::ApproveCleanup},
+        {"Start", &Proxy::Start},         {"Pause", &Proxy::Pause}, {"Resume", &Proxy::Resume},
+        {"Retry", &Proxy::Retry},         {"Abort", &Proxy::Abort}, {"ApproveCleanup", &Proxy::ApproveCleanup},
         {"Interrupt", &Proxy::Interrupt},
     };
     try {
@@ -204,6 +199,15 @@ std::string Client::decide(const std::string& method, const std::string& what)
         return (proxy.*methods.at(method))();
     } catch (const sdbus::Error& e) {
         fail(e, what);
+    }
+}
+
+std::string Client::skip(bool force)
+{
+    try {
+        return impl_->proxy->Skip(force);
+    } catch (const sdbus::Error& e) {
+        fail(e, "skip a step");
     }
 }
 

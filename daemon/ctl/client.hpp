@@ -36,6 +36,7 @@ public:
     // Calls a decision method (Start, Pause, ...) and returns the leader's answer. `what` completes
     // "only root may ..." when the bus denies the call.
     std::string decide(const std::string& method, const std::string& what);
+    std::string skip(bool force);  // force: skip a step whose plan names a risk in skipping it
     std::string drop(const std::string& node, bool force);
     // A node's part of a support bundle (an uncompressed tar); CtlError when that node is not reachable.
     std::string collect_part(const std::string& node);

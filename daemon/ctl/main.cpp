@@ -57,7 +57,10 @@ const Verb verbs[] = {
     {"pause", "", "Pause the cluster: steps that run finish, no new step starts."},
     {"resume", "", "Resume a paused cluster."},
     {"retry", "", "Run the failed step again where it failed (or re-run a check the nodes disagreed on)."},
-    {"skip", "", "Count the failed step as done where it failed, after fixing it by hand (or accept a disagreement)."},
+    {"skip", "[--force]",
+     "Count the failed step as done where it failed, after fixing it by hand (or accept a disagreement).\n"
+     "  --force  skip a step whose plan names a risk in skipping it (the migration level); without it the\n"
+     "           leader refuses and says the risk"},
     {"abort", "[--yes]",
      "Abort the upgrade: no further step starts on any node. Asks you to type yes.\n"
      "  --yes    do not ask (required when not run from a terminal)"},
@@ -96,13 +99,9 @@ struct Decision {
 };
 
 const Decision decisions[] = {
-    {"start", "Start", "start the upgrade"},
-    {"pause", "Pause", "pause the upgrade"},
-    {"resume", "Resume", "resume the upgrade"},
-    {"retry", "Retry", "retry a step"},
-    {"skip", "Skip", "skip a step"},
-    {"abort", "Abort", "abort the upgrade"},
-    {"approve", "ApproveCleanup", "approve the cleanup"},
+    {"start", "Start", "start the upgrade"},           {"pause", "Pause", "pause the upgrade"},
+    {"resume", "Resume", "resume the upgrade"},        {"retry", "Retry", "retry a step"},
+    {"abort", "Abort", "abort the upgrade"},           {"approve", "ApproveCleanup", "approve the cleanup"},
     {"interrupt", "Interrupt", "interrupt a command"},
 };
 
@@ -301,7 +300,7 @@ int run(const Verb& verb, const std::vector<std::string>& args)
             svg = args[++i];
         } else if (name == "check-config" && a == "--config" && has_value) {
             config = args[++i];
-        } else if (name == "drop" && a == "--force") {
+        } else if ((name == "drop" || name == "skip") && a == "--force") {
             force = true;
         } else if (name == "collect" && file.empty() && !a.empty() && a[0] != '-') {
             file = a;
@@ -353,6 +352,10 @@ int run(const Verb& verb, const std::vector<std::string>& args)
     }
     if (name == "drop") {
         std::printf("%s\n", Client().drop(node, force).c_str());
+        return exit_ok;
+    }
+    if (name == "skip") {
+        std::printf("%s\n", Client().skip(force).c_str());
         return exit_ok;
     }
     for (const Decision& d : decisions)

@@ -137,7 +137,10 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
     REQUIRE(leader.wait_for([&] { return has_failed_at(leader, "check-migration-level"); }));
     CHECK_THAT(text(leader, "LastError"), Contains("disagree") && Contains("fe1.example.com=0.9"));
     expect(ctl(cluster.leader_bus(), {"pause"}), 0, "paused");
-    expect(ctl(cluster.secondary_bus(), {"skip"}), 0, "skip the disagreement in step check-migration-level");
+    // Skipping the migration level risks partybus migrating again: refused, saying so, unless forced.
+    expect(ctl(cluster.secondary_bus(), {"skip"}), 1, "skipping step check-migration-level risks this: Chef's upgrade reads");
+    expect(ctl(cluster.secondary_bus(), {"skip"}), 1, "chef-ha-upgrade-ctl skip --force");
+    expect(ctl(cluster.secondary_bus(), {"skip", "--force"}), 0, "skip the disagreement in step check-migration-level");
     REQUIRE(leader.wait_for_state("paused"));
     expect(ctl(cluster.secondary_bus(), {"resume"}), 0, "resumed");
 

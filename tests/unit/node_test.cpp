@@ -444,6 +444,35 @@ TEST_CASE("an operator call on a follower whose leader is gone fails at once, de
     CHECK_THAT(answers[0].text, Catch::Contains("the leader be1 is not reachable"));
 }
 
+TEST_CASE("a failed step whose plan names a risk in skipping it is skipped only when forced, the risk said", "[gate]")
+{
+    auto s = setup_for("be1");
+    const auto [p, st] = find_step(s.plan, "stop-frontend");  // the first step of its phase
+    s.plan.phases[static_cast<std::size_t>(p)].steps[static_cast<std::size_t>(st)].skip_risk = "the frontends keep serving";
+    std::vector<Record> journal{EpochRecord{1}, JoinedRecord{s.topology_digest, s.plan_digest, "pkg", "key", 0}};
+    for (int ph = 1; ph < p; ++ph)
+        journal.push_back(PhaseRecord{ph, 100});
+    journal.push_back(ReportRecord{"fe1", p, st, 0, {Outcome::failed, 1, {}, "boom"}, 0, 0});
+    Node leader(s);
+    REQUIRE(leader.boot(journal, 0));
+    leader.take_effects();
+    REQUIRE(leader.status(0).state == State::failed);
+
+    leader.on_operator(1, Op::skip, 10);
+    auto refused = leader.take_effects();
+    REQUIRE(effects_of<Answer>(refused).size() == 1);
+    CHECK_FALSE(effects_of<Answer>(refused).at(0).ok);
+    CHECK_THAT(effects_of<Answer>(refused).at(0).text,
+               Catch::Contains("skipping step stop-frontend risks this: the frontends keep serving") &&
+                   Catch::Contains("chef-ha-upgrade-ctl skip --force"));
+    CHECK(effects_of<WriteRecord>(refused).empty());  // nothing decided
+
+    leader.on_operator(Command{2, Op::skip, {}, true}, 20);
+    auto forced = leader.take_effects();
+    CHECK(effects_of<Answer>(forced).at(0).ok);
+    CHECK_THAT(effects_of<Answer>(forced).at(0).text, Catch::Contains("skip step stop-frontend"));
+}
+
 TEST_CASE("a failed step skipped by the operator is recorded as skipped on its node, and the cluster goes on", "[gate]")
 {
     auto s = setup_for("be1");
@@ -822,7 +851,7 @@ TEST_CASE("the leader takes every move of its tables: join, start, hold, barrier
         CHECK_THAT(leader.status(drive.now).last_error, Catch::Contains("the nodes disagree") && Catch::Contains("fe1=0.9"));
         leader.on_operator(3, Op::retry, drive.now + 1);  // every node reads again: still different
         drive.run();
-        leader.on_operator(4, Op::skip, drive.now + 1);
+        leader.on_operator(Command{4, Op::skip, {}, true}, drive.now + 1);  // its plan names a risk: forced
         drive.run();
         REQUIRE(leader.status(drive.now).state == State::failed);
         CHECK_THAT(leader.status(drive.now).last_error,

@@ -1358,3 +1358,19 @@ TEST_CASE("verify accepts exactly the previous release's services that cleanup r
     CHECK(chu::only_expected_errors(ec11_ha, "[ERROR] nagios is not running.\n[ERROR] redis is not running.\n", {}, ec11, {}));
     CHECK_FALSE(chu::only_expected_errors(ec11_ha, "[ERROR] redis_lb is not running.\n", {}, ec11, {}));
 }
+
+TEST_CASE("skipping the migration-level check names its risk in both plans", "[plan]")
+{
+    for (const std::string name : {"chef-server-12", "enterprise-chef-11"}) {
+        INFO(name);
+        bool found = false;
+        for (const auto& phase : loaded(name).phases)
+            for (const auto& step : phase.steps)
+                if (step.id == "check-migration-level") {
+                    found = true;
+                    CHECK_THAT(step.skip_risk, Contains("partybus runs migrations again"));
+                }
+        CHECK(found);
+    }
+    require_refusal(kValid + "[step s]\nroles = all\nrun = {ctl} status\nskip_risk =\n", 21, "skip_risk is empty");
+}

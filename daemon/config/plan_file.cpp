@@ -90,7 +90,7 @@ std::string copy_dir_problem(const std::string& value, const std::string& exampl
     if (!bad_placeholder({value}, false).empty())
         return "copy = \"" + value + "\" uses an unknown placeholder";
     if (value.empty() || (value[0] != '/' && value.rfind("{opscode_dir}", 0) != 0 && value.rfind("{etc_dir}", 0) != 0))
-        return "copy = \"" + value + "\": give the absolute directory the bootstrap sends, e.g. " + example;
+        return "copy = \"" + value + "\": give the absolute directory the copy sends, e.g. " + example;
     return {};
 }
 
@@ -308,6 +308,10 @@ struct Parser {
                 s.when = {Condition::Kind::failed, value.substr(failed.size()), -1};  // its index: validate()
             else
                 return fail("when = \"" + value + "\": unknown condition; known: bootstrap-not-master, failed:STEP");
+        } else if (key == "from") {
+            if (value != "bootstrap" && value != "frontend")
+                return fail("from = \"" + value + "\": a copy comes from the bootstrap or the (first) frontend");
+            s.copy_from = value == "frontend" ? CopySource::frontend : CopySource::bootstrap;
         } else if (key == "skip_risk") {
             if (value.empty())
                 return fail("skip_risk is empty; say what skipping the step risks");
@@ -324,7 +328,7 @@ struct Parser {
         } else
             return fail("unknown key \"" + key + "\" in [" + section +
                         "]; valid keys: title, roles, run, run.deb, run.rpm, check, copy, gate, order, timeout, "
-                        "retry, retries, backoff, harmless, summary, when, may_fail, agree, read_only, skip_risk");
+                        "retry, retries, backoff, harmless, summary, when, may_fail, agree, read_only, skip_risk, from");
         return true;
     }
 
@@ -338,6 +342,10 @@ struct Parser {
             if (auto problem = copy_dir_problem(value, "{etc_dir}/" + a.name); !problem.empty())
                 return fail(problem);
             a.copy = value;
+        } else if (key == "copy_from") {
+            if (value != "bootstrap" && value != "frontend")
+                return fail("copy_from = \"" + value + "\": the copy comes from the bootstrap or the (first) frontend");
+            a.copy_from = value == "frontend" ? CopySource::frontend : CopySource::bootstrap;
         } else if (key == "install" || key == "reconfigure" || key == "configure" || key == "backends_after") {
             auto& argv = key == "install"       ? a.install
                          : key == "reconfigure" ? a.reconfigure
@@ -350,7 +358,7 @@ struct Parser {
                 return fail(key + " uses unknown placeholder " + bad + "; known: {" + join_names(placeholder_names()) + "}");
         } else
             return fail("unknown key \"" + key + "\" in [" + section +
-                        "]; valid keys: roles, copy, install, reconfigure, configure, backends_after");
+                        "]; valid keys: roles, copy, copy_from, install, reconfigure, configure, backends_after");
         return true;
     }
 
@@ -419,8 +427,11 @@ struct Parser {
                     return at(s.line, "step " + s.id + " needs both run.deb and run.rpm");
                 if (s.kind == StepKind::gate && s.roles != role_bit(Role::bootstrap))
                     return at(s.line, "gate step " + s.id + " must have roles = bootstrap: the leader holds the gate");
-                if (s.kind == StepKind::copy && (s.roles & role_bit(Role::bootstrap)))
+                if (s.kind == StepKind::copy && s.copy_from == CopySource::bootstrap && (s.roles & role_bit(Role::bootstrap)))
                     return at(s.line, "copy step " + s.id + " cannot include the bootstrap: it is the source");
+                if (s.copy_from == CopySource::frontend && (s.kind != StepKind::copy || s.roles != role_bit(Role::frontend)))
+                    return at(s.line, "from = frontend is for a copy step with roles = frontend: the first frontend is its "
+                                      "source, the others receive it");
                 if (s.agree != Agreement::none && s.kind != StepKind::check)
                     return at(s.line, "agree needs a check step: only checks report values");
                 if (!s.summary.empty() && s.harmless.empty())
@@ -441,6 +452,8 @@ struct Parser {
                 return at(a.line, "add-on " + a.name + " has no roles; add e.g. roles = frontend");
             if (a.install.empty() || a.reconfigure.empty() || a.configure.empty())
                 return at(a.line, "add-on " + a.name + " needs install, reconfigure and configure commands");
+            if (a.copy_from == CopySource::frontend && (a.copy.empty() || a.roles != role_bit(Role::frontend)))
+                return at(a.line, "add-on " + a.name + ": copy_from = frontend needs copy and roles = frontend");
         }
         return Ok{};
     }

@@ -338,6 +338,71 @@ void Leader::on_fetch(const std::string& from, const Fetch& f)
     out_.send(from, Chunk{journal_.epoch, f.phase, f.step, f.offset, archive_->bytes.substr(f.offset, n)});
 }
 
+std::string Leader::copy_source(const Step& step) const
+{
+    if (step.copy_from == CopySource::bootstrap)
+        return setup_.node;
+    for (const auto& server : setup_.topology.servers)
+        if (server.role == Role::frontend && !dropped(server.name))
+            return server.name;
+    return {};
+}
+
+void Leader::ask_source(std::int64_t now)
+{
+    archive_->asked_ms = now;
+    const StepRef ref = archive_->ref;
+    if (!archive_->packed)
+        out_.send(archive_->source, Pack{journal_.epoch, ref.phase, ref.step});
+    else
+        out_.send(archive_->source, Fetch{journal_.epoch, ref.phase, ref.step, archive_->incoming.size()});
+}
+
+void Leader::on_packed(const std::string& from, const Packed& p, std::int64_t now)
+{
+    if (!archive_ || archive_->source != from || archive_->ref != StepRef{p.phase, p.step} || p.epoch != journal_.epoch ||
+        archive_->packed || !archive_->bytes.empty())
+        return;
+    if (!p.problem.empty() || p.size == 0) {
+        archive_->problem = from + " could not pack " + find_step(setup_.plan, archive_->ref)->copy + ": " +
+                            (p.problem.empty() ? std::string("it is empty") : p.problem);
+        out_.log(Log::Level::error, archive_->problem + " (asked again)", p.phase);
+        return;  // Pack goes out again at the next beat
+    }
+    archive_->problem.clear();
+    archive_->packed = true;
+    archive_->size = p.size;
+    archive_->digest = p.digest;
+    archive_->incoming.clear();
+    ask_source(now);
+}
+
+void Leader::on_chunk(const std::string& from, const Chunk& c, std::int64_t now)
+{
+    if (!archive_ || archive_->source != from || archive_->ref != StepRef{c.phase, c.step} || c.epoch != journal_.epoch ||
+        !archive_->packed || !archive_->bytes.empty() || c.offset != archive_->incoming.size() || c.data.empty() ||
+        archive_->incoming.size() + c.data.size() > archive_->size)
+        return;  // a duplicate or a late piece: the next Fetch asks again
+    archive_->incoming += c.data;
+    if (archive_->incoming.size() < archive_->size) {
+        ask_source(now);
+        return;
+    }
+    if (archive_digest(archive_->incoming) != archive_->digest) {
+        out_.log(Log::Level::error, "the archive relayed from " + from + " does not match its digest: asking again", c.phase);
+        archive_->packed = false;
+        archive_->incoming.clear();
+        return;
+    }
+    archive_->bytes = std::move(archive_->incoming);
+    archive_->incoming.clear();
+    out_.log(Log::Level::info,
+             "relaying the archive of " + find_step(setup_.plan, archive_->ref)->id + " from " + from + " (" +
+                 std::to_string(archive_->bytes.size()) + " bytes)",
+             c.phase);
+    advance(now);
+}
+
 void Leader::on_archive(StepRef ref, const Result<std::string>& archive, std::int64_t now)
 {
     if (!archive_ || archive_->ref != ref)
@@ -469,8 +534,18 @@ void Leader::advance(std::int64_t now)
             }
             return;
         case Barrier::packing:
-            if (!archive_ || archive_->ref != here())
-                archive_ = Archive{here(), false, {}, {}, {}};
+            if (!archive_ || archive_->ref != here() || (archive_->bytes.empty() && dropped(archive_->source))) {
+                archive_ = Archive{};
+                archive_->ref = here();
+                archive_->source = copy_source(*st);
+            }
+            if (archive_->source != setup_.node) {  // relayed: asked here, and again at each beat
+                if (!archive_->requested && !archive_->source.empty()) {
+                    archive_->requested = true;
+                    ask_source(now);
+                }
+                return;
+            }
             if (!archive_->requested) {
                 archive_->requested = true;
                 auto dir = resolve_action(*st, setup_.config, setup_.plan, setup_.facts);
@@ -561,6 +636,9 @@ void Leader::on_tick(std::int64_t now, bool beat_due)
     }
     if (journal_.progress == P::aborted)
         return;  // no order goes out after an abort
+    if (archive_ && archive_->requested && archive_->source != setup_.node && archive_->bytes.empty() &&
+        now - archive_->asked_ms >= setup_.config.cluster.heartbeat_ms)
+        ask_source(now);  // a relayed archive's Pack or Fetch may have been lost
     // Orders are re-sent until answered: the network may have lost them.
     for (auto& [key, t] : journal_.targets)
         if (t.state == T::ordered && key.first != setup_.node && !dropped(key.first) &&

@@ -73,6 +73,9 @@ public:
     void on_report(const std::string& from, const Report& report, std::int64_t now);
     void on_fetch(const std::string& from, const Fetch& fetch);
     void on_archive(StepRef ref, const Result<std::string>& archive, std::int64_t now);
+    // A copy from a frontend: its source says what it packed, then sends it in chunks.
+    void on_packed(const std::string& from, const Packed& packed, std::int64_t now);
+    void on_chunk(const std::string& from, const Chunk& chunk, std::int64_t now);
     Answer decide(const Command& call, std::int64_t now);
     void on_tick(std::int64_t now, bool beat_due);
     void advance(std::int64_t now);
@@ -94,13 +97,20 @@ private:
         std::string refusal;  // why its Hello does not match the agreement
         bool lost = false;    // heard before, but not within peer_timeout_ms
     };
-    struct Archive {  // a copy step's directory, packed on the leader
+    struct Archive {  // a copy step's directory, packed on the leader or relayed from its source frontend
         StepRef ref;
         bool requested = false;
-        std::string bytes;
+        std::string bytes;  // whole and verified: the step may be ordered
         std::string digest;
-        std::string problem;  // why packing it failed; asked again
+        std::string problem;   // why packing it failed; asked again
+        std::string source;    // a frontend: what it packed comes in here, fetched chunk by chunk
+        std::string incoming;  // ... until it is `size` bytes with `digest`
+        std::uint64_t size = 0;
+        bool packed = false;  // the source said what it packed
+        std::int64_t asked_ms = 0;
     };
+    std::string copy_source(const Step& step) const;  // the node a copy step's directory comes from
+    void ask_source(std::int64_t now);                // Pack, or Fetch the next chunk, from the source
 
     void go(Progress to);
     void go(Hold to);

@@ -121,7 +121,8 @@ void name_unnamed_gates(std::vector<Record>& journal, const Plan& plan)
 }  // namespace
 
 Node::Node(NodeSetup setup)
-    : setup_(std::move(setup)), out_(setup_.node, [this](const Record& r) { apply(r); }), worker_(setup_, out_)
+    : setup_(std::move(setup)), out_(setup_.node, [this](const Record& r) { apply(r); }), worker_(setup_, out_),
+      source_(setup_, out_)
 {
     if (setup_.topology.find(setup_.node)->role == Role::bootstrap)
         leader_.emplace(setup_, out_, worker_);
@@ -220,6 +221,16 @@ void Node::route(const std::string& from, const Message& message, std::int64_t n
             } else if constexpr (std::is_same_v<M, Fetch>) {
                 if (leader_)
                     leader_->on_fetch(from, m);
+                else if (from_leader)
+                    source_.on_fetch(m);  // the leader relays this frontend's archive
+            } else if constexpr (std::is_same_v<M, Packed>) {
+                if (leader_)
+                    leader_->on_packed(from, m, now);
+            } else if constexpr (std::is_same_v<M, Chunk>) {
+                if (leader_)
+                    leader_->on_chunk(from, m, now);
+                else if (from_leader)
+                    worker_.on_chunk(m, now);
             } else if constexpr (std::is_same_v<M, Command>) {
                 if (leader_) {
                     const Answer a = leader_->decide(m, now);
@@ -230,8 +241,8 @@ void Node::route(const std::string& from, const Message& message, std::int64_t n
                     worker_.on_beat(m, now);
                 else if constexpr (std::is_same_v<M, Order>)
                     worker_.on_order(m, now);
-                else if constexpr (std::is_same_v<M, Chunk>)
-                    worker_.on_chunk(m, now);
+                else if constexpr (std::is_same_v<M, Pack>)
+                    source_.on_pack(m);
                 else if constexpr (std::is_same_v<M, Reply>)
                     worker_.on_reply(m);
             }
@@ -263,6 +274,7 @@ void Node::on_archive(std::int32_t phase, std::int32_t step, const Result<std::s
 {
     if (leader_)
         leader_->on_archive({phase, step}, archive, now);
+    source_.on_archive({phase, step}, archive);
     settle(now);
 }
 

@@ -5,6 +5,7 @@
 
 #include "effects.hpp"
 #include "leader.hpp"
+#include "source_archive.hpp"
 #include "outbox.hpp"
 #include "setup.hpp"
 #include "worker.hpp"
@@ -96,6 +97,7 @@ private:
     NodeSetup setup_;
     Outbox out_;
     Worker worker_;
+    SourceArchive source_;  // a frontend's part in a copy from a frontend
     std::optional<Leader> leader_;
     std::int64_t next_beat_ = 0;
 };

@@ -158,7 +158,7 @@ Phase addon_phase(const Addon& addon)
         phase.steps.push_back(command_step(addon.name + "-reconfigure" + suffix, roles, addon.configure, 1800));
     };
     const RoleMask others = addon.roles & ~role_bit(Role::bootstrap);
-    if ((addon.roles & role_bit(Role::bootstrap)) && others) {
+    if ((addon.roles & role_bit(Role::bootstrap)) && others && addon.copy_from == CopySource::bootstrap) {
         group(role_bit(Role::bootstrap), "-bootstrap");
         if (!addon.copy.empty()) {
             Step copy;
@@ -172,6 +172,17 @@ Phase addon_phase(const Addon& addon)
         group(others, "");
     } else {
         group(addon.roles, "");
+    }
+    if (addon.copy_from == CopySource::frontend) {
+        Step copy;
+        copy.id = "copy-" + addon.name;
+        copy.title = "copy " + addon.copy + " from the first frontend";
+        copy.kind = StepKind::copy;
+        copy.copy = addon.copy;
+        copy.copy_from = CopySource::frontend;
+        copy.roles = addon.roles;
+        phase.steps.push_back(copy);
+        phase.steps.push_back(command_step(addon.name + "-reconfigure-again", addon.roles, addon.configure, 1800));
     }
     const RoleMask backends = addon.roles & (role_bit(Role::bootstrap) | role_bit(Role::secondary));
     if (!addon.backends_after.empty() && backends) {
@@ -234,11 +245,11 @@ std::string plan_digest(const Plan& plan)
             canon += " step " + s.id + " k" + std::to_string(static_cast<int>(s.kind)) + " r" + std::to_string(s.roles) + " o" +
                      std::to_string(static_cast<int>(s.order)) + " [" + join(s.run, "\x1f") + "][" + join(s.run_deb, "\x1f") +
                      "][" + join(s.run_rpm, "\x1f") + "] " + (s.kind == StepKind::check ? check_name(s.check) : "") + "|" +
-                     s.copy + "|" + condition_text(s.when) + "|" + std::to_string(static_cast<int>(s.agree)) +
-                     std::to_string(s.may_fail) + "|" + join(s.harmless, "\x1f") + "|" + join(s.summary, "\x1f") + "|t" +
-                     std::to_string(s.timeout_s) + "|" + std::to_string(s.read_only) + std::to_string(s.retry_on_timeout) +
-                     std::to_string(s.retry_on_failure) + "|" + std::to_string(s.retries) + "|" + std::to_string(s.backoff_s) +
-                     "|" + s.skip_risk + "\n";
+                     s.copy + (s.copy_from == CopySource::frontend ? "<frontend" : "") + "|" + condition_text(s.when) + "|" +
+                     std::to_string(static_cast<int>(s.agree)) + std::to_string(s.may_fail) + "|" + join(s.harmless, "\x1f") +
+                     "|" + join(s.summary, "\x1f") + "|t" + std::to_string(s.timeout_s) + "|" + std::to_string(s.read_only) +
+                     std::to_string(s.retry_on_timeout) + std::to_string(s.retry_on_failure) + "|" + std::to_string(s.retries) +
+                     "|" + std::to_string(s.backoff_s) + "|" + s.skip_risk + "\n";
         }
     }
     return sha256_hex(canon);

@@ -41,6 +41,10 @@ const char* check_name(Check check);                      // the plan's word: "k
 std::optional<Check> check_named(std::string_view name);  // nullopt: not a check
 std::vector<std::string> check_names();                   // every plan word, for messages
 
+// Where a copy step's directory comes from: the bootstrap (the leader packs its own), or the first frontend
+// that is not dropped (the leader relays its archive: add-on files Chef makes on a frontend).
+enum class CopySource { bootstrap, frontend };
+
 // When a step runs: always, or only if a condition holds when the leader reaches it, evaluated from the
 // values reported earlier in the phase.
 struct Condition {
@@ -77,7 +81,8 @@ struct Step {
     std::vector<std::string> run_deb;  // argv template where it differs by package format
     std::vector<std::string> run_rpm;
     Check check = Check::package;  // kind check
-    std::string copy;              // kind copy: directory template, sent from the bootstrap
+    std::string copy;              // kind copy: directory template, sent from `copy_from`
+    CopySource copy_from = CopySource::bootstrap;
     NodeOrder order = NodeOrder::parallel;
     // A step that only reads (a check, `read_only = yes`) is killed at its timeout; any other step changes the
     // cluster, and its timeout is only the point where it is shown as stalled: no timer kills a migration.
@@ -113,7 +118,10 @@ struct Phase {
 struct Addon {
     std::string name;
     RoleMask roles = 0;
-    std::string copy;                      // directory the bootstrap's copy is sent from, e.g. /etc/opscode-push-jobs-server
+    std::string copy;  // directory the bootstrap's copy is sent from, e.g. /etc/opscode-push-jobs-server
+    // frontend: an add-on of the frontends whose directory the first frontend's configure makes; copied to the
+    // others after every frontend's configure, then configured again (manage's secrets.rb, Chef's HA docs).
+    CopySource copy_from = CopySource::bootstrap;
     std::vector<std::string> install;      // {ctl} install NAME {addons_path_args}
     std::vector<std::string> reconfigure;  // {ctl} reconfigure
     std::vector<std::string> configure;    // {ctl_dir}/NAME-ctl reconfigure {accept_license}

@@ -184,6 +184,25 @@ void fields(F& f, PartChunk& m)
     f.str(m.error, max_text);
 }
 
+template <class F>
+void fields(F& f, Pack& m)
+{
+    f.u64(m.epoch);
+    f.i32(m.phase);
+    f.i32(m.step);
+}
+
+template <class F>
+void fields(F& f, Packed& m)
+{
+    f.u64(m.epoch);
+    f.i32(m.phase);
+    f.i32(m.step);
+    f.u64(m.size);
+    f.str(m.digest, 128);
+    f.str(m.problem, max_text);
+}
+
 static_assert(tags_unique<Message>(), "two messages share a wire tag");
 
 std::string encode_frame(const Envelope& envelope)

@@ -124,7 +124,8 @@ struct Report {
     std::int64_t finished_ms = 0;
 };
 
-// Node -> leader: send me the archive of a copy step from `offset`.
+// Node -> leader: send me the archive of a copy step from `offset`. Also leader -> a copy step's source
+// node, when the step copies from a frontend (the leader relays that node's archive).
 struct Fetch {
     static constexpr std::uint8_t tag = 4;
     std::uint64_t epoch = 0;
@@ -177,7 +178,27 @@ struct PartChunk {
     std::string error;
 };
 
-using Message = std::variant<Hello, Beat, Order, Report, Fetch, Chunk, Command, Reply, PartFetch, PartChunk>;
+// Leader -> the source of a copy step that copies from a frontend: pack the step's directory and keep it;
+// answered with Packed, then served with Chunks to the leader's Fetches. Re-sent until answered.
+struct Pack {
+    static constexpr std::uint8_t tag = 10;
+    std::uint64_t epoch = 0;
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+};
+
+// Source -> leader: the archive it packed (its size and digest), or why it could not.
+struct Packed {
+    static constexpr std::uint8_t tag = 11;
+    std::uint64_t epoch = 0;
+    std::int32_t phase = 0;
+    std::int32_t step = 0;
+    std::uint64_t size = 0;
+    std::string digest;
+    std::string problem;
+};
+
+using Message = std::variant<Hello, Beat, Order, Report, Fetch, Chunk, Command, Reply, PartFetch, PartChunk, Pack, Packed>;
 
 struct Envelope {
     std::string from;  // the sender's node name, checked by the transport against its address
@@ -185,8 +206,9 @@ struct Envelope {
 };
 
 // 2: Hello.running_ms, Order.interrupt; 3: State rehearsed and dropped, Op drop, Command.node and force;
-// 4: PartFetch and PartChunk; 5: Order.archive_digest is BLAKE2b-256
-constexpr std::uint8_t wire_protocol_version = 5;
+// 4: PartFetch and PartChunk; 5: Order.archive_digest is BLAKE2b-256; 6: Pack and Packed, Fetch and Chunk
+// both ways (a copy from a frontend)
+constexpr std::uint8_t wire_protocol_version = 6;
 
 constexpr std::size_t max_frame_size = 4u << 20;
 constexpr std::size_t max_detail = 8u << 10;  // a step's output tail kept in reports and records

@@ -220,6 +220,19 @@ TEST_CASE("add-ons install after the cleanup, the bootstrap first, its configura
     const auto pushy = calls.rfind("end 0 opscode-push-jobs-server-ctl reconfigure");
     for (const char* backend : {"be1.example.com bootstrap", "be2.example.com secondary"})
         CHECK(calls.find(std::string(backend) + " end 0 chef-server-ctl reconfigure", pushy) != std::string::npos);
+    // Manage's secrets.rb, made by each frontend's configure, comes from the first frontend to every other,
+    // relayed by the leader; each configures manage again (verify --complete checks they run with one secret).
+    CHECK_THAT(c.daemon_log(c.leader()), Catch::Contains("relaying the archive of copy-opscode-manage from fe1.example.com ("));
+    const auto secrets = [&](const char* node) {
+        std::ifstream in(c.node(node).dir + "/etc/opscode-manage/secrets.rb");
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    };
+    CHECK_THAT(secrets("fe1.example.com"), Catch::Contains("manage-fe1.example.com-"));
+    CHECK(secrets("fe2.example.com") == secrets("fe1.example.com"));
+    const auto again = calls.find("fe2.example.com frontend end 0 opscode-manage-ctl reconfigure");
+    CHECK(calls.find("fe2.example.com frontend end 0 opscode-manage-ctl reconfigure", again + 1) != std::string::npos);
 }
 
 TEST_CASE("an upgrade running past its timeout is not killed: it shows as stalled everywhere, then completes",

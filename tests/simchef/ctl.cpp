@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include <algorithm>
+#include <fstream>
 #include <functional>
 #include <iostream>
 
@@ -669,6 +670,20 @@ int run_addon_ctl(Call& call, const std::string& addon)
         const std::string theirs = trim(read_file(World(call.node.world).path("bootstrap-" + addon + ".sha256")));
         if (!theirs.empty() && theirs != tree_digest(addon_dir(call.node, addon)))
             return call.refuse("[ERROR] /etc/" + addon + " differs from the bootstrap's: copy it first");
+    }
+    if (addon == "opscode-manage" || addon == "chef-manage") {
+        // "This updates the Chef server and creates the /etc/opscode-manage/secrets.rb file" (install_server_ha_drbd):
+        // each frontend makes its own, at random, unless one is there; the docs copy one frontend's to the others.
+        const std::string secrets = addon_dir(call.node, "opscode-manage") + "/secrets.rb";
+        if (!exists(secrets)) {
+            make_dirs(dir_of(secrets));
+            std::string random = "manage-" + call.node.name + "-";
+            std::ifstream urandom("/dev/urandom", std::ios::binary);
+            for (int i = 0; i < 16; ++i)
+                random += "0123456789abcdef"[urandom.get() & 15];
+            write_file(secrets, "secret_key_base \"" + random + "\"\n", 0600);
+        }
+        call.note("manage-secret=" + tree_digest(dir_of(secrets)).substr(0, 16));
     }
     if (addon == "opscode-push-jobs-server" && call.node.backend()) {
         // Its server runs as opscode-pushy-server, with keepalive_me on a backend, like Chef's own services

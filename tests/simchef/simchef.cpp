@@ -28,6 +28,7 @@
 //       opscode=same:<sha256>|differs    a secondary's or frontend's upgrade compared its /etc/opscode
 //                                        with the bootstrap's upgraded one
 //       cleanup=done                     cleanup finished (exit 1 with only the expected chef-mover error)
+//       manage-secret=<digest>           the /etc/opscode-manage/secrets.rb a manage configure ran with
 //       secrets=missing:<service.key>    a node not the bootstrap lacked a secret its release generates:
 //                                        Chef's H/A guard said FATAL (no success, whatever the exit status)
 // <program> is the basename. Arguments are as given; a blank, a control byte or a backslash in one is

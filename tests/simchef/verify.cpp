@@ -287,9 +287,11 @@ std::vector<std::string> no_success_twice(const Run& run)
 {
     std::map<std::string, std::vector<const Logged*>> successes;
     for (const auto& c : run.calls) {
-        // Run twice by design: the keepalived fix sequence, and a reconfigure per add-on.
+        // Run twice by design: the keepalived fix sequence, a reconfigure per add-on, and manage's configure
+        // again once one frontend's secrets.rb was copied to the others.
+        const bool manage = c.program == "opscode-manage-ctl" || c.program == "chef-manage-ctl";
         const bool twice_by_design =
-            c.is("stop keepalived") || c.is("restart keepalived") || (c.is("reconfigure") && addon(run, c));
+            c.is("stop keepalived") || c.is("restart keepalived") || (c.is("reconfigure") && addon(run, c)) || manage;
         if (c.succeeded() && !twice_by_design)
             successes[c.node + " " + c.program + " " + c.command].push_back(&c);
     }
@@ -340,6 +342,16 @@ std::vector<std::string> complete(const Run& run, const World& world)
                 out.push_back(name + ": keepalived's scripts do not know " + service +
                               ": no chef-server-ctl reconfigure after the add-on's own");
     }
+    // Every frontend's manage runs with one secrets.rb, the last configure after it came (install_server_ha_drbd).
+    std::map<std::string, std::string> manage;  // frontend: the secret its last manage configure used
+    for (const auto& c : run.calls)
+        for (const auto& fact : c.facts)
+            if (starts_with(fact, "manage-secret=") && c.ok() && !run.was_dropped(c.node))
+                manage[c.node] = fact.substr(14);
+    for (const auto& [node, secret] : manage)
+        if (secret != manage.begin()->second)
+            out.push_back(node + ": its manage runs with another /etc/opscode-manage/secrets.rb than " + manage.begin()->first +
+                          "'s: copy one frontend's to the others, then reconfigure manage again");
     const std::string master = keepalived::master(world);
     if (master != bootstrap)
         out.push_back("keepalived master at the end: " + master + ", not the bootstrap " + bootstrap);

@@ -97,6 +97,18 @@ std::string dump(const chu::PartChunk& m)
     return Dump()("part-chunk.id", m.id)("offset", m.offset)("total", m.total)("data", m.data)("error", m.error).str();
 }
 
+std::string dump(const chu::Pack& m)
+{
+    return Dump()("pack.epoch", m.epoch)("phase", m.phase)("step", m.step).str();
+}
+
+std::string dump(const chu::Packed& m)
+{
+    return Dump()("packed.epoch", m.epoch)("phase", m.phase)("step", m.step)("size", m.size)("digest", m.digest)("problem",
+                                                                                                                 m.problem)
+        .str();
+}
+
 std::string dump(const chu::Message& m)
 {
     return "type " + std::to_string(m.index()) + "\n" + std::visit([](const auto& v) { return dump(v); }, m);
@@ -252,7 +264,10 @@ std::vector<chu::Message> every_message()
     part_chunk.data = std::string("journal.txt\0", 12);
     part_chunk.error = "the part could not be made";
 
-    return {hello, beat, order, report, fetch, chunk, command, reply, part_fetch, part_chunk};
+    const chu::Pack pack{10, 14, 3};
+    const chu::Packed packed{10, 14, 3, 10240, kDigest, "cannot read /etc/opscode-manage"};
+
+    return {hello, beat, order, report, fetch, chunk, command, reply, part_fetch, part_chunk, pack, packed};
 }
 
 std::string frame_of(const chu::Message& m, const std::string& from = "be1.example.com")

@@ -619,7 +619,9 @@ TEST_CASE("each frontend upgrades and then starts in the enterprise-chef-11 plan
 
 // ------------------------------------------------------------------------------------------ add-ons
 
-TEST_CASE("opscode-manage adds a last phase whose steps run on the frontends only", "[plan][addon]")
+TEST_CASE("opscode-manage adds a last phase on the frontends only: install, reconfigure, configure, the first frontend's "
+          "directory copied to the others, configure again",
+          "[plan][addon]")
 {
     chu::Config config = config_for(kDeb);
     config.upgrade.addons = {"opscode-manage"};
@@ -628,18 +630,24 @@ TEST_CASE("opscode-manage adds a last phase whose steps run on the frontends onl
     REQUIRE(eff.phases.size() == plan.phases.size() + 2);
     const chu::Phase& addon = eff.phases.back();
     CHECK(addon.id == "addon-opscode-manage");
-    REQUIRE(addon.steps.size() == 3);
+    REQUIRE(addon.steps.size() == 5);
     for (const auto& step : addon.steps) {
         INFO(step.id);
         CHECK(step.roles == chu::role_bit(chu::Role::frontend));
-        CHECK(step.kind == chu::StepKind::run);
     }
+    // Chef's HA install docs: manage's secrets.rb from one frontend to the others, then its reconfigure again.
+    CHECK(addon.steps[3].kind == chu::StepKind::copy);
+    CHECK(addon.steps[3].copy == "{etc_dir}/opscode-manage");
+    CHECK(addon.steps[3].copy_from == chu::CopySource::frontend);
+    CHECK(addon.steps[4].run == addon.steps[2].run);
 
     const Schedule frontend = schedule(eff, chu::Role::frontend, config, facts_for(kDeb));
-    REQUIRE(frontend.entries.size() >= 3);
+    REQUIRE(frontend.entries.size() >= 5);
     const std::size_t n = frontend.entries.size();
-    CHECK(frontend.entries[n - 3].action.argv == Argv{kCtl12, "install", "opscode-manage"});
-    CHECK(frontend.entries[n - 2].action.argv == Argv{kCtl12, "reconfigure"});
+    CHECK(frontend.entries[n - 5].action.argv == Argv{kCtl12, "install", "opscode-manage"});
+    CHECK(frontend.entries[n - 4].action.argv == Argv{kCtl12, "reconfigure"});
+    CHECK(frontend.entries[n - 3].action.argv == Argv{"/usr/bin/opscode-manage-ctl", "reconfigure"});
+    CHECK(frontend.entries[n - 2].action.dir == "/etc/opscode-manage");
     CHECK(frontend.entries[n - 1].action.argv == Argv{"/usr/bin/opscode-manage-ctl", "reconfigure"});
 
     const int addon_phase = static_cast<int>(eff.phases.size()) - 1;
@@ -648,6 +656,21 @@ TEST_CASE("opscode-manage adds a last phase whose steps run on the frontends onl
         const Schedule s = schedule(eff, role, config, facts_for(kDeb));
         CHECK(std::none_of(s.entries.begin(), s.entries.end(), [&](const Entry& e) { return e.phase_index == addon_phase; }));
     }
+}
+
+TEST_CASE("a copy from a frontend is only for frontends", "[plan][file]")
+{
+    const std::string copy_step = "[step c]\nroles = frontend\ncopy = /etc/opscode-manage\nfrom = frontend\n";
+    CHECK(parsed(kValid + copy_step).phases.back().steps.back().copy_from == chu::CopySource::frontend);
+    require_refusal(kValid + "[step c]\nroles = secondary, frontend\ncopy = /etc/x\nfrom = frontend\n", 18,
+                    "from = frontend is for a copy step with roles = frontend");
+    require_refusal(kValid + "[step c]\nroles = frontend\nrun = {ctl} status\nfrom = frontend\n", 18,
+                    "from = frontend is for a copy step");
+    require_refusal(kValid + "[step c]\nroles = frontend\ncopy = /etc/x\nfrom = secondary\n", 21,
+                    "a copy comes from the bootstrap or the (first) frontend");
+    require_refusal(kValid + "[addon a]\nroles = all\ncopy = /etc/a\ncopy_from = frontend\ninstall = i\nreconfigure = r\n"
+                             "configure = c\n",
+                    18, "copy_from = frontend needs copy and roles = frontend");
 }
 
 TEST_CASE("opscode-push-jobs-server installs on the bootstrap, copies its directory, installs on the others, then "

@@ -468,7 +468,7 @@ std::string failure_line(const Step& step, const Plan& plan, const std::string& 
     std::size_t pos = 0;
     while (pos < output.size()) {
         const auto end = output.find('\n', pos);
-        const std::string line = output.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        std::string line = output.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
         pos = end == std::string::npos ? output.size() : end + 1;
         for (const auto& pattern : plan.failures)
             if (line.find(pattern) != std::string::npos)

@@ -1025,3 +1025,38 @@ TEST_CASE("a stop that times out by itself says so the way sv does, on a fronten
     CHECK(contains(r.out, "ok: down: nginx: 0s, normally up\n"));
     CHECK(c.call("fe1", "private-chef-ctl", {"stop"}).status == 0);  // the runbook's re-run finishes it
 }
+
+TEST_CASE("verify --complete wants manage running with one frontend's secrets.rb everywhere and keepalived knowing push "
+          "jobs",
+          "[simchef][addons]")
+{
+    Cluster c("cs12");
+    c.perform(c.chef_server_12_runbook());
+    for (const char* n : {"be1", "be2", "fe1", "fe2"}) {  // the bootstrap's /etc/opscode-push-jobs-server copied first
+        if (std::string(n) != "be1")
+            c.perform({{n, "copy", {"etc/opscode-push-jobs-server"}}});
+        REQUIRE(c.call(n, "chef-server-ctl", {"install", "opscode-push-jobs-server"}).status == 0);
+        REQUIRE(c.call(n, "chef-server-ctl", {"reconfigure"}).status == 0);
+        REQUIRE(c.call(n, "opscode-push-jobs-server-ctl", {"reconfigure"}).status == 0);
+    }
+    for (const char* n : {"fe1", "fe2"}) {
+        REQUIRE(c.call(n, "chef-server-ctl", {"install", "opscode-manage"}).status == 0);
+        REQUIRE(c.call(n, "chef-server-ctl", {"reconfigure"}).status == 0);
+        REQUIRE(c.call(n, "opscode-manage-ctl", {"reconfigure"}).status == 0);
+    }
+    const Result before = c.verify("chef-server-12", {"--approval", "--complete", "--allow-reruns"});
+    CHECK(before.status == 1);
+    CHECK(contains(before.out, "be2.example.com: keepalived's scripts do not know opscode-pushy-server"));
+    CHECK(contains(before.out, "fe2.example.com: its manage runs with another /etc/opscode-manage/secrets.rb than "
+                               "fe1.example.com's"));
+
+    // Chef's HA install docs: reconfigure each backend again; copy one frontend's secrets.rb, configure again.
+    for (const char* n : {"be1", "be2"})
+        REQUIRE(c.call(n, "chef-server-ctl", {"reconfigure"}).status == 0);
+    std::filesystem::copy_file(c.dir("fe1") + "/etc/opscode-manage/secrets.rb", c.dir("fe2") + "/etc/opscode-manage/secrets.rb",
+                               std::filesystem::copy_options::overwrite_existing);
+    REQUIRE(c.call("fe2", "opscode-manage-ctl", {"reconfigure"}).status == 0);
+    const Result after = c.verify("chef-server-12", {"--approval", "--complete", "--allow-reruns"});
+    INFO(after.out);
+    CHECK(after.status == 0);
+}

@@ -444,19 +444,31 @@ TEST_CASE("an operator call on a follower whose leader is gone fails at once, de
     CHECK_THAT(answers[0].text, Catch::Contains("the leader be1 is not reachable"));
 }
 
+namespace {
+
+// A leader whose journal has every phase before `ref`'s complete and fe1's run of it failed: the cluster
+// failed. Returns that journal.
+std::vector<Record> boot_failed_at_fe1(Node& leader, const NodeSetup& s, StepRef ref)
+{
+    std::vector<Record> journal{EpochRecord{1}, JoinedRecord{s.topology_digest, s.plan_digest, "pkg", "key", 0}};
+    for (int ph = 1; ph < ref.phase; ++ph)
+        journal.push_back(PhaseRecord{ph, 100});
+    journal.push_back(ReportRecord{"fe1", ref.phase, ref.step, 0, {Outcome::failed, 1, {}, "boom"}, 0, 0});
+    REQUIRE(leader.boot(journal, 0));
+    leader.take_effects();
+    REQUIRE(leader.status(0).state == State::failed);
+    return journal;
+}
+
+}  // namespace
+
 TEST_CASE("a failed step whose plan names a risk in skipping it is skipped only when forced, the risk said", "[gate]")
 {
     auto s = setup_for("be1");
     const auto [p, st] = find_step(s.plan, "stop-frontend");  // the first step of its phase
     s.plan.phases[static_cast<std::size_t>(p)].steps[static_cast<std::size_t>(st)].skip_risk = "the frontends keep serving";
-    std::vector<Record> journal{EpochRecord{1}, JoinedRecord{s.topology_digest, s.plan_digest, "pkg", "key", 0}};
-    for (int ph = 1; ph < p; ++ph)
-        journal.push_back(PhaseRecord{ph, 100});
-    journal.push_back(ReportRecord{"fe1", p, st, 0, {Outcome::failed, 1, {}, "boom"}, 0, 0});
     Node leader(s);
-    REQUIRE(leader.boot(journal, 0));
-    leader.take_effects();
-    REQUIRE(leader.status(0).state == State::failed);
+    boot_failed_at_fe1(leader, s, {p, st});
 
     leader.on_operator(1, Op::skip, 10);
     auto refused = leader.take_effects();
@@ -477,14 +489,8 @@ TEST_CASE("a failed step skipped by the operator is recorded as skipped on its n
 {
     auto s = setup_for("be1");
     const auto [p, st] = find_step(s.plan, "stop-frontend");  // frontends only
-    std::vector<Record> journal{EpochRecord{1}, JoinedRecord{s.topology_digest, s.plan_digest, "pkg", "key", 0}};
-    for (int ph = 1; ph < p; ++ph)
-        journal.push_back(PhaseRecord{ph, 100});
-    journal.push_back(ReportRecord{"fe1", p, st, 0, {Outcome::failed, 1, {}, "boom"}, 0, 0});
     Node leader(s);
-    REQUIRE(leader.boot(journal, 0));
-    leader.take_effects();
-    REQUIRE(leader.status(0).state == State::failed);
+    const std::vector<Record> journal = boot_failed_at_fe1(leader, s, {p, st});
     // Once heard, only the node whose step failed shows failed; the others are held until the operator decides.
     for (const char* peer : {"be2", "fe1", "fe2"})
         leader.on_message(

@@ -154,6 +154,15 @@ struct Parser {
         return true;
     }
 
+    // from = (a step) and copy_from = (an add-on): where a copy comes from.
+    bool copy_source(const std::string& key, const std::string& value, CopySource& out)
+    {
+        if (value != "bootstrap" && value != "frontend")
+            return fail(key + " = \"" + value + "\": a copy comes from the bootstrap or the (first) frontend");
+        out = value == "frontend" ? CopySource::frontend : CopySource::bootstrap;
+        return true;
+    }
+
     bool plan_key(const std::string& key, const std::string& value)
     {
         if (key == "name")
@@ -309,9 +318,7 @@ struct Parser {
             else
                 return fail("when = \"" + value + "\": unknown condition; known: bootstrap-not-master, failed:STEP");
         } else if (key == "from") {
-            if (value != "bootstrap" && value != "frontend")
-                return fail("from = \"" + value + "\": a copy comes from the bootstrap or the (first) frontend");
-            s.copy_from = value == "frontend" ? CopySource::frontend : CopySource::bootstrap;
+            return copy_source(key, value, s.copy_from);
         } else if (key == "skip_risk") {
             if (value.empty())
                 return fail("skip_risk is empty; say what skipping the step risks");
@@ -343,9 +350,7 @@ struct Parser {
                 return fail(problem);
             a.copy = value;
         } else if (key == "copy_from") {
-            if (value != "bootstrap" && value != "frontend")
-                return fail("copy_from = \"" + value + "\": the copy comes from the bootstrap or the (first) frontend");
-            a.copy_from = value == "frontend" ? CopySource::frontend : CopySource::bootstrap;
+            return copy_source(key, value, a.copy_from);
         } else if (key == "install" || key == "reconfigure" || key == "configure" || key == "backends_after") {
             auto& argv = key == "install"       ? a.install
                          : key == "reconfigure" ? a.reconfigure

@@ -427,7 +427,9 @@ for n in "${nodes[@]}"; do
     log=$(tar -xzOf "$bundle" "chef-ha-upgrade-support/$n.example.com/log.txt") || fail "the bundle has no log of $n"
     grep -q 'chef-ha-upgraded\[[0-9]*\]: ' <<<"$log" || { head -5 <<<"$log"; fail "$n's log in the bundle holds no line of the daemon"; }
 done
-tar -xzOf "$bundle" chef-ha-upgrade-support/timeline.svg | grep -q '<svg' || fail "the bundle has no timeline chart"
+# Read whole, then searched: `tar | grep -q` fails under pipefail once the chart outgrows a pipe (SIGPIPE).
+svg=$(tar -xzOf "$bundle" chef-ha-upgrade-support/timeline.svg) || fail "the bundle has no timeline chart"
+grep -q '<svg' <<<"$svg" || fail "the bundle's timeline chart is no SVG"
 say "support bundle collected on fe1: $(wc -l <<<"$files") files, every node's log from its journald"
 
 poweroff be2

@@ -101,6 +101,8 @@ public:
                     return *e;
                 continue;
             }
+            if (line_start && open_.empty() && ends_program())
+                break;  // Ruby reads nothing after `__END__`, and neither does Chef's instance_eval
             line_start = false;
             if (c == '\n') {
                 ++i_;
@@ -241,6 +243,17 @@ private:
         return true;
     }
 
+    // A line that is exactly `__END__` (a carriage return allowed).
+    bool ends_program() const
+    {
+        if (text_.substr(i_, 7) != "__END__")
+            return false;
+        std::size_t j = i_ + 7;
+        if (j < text_.size() && text_[j] == '\r')
+            ++j;
+        return j == text_.size() || text_[j] == '\n';
+    }
+
     bool begins_block_comment() const
     {
         return text_.substr(i_, 6) == "=begin" && (i_ + 6 == text_.size() || is_blank(text_[i_ + 6]) || text_[i_ + 6] == '\n');
@@ -367,25 +380,135 @@ class Parser {
 public:
     Parser(std::string_view text, const std::string& file) : text_(text), file_(file) { topology_.file = file; }
 
+    // What kind of cluster first (a Chef Backend frontend, not HA at all), then whether the file can be read
+    // without running it, then every statement in order, then the whole.
     Result<Topology> run(const std::vector<Statement>& statements)
     {
-        for (const Statement& st : statements) {
-            if (auto e = statement(st))
-                return *e;
-        }
+        if (auto e = chef_backend(statements))
+            return *e;
+        for (const Statement& st : statements)
+            if (is_call(st, "topology"))
+                if (auto e = statement(st))
+                    return *e;
+        if (auto e = ha_topology())
+            return *e;
+        if (auto e = guard(statements))
+            return *e;
+        for (const Statement& st : statements)
+            if (!is_call(st, "topology"))
+                if (auto e = statement(st))
+                    return *e;
         if (auto e = validate())
             return *e;
         return std::move(topology_);
     }
 
 private:
+    // Whether `st` is a call of Chef's setting `name` (not `name = x`, a local variable, or `name.strip`).
+    static bool is_call(const Statement& st, const char* name)
+    {
+        const std::vector<Token>& t = st.tokens;
+        return t[0].kind == Kind::word && t[0].value == name && (t.size() == 1 || t[1].kind != Kind::punct || t[1].value == "(");
+    }
+
+    // The word of `st` that decides which cluster Chef sees (`server`, `backend_vip`, `topology`), or "".
+    static std::string deciding_word(const Statement& st)
+    {
+        for (const Token& t : st.tokens)
+            if (t.kind == Kind::word && (t.value == "server" || t.value == "backend_vip" || t.value == "topology"))
+                return t.value;
+        return {};
+    }
+
+    static bool has_word(const Statement& st, std::initializer_list<const char*> words, std::size_t from = 0)
+    {
+        for (std::size_t k = from; k < st.tokens.size(); ++k)
+            if (st.tokens[k].kind == Kind::word)
+                for (const char* w : words)
+                    if (st.tokens[k].value == w)
+                        return true;
+        return false;
+    }
+
+    // A Chef Backend frontend: its own kind of cluster, told apart before anything else.
+    std::optional<Error> chef_backend(const std::vector<Statement>& statements) const
+    {
+        for (const Statement& st : statements)
+            if (is_call(st, "use_chef_backend") || is_call(st, "chef_backend_members"))
+                return fail(st.line, "this is a frontend of a Chef Backend cluster (" + st.tokens[0].value +
+                                         "), which chef-ha-upgrade does not upgrade: it upgrades DRBD/keepalived HA "
+                                         "clusters (topology \"ha\"); follow Chef's Chef Backend upgrade instead");
+        return std::nullopt;
+    }
+
+    std::optional<Error> ha_topology() const
+    {
+        if (topology_line_ == 0)
+            return fail(last_line(), "no topology statement: this is not an HA topology, and chef-ha-upgrade upgrades "
+                                     "only \"ha\" clusters; add topology \"ha\" if this is one, or upgrade by hand");
+        if (topology_value_ != "ha")
+            return fail(topology_line_, "topology is " + quoted(topology_value_) +
+                                            ": this is not an HA topology, and chef-ha-upgrade upgrades only \"ha\" "
+                                            "clusters; set topology \"ha\" or upgrade by hand");
+        return std::nullopt;
+    }
+
+    // Ruby this reader does not run. Where it could change which server, backend_vip or topology calls Chef
+    // makes (a condition, a loop, a block, a method, code loaded from elsewhere) the file is refused, naming
+    // the construct; elsewhere it is ignored like any other setting. A line that only continues the one
+    // before it (a missing comma) is the syntax error Ruby would stop at.
+    std::optional<Error> guard(const std::vector<Statement>& statements) const
+    {
+        const std::string fix = "chef-ha-upgrade reads this file without running it, so it cannot tell which servers Chef "
+                                "sees; write each server (and backend_vip, topology) on its own line, outside any condition, "
+                                "loop or block";
+        std::vector<std::pair<std::string, int>> open;  // constructs not yet closed by `end`: what, line
+        for (std::size_t i = 0; i < statements.size(); ++i) {
+            const Statement& st = statements[i];
+            const Token& head = st.tokens[0];
+            const std::string word = head.kind == Kind::word ? head.value : "";
+            if (head.kind == Kind::label || head.kind == Kind::arrow ||
+                (st.tokens.size() > 1 && st.tokens[1].kind == Kind::arrow))
+                return fail(st.line,
+                            "Ruby stops here with a syntax error: `" + shorten(render(text_, st.tokens, 0, st.tokens.size())) +
+                                "` continues nothing" +
+                                (i > 0 ? "; line " + std::to_string(statements[i - 1].line) + " before it needs a `,` at its end"
+                                       : std::string()));
+            if (word == "eval" || word == "instance_eval" || word == "class_eval" || word == "instance_exec" || word == "load" ||
+                word == "require" || word == "require_relative" || word == "send" || word == "public_send")
+                return fail(st.line, "`" + word + "` runs Ruby from elsewhere, which may declare servers; " + fix);
+            const std::string decides = deciding_word(st);
+            if (!decides.empty() && !open.empty())
+                return fail(st.line, "`" + decides + "` inside " + open.back().first + " opened on line " +
+                                         std::to_string(open.back().second) + "; " + fix);
+            if (word == "end") {
+                if (!open.empty())
+                    open.pop_back();
+                continue;
+            }
+            const bool keyword = word == "if" || word == "unless" || word == "while" || word == "until" || word == "case" ||
+                                 word == "for" || word == "begin" || word == "def" || word == "class" || word == "module";
+            std::string what = keyword ? "`" + word + "`" : has_word(st, {"do"}) ? "a block (`do`)" : "";
+            const bool brace_block = std::adjacent_find(st.tokens.begin(), st.tokens.end(), [](const Token& a, const Token& b) {
+                                         return a.value == "{" && b.value == "|";
+                                     }) != st.tokens.end();
+            if (!decides.empty() && (keyword || brace_block || !what.empty()))
+                return fail(st.line, "`" + decides + "` in " + (what.empty() ? std::string("a block (`{ |…| }`)") : what) +
+                                         " on this line; " + fix);
+            if (!decides.empty() && has_word(st, {"if", "unless", "while", "until", "rescue"}, 1))
+                return fail(st.line, "`" + decides + "` with a condition on the same line; " + fix);
+            if (!what.empty() && !(keyword && st.tokens.back().value == "end"))
+                open.emplace_back(what, st.line);
+        }
+        return std::nullopt;
+    }
+
     std::optional<Error> statement(const Statement& st)
     {
         const Token& head = st.tokens.front();
-        const bool known = head.kind == Kind::word && (head.value == "topology" || head.value == "server" ||
-                                                       head.value == "backend_vip" || head.value == "api_fqdn");
         // `server = x` or `api_fqdn.strip` is Ruby about a local name, not the Chef setting.
-        const bool call = known && (st.tokens.size() == 1 || st.tokens[1].kind != Kind::punct || st.tokens[1].value == "(");
+        const bool call =
+            is_call(st, "topology") || is_call(st, "server") || is_call(st, "backend_vip") || is_call(st, "api_fqdn");
         if (!call) {
             topology_.notes.push_back(file_ + ":" + std::to_string(st.line) + ": ignored `" +
                                       shorten(render(text_, st.tokens, 0, st.tokens.size())) + "`");
@@ -508,11 +631,27 @@ private:
         return std::nullopt;
     }
 
+    // `prefix`: the address may end in /NN, as a VIP does where Chef Server 12 splits "addr/NN" (and Private
+    // Chef's install docs wrote it). An IPv6 address is named as such: the mesh speaks IPv4 only.
     std::optional<Error> want_ipv4(int line, const std::vector<Token>& v, const std::string& what, const std::string& key,
-                                   std::string& out) const
+                                   std::string& out, bool prefix = false) const
     {
         if (auto e = want_string(line, v, what, ":" + key + " => \"192.168.4.1\"", out))
             return e;
+        if (out.find(':') != std::string::npos)
+            return fail(line, what + " " + quoted(out) +
+                                  " is an IPv6 address; chef-ha-upgrade supports IPv4 clusters only (its peers talk over "
+                                  "IPv4): upgrade this cluster by hand, or give every node an IPv4 address here");
+        const auto slash = out.find('/');
+        if (prefix && slash != std::string::npos) {
+            const std::string bits = out.substr(slash + 1);
+            if (bits.empty() || bits.size() > 2 || bits.find_first_not_of("0123456789") != std::string::npos ||
+                std::stoi(bits) > 32 || !is_ipv4(out.substr(0, slash)))
+                return fail(line, what + " " + quoted(out) +
+                                      " is not an IPv4 address with a prefix length; write it like \"192.168.4.7\" or "
+                                      "\"192.168.4.7/24\"");
+            return std::nullopt;
+        }
         if (!is_ipv4(out))
             return fail(line, what + " " + quoted(out) +
                                   " is not an IPv4 address; write four numbers 0-255 without leading zeros, like "
@@ -600,8 +739,10 @@ private:
             return e;
         if (!keys.count("ipaddress"))
             return fail(st.line, owner + " has no :ipaddress; add the virtual address, like :ipaddress => \"192.168.4.7\"");
-        if (auto e = want_ipv4(st.line, keys["ipaddress"], ":ipaddress of " + owner, "ipaddress", backend_vip_ip_))
+        if (auto e = want_ipv4(st.line, keys["ipaddress"], ":ipaddress of " + owner, "ipaddress", topology_.backend_vip_ipaddress,
+                               true))
             return e;
+        backend_vip_ip_ = topology_.backend_vip_ipaddress.substr(0, topology_.backend_vip_ipaddress.find('/'));
         if (keys.count("device"))
             if (auto e = want_string(st.line, keys["device"], ":device of " + owner, ":device => \"eth0\"",
                                      topology_.backend_vip_device))
@@ -670,13 +811,6 @@ private:
 
     std::optional<Error> validate() const
     {
-        if (topology_line_ == 0)
-            return fail(last_line(), "no topology statement; chef-ha-upgrade upgrades only \"ha\" clusters; "
-                                     "add topology \"ha\" if this is one, or upgrade by hand");
-        if (topology_value_ != "ha")
-            return fail(topology_line_, "topology is " + quoted(topology_value_) +
-                                            ", chef-ha-upgrade upgrades only \"ha\" clusters; set topology "
-                                            "\"ha\" or upgrade by hand");
         Seen seen;
         for (std::size_t k = 0; k < topology_.servers.size(); ++k) {
             if (auto e = unique_name_and_addresses(k, seen))
@@ -876,12 +1010,12 @@ std::string topology_digest(const Topology& topology)
         sorted.push_back(&s);
     std::sort(sorted.begin(), sorted.end(), [](const Server* a, const Server* b) { return a->name < b->name; });
 
-    std::string canonical = "chef-ha-upgrade topology 1\n";
+    std::string canonical = "chef-ha-upgrade topology 2\n";
     for (const Server* s : sorted)
         canonical +=
             "server " + field(s->name) + field(role_name(s->role)) + field(s->ipaddress) + field(s->cluster_ipaddress) + "\n";
-    canonical += "backend_vip " + field(topology.backend_vip) + field(topology.backend_vip_device) +
-                 field(topology.backend_vip_heartbeat_device) + "\n";
+    canonical += "backend_vip " + field(topology.backend_vip) + field(topology.backend_vip_ipaddress) +
+                 field(topology.backend_vip_device) + field(topology.backend_vip_heartbeat_device) + "\n";
     canonical += "api_fqdn " + field(topology.api_fqdn) + "\n";
     return sha256_hex(canonical);
 }

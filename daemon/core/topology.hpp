@@ -26,6 +26,7 @@ struct Topology {
     std::vector<Server> servers;  // in file order
     std::string api_fqdn;
     std::string backend_vip;
+    std::string backend_vip_ipaddress;  // as written: "192.168.4.7", or "192.168.4.7/24"
     std::string backend_vip_device;
     std::string backend_vip_heartbeat_device;
     std::vector<std::string> notes;  // "file:line: ignored ..." for statements we do not use
@@ -44,7 +45,8 @@ Result<Topology> parse_topology(std::string_view text, const std::string& file);
 // Finds this node in the topology; the error says which names the file has.
 Result<const Server*> locate_node(const Topology& topology, const std::string& node);
 
-// A digest of what matters for agreement (servers, roles, addresses), independent of formatting.
+// A digest of what the nodes must agree on (servers, roles, addresses, the VIP, api_fqdn), independent of
+// formatting.
 std::string topology_digest(const Topology& topology);
 
 }  // namespace chu

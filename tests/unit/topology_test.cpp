@@ -473,8 +473,8 @@ server "be1.example.com", :ipaddress => "192.168.4.1", :role => "backend", :boot
 topology "tier"
 )rb",
                     3,
-                    "topology is \"tier\", chef-ha-upgrade upgrades only \"ha\" clusters; set topology \"ha\" "
-                    "or upgrade by hand");
+                    "topology is \"tier\": this is not an HA topology, and chef-ha-upgrade upgrades only \"ha\" "
+                    "clusters; set topology \"ha\" or upgrade by hand");
 }
 
 TEST_CASE("a topology set twice is refused at the second", "[topology][refusal]")
@@ -598,4 +598,108 @@ server "fe1.example.com", :ipaddress => "192.168.4.2", :role => "frontend"
 server "be3.example.com", :ipaddress => "192.168.4.8", :role => "backend"
 )rb",
                     3, "already the :ipaddress of server \"be1.example.com\"");
+}
+
+// ---- what the reader does not run (issue 27) --------------------------------------------------------------
+
+TEST_CASE("a server, backend_vip or topology inside a construct the reader does not run is refused, naming it",
+          "[topology][refusal][ruby]")
+{
+    struct Case {
+        std::string text;  // after kSmallCluster's lines
+        int line;
+        std::string phrase;
+    };
+    const std::vector<Case> cases = {
+        {"[[\"fe2.example.com\", \"192.168.4.3\"]].each { |n, ip| server n, :ipaddress => ip, :role => \"frontend\" }\n", 6,
+         "`server` in a block (`{ |…| }`) on this line"},
+        {"{\"fe2.example.com\" => \"192.168.4.3\"}.each do |n, ip|\n  server n, :ipaddress => ip, :role => \"frontend\"\nend\n",
+         7, "`server` inside a block (`do`) opened on line 6"},
+        {"if false\n  server \"fe9.example.com\", :ipaddress => \"192.168.4.9\", :role => \"frontend\"\nend\n", 7,
+         "`server` inside `if` opened on line 6"},
+        {"unless ENV['X']\nelse\n  backend_vip \"be.example.com\", :ipaddress => \"192.168.4.7\"\nend\n", 8,
+         "`backend_vip` inside `unless` opened on line 6"},
+        {"server \"fe9.example.com\", :ipaddress => \"192.168.4.9\", :role => \"frontend\" if File.exist?(\"/x\")\n", 6,
+         "`server` with a condition on the same line"},
+        {"def add(name, ip)\n  server name, :ipaddress => ip, :role => \"frontend\"\nend\nadd \"fe2.example.com\", "
+         "\"192.168.4.3\"\n",
+         7, "`server` inside `def` opened on line 6"},
+        {"if true then server \"fe9.example.com\", :ipaddress => \"192.168.4.9\", :role => \"frontend\" end\n", 6,
+         "`server` in `if` on this line"},
+        {"instance_eval(File.read(\"/etc/opscode/more.rb\"))\n", 6, "`instance_eval` runs Ruby from elsewhere"},
+        {"require \"/etc/opscode/servers\"\n", 6, "`require` runs Ruby from elsewhere"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.text);
+        require_refusal(kSmallCluster + c.text, c.line, c.phrase);
+        require_refusal(kSmallCluster + c.text, c.line, "write each server (and backend_vip, topology) on its own line");
+    }
+}
+
+TEST_CASE("a construct that decides no server is ignored like any other setting", "[topology][ruby]")
+{
+    const chu::Topology t = parsed(kSmallCluster + "if File.exist?(\"/etc/opscode/ldap\")\n  ldap['base_dn'] = \"dc=x\"\nend\n"
+                                                   "%w{a b}.each { |x| nginx[x] = 1 }\n");
+    CHECK(t.servers.size() == 3);
+    CHECK_FALSE(t.notes.empty());
+}
+
+TEST_CASE("nothing after __END__ is read, as Ruby reads nothing after it", "[topology][ruby]")
+{
+    const chu::Topology t = parsed(kSmallCluster + "__END__\nserver \"fe9.example.com\", :ipaddress => \"192.168.4.9\", :role => "
+                                                   "\"frontend\"\nthis is not ruby (\n");
+    CHECK(t.servers.size() == 3);
+    CHECK_FALSE(t.find("fe9.example.com"));
+    // Only a line that is exactly __END__ ends it.
+    require_refusal(kSmallCluster +
+                        "x = __END__\nserver \"fe1.example.com\", :ipaddress => \"192.168.4.9\", :role => \"frontend\"\n",
+                    7, "listed twice");
+}
+
+TEST_CASE("a missing comma after a server's name is Ruby's syntax error at the next line, not a missing address",
+          "[topology][refusal][ruby]")
+{
+    // The Private Chef install docs' own example (chef-boneyard/private-chef-administration, 2012).
+    require_refusal(R"rb(topology "ha"
+server "be1.example.com"
+  :ipaddress => "192.168.4.1",
+  :role => "backend",
+  :bootstrap => true
+)rb",
+                    3,
+                    "Ruby stops here with a syntax error: `:ipaddress => \"192.168.4.1\", :role => \"backend\", "
+                    ":bootstrap => true` continues nothing; line 2 before it needs a `,` at its end");
+}
+
+TEST_CASE("what kind of cluster comes first: a Chef Backend frontend, a file that is not HA", "[topology][refusal]")
+{
+    require_refusal("use_chef_backend true\nchef_backend_members [\"10.0.0.4\"]\napi_fqdn fqdn\n", 1,
+                    "a frontend of a Chef Backend cluster (use_chef_backend), which chef-ha-upgrade does not upgrade");
+    // Standalone: refused as not HA, not over the api_fqdn from a local variable on line 2.
+    require_refusal("fqdn = \"chef.example.com\"\napi_fqdn fqdn\n", 2, "no topology statement: this is not an HA topology");
+    require_refusal("server \"x\"\ntopology \"tier\"\n", 2, "this is not an HA topology");
+}
+
+TEST_CASE("a VIP may carry a prefix length, as Chef Server 12 reads it; IPv6 is named as unsupported", "[topology][ruby]")
+{
+    const chu::Topology t =
+        parsed(kSmallCluster + "backend_vip \"be.example.com\", :ipaddress => \"192.168.4.7/24\", :device => \"eth0\"\n");
+    CHECK(t.backend_vip_ipaddress == "192.168.4.7/24");
+    require_refusal(kSmallCluster + "backend_vip \"be.example.com\", :ipaddress => \"192.168.4.7/33\"\n", 6,
+                    "is not an IPv4 address with a prefix length");
+    require_refusal(kSmallCluster + "backend_vip \"be.example.com\", :ipaddress => \"192.168.4.1/24\"\n", 6,
+                    "the VIP needs an address of its own");
+    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"2001:db8::12\", :role => \"frontend\"\n", 6,
+                    "is an IPv6 address; chef-ha-upgrade supports IPv4 clusters only");
+    require_refusal(kSmallCluster + "server \"fe2.example.com\", :ipaddress => \"192.168.4.3/24\", :role => \"frontend\"\n", 6,
+                    "is not an IPv4 address");
+}
+
+TEST_CASE("the topology digest covers the VIP", "[topology]")
+{
+    const std::string vip = "backend_vip \"be.example.com\", :ipaddress => \"192.168.4.7\"\n";
+    const std::string other = "backend_vip \"be.example.com\", :ipaddress => \"192.168.4.8\"\n";
+    CHECK(chu::topology_digest(parsed(kSmallCluster + vip)) != chu::topology_digest(parsed(kSmallCluster + other)));
+    CHECK(chu::topology_digest(parsed(kSmallCluster + vip)) ==
+          chu::topology_digest(parsed("# reformatted\n" + kSmallCluster + vip)));
 }

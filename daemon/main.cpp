@@ -55,6 +55,10 @@ int check_config(const std::string& path)
                 t.file == kept_topology_path(s.config) ? ", as kept when the cluster joined" : "");
     for (const auto& note : t.notes)
         std::printf("           note: %s\n", note.c_str());
+    if (!loaded->ruby_note.empty())
+        std::printf("           note: %s\n", loaded->ruby_note.c_str());
+    else
+        std::printf("           read the same by Chef's Ruby (%s)\n", s.config.commands.ruby.c_str());
     std::printf("node:      %s, the %s (%s:%u)\n", s.node.c_str(), role_name(me.role), me.ipaddress.c_str(),
                 static_cast<unsigned>(s.config.cluster.port));
     std::printf("leader:    %s (the bootstrap backend)\n", t.bootstrap().name.c_str());

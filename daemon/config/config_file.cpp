@@ -240,6 +240,7 @@ const std::vector<SectionSpec>& schema()
              {"rpm", [](V v, Config& c) { return set_absolute_path(v, c.commands.rpm, defaults().commands.rpm); }},
              {"dpkg_deb", [](V v, Config& c) { return set_absolute_path(v, c.commands.dpkg_deb, defaults().commands.dpkg_deb); }},
              {"make", [](V v, Config& c) { return set_absolute_path(v, c.commands.make, defaults().commands.make); }},
+             {"ruby", [](V v, Config& c) { return set_absolute_path(v, c.commands.ruby, defaults().commands.ruby); }},
              {"timeout_s", [](V v, Config& c) { return set_unsigned(v, c.commands.timeout_s, 3600); }},
              {"retries",
               [](V v, Config& c) {

@@ -1,5 +1,7 @@
 #include "config/node_setup.hpp"
 
+#include "config/embedded_ruby.hpp"
+
 #include "config/config_file.hpp"
 #include "config/plan_file.hpp"
 #include "config/text_file.hpp"
@@ -71,6 +73,8 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
     auto topology = parse_topology(topo_text.value(), topology_file);
     if (!topology)
         return topology.error();
+    if (auto same = compare_with_ruby(c.commands.ruby, topology_file, topology.value(), out.ruby_note); !same)
+        return same.error();
     s.topology = topology.value();
     s.node = c.cluster.node.empty() ? host_fqdn() : c.cluster.node;
     auto me = locate_node(s.topology, s.node);

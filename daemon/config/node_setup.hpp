@@ -22,6 +22,7 @@ struct LoadedSetup {
     std::vector<ScheduledStep> schedule;  // this node's steps, in order
     std::optional<ClusterKey> key;        // none when [cluster] insecure = yes
     std::string topology_text;            // as read, for the copy kept at join
+    std::string ruby_note;                // set when no Chef Ruby could check the reader's reading
 };
 
 // Everything but the package digest, which reads the whole package (done once, at daemon start).

@@ -40,7 +40,8 @@ struct Config {
         std::string rpm = "/usr/bin/rpm";
         std::string dpkg_deb = "/usr/bin/dpkg-deb";  // reads a .deb's name and version (rpm -qp does for a .rpm)
         std::string make = "/usr/bin/make";
-        unsigned timeout_s = 0;  // 0: each step's timeout from the plan
+        std::string ruby = "/opt/opscode/embedded/bin/ruby";  // Chef's own: reads the topology file as Chef does
+        unsigned timeout_s = 0;                               // 0: each step's timeout from the plan
         unsigned retries = 3;
     } commands;
 

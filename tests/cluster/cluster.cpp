@@ -315,6 +315,7 @@ void Cluster::write_config(const NodeInfo& n)
       << "rpm = " << n.dir << "/bin/rpm\n"
       << "dpkg_deb = " << n.dir << "/bin/dpkg-deb\n"
       << "make = " << n.dir << "/bin/make\n"
+      << "ruby = /usr/bin/ruby\n"  // Debian's, standing in for Chef's embedded Ruby: every start compares readings
       << "timeout_s = " << spec_.timeout_s << "\n"
       << "retries = " << spec_.retries << "\n"
       << "[paths]\n"

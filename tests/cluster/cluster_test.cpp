@@ -982,3 +982,46 @@ TEST_CASE("a frontend killed for good after its install is dropped: the cluster 
     c.start(fe2);
     CHECK(c.exit_status(fe2, 30s) == 0);
 }
+
+TEST_CASE("a topology Chef's Ruby and the reader would read differently is refused at check-config and at start on every "
+          "node, naming the file and line",
+          "[cluster][topology]")
+{
+    Cluster c({});
+    // A frontend only Ruby sees (`self.server` is a call Chef makes; the reader takes the line for another setting),
+    // and one declared in a loop, which the reader refuses by itself. The harness gives every node Debian's ruby
+    // as Chef's embedded one.
+    const std::string loop = "%w{fe3.example.com}.each { |n| server n, :ipaddress => \"127.1.1.3\", :role => \"frontend\" }\n";
+    const std::string self = "self.server \"fe3.example.com\", :ipaddress => \"127.1.1.3\", :role => \"frontend\"\n";
+    for (const auto& [extra, says] : std::vector<std::pair<std::string, std::string>>{
+             {loop, "`server` in a block (`{ |…| }`) on this line"},
+             {self, "Chef's Ruby and chef-ha-upgrade's reader read it differently"}}) {
+        for (const auto& n : c.nodes()) {
+            std::ifstream in(n.dir + "/etc/opscode/private-chef.rb");
+            std::stringstream text;
+            text << in.rdbuf();
+            std::string rb = text.str();
+            rb = rb.substr(0, rb.find("# extra\n")) + "# extra\n" + extra;
+            write_file(n.dir + "/etc/opscode/private-chef.rb", rb);
+        }
+        for (const auto& n : c.nodes()) {
+            INFO(n.name << ": " << says);
+            std::string out;
+            CHECK(run_program(
+                      {Cluster::build_dir() + "/daemon/chef-ha-upgraded", "--check-config", "--config", c.config_of(n.name)}, {},
+                      &out) == 78);
+            CHECK_THAT(out, Catch::Contains(n.dir + "/etc/opscode/private-chef.rb") && Catch::Contains(says));
+            if (extra == loop)
+                CHECK_THAT(out, Catch::Contains("private-chef.rb:"));
+            else
+                CHECK_THAT(out, Catch::Contains("Ruby sees line ") && Catch::Contains("server fe3.example.com"));
+        }
+    }
+    c.start_all();
+    for (const auto& n : c.nodes()) {
+        INFO(n.name);
+        CHECK(c.exit_status(n.name, 30s) == 78);
+        CHECK_THAT(c.daemon_log(n.name), Catch::Contains("Chef's Ruby and chef-ha-upgrade's reader read it differently"));
+    }
+    CHECK(c.calls().empty());
+}

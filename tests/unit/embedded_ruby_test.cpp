@@ -49,6 +49,17 @@ chu::Topology read(const std::string& text)
     return t.value();
 }
 
+// What Ruby's comparison says of `text`, which it must refuse.
+std::string refusal_of(const std::string& text)
+{
+    REQUIRE(access(kRuby.c_str(), X_OK) == 0);
+    chu::test::TempDir dir;
+    std::string note;
+    const auto refused = chu::compare_with_ruby(kRuby, file_with(dir, text), read(text), note);
+    REQUIRE_FALSE(refused);
+    return refused.error().message;
+}
+
 }  // namespace
 
 TEST_CASE("the recorder's lines are read back with their escapes", "[ruby]")
@@ -76,14 +87,8 @@ TEST_CASE("Chef's Ruby and the reader see the same cluster in a file of the usua
 
 TEST_CASE("a server only Ruby sees is refused, both readings shown with the line", "[ruby]")
 {
-    REQUIRE(access(kRuby.c_str(), X_OK) == 0);
-    chu::test::TempDir dir;
     // `self.server` is a call Chef makes; the reader takes the line for another setting and ignores it.
-    const std::string text = kCluster + "self.server \"fe2.example.com\", :ipaddress => \"192.168.4.3\", :role => \"frontend\"\n";
-    std::string note;
-    const auto differs = chu::compare_with_ruby(kRuby, file_with(dir, text), read(text), note);
-    REQUIRE_FALSE(differs);
-    CHECK_THAT(differs.error().message,
+    CHECK_THAT(refusal_of(kCluster + "self.server \"fe2.example.com\", :ipaddress => \"192.168.4.3\", :role => \"frontend\"\n"),
                Contains("read it differently") &&
                    Contains("server 4: Ruby sees line 16: server fe2.example.com (192.168.4.3, frontend); the reader sees "
                             "nothing more"));
@@ -91,13 +96,8 @@ TEST_CASE("a server only Ruby sees is refused, both readings shown with the line
 
 TEST_CASE("a file Chef's Ruby cannot load is refused with Ruby's own message and line", "[ruby]")
 {
-    REQUIRE(access(kRuby.c_str(), X_OK) == 0);
-    chu::test::TempDir dir;
-    const std::string text = kCluster + "Chef::Config[:ssl_verify_mode] = :verify_peer\n";
-    std::string note;
-    const auto refused = chu::compare_with_ruby(kRuby, file_with(dir, text), read(text), note);
-    REQUIRE_FALSE(refused);
-    CHECK_THAT(refused.error().message, Contains("cannot load it, so neither can Chef") && Contains("private-chef.rb:16"));
+    CHECK_THAT(refusal_of(kCluster + "Chef::Config[:ssl_verify_mode] = :verify_peer\n"),
+               Contains("cannot load it, so neither can Chef") && Contains("private-chef.rb:16"));
 }
 
 TEST_CASE("without Chef's Ruby the reader stands alone, and says so", "[ruby]")

@@ -122,6 +122,8 @@ int Daemon::run()
 
     if (!set_up_loop())
         return 1;
+    if (!loaded_.ruby_note.empty())
+        log_.log(LOG_NOTICE, loaded_.ruby_note);  // once: no Chef Ruby checked the reader's reading
 
     auto journal = JournalFile::open(setup_.config.paths.state_dir);
     if (!journal) {

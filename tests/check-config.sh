@@ -47,6 +47,12 @@ done
 write_config be2.example.com chef-server-12 /srv/chef-server-core-12.19.31-1.el7.x86_64.rpm
 expect 0 "rpm -Uvh --nopostun /srv/chef-server-core-12.19.31-1.el7.x86_64.rpm"
 
+echo "==== the topology read by Chef's Ruby too (Debian's ruby standing in), or by the reader alone"
+write_config be1.example.com chef-server-12 /srv/p.deb "[commands]" "ruby = /usr/bin/ruby"
+expect 0 "read the same by Chef's Ruby (/usr/bin/ruby)"
+write_config be1.example.com chef-server-12 /srv/p.deb "[commands]" "ruby = $work/no-ruby"
+expect 0 "note: no Chef embedded Ruby at $work/no-ruby ([commands] ruby)"
+
 echo "==== configurations that must be refused (exit 78)"
 write_config nosuch.example.com chef-server-12 /srv/p.deb
 expect 78 'node "nosuch.example.com" is not in'

@@ -364,9 +364,11 @@ void Leader::on_packed(const std::string& from, const Packed& p, std::int64_t no
         archive_->packed || !archive_->bytes.empty())
         return;
     if (!p.problem.empty() || p.size == 0) {
-        archive_->problem = from + " could not pack " + find_step(setup_.plan, archive_->ref)->copy + ": " +
-                            (p.problem.empty() ? std::string("it is empty") : p.problem);
-        out_.log(Log::Level::error, archive_->problem + " (asked again)", p.phase);
+        const std::string problem = from + " could not pack " + find_step(setup_.plan, archive_->ref)->copy + ": " +
+                                    (p.problem.empty() ? std::string("it is empty") : p.problem);
+        if (problem != archive_->problem)  // asked again every beat: said once until it changes
+            out_.log(Log::Level::error, problem + " (asked again)", p.phase);
+        archive_->problem = problem;
         return;  // Pack goes out again at the next beat
     }
     archive_->problem.clear();

@@ -1360,3 +1360,59 @@ TEST_CASE("a frontend gone for good is dropped: no barrier waits for it, it lear
     REQUIRE(ends.size() == 1);
     CHECK(ends[0].outcome == State::dropped);
 }
+
+TEST_CASE("a copy from a frontend: the leader has the first frontend pack it, fetches and checks it, then orders the copy "
+          "with its digest",
+          "[leader][copy]")
+{
+    Config c;
+    c.upgrade.addons = {"opscode-manage"};
+    auto s = setup_for("be1", c);
+    auto fs = setup_for("fe1", c);
+    const auto [p, st] = find_step(s.plan, "copy-opscode-manage");
+    std::vector<Record> journal{EpochRecord{1}, JoinedRecord{s.topology_digest, s.plan_digest, "pkg", "key", 0}};
+    for (int ph = 1; ph < p; ++ph)
+        journal.push_back(PhaseRecord{ph, 100});
+    for (int earlier = 0; earlier < st; ++earlier)
+        journal.push_back(ReportRecord{"fe1", p, earlier, 0, {Outcome::ok, 0, {}, {}}, 0, 0});
+    Node leader(s);
+    REQUIRE(leader.boot(journal, 0));
+    Node fe(fs);
+    REQUIRE(fe.boot({}, 0));
+    fe.take_effects();
+    // Each message of type M the node sent to `to`.
+    auto sent = [](const std::vector<Effect>& effects, const std::string& to, auto type) {
+        using M = decltype(type);
+        std::vector<M> out;
+        for (const auto& send : effects_of<Send>(effects))
+            if (const auto* m = std::get_if<M>(&send.message); m && send.to == to)
+                out.push_back(*m);
+        return out;
+    };
+
+    const auto packs = sent(leader.take_effects(), "fe1", Pack{});
+    REQUIRE(packs.size() == 1);
+    fe.on_message(Envelope{"be1", packs[0]}, 10);
+    const auto packing = effects_of<PackArchive>(fe.take_effects());
+    REQUIRE(packing.size() == 1);
+    CHECK(packing[0].dir == "/etc/opscode-manage");
+    const std::string archive = "fe1's /etc/opscode-manage, secrets.rb and all";
+    fe.on_archive(p, st, archive, 20);
+    const auto packed = sent(fe.take_effects(), "be1", Packed{});
+    REQUIRE(packed.size() == 1);
+    CHECK(packed[0].size == archive.size());
+    CHECK(leader.take_effects().empty());  // nothing is ordered before the archive is here and checked
+
+    leader.on_message(Envelope{"fe1", packed[0]}, 30);
+    const auto fetches = sent(leader.take_effects(), "fe1", Fetch{});
+    REQUIRE(fetches.size() == 1);
+    fe.on_message(Envelope{"be1", fetches[0]}, 40);
+    const auto chunks = sent(fe.take_effects(), "be1", Chunk{});
+    REQUIRE(chunks.size() == 1);
+    leader.on_message(Envelope{"fe1", chunks[0]}, 50);
+    const auto orders = sent(leader.take_effects(), "fe1", Order{});
+    REQUIRE(orders.size() == 1);
+    CHECK(std::make_pair(int(orders[0].phase), int(orders[0].step)) == std::make_pair(p, st));
+    CHECK(orders[0].archive_digest == archive_digest(archive));
+    CHECK(orders[0].archive_size == archive.size());
+}

@@ -40,7 +40,7 @@ bool running(const Call& call, const std::string& service)
     if (service == chef_mover || leftover(call.node, call.state, service))
         return false;
     return !call.state.stopped.count(service) &&
-           (!moves_with_vip(call.node, call.state, service) || keepalived::master(world) == call.node.name);
+           (!moves_with_vip(call.node, service) || keepalived::master(world) == call.node.name);
 }
 
 long pid_of(const Call& call, const std::string& service)

@@ -127,7 +127,7 @@ std::vector<std::string> enabled_services(const Node& node, const NodeState& sta
     return out;
 }
 
-bool moves_with_vip(const Node& node, const NodeState&, const std::string& service)
+bool moves_with_vip(const Node& node, const std::string& service)
 {
     // 1.4.6's `ha` attributes (gen_keepalived) name every backend service but nrpe; 11.1.8 and 12 every one
     // but keepalived and the mover (the reindexer takes the expander's, recipes/opscode-expander.rb).
@@ -139,7 +139,7 @@ bool keepalive_me(const Node& node, const NodeState& state, const std::string& s
     // Written by the release that last configured the service: an old one's stays as the old release left it.
     const bool current = in(release_services(node, state.configured), service);
     const std::string release = current ? state.configured : starting_version(node.flavor);
-    return major_version(release) >= 11 && moves_with_vip(node, state, service);
+    return major_version(release) >= 11 && moves_with_vip(node, service);
 }
 
 bool down_file(const Node& node, const NodeState& state, const std::string& service)

@@ -126,7 +126,7 @@ std::vector<std::string> enabled_services(const Node& node, const NodeState& sta
 // One of the previous release's services that cleanup removes, not removed yet: enabled, down for good.
 bool leftover(const Node& node, const NodeState& state, const std::string& service);
 // keepalived starts it on the master and stops it on the backup (cluster.sh).
-bool moves_with_vip(const Node& node, const NodeState& state, const std::string& service);
+bool moves_with_vip(const Node& node, const std::string& service);
 // Its service directory holds keepalive_me (ha.rb checks it against the VIP) / a down file (sv's "normally").
 bool keepalive_me(const Node& node, const NodeState& state, const std::string& service);
 bool down_file(const Node& node, const NodeState& state, const std::string& service);

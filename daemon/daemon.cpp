@@ -5,6 +5,7 @@
 #include "config/text_file.hpp"
 #include "posix/posix.hpp"
 #include "core/wire.hpp"
+#include "exec/process.hpp"
 #include "exec/step_command.hpp"
 
 #include <systemd/sd-event.h>
@@ -78,7 +79,7 @@ std::string status_line(const NodeStatus& s)
 Daemon::Daemon(LoadedSetup loaded, std::string config_path, std::string self)
     : loaded_(std::move(loaded)), setup_(loaded_.setup), children_{std::move(self), std::move(config_path),
                                                                    setup_.config.paths.state_dir, setup_.plan.rehearsal},
-      log_(setup_.node), events_(setup_)
+      log_(setup_.node, setup_.config.paths.state_dir + "/output"), events_(setup_)
 {}
 
 Daemon::~Daemon()
@@ -333,6 +334,9 @@ void Daemon::run_step(const RunStep& run)
     if (!command)
         return;  // a gate: the leader waits for the operator; nothing runs
     Exec exec = command->exec;
+    log_.begin_output(exec.phase, exec.step,
+                      "attempt " + std::to_string(run.attempt) + ", round " + std::to_string(run.round) + ": " +
+                          command_text(exec.argv));
     runner_->start(std::move(exec), [this, run, command = std::move(*command)](ExecResult r) {
         core_->on_step_finished({run.phase, run.step, run.round, run.attempt, step_outcome(command, r)}, now_ms());
         dispatch();

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 using namespace chu;
@@ -108,9 +109,15 @@ std::string rehearsal_dir(const Config& config)
     return config.paths.state_dir + "/rehearsal";
 }
 
+// Its journal and its steps' output files (systemd/log.hpp): a rehearsal keeps nothing once it stops.
 void remove_rehearsal(const std::string& dir)
 {
     const std::string journal = dir + "/journal";
+    std::error_code ec;
+    std::filesystem::remove_all(dir + "/output", ec);
+    if (ec)
+        std::fprintf(stderr, "chef-ha-upgraded: cannot remove the rehearsal's %s/output: %s\n", dir.c_str(),
+                     ec.message().c_str());
     if ((unlink(journal.c_str()) != 0 && errno != ENOENT) || (rmdir(dir.c_str()) != 0 && errno != ENOENT))
         std::fprintf(stderr, "chef-ha-upgraded: cannot remove the rehearsal's %s: %s\n", dir.c_str(), std::strerror(errno));
 }

@@ -8,8 +8,11 @@
 #include "config/text_file.hpp"
 #include "core/records.hpp"
 #include "exec/process.hpp"
+#include "posix/posix.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
@@ -148,11 +151,57 @@ std::string timeline_tsv(NodeSetup setup, std::vector<Record> records)
 std::string log_text(std::int64_t since_ms)
 {
     const std::string since = since_ms > 0 ? "@" + std::to_string(since_ms / 1000 - 60) : "-1d";
-    const std::vector<std::string> argv = {
+    std::vector<std::string> argv = {
         "/usr/bin/journalctl", "--unit=chef-ha-upgrade.service", "--unit=chef-ha-upgrade-preflight.service", "--since=" + since,
         "--no-pager",          "--output=short-iso-precise"};
     auto out = capture_output(argv, 30000);
+    // short-iso-precise is systemd 234's; 219 (RHEL 7) and 229 (Ubuntu 16.04) say "Unknown output format":
+    // whole seconds there.
+    if (!out && out.error().message.find("Unknown output format") != std::string::npos) {
+        argv.back() = "--output=short-iso";
+        out = capture_output(argv, 30000);
+    }
     return "# " + command_text(argv) + "\n" + (out ? out.value() : "# " + out.error().message + "\n");
+}
+
+// The last `cap` bytes of a file, from the start of a line, saying what was left out before them.
+std::string file_tail(const std::string& path, std::size_t cap)
+{
+    Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    struct stat st {};
+    if (!fd.ok() || fstat(fd.get(), &st) != 0)
+        return "# " + os_error("cannot read", path).message + "\n";
+    const auto size = static_cast<std::size_t>(st.st_size);
+    const std::size_t skip = size > cap ? size - cap : 0;
+    if (skip > 0 && lseek(fd.get(), static_cast<off_t>(skip), SEEK_SET) < 0)
+        return "# " + os_error("cannot read", path).message + "\n";
+    auto read = read_all(fd.get(), path);
+    if (!read)
+        return "# " + read.error().message + "\n";
+    std::string text = std::move(read.value());
+    if (skip == 0)
+        return text;
+    const std::size_t eol = text.find('\n');
+    text.erase(0, eol == std::string::npos ? text.size() : eol + 1);
+    return "# " + path + ": its first " + std::to_string(size - text.size()) + " bytes were left out\n" + text;
+}
+
+// Every step's output file (systemd/log.hpp), the upgrade's and a running rehearsal's, named as under the
+// state dir: on systemd before 240 they hold the lines journald's rate limit dropped from log.txt.
+std::vector<BundleFile> output_files(const std::string& state_dir)
+{
+    std::vector<BundleFile> out;
+    for (const std::string sub : {"output", "rehearsal/output"}) {
+        std::vector<std::string> names;
+        std::error_code ec;
+        for (fs::directory_iterator it(state_dir + "/" + sub, ec), end; !ec && it != end; it.increment(ec))
+            if (it->is_regular_file(ec) && it->path().extension() == ".log")
+                names.push_back(it->path().filename().string());
+        std::sort(names.begin(), names.end());
+        for (const auto& name : names)
+            out.push_back({sub + "/" + name, file_tail(state_dir + "/" + sub + "/" + name, max_support_part)});
+    }
+    return out;
 }
 
 std::string state_listing(const std::string& dir)
@@ -204,8 +253,21 @@ void cut_to_fit(std::vector<BundleFile>& files, std::size_t cap)
     std::size_t total = 0;
     for (const auto& f : files)
         total += f.name.size() + f.data.size() + 1024;  // a pax header per file
+    // The steps' output files, the largest first (journald has their lines too, unless it dropped them),
+    // then the daemon's log, then the journal.
+    std::vector<std::string> order;
+    for (const auto& f : files)
+        if (f.name.rfind("output/", 0) == 0 || f.name.rfind("rehearsal/output/", 0) == 0)
+            order.push_back(f.name);
+    std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+        auto size = [&](const std::string& name) {
+            return std::find_if(files.begin(), files.end(), [&](const BundleFile& f) { return f.name == name; })->data.size();
+        };
+        return size(a) > size(b);
+    });
+    order.insert(order.end(), {"log.txt", "journal.txt"});
     std::string cut;
-    for (const char* name : {"log.txt", "journal.txt"}) {
+    for (const std::string& name : order) {
         auto f = std::find_if(files.begin(), files.end(), [&](const BundleFile& b) { return b.name == name; });
         if (total <= cap || f == files.end())
             continue;
@@ -216,8 +278,8 @@ void cut_to_fit(std::vector<BundleFile>& files, std::size_t cap)
             drop = f->data.size();
         f->data.erase(0, drop);
         total -= drop;
-        cut += std::string(name) + ": its first " + std::to_string(drop) + " bytes were cut to keep this part under " +
-               std::to_string(cap) + " bytes\n";
+        cut += name + ": its first " + std::to_string(drop) + " bytes were cut to keep this part under " + std::to_string(cap) +
+               " bytes\n";
     }
     if (!cut.empty())
         files.push_back({"CUT.txt", cut});
@@ -249,6 +311,8 @@ Result<std::string> make_support_part(const std::string& config_path, const std:
     files.push_back({"topology.rb", kept ? kept.value() : loaded->topology_text});
     files.push_back({"versions.txt", versions_text(s)});
     files.push_back({"state-dir.txt", state_listing(s.config.paths.state_dir)});
+    for (auto& f : output_files(s.config.paths.state_dir))
+        files.push_back(std::move(f));
     cut_to_fit(files, max_support_part);
     const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
     for (auto& f : files)

@@ -11,20 +11,24 @@
 
 namespace chu {
 
-// A part larger than this is cut (the daemon log first, from its start) and says so in CUT.txt.
+// A part larger than this is cut (the steps' output files first, then the daemon log, each from its start)
+// and says so in CUT.txt.
 constexpr std::size_t max_support_part = 8u << 20;
 
-// Over `cap` (with a header's room per file), log.txt loses its oldest lines first (what led to the end is
-// what support reads), then journal.txt, in whole lines; CUT.txt says what went.
+// Over `cap` (with a header's room per file), the output/ files lose their oldest lines first, the largest
+// file first (their lines are in log.txt too unless journald dropped them), then log.txt (what led to the end
+// is what support reads), then journal.txt, in whole lines; CUT.txt says what went.
 void cut_to_fit(std::vector<BundleFile>& files, std::size_t cap);
 
 // A tar of: journal.txt (every record decoded), on the leader timeline.tsv (GetTimeline's rows, rebuilt
-// from the journal), log.txt (journalctl -u chef-ha-upgrade for the window),
+// from the journal), log.txt (journalctl -u chef-ha-upgrade for the window, short-iso-precise, or
+// short-iso from a journalctl older than systemd 234),
 // check-config.txt (the effective config, plan and schedule, from `self --check-config`), config/ (the
-// config and its drop-ins as written), plan.plan, topology.rb (as agreed at join), versions.txt and
-// state-dir.txt. Left out by construction: the cluster key, its key file and private-chef-secrets.json
-// (nothing is read from /etc/opscode but the topology, nor from the state dir but the journal and the
-// kept topology; the state dir is listed by name, size and mode).
+// config and its drop-ins as written), plan.plan, topology.rb (as agreed at join), versions.txt,
+// state-dir.txt, and output/ (and rehearsal/output/: every step's output file, the same lines as the log).
+// Left out by construction: the cluster key, its key file and private-chef-secrets.json (nothing is read
+// from /etc/opscode but the topology, nor from the state dir but the journal, the kept topology and the
+// output files; the state dir is listed by name, size and mode).
 Result<std::string> make_support_part(const std::string& config_path, const std::string& self);
 
 }  // namespace chu

@@ -31,3 +31,31 @@ TEST_CASE("a support part over its cap loses its oldest log lines, whole, and sa
     chu::cut_to_fit(small, 1u << 20);
     CHECK(small.size() == 1);  // under the cap: nothing cut, no CUT.txt
 }
+
+TEST_CASE("a support part over its cap loses the steps' output files first, the largest first, then the log", "[collect]")
+{
+    auto lines = [](const std::string& what, int n) {
+        std::string text;
+        for (int i = 0; i < n; ++i)
+            text += "03:16:05.123 | " + what + " line " + std::to_string(i) + "\n";
+        return text;
+    };
+    const std::string big = lines("dpkg", 4000), small = lines("reconfigure", 1000), log = lines("log", 1000);
+    std::vector<chu::BundleFile> files{{"journal.txt", "epoch 1\n"},
+                                       {"log.txt", log},
+                                       {"output/05-install-package.log", big},
+                                       {"output/07-reconfigure.log", small}};
+    // Room for everything but half the largest output file.
+    std::size_t total = 0;
+    for (const auto& f : files)
+        total += f.name.size() + f.data.size() + 1024;
+    chu::cut_to_fit(files, total - big.size() / 2);
+
+    REQUIRE(files.size() == 5);
+    CHECK(files[2].data.size() < big.size() / 2 + 100);
+    CHECK(big.compare(big.size() - files[2].data.size(), files[2].data.size(), files[2].data) == 0);  // its newest lines
+    CHECK(files[3].data == small);
+    CHECK(files[1].data == log);  // the log kept whole: the largest output file's cut was enough
+    CHECK(files[4].name == "CUT.txt");
+    CHECK_THAT(files[4].data, Contains("output/05-install-package.log: its first "));
+}

@@ -3,13 +3,17 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 
 #include <cctype>
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 
 namespace chu {
@@ -17,14 +21,23 @@ namespace chu {
 namespace {
 
 // systemd sets JOURNAL_STREAM to "dev:ino" of the stream it connected; stderr may have been redirected since.
+// systemd before 231 (RHEL 7's 219, Ubuntu 16.04's 229) sets none: there stderr is journald's when it is a
+// socket connected to journald's stdout socket. Otherwise the fields (CHU_STEP, ...) and priorities are lost.
 bool stderr_is_journal()
 {
-    const char* env = std::getenv("JOURNAL_STREAM");
-    if (!env)
-        return false;
-    unsigned long long dev = 0, ino = 0;
     struct stat st {};
-    return std::sscanf(env, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+    if (fstat(2, &st) != 0)
+        return false;
+    if (const char* env = std::getenv("JOURNAL_STREAM")) {
+        unsigned long long dev = 0, ino = 0;
+        return std::sscanf(env, "%llu:%llu", &dev, &ino) == 2 && st.st_dev == dev && st.st_ino == ino;
+    }
+    sockaddr_un peer{};
+    socklen_t size = sizeof peer;
+    constexpr char journald_stdout[] = "/run/systemd/journal/stdout";
+    return S_ISSOCK(st.st_mode) && getpeername(2, reinterpret_cast<sockaddr*>(&peer), &size) == 0 && peer.sun_family == AF_UNIX &&
+           size >= offsetof(sockaddr_un, sun_path) + sizeof journald_stdout - 1 &&
+           std::strncmp(peer.sun_path, journald_stdout, sizeof peer.sun_path) == 0;
 }
 
 const char* level_word(int priority)

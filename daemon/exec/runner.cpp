@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace chu {
@@ -24,13 +25,34 @@ constexpr std::size_t capture_limit = 64u << 10;
 constexpr std::size_t tail_limit = 8u << 10;
 constexpr std::uint64_t kill_grace_usec = 10'000'000;  // SIGTERM, then SIGKILL this much later
 
-// A command's stdin as a memfd, filled and rewound: unlike a pipe it takes any size without the loop
+// An unnamed file in memory: a memfd (Linux 3.17); where there is none (RHEL 7's 3.10) or a syscall
+// filter refuses it, a file on tmpfs in /dev/shm unlinked at once, so neither ever reaches the disk and
+// both reopen through /proc/self/fd. On failure `tried` says what was.
+Fd memory_file(std::string& tried)
+{
+    Fd fd(memfd_create("chu-stdin", MFD_CLOEXEC));
+    if (fd.ok())
+        return fd;
+    const int err = errno;
+    tried = std::string("memfd_create: ") + std::strerror(err);
+    if (err != ENOSYS && err != EINVAL && err != EPERM)
+        return fd;
+    char name[] = "/dev/shm/chu-stdin-XXXXXX";
+    Fd shm(mkostemp(name, O_CLOEXEC));
+    if (shm.ok() && unlink(name) == 0)  // only once unlinked: a file left there could keep a secret
+        return shm;
+    tried += std::string("; then an unlinked file in /dev/shm: ") + std::strerror(errno);
+    return Fd();
+}
+
+// A command's stdin in memory, filled and rewound: unlike a pipe it takes any size without the loop
 // waiting on the reader, and the child may reopen it by /dev/stdin and learn its size.
 Result<Fd> stdin_file(const std::string& bytes)
 {
-    Fd fd(memfd_create("chu-stdin", MFD_CLOEXEC));
+    std::string tried;
+    Fd fd = memory_file(tried);
     if (!fd.ok())
-        return Error{std::string("cannot create the command's stdin: ") + std::strerror(errno)};
+        return Error{"cannot create the command's stdin (" + tried + ")"};
     if (auto written = write_all(fd.get(), bytes, "the command's stdin"); !written)
         return written.error();
     if (lseek(fd.get(), 0, SEEK_SET) != 0)

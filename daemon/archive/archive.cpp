@@ -390,6 +390,58 @@ Status build_tree(const std::string& data, const std::string& fresh, const struc
     return sync_tree(fresh);
 }
 
+// A swap interrupted between the two renames of swap_in's fallback is settled at the start of the next
+// install: "<dir>" missing beside "<dir>.chu-old" means only the first rename happened, so the old tree
+// goes back; both present means the second one happened too, and "<dir>.chu-old" is the previous tree
+// (already in the backup) that was not yet removed.
+Status recover_swap(const std::string& path)
+{
+    const std::string old = path + ".chu-old";
+    struct stat st {};
+    if (lstat(old.c_str(), &st) != 0)
+        return errno == ENOENT ? Status(Ok{}) : io_error(old, "cannot read");
+    if (lstat(path.c_str(), &st) == 0) {
+        std::error_code ec;
+        fs::remove_all(old, ec);
+        if (ec)
+            return Error{old + ": cannot remove the previous tree an interrupted install left: " + ec.message() +
+                         "; remove it by hand, then retry"};
+        return Ok{};
+    }
+    if (errno != ENOENT)
+        return io_error(path, "cannot read");
+    if (rename(old.c_str(), path.c_str()) != 0)
+        return io_error(old, "cannot rename it back to " + path + " after an interrupted install; do that by hand, then retry");
+    return sync_path(parent_of(path), true);
+}
+
+// Makes `fresh` live as `path` in one renameat2 (Linux 3.15). Where the kernel or the filesystem has no
+// rename flags (RHEL 7's 3.10: ENOSYS; some filesystems: EINVAL), two renames park the old tree at
+// "<path>.chu-old" with the parent synced in between, so recover_swap can settle a crash at any point.
+Status swap_in(const std::string& fresh, const std::string& path, bool exists)
+{
+    const unsigned flags = exists ? RENAME_EXCHANGE : RENAME_NOREPLACE;
+    if (renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, path.c_str(), flags) == 0)
+        return Ok{};
+    if (errno != ENOSYS && errno != EINVAL)
+        return io_error(path, exists ? "cannot swap in " + fresh : "cannot rename " + fresh + " to it");
+    if (!exists) {  // a plain rename replaces at most an empty directory: nothing can be lost
+        if (rename(fresh.c_str(), path.c_str()) != 0)
+            return io_error(path, "cannot rename " + fresh + " to it");
+        return Ok{};
+    }
+    const std::string old = path + ".chu-old";
+    if (rename(path.c_str(), old.c_str()) != 0)
+        return io_error(path, "cannot move it aside to " + old);
+    Status st = sync_path(parent_of(path), true);
+    if (st && rename(fresh.c_str(), path.c_str()) != 0)
+        st = io_error(path, "cannot rename " + fresh + " to it");
+    if (!st && rename(old.c_str(), path.c_str()) != 0)
+        return Error{st.error().message + "; and " + old +
+                     " cannot be renamed back: the next install does it, or rename it by hand"};
+    return st;
+}
+
 }  // namespace
 
 Result<std::string> pack_directory(const std::string& dir)
@@ -427,7 +479,9 @@ Status install_directory(const std::string& archive, const std::string& dir, con
         target = target.parent_path();
     const std::string path = target.string();
 
-    Status st = check_entries(archive, target);
+    Status st = recover_swap(path);
+    if (st)
+        st = check_entries(archive, target);
     if (!st)
         return st;
 
@@ -448,24 +502,25 @@ Status install_directory(const std::string& archive, const std::string& dir, con
     if (ec)
         return Error{fresh + ": cannot remove the stale tree: " + ec.message() + "; remove it by hand, then retry"};
     st = build_tree(archive, fresh, exists ? &old : nullptr);
-    const unsigned swap = exists ? RENAME_EXCHANGE : RENAME_NOREPLACE;
-    if (st && renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, path.c_str(), swap) != 0)
-        st = io_error(path, exists ? "cannot swap in " + fresh : "cannot rename " + fresh + " to it");
+    if (st)
+        st = swap_in(fresh, path, exists);
     if (!st) {
         fs::remove_all(fresh, ec);
         return st;
     }
 
-    // The swap is done: what follows cannot undo the install, only fail to tidy up after it.
+    // The swap is done: what follows cannot undo the install, only fail to tidy up after it. The previous
+    // tree is at `fresh` after an exchange, at "<dir>.chu-old" after the fallback's two renames.
     const Status synced = sync_path(parent_of(path), true);
-    std::error_code removed;
-    if (exists)
-        fs::remove_all(fresh, removed);  // now the previous tree
     if (!synced)
         return Error{path + ": installed, but " + synced.error().message};
+    std::error_code removed;
+    for (const std::string& previous : {fresh, path + ".chu-old"})
+        if (!removed)
+            fs::remove_all(previous, removed);
     if (removed)
-        return Error{path + ": installed, but the previous tree in " + fresh + " cannot be removed: " + removed.message() +
-                     "; remove it by hand"};
+        return Error{path + ": installed, but the previous tree beside it cannot be removed: " + removed.message() + "; remove " +
+                     fresh + " or " + path + ".chu-old by hand"};
     return Ok{};
 }
 

@@ -21,7 +21,11 @@ Result<std::string> pack_directory(const std::string& dir);
 //     whose target leaves the directory, a device or fifo), naming the entry;
 //  2. if `dir` exists, writes a tar of it to `backup` (fsynced) so the operator can restore it by hand;
 //  3. unpacks into a new sibling directory "<dir>.chu-new", fsyncs it, then swaps it with `dir` in one
-//     renameat2(RENAME_EXCHANGE) (a plain rename when `dir` does not exist) and removes the old tree.
+//     renameat2(RENAME_EXCHANGE) (RENAME_NOREPLACE when `dir` does not exist) and removes the old tree.
+//     Without rename flags (Linux before 3.15, as RHEL 7's 3.10; filesystems without them) it renames
+//     `dir` to "<dir>.chu-old", syncs the parent, renames "<dir>.chu-new" to `dir`, syncs it again and
+//     removes "<dir>.chu-old"; each install first settles what a crash in there left: "<dir>.chu-old"
+//     without `dir` is renamed back, beside `dir` it is removed (the install had finished).
 // On any error `dir` is left exactly as it was and the message says what and where.
 Status install_directory(const std::string& archive, const std::string& dir, const std::string& backup);
 

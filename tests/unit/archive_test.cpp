@@ -16,6 +16,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -197,6 +198,30 @@ fs::path staging(const fs::path& dir)
     return dir.string() + ".chu-new";
 }
 
+// Where the two-rename swap (kernels without renameat2) parks the old tree.
+fs::path parked(const fs::path& dir)
+{
+    return dir.string() + ".chu-old";
+}
+
+// Where a crash can stop that swap, in the order the install passes them.
+enum class Crash { before_renames, between_renames, before_removal };
+
+// The disk as an install of the "new" tree over the "old" one leaves it when stopped at `at`: the backup
+// written and "<dir>.chu-new" built (both come before any rename), then the renames done so far.
+void crashed_install(const fs::path& dir, const fs::path& backup, Crash at)
+{
+    make_opscode_tree(dir, "old");
+    write_file(backup, packed(dir), 0600);
+    make_opscode_tree(staging(dir), "new");
+    if (at == Crash::before_renames)
+        return;
+    fs::rename(dir, parked(dir));
+    if (at == Crash::between_renames)
+        return;
+    fs::rename(staging(dir), dir);
+}
+
 }  // namespace
 
 TEST_CASE("a packed /etc/opscode archive installs elsewhere with the same files, modes, mtimes, symlinks and owners", "[archive]")
@@ -305,6 +330,53 @@ TEST_CASE("a stale .chu-new tree from an interrupted archive install is cleared 
 
     CHECK(listing(dir) == listing(tmp.path() / "bootstrap"));
     CHECK_FALSE(fs::exists(staging(dir)));
+}
+
+TEST_CASE("an install interrupted anywhere in the two-rename swap of kernels without renameat2 is settled by the next "
+          "one, which installs the new tree and loses nothing",
+          "[archive]")
+{
+    const std::vector<std::pair<const char*, Crash>> crashes = {
+        {"before the first rename", Crash::before_renames},
+        {"between the renames: the directory is missing", Crash::between_renames},
+        {"after the second rename, before the old tree is removed", Crash::before_removal},
+    };
+    for (const auto& [what, at] : crashes) {
+        DYNAMIC_SECTION(what)
+        {
+            TempDir tmp;
+            const fs::path dir = tmp.path() / "opscode", backup = tmp.path() / "backup.tar";
+            make_opscode_tree(tmp.path() / "old", "old");
+            make_opscode_tree(tmp.path() / "bootstrap", "new");
+            crashed_install(dir, backup, at);
+
+            install(packed(tmp.path() / "bootstrap"), dir, backup);
+
+            CHECK(listing(dir) == listing(tmp.path() / "bootstrap"));
+            CHECK_FALSE(fs::exists(staging(dir)));
+            CHECK_FALSE(fs::exists(parked(dir)));
+            // The tree the re-run replaced is in the backup: the old one, or the new one when the crashed
+            // install had already made it live (the old one was backed up then, as after any re-run).
+            const fs::path restored = tmp.path() / "restored";
+            install(read_all(backup), restored, tmp.path() / "unused.tar");
+            CHECK(listing(restored) == listing(tmp.path() / (at == Crash::before_removal ? "bootstrap" : "old")));
+        }
+    }
+}
+
+TEST_CASE("a refused archive still puts back the directory an install interrupted between its two renames took away", "[archive]")
+{
+    TempDir tmp;
+    const fs::path dir = tmp.path() / "opscode";
+    make_opscode_tree(tmp.path() / "old", "old");
+    crashed_install(dir, tmp.path() / "backup.tar", Crash::between_renames);
+
+    const chu::Status status =
+        chu::install_directory(tar_of({file("../x", "owned")}), dir.string(), (tmp.path() / "backup.tar").string());
+
+    REQUIRE_FALSE(status);
+    CHECK(listing(dir) == listing(tmp.path() / "old"));
+    CHECK_FALSE(fs::exists(parked(dir)));
 }
 
 TEST_CASE("an archive with any kind of entry escaping the directory is refused by name and nothing is changed", "[archive]")

@@ -3,12 +3,14 @@
 
 #include "simchef.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -120,6 +122,23 @@ void make_master(const World& world, const std::string& node)
     std::remove(file(world, "failover").c_str());
 }
 
+// Every descriptor above stderr: by close_range (Linux 5.9), or one by one from /proc/self/fd where the
+// kernel has none (RHEL 7's 3.10), since a kept lock or pipe would hold up the node that spawned this.
+void close_from_3()
+{
+    if (close_range(3, ~0U, 0) == 0)
+        return;
+    std::vector<int> open_fds;
+    if (DIR* dir = opendir("/proc/self/fd")) {
+        while (const dirent* entry = readdir(dir))
+            if (const int fd = std::atoi(entry->d_name); fd > 2 && fd != dirfd(dir))
+                open_fds.push_back(fd);
+        closedir(dir);
+    }
+    for (const int fd : open_fds)
+        close(fd);
+}
+
 // The daemon reads the status files directly, so the takeover must happen on time even when no command
 // runs meanwhile. Detached: its own session, stdio on /dev/null, none of the caller's descriptors (a pipe
 // the daemon reads, the node's lock).
@@ -139,7 +158,7 @@ void spawn_failover(const World& world, long long due)
     dup2(null, 0);
     dup2(null, 1);
     dup2(null, 2);
-    close_range(3, ~0U, 0);
+    close_from_3();
     try {
         sleep_ms(due - now_ms());
         FileLock lock(world.lock_path());

@@ -4,7 +4,8 @@
 //   chu-oldkernel --kernel 3.10|4.4 -- COMMAND ARGS...   run COMMAND under the filter
 //   chu-oldkernel --self-check 3.10|4.4                  prove the filter: see self_check()
 //
-// Exit 77 (ctest's skip) where the filter cannot be had: not x86_64, or no seccomp in the kernel.
+// Where the filter cannot be had (not x86_64, no seccomp in the kernel) it runs nothing, says
+// "chu-oldkernel: skipped: why" and exits 77; ctest matches the words, since a suite may exit 77 too.
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
@@ -71,7 +72,7 @@ bool install_filter(const Kernel& kernel)
     // No new privileges: what lets an unprivileged process install a filter, and keeps setuid programs
     // from escaping it.
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) != 0) {
-        std::fprintf(stderr, "chu-oldkernel: cannot install the seccomp filter: %s (skipped)\n", std::strerror(errno));
+        std::fprintf(stderr, "chu-oldkernel: skipped: cannot install the seccomp filter: %s\n", std::strerror(errno));
         return false;
     }
     return true;
@@ -140,7 +141,7 @@ int self_check(const Kernel& kernel, const char* self)
     for (const Probe& p : probes) {
         const bool absent = nosys(p);
         if (absent && p.needed) {
-            std::printf("skip: this host's kernel has no %s, so the filter cannot be told from the host\n", p.name);
+            std::printf("chu-oldkernel: skipped: this host's kernel has no %s, so the filter cannot be told from it\n", p.name);
             return skip;
         }
         present += absent ? '0' : '1';
@@ -192,7 +193,7 @@ int main(int argc, char** argv)
     const std::vector<std::string> args(argv + 1, argv + argc);
 #if !defined(__x86_64__)
     (void)args;
-    std::fprintf(stderr, "chu-oldkernel: only x86_64's syscall numbers are known here; skipped\n");
+    std::fprintf(stderr, "chu-oldkernel: skipped: only x86_64's syscall numbers are known here\n");
     return skip;
 #else
     if (args.size() < 2)

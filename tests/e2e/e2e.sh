@@ -18,12 +18,14 @@
 #   - a node that finished starts nothing at boot;
 #   - a bad configuration leaves the unit failed with status 78, not restarting.
 #
-#   tests/e2e/e2e.sh --source SRC_DIR --simchef PATH_TO_chu-simchef [--packages DIR]
+#   tests/e2e/e2e.sh --source SRC_DIR --simchef PATH_TO_chu-simchef [--packages DIR] [--suite SUITE]
 #
-# As root. ctest runs it as e2e.containers, after e2e.packages built the packages into DIR (--packages);
-# without --packages it builds the .deb itself (packaging/build-packages.sh --deb-only). The bookworm rootfs
-# is cached under CHU_E2E_CACHE (default /var/cache/chef-ha-upgrade-e2e), keyed by its package list, so
-# debootstrap runs only when that list changes. Exit 77 (ctest: skipped) when it cannot run here, saying why; with CI set,
+# As root. ctest runs it as e2e.containers (Debian bookworm, the build host's own) and e2e.containers-bullseye
+# (glibc 2.31, systemd 247: the oldest userland reachable here; the package must bring what it needs), after
+# e2e.packages built the packages into DIR (--packages); without --packages it builds the .deb itself
+# (packaging/build-packages.sh --deb-only). Each suite's rootfs is cached under CHU_E2E_CACHE (default
+# /var/cache/chef-ha-upgrade-e2e)/SUITE, keyed by its package list, so debootstrap runs only when that list
+# changes. Exit 77 (ctest: skipped) when it cannot run here, saying why; with CI set,
 # not running is a failure. Everything it creates is removed at the end, also when it fails; it is bounded
 # in time (CHU_E2E_BUDGET seconds, default 1500).
 set -Eeuo pipefail  # -E: the ERR trap below names the failing command in functions too
@@ -37,14 +39,15 @@ declare -A address=([be1]=192.0.2.11 [be2]=192.0.2.12 [fe1]=192.0.2.21 [fe2]=192
 declare -A role=([be1]=bootstrap [be2]=secondary [fe1]=frontend [fe2]=frontend)
 object=(net.chefhaupgrade.Upgrade1 /net/chefhaupgrade/Upgrade1 net.chefhaupgrade.Upgrade1)
 
-usage="usage: $0 --source SRC_DIR --simchef PATH_TO_chu-simchef [--packages DIR]"
-src="" simchef="" packages=""
+usage="usage: $0 --source SRC_DIR --simchef PATH_TO_chu-simchef [--packages DIR] [--suite SUITE]"
+src="" simchef="" packages="" suite=bookworm
 args=("$@")
 while [ $# -gt 0 ]; do
     case "$1" in
     --source) src=$2; shift 2 ;;
     --simchef) simchef=$2; shift 2 ;;
     --packages) packages=$2; shift 2 ;;
+    --suite) suite=$2; shift 2 ;;
     *) echo "$usage" >&2; exit 64 ;;
     esac
 done
@@ -70,11 +73,12 @@ if [ -z "${CHU_E2E_INSIDE:-}" ]; then
     need ip iproute2
     need nsenter util-linux
     need unshare util-linux
+    need patchelf patchelf
     if [ -z "$packages" ]; then
         need dpkg-buildpackage dpkg-dev
         need dh debhelper
     fi
-    ls "$cache"/rootfs-*/.complete >/dev/null 2>&1 || need debootstrap debootstrap
+    ls "$cache/$suite"/rootfs-*/.complete >/dev/null 2>&1 || need debootstrap debootstrap
     grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || grep -qw overlay /proc/filesystems ||
         cannot_run "the kernel has no overlay file system (the containers' roots are overlays on the cached rootfs)"
     [ -w /sys/fs/cgroup/unified ] || [ -w /sys/fs/cgroup/cgroup.procs ] ||
@@ -177,14 +181,14 @@ deb_name=$(basename "$deb")
 # What the .deb depends on (first of each alternative), plus systemd to boot and dbus for the system bus.
 depends=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' | grep -v '^$')
 rootfs_packages=$(printf '%s\n' systemd systemd-sysv dbus $depends | sort -u | paste -sd, -)
-key=$(printf 'bookworm minbase %s\n' "$rootfs_packages" | sha256sum | cut -c1-16)
-rootfs=$cache/rootfs-$key
+key=$(printf '%s minbase %s\n' "$suite" "$rootfs_packages" | sha256sum | cut -c1-16)
+rootfs=$cache/$suite/rootfs-$key
 if [ ! -f "$rootfs/.complete" ]; then
     command -v debootstrap >/dev/null || cannot_run "debootstrap is missing (apt-get install debootstrap) and no rootfs is cached for $rootfs_packages"
-    say "making the bookworm rootfs with debootstrap ($rootfs_packages) in $rootfs"
+    say "making the $suite rootfs with debootstrap ($rootfs_packages) in $rootfs"
     rm -rf "$rootfs.partial"
-    mkdir -p "$cache"
-    debootstrap --variant=minbase --include="$rootfs_packages" bookworm "$rootfs.partial" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+    mkdir -p "$cache/$suite"
+    debootstrap --variant=minbase --include="$rootfs_packages" "$suite" "$rootfs.partial" "$mirror" >"$work/debootstrap.log" 2>&1 || {
         tail -n 20 "$work/debootstrap.log"
         fail "debootstrap from $mirror failed (last lines above)"
     }
@@ -194,7 +198,7 @@ if [ ! -f "$rootfs/.complete" ]; then
         e2scrub_all.timer console-getty.service >/dev/null 2>&1
     rm -rf "$rootfs.partial/var/cache/apt/archives"/*.deb
     touch "$rootfs.partial/.complete"
-    find "$cache" -mindepth 1 -maxdepth 1 -name 'rootfs-*' ! -name "rootfs-$key.partial" -exec rm -rf {} +  # stale keys
+    find "$cache/$suite" -mindepth 1 -maxdepth 1 -name 'rootfs-*' ! -name "rootfs-$key.partial" -exec rm -rf {} +  # stale keys
     mv "$rootfs.partial" "$rootfs"
     say "rootfs ready ($(du -sh "$rootfs" | cut -f1))"
 else
@@ -238,6 +242,22 @@ EOF
 }
 
 # ---- Containers ----
+# chu-simchef stands in for Chef's commands in the containers. It was built on this host, whose C and C++
+# libraries may be newer than the container's (bullseye): it takes its own along, with their loader, as
+# the product's package does (packaging/bundle-runtime.sh).
+install_simchef() {
+    local dir=/usr/local/lib/chu-simchef path loader
+    mkdir -p "$1$dir"
+    install -m 0755 "$simchef" "$1$dir/chu-simchef"
+    loader=$(readelf -lW "$simchef" | sed -n 's/.*program interpreter: \(.*\)]/\1/p')
+    install -m 0755 "$(readlink -f "$loader")" "$1$dir/$(basename "$loader")"
+    for path in $(ldd "$simchef" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+        install -m 0644 "$(readlink -f "$path")" "$1$dir/$(basename "$path")"
+    done
+    patchelf --set-interpreter "$dir/$(basename "$loader")" --set-rpath "$dir" "$1$dir/chu-simchef"
+    ln -s "$dir/chu-simchef" "$1/usr/local/bin/chu-simchef"
+}
+
 prepare() {
     local n=$1 root=$work/$1/root
     mkdir -p "$work/$n/upper" "$work/$n/work" "$root"
@@ -245,7 +265,7 @@ prepare() {
     od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$root/etc/machine-id"
     echo >>"$root/etc/machine-id"
     cp "$deb" "$root/root/"
-    install -m 0755 "$simchef" "$root/usr/local/bin/chu-simchef"
+    install_simchef "$root"
     ln -s /bin/true "$root/usr/bin/make"  # the bootstrap's preflight wants make
     ln -s /opt/opscode/bin/private-chef-ctl "$root/usr/bin/private-chef-ctl"
     ln -s /opt/opscode/bin/chef-server-ctl "$root/usr/bin/chef-server-ctl"  # dangling until Chef Server 12 is installed

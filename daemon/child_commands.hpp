@@ -10,7 +10,7 @@ namespace chu {
 // --pack-archive DIR --out FILE
 int pack_archive_command(const std::string& dir, const std::string& out);
 
-// --install-archive FILE --dir DIR (the daemon gives /dev/stdin, a memfd holding the archive): keeps the
+// --install-archive FILE --dir DIR (the daemon gives /dev/stdin, the archive in memory): keeps the
 // first backup of DIR (the one from before the upgrade) as <state_dir>/backup/<dir>.tar and later ones as
 // <dir>.previous.tar.
 int install_archive_command(const std::string& config_path, const std::string& archive, const std::string& dir);

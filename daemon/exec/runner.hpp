@@ -26,7 +26,8 @@ struct Exec {
     std::string step;
     bool log_out = true;             // false: stdout is a report for the daemon, not for the operator
     std::vector<std::string> env{};  // "NAME=value" after the fixed environment (a hook's event)
-    // Its stdin, any size, in a memfd (a hook's event, a copy's archive: never on disk); null: /dev/null.
+    // Its stdin, any size, in memory (a memfd, or an unlinked file in /dev/shm before Linux 3.17; a hook's
+    // event, a copy's archive: never on disk); null: /dev/null.
     std::shared_ptr<const std::string> input{};
     // Lines holding one of these are kept whole in ExecResult::kept, wherever they come in a long output.
     std::vector<std::string> keep{};

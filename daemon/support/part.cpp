@@ -151,9 +151,10 @@ std::string timeline_tsv(NodeSetup setup, std::vector<Record> records)
 std::string log_text(std::int64_t since_ms)
 {
     const std::string since = since_ms > 0 ? "@" + std::to_string(since_ms / 1000 - 60) : "-1d";
+    // /bin: Ubuntu 16.04 and Debian before merged /usr have journalctl there only; RHEL 7 links /bin to /usr/bin.
     std::vector<std::string> argv = {
-        "/usr/bin/journalctl", "--unit=chef-ha-upgrade.service", "--unit=chef-ha-upgrade-preflight.service", "--since=" + since,
-        "--no-pager",          "--output=short-iso-precise"};
+        "/bin/journalctl", "--unit=chef-ha-upgrade.service", "--unit=chef-ha-upgrade-preflight.service", "--since=" + since,
+        "--no-pager",      "--output=short-iso-precise"};
     auto out = capture_output(argv, 30000);
     // short-iso-precise is systemd 234's; 219 (RHEL 7) and 229 (Ubuntu 16.04) say "Unknown output format":
     // whole seconds there.

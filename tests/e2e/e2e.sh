@@ -16,6 +16,7 @@
 #   - a support bundle collected on a follower holds every node's log as journald has it;
 #   - the call log against the runbooks' rules (chu-simchef verify);
 #   - a node that finished starts nothing at boot;
+#   - a hook the daemon runs gets the host's environment and libraries, nothing of the bundle in /opt;
 #   - a bad configuration leaves the unit failed with status 78, not restarting.
 #
 #   tests/e2e/e2e.sh --source SRC_DIR --simchef PATH_TO_chu-simchef [--packages DIR] [--suite SUITE]
@@ -343,6 +344,16 @@ rpm = /opt/opscode/bin/rpm
 EOF
 done
 say "installed $deb_name on every node: chef-ha-upgrade inactive, chef-ha-upgrade-resume enabled"
+# A hook on the leader records what a command the daemon runs gets: the host's environment and libraries,
+# nothing of the bundle under /opt/chef-ha-upgrade (no loader variable, no bundled library mapped).
+mkdir -p "$work/be1/root/etc/chef-ha-upgrade/hooks.d"
+cat >"$work/be1/root/etc/chef-ha-upgrade/hooks.d/10-env" <<'HOOK'
+#!/bin/sh
+[ "$CHU_EVENT" = complete ] || exit 0
+{ env; grep -c /opt/chef-ha-upgrade "/proc/$$/maps"; } >/root/hook-env.tmp
+mv /root/hook-env.tmp /root/hook-env
+HOOK
+chmod 0755 "$work/be1/root/etc/chef-ha-upgrade/hooks.d/10-env"
 check=$(inside be2 chef-ha-upgrade-ctl check-config) || { echo "$check"; fail "chef-ha-upgrade-ctl check-config on be2"; }
 sed -n '1,6s/^/    /p' <<<"$check"
 
@@ -437,6 +448,12 @@ for n in "${nodes[@]}"; do
     [ "$lines" -ge 20000 ] || fail "$n: only $lines of dpkg -D10's 20000 lines are in journalctl -u chef-ha-upgrade"
 done
 say "the journals of be1, be2 and fe1 hold all 20000 lines dpkg -D10 printed"
+wait_until 30 "the complete hook on be1" test -f "$work/be1/root/root/hook-env"
+if grep -E '^LD_|/opt/chef-ha-upgrade' "$work/be1/root/root/hook-env" || [ "$(tail -n1 "$work/be1/root/root/hook-env")" != 0 ]; then
+    cat "$work/be1/root/root/hook-env"
+    fail "a hook run by the daemon saw the bundle under /opt/chef-ha-upgrade (its environment and mapped files above)"
+fi
+say "a hook run by the daemon has the host's environment and libraries: no LD_*, nothing of /opt/chef-ha-upgrade mapped"
 
 # ---- A support bundle collected on a follower: every node's part, its log read from journald ----
 inside fe1 chef-ha-upgrade-ctl collect /root/support.tar.gz 2>&1 | sed 's/^/    /' ||

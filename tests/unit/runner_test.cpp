@@ -1,5 +1,6 @@
 // The step runner on a real sd-event loop with real child processes.
 #include "exec/runner.hpp"
+#include "support/run_command.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,29 +17,10 @@ using namespace chu;
 
 namespace {
 
-// Runs one command to completion on its own loop (bounded by a deadline). `asleep`: the loop is not run
-// for that long after the start, as in a daemon that was stopped (SIGSTOP) or starved meanwhile.
+// Runs one command to completion on its own loop (see run_command), logged as node "test-node".
 ExecResult run(Exec exec, std::chrono::milliseconds asleep = {})
 {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    sd_event* event = nullptr;
-    REQUIRE(sd_event_new(&event) >= 0);
-    Logger log("test-node");
-    std::optional<ExecResult> result;
-    {
-        Runner runner(event, log);
-        runner.start(std::move(exec), [&](ExecResult r) { result = std::move(r); });
-        std::this_thread::sleep_for(asleep);
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-        while (!result && std::chrono::steady_clock::now() < until)
-            sd_event_run(event, 100'000);
-    }
-    sd_event_unref(event);
-    REQUIRE(result);
-    return *result;
+    return test::run_command(Logger("test-node"), std::move(exec), asleep, std::chrono::seconds(30));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A step's output file (systemd/log.hpp) on real files, with commands run by the step runner on a real
 // sd-event loop: where journald may drop lines (systemd before 240), the file has every one.
 #include "exec/runner.hpp"
+#include "support/run_command.hpp"
 #include "systemd/log.hpp"
 #include "temp_dir.hpp"
 
@@ -23,26 +24,9 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// Runs one command to completion with `log` (bounded by a deadline).
 ExecResult run(const Logger& log, Exec exec)
 {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    sd_event* event = nullptr;
-    REQUIRE(sd_event_new(&event) >= 0);
-    std::optional<ExecResult> result;
-    {
-        Runner runner(event, log);
-        runner.start(std::move(exec), [&](ExecResult r) { result = std::move(r); });
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        while (!result && std::chrono::steady_clock::now() < until)
-            sd_event_run(event, 100'000);
-    }
-    sd_event_unref(event);
-    REQUIRE(result);
-    return *result;
+    return test::run_command(log, std::move(exec));
 }
 
 std::string read_file(const std::string& path)

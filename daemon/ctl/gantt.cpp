@@ -38,7 +38,7 @@ struct Scale {
     double x(std::uint64_t us) const { return label_width + static_cast<double>(std::max(us, t0) - t0) / span * plot_width; }
 };
 
-// Five intervals, local clock time.
+// Five intervals, labelled with the local time of day: the title above gives the date and the offset.
 std::string axis_svg(const Scale& scale, double rows_bottom)
 {
     std::string svg = "<g class=\"axis\" fill=\"#555555\">";
@@ -47,7 +47,7 @@ std::string axis_svg(const Scale& scale, double rows_bottom)
         const double ax = scale.x(at);
         svg += "<line x1=\"" + num(ax) + "\" y1=\"" + num(top - 28) + "\" x2=\"" + num(ax) + "\" y2=\"" + num(rows_bottom) +
                "\" stroke=\"#dddddd\"/><text x=\"" + num(ax) + "\" y=\"" + num(top - 32) + "\" text-anchor=\"middle\">" +
-               xml_text(clock_time(at)) + "</text>";
+               xml_text(time_of_day(at)) + "</text>";
     }
     return svg + "</g>\n";
 }
@@ -103,7 +103,7 @@ std::string gantt_svg(const Status& status, const std::vector<PlanLine>& plan, c
     svg += "<title>" + xml_text("chef-ha-upgrade report: " + status.state) + "</title>\n";
     svg += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
     svg += "<text x=\"10\" y=\"24\" font-size=\"15\" font-weight=\"bold\">" +
-           xml_text("chef-ha-upgrade: " + status.state + ", " + date_time(t0) + " to " + clock_time(t1) + " (" +
+           xml_text("chef-ha-upgrade: " + status.state + ", " + clock_time(t0) + " to " + clock_time(t1) + " (" +
                     duration(t1 - t0) + ")") +
            "</text>\n";
 

@@ -27,12 +27,16 @@ std::uint64_t now_us()
 
 std::string clock_time(std::uint64_t us)
 {
-    return local(us, "%H:%M:%S");
+    // strftime's %z is "+0200"; ISO 8601's extended form, as date -Iseconds prints it, is "+02:00".
+    std::string t = local(us, "%Y-%m-%dT%H:%M:%S%z");
+    if (t.size() > 2)
+        t.insert(t.size() - 2, ":");
+    return t;
 }
 
-std::string date_time(std::uint64_t us)
+std::string time_of_day(std::uint64_t us)
 {
-    return local(us, "%Y-%m-%d %H:%M:%S");
+    return local(us, "%H:%M:%S");
 }
 
 std::string duration(std::uint64_t us)

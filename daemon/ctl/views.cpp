@@ -175,8 +175,8 @@ std::string report_text(const Status& s, const std::vector<PlanLine>& plan, cons
             from = std::min(from, t.started_us);
             to = std::max(to, t.finished_us);
         }
-        out << "  from      " << date_time(from) << "\n";
-        out << "  to        " << date_time(to) << "  (" << duration(to - from) << ")\n";
+        out << "  from      " << clock_time(from) << "\n";
+        out << "  to        " << clock_time(to) << "  (" << duration(to - from) << ")\n";
     }
     out << "  downtime  " << downtime_text(s, now_us()) << "\n";
     std::map<int, std::string> titles;

@@ -1,20 +1,58 @@
 #include "client.hpp"
 
 #include "bus/bus_names.hpp"
+#include "config/config_file.hpp"
+#include "config/text_file.hpp"
+#include "core/records.hpp"
+#include "text.hpp"
 
 #include <upgrade1_proxy.h>
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <deque>
 #include <map>
 #include <poll.h>
+#include <type_traits>
+#include <unistd.h>
+#include <variant>
 
 namespace chu::ctl {
 
 namespace {
+
+constexpr const char* look = "sudo systemctl status chef-ha-upgrade; sudo journalctl -u chef-ha-upgrade -e";
+
+// The state directory of this node's daemon, from its configuration (the default one when that is unreadable).
+std::string state_dir()
+{
+    auto config = load_config(default_config);
+    return config ? config->paths.state_dir : Config{}.paths.state_dir;
+}
+
+std::string not_running_here()
+{
+    return not_running(state_dir());
+}
+
+// When a journal record says something happened, in ms since the epoch; 0 for an epoch.
+std::int64_t at_ms(const Record& record)
+{
+    return std::visit(
+        [](const auto& r) -> std::int64_t {
+            using T = std::decay_t<decltype(r)>;
+            if constexpr (std::is_same_v<T, EpochRecord>)
+                return 0;
+            else if constexpr (std::is_same_v<T, ReportRecord>)
+                return r.finished_ms;
+            else
+                return r.at_ms;
+        },
+        record);
+}
 
 using Properties = std::map<std::string, sdbus::Variant>;
 
@@ -77,7 +115,7 @@ private:
 {
     const std::string& name = e.getName();
     if (name == "org.freedesktop.DBus.Error.ServiceUnknown" || name == "org.freedesktop.DBus.Error.NameHasNoOwner")
-        throw CtlError(exit_not_running, "chef-ha-upgrade is not running on this node: systemctl start chef-ha-upgrade");
+        throw CtlError(exit_not_running, not_running_here());
     if (name == "org.freedesktop.DBus.Error.AccessDenied")
         throw CtlError(exit_denied, "only root may " + what + ": run it with sudo");
     if (name == bus::error_refused || name == bus::error_failed)
@@ -117,6 +155,45 @@ Status decode(const Properties& p)
 
 }  // namespace
 
+std::string not_running(const std::string& dir)
+{
+    const std::string marker = dir + "/upgrade-underway";  // daemon.hpp's underway_marker
+    const std::string journal = dir + "/journal";
+    std::string out = "chef-ha-upgrade is not running on this node";
+    if (access(marker.c_str(), F_OK) == 0)
+        return out + ", although an upgrade is under way here (" + marker +
+               "). systemd restarts a daemon that crashed or was killed, not one that stopped on a bad configuration (exit "
+               "78) or a damaged journal (exit 65). See why: " +
+               look + "; once fixed: sudo systemctl start chef-ha-upgrade";
+    if (access(journal.c_str(), F_OK) != 0 && errno == EACCES)
+        return out + ". See why: " + look +
+               " (as root, chef-ha-upgrade-ctl also says whether an upgrade is under way or over here: " + dir + " is root's)";
+    std::int64_t last_ms = 0, dropped_ms = 0;
+    bool ran = false;
+    if (auto text = read_text_file(journal)) {
+        for (const Record& r : scan_journal(text.value()).records) {
+            last_ms = std::max(last_ms, at_ms(r));
+            ran = ran || std::holds_alternative<JoinedRecord>(r) || std::holds_alternative<StartedRecord>(r) ||
+                  std::holds_alternative<FinishedRecord>(r);
+            if (std::holds_alternative<DroppedRecord>(r))
+                dropped_ms = at_ms(r);
+        }
+    }
+    const auto when = [](std::int64_t ms) {
+        return clock_time(static_cast<std::uint64_t>(std::max<std::int64_t>(ms, 0)) * 1000);
+    };
+    if (dropped_ms != 0)
+        return out + ": the operator dropped it from the upgrade at " + when(dropped_ms) +
+               ", so it runs nothing more (rebuild it once the upgrade is complete). What happened: " + look;
+    if (ran)
+        return out + ", and the upgrade is over here: nothing is under way (no " + marker + "), and its last record is from " +
+               when(last_ms) + ". Whether it completed or was aborted, and why the daemon stopped: " + look;
+    return out + ", and no upgrade has run here yet (no journal in " + dir +
+           "). Review the plan: sudo chef-ha-upgrade-ctl plan; start it on every node: sudo systemctl start chef-ha-upgrade; "
+           "if it does not start: " +
+           look;
+}
+
 struct Client::Impl {
     std::unique_ptr<sdbus::IConnection> connection;
     std::unique_ptr<UpgradeProxy> proxy;
@@ -139,7 +216,7 @@ void Client::Impl::wait(const std::function<bool()>& ready)
             fail(e, "follow the upgrade");
         }
         if (gone)
-            throw CtlError(exit_not_running, "chef-ha-upgrade stopped on this node: systemctl status chef-ha-upgrade");
+            throw CtlError(exit_not_running, "chef-ha-upgrade stopped. " + not_running_here());
         if (ready())
             return;
         const auto poll_data = connection->getEventLoopPollData();
@@ -154,8 +231,7 @@ Client::Client() : impl_(std::make_unique<Impl>())
     try {
         impl_->connection = sdbus::createSystemBusConnection();
     } catch (const sdbus::Error& e) {
-        throw CtlError(exit_not_running, "the system bus is not reachable (" + e.getMessage() +
-                                             "), so chef-ha-upgrade is not running on this node");
+        throw CtlError(exit_not_running, "the system bus is not reachable (" + e.getMessage() + "), so " + not_running_here());
     }
     impl_->proxy = std::make_unique<UpgradeProxy>(
         *impl_->connection,

@@ -12,6 +12,9 @@
 
 namespace chu::ctl {
 
+// The daemon's configuration, where the ctl reads it without a daemon (plan, check-config, the hints).
+constexpr const char* default_config = "/etc/chef-ha-upgrade/chef-ha-upgrade.conf";
+
 // Exit statuses of chef-ha-upgrade-ctl (see chef-ha-upgrade-ctl(8)).
 enum Exit : int {
     exit_ok = 0,
@@ -19,7 +22,12 @@ enum Exit : int {
     exit_usage = 2,
     exit_not_running = 3,
     exit_denied = 4,
+    exit_config = 78,  // plan and check-config: the configuration does not load (as chef-ha-upgraded --check-config)
 };
+
+// Why chef-ha-upgrade does not answer on this node, and what to look at: "chef-ha-upgrade is not running on
+// this node" and, from the state directory, whether an upgrade is under way, over (and when), or never ran.
+std::string not_running(const std::string& state_dir);
 
 struct CtlError : std::runtime_error {
     CtlError(Exit code, const std::string& message) : std::runtime_error(message), code(code) {}

@@ -309,7 +309,9 @@ TEST_CASE("without the daemon, the ctl says it is not running and exits 3", "[bu
     PrivateBus bus;
     const auto status = ctl(bus.address(), {"status"});
     CHECK(status.status == 3);
-    CHECK(status.err == "chef-ha-upgrade-ctl: chef-ha-upgrade is not running on this node: systemctl start chef-ha-upgrade\n");
+    CHECK_THAT(status.err, Contains("chef-ha-upgrade-ctl: chef-ha-upgrade is not running on this node") &&
+                               Contains("sudo systemctl status chef-ha-upgrade") &&
+                               Contains("sudo journalctl -u chef-ha-upgrade"));
     expect(ctl(bus.address(), {"approve"}), 3, "is not running on this node");
     expect(ctl(bus.address(), {"watch"}), 3, "is not running on this node");
 

@@ -1,7 +1,9 @@
 // chef-ha-upgrade-ctl: the operator's command for chef-ha-upgrade. Talks only to the local daemon, over
 // D-Bus (net.chefhaupgrade.Upgrade1); on a follower, decisions are forwarded to the leader by the daemon.
+#include "checks/package_facts.hpp"
 #include "client.hpp"
 #include "collect.hpp"
+#include "config/node_setup.hpp"
 #include "gantt.hpp"
 #include "text.hpp"
 #include "views.hpp"
@@ -13,12 +15,15 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <tuple>
 #include <unistd.h>
 #include <vector>
 
 using namespace chu::ctl;
 using chu::Event;
 using chu::EventKind;
+using chu::LoadedSetup;
+using chu::NodeSetup;
 
 namespace {
 
@@ -33,10 +38,13 @@ const Verb verbs[] = {
      "Show the cluster: state, phase, progress, leader, downtime window and last error, then one line per node\n"
      "(role, state, phase, step, when the leader last heard from it).\n"
      "  --json   the same as one JSON object, for scripts"},
-    {"watch", "",
+    {"watch", "[--until STATE...]",
      "Show the status and redraw it at every change (no polling) until the upgrade ends: exit 0 when it is\n"
-     "complete, 1 when it was aborted. A failed or paused cluster is shown and watched on: fix the cause,\n"
-     "then retry, skip or abort from another terminal."},
+     "complete, 1 when it was aborted (14 on a node that was dropped). A failed or paused cluster is shown and\n"
+     "watched on: fix the cause, then retry, skip or abort from another terminal.\n"
+     "  --until STATE...   also end when the cluster is in one of these states, with that state's exit status:\n"
+     "                     complete 0, rehearsed 0, aborted 1, failed 10, stalled 11, awaiting-approval 12,\n"
+     "                     paused 13, dropped 14, running 15, preflight 16, joining 17, idle 18"},
     {"events", "[--json] [--since-start]",
      "Follow the cluster's events as they happen, one line each (joined, phase-started, phase-complete,\n"
      "downtime-began, downtime-ended, step-failed, step-stalled, awaiting-approval, complete, aborted,\n"
@@ -50,19 +58,25 @@ const Verb verbs[] = {
      "check, ok or the problem and its fix. Waits for the rehearsal to finish. Exit 0 when every check passed,\n"
      "1 when a problem was found. The table is kept by the leader; on another node it says what was found.\n"
      "  --json   the result as one JSON array of {node, check, title, verdict, text}"},
-    {"plan", "",
-     "Dry run: every node's steps, phase by phase, as this node's configuration resolves them. Phases inside\n"
-     "the downtime window (Chef not serving) are marked with *."},
+    {"plan", "[--json] [--config FILE]",
+     "Dry run: every node's steps, phase by phase, and the downtime window (phases marked *: Chef does not\n"
+     "serve). From the running daemon; when none runs (before the upgrade), from the configuration, as a\n"
+     "start would load it: review it before sudo systemctl start chef-ha-upgrade.\n"
+     "  --json          the plan as one JSON object (the schema is in chef-ha-upgrade-ctl(8))\n"
+     "  --config FILE   read this configuration, not the daemon (default /etc/chef-ha-upgrade/chef-ha-upgrade.conf)"},
     {"start", "", "Start the upgrade (needed when [upgrade] auto_start = no)."},
     {"pause", "", "Pause the cluster: steps that run finish, no new step starts."},
     {"resume", "", "Resume a paused cluster."},
     {"retry", "", "Run the failed step again where it failed (or re-run a check the nodes disagreed on)."},
-    {"skip", "[--force]",
-     "Count the failed step as done where it failed, after fixing it by hand (or accept a disagreement).\n"
+    {"skip", "[--force] [--yes]",
+     "Count the failed step as done where it failed, after doing its work by hand (or accept a disagreement).\n"
+     "Says what failed and asks you to type yes.\n"
      "  --force  skip a step whose plan names a risk in skipping it (the migration level); without it the\n"
-     "           leader refuses and says the risk"},
+     "           leader refuses and says the risk\n"
+     "  --yes    do not ask (required when not run from a terminal)"},
     {"abort", "[--yes]",
-     "Abort the upgrade: no further step starts on any node. Asks you to type yes.\n"
+     "Abort the upgrade: no further step starts on any node, and nothing is undone (while Chef is down, it\n"
+     "stays down). Says since when Chef is down and asks you to type yes.\n"
      "  --yes    do not ask (required when not run from a terminal)"},
     {"interrupt", "[--yes]",
      "End the stalled commands of the current step (a command that changes the cluster runs past its plan's\n"
@@ -76,19 +90,26 @@ const Verb verbs[] = {
      "the README). Asks you to type yes.\n"
      "  --force  drop it although it is heard from (not while it runs a step)\n"
      "  --yes    do not ask (required when not run from a terminal)"},
-    {"approve", "", "At the cleanup gate (state awaiting-approval), approve the cleanup once you have checked the cluster."},
-    {"report", "[--svg FILE]",
+    {"approve", "[--yes]",
+     "At the cleanup gate (state awaiting-approval), approve the cleanup once you have checked the cluster:\n"
+     "chef-server-ctl cleanup then removes the old release's data on every node. Says what verify found and\n"
+     "asks you to type yes.\n"
+     "  --yes    do not ask (required when not run from a terminal)"},
+    {"report", "[--json] [--svg FILE]",
      "The upgrade's timeline: per node, every step with its outcome, start and duration, and the downtime\n"
      "window. Kept by the leader: run it on the bootstrap backend.\n"
+     "  --json       the report as one JSON object (the schema is in chef-ha-upgrade-ctl(8))\n"
      "  --svg FILE   also write the timeline as a Gantt chart (SVG) to FILE"},
     {"collect", "FILE.tar.gz",
      "Gather a support bundle: for every node the mesh reaches, its journal decoded, its log for the upgrade,\n"
      "its config, plan, agreed topology, versions and state dir listing; the leader's timeline as text and\n"
      "SVG; and the list of nodes not reached, with why. Never the cluster key or private-chef-secrets.json.\n"
-     "Root only; FILE must not exist. Exit status 1 when a node was not reached (the bundle is written)."},
-    {"check-config", "[--config FILE]",
+     "Needs the daemon running on this node (and on the others, to reach them). Root only; FILE must not\n"
+     "exist. Exit status 1 when a node was not reached (the bundle is written)."},
+    {"check-config", "[--json] [--config FILE]",
      "Check this node's configuration, topology and plan (chef-ha-upgraded --check-config) and show what this\n"
-     "node will run. Exits with its status: 0 good, 78 a problem (named with file and line).\n"
+     "node will run. Needs no daemon. Exits 0 when it loads, 78 with the problem (named with file and line).\n"
+     "  --json          the same as one JSON object (the schema is in chef-ha-upgrade-ctl(8))\n"
      "  --config FILE   the configuration to check (default /etc/chef-ha-upgrade/chef-ha-upgrade.conf)"},
 };
 
@@ -99,9 +120,11 @@ struct Decision {
 };
 
 const Decision decisions[] = {
-    {"start", "Start", "start the upgrade"},           {"pause", "Pause", "pause the upgrade"},
-    {"resume", "Resume", "resume the upgrade"},        {"retry", "Retry", "retry a step"},
-    {"abort", "Abort", "abort the upgrade"},           {"approve", "ApproveCleanup", "approve the cleanup"},
+    {"pause", "Pause", "pause the upgrade"},
+    {"resume", "Resume", "resume the upgrade"},
+    {"retry", "Retry", "retry a step"},
+    {"abort", "Abort", "abort the upgrade"},
+    {"approve", "ApproveCleanup", "approve the cleanup"},
     {"interrupt", "Interrupt", "interrupt a command"},
 };
 
@@ -112,7 +135,8 @@ void usage(std::FILE* out)
     for (const Verb& v : verbs)
         std::fprintf(out, "  %-13s %s\n", v.name, v.usage);
     std::fprintf(out, "\nchef-ha-upgrade-ctl COMMAND --help describes a command. Exit status: 0 done, 1 refused or failed,\n"
-                      "2 usage, 3 chef-ha-upgrade not running, 4 permission denied (see chef-ha-upgrade-ctl(8)).\n");
+                      "2 usage, 3 chef-ha-upgrade not running, 4 permission denied, 78 a configuration that does not load\n"
+                      "(plan, check-config); watch --until: the state's (see chef-ha-upgrade-ctl(8)).\n");
 }
 
 void verb_help(const Verb& v)
@@ -127,28 +151,115 @@ int usage_error(const std::string& message)
     return exit_usage;
 }
 
-// The user typed yes at the terminal to `question`.
-bool confirmed(const char* question)
-{
-    std::fprintf(stderr, "%s\nType yes to go on: ", question);
-    std::string line;
-    return std::getline(std::cin, line) && line == "yes";
-}
+// Every state the daemon publishes, with the exit status that ends `watch` in it (2-4 are the ctl's own).
+struct StateExit {
+    const char* state;
+    int code;
+};
 
-// Decisions that cannot be taken back ask first.
-const char* confirmation_of(const std::string& verb)
+const StateExit state_exits[] = {
+    {"complete", 0}, {"rehearsed", 0}, {"aborted", 1},  {"failed", 10},    {"stalled", 11}, {"awaiting-approval", 12},
+    {"paused", 13},  {"dropped", 14},  {"running", 15}, {"preflight", 16}, {"joining", 17}, {"idle", 18},
+};
+
+const StateExit* state_exit(const std::string& state)
 {
-    if (verb == "abort")
-        return "Abort the upgrade on every node? No further step starts; this cannot be undone.";
-    if (verb == "interrupt")
-        return "End the stalled command(s)? A half-run migration may need repair by hand before a retry.";
-    if (verb == "drop")
-        return "Drop this frontend from the upgrade? It takes no further part; this cannot be undone.";
+    for (const StateExit& e : state_exits)
+        if (state == e.state)
+            return &e;
     return nullptr;
 }
 
-int check_config(const std::string& config)
+std::string state_names()
 {
+    std::string out;
+    for (const StateExit& e : state_exits)
+        out += (out.empty() ? "" : " ") + std::string(e.state);
+    return out;
+}
+
+// Decisions that cannot be taken back say what they will do and ask for a typed yes first.
+bool asks(const std::string& verb)
+{
+    return verb == "abort" || verb == "skip" || verb == "approve" || verb == "interrupt" || verb == "drop";
+}
+
+// What `verb` will do, from the cluster as it is now.
+std::string consequence(const std::string& verb, const std::string& node)
+{
+    if (verb == "interrupt")
+        return "Interrupt: end the stalled command(s) of the current step (SIGTERM, then SIGKILL 10 s later); the step then "
+               "counts as failed. A half-run migration may need repair by hand before a retry.";
+    if (verb == "drop")
+        return "Drop " + node +
+               " from the upgrade: no barrier waits for it from then on, and it takes no further part; "
+               "this cannot be undone.";
+    Client client;
+    const Status s = client.status();
+    if (verb == "abort")
+        return abort_text(s, now_us());
+    if (verb == "skip")
+        return skip_text(s);
+    std::vector<TimelineLine> timeline;
+    bool here = true;
+    try {
+        timeline = client.timeline();
+    } catch (const CtlError& e) {
+        if (e.code == exit_denied)  // asked nothing of a user the bus would refuse
+            throw CtlError(exit_denied, "only root may approve the cleanup: run it with sudo");
+        here = false;  // a follower: the leader keeps the timeline
+    }
+    return approve_text(s, timeline, here);
+}
+
+// Says what `verb` will do and asks for a typed yes: exit_ok to go on. Never without a terminal: --yes is
+// for scripts, so that nothing is decided by whatever happens to be on stdin.
+int ask(const std::string& verb, const std::string& node)
+{
+    std::fprintf(stderr, "%s\n", consequence(verb, node).c_str());
+    if (!isatty(STDIN_FILENO)) {
+        std::fprintf(stderr,
+                     "chef-ha-upgrade-ctl: nothing done: %s asks for a typed yes, and stdin is not a terminal; add --yes to go "
+                     "on without asking\n",
+                     verb.c_str());
+        return exit_usage;
+    }
+    std::fprintf(stderr, "Type yes to go on: ");
+    std::string line;
+    if (!std::getline(std::cin, line) || line != "yes") {
+        std::fprintf(stderr, "nothing done\n");
+        return exit_refused;
+    }
+    return exit_ok;
+}
+
+// The configuration as a start would load it, for plan and check-config without a daemon.
+LoadedSetup load(const std::string& config)
+{
+    auto loaded = chu::load_node_setup(config);
+    if (!loaded) {
+        if (geteuid() != 0)  // the cluster's key, at least, is root's
+            throw CtlError(exit_denied, loaded.error().message + " (run it with sudo: the configuration is root's)");
+        throw CtlError(exit_config, loaded.error().message);
+    }
+    chu::read_package_facts(loaded->setup.config, loaded->setup.facts);
+    return std::move(loaded.value());
+}
+
+int check_config(const std::string& config, bool json)
+{
+    if (json) {
+        const std::string path = config.empty() ? default_config : config;
+        auto loaded = chu::load_node_setup(path);
+        if (!loaded) {
+            std::fputs(config_error_json(path, loaded.error().message).c_str(), stdout);
+            std::fprintf(stderr, "chef-ha-upgrade-ctl: %s\n", loaded.error().message.c_str());
+            return exit_config;
+        }
+        chu::read_package_facts(loaded->setup.config, loaded->setup.facts);
+        std::fputs(check_config_json(loaded.value(), path).c_str(), stdout);
+        return exit_ok;
+    }
     std::vector<const char*> argv{CHU_DAEMON_PATH, "--check-config"};
     if (!config.empty()) {
         argv.push_back("--config");
@@ -158,6 +269,73 @@ int check_config(const std::string& config)
     execv(CHU_DAEMON_PATH, const_cast<char* const*>(argv.data()));
     std::fprintf(stderr, "chef-ha-upgrade-ctl: cannot run %s: %s\n", CHU_DAEMON_PATH, std::strerror(errno));
     return exit_refused;
+}
+
+// Every node's steps as GetPlan lists them (bus/bus_values.cpp, plan_entries), without a daemon: phase,
+// step, then topology order, each resolved with this node's configuration and package.
+std::vector<PlanLine> configured_plan(const NodeSetup& s)
+{
+    const std::vector<bool> in_downtime = chu::downtime_phases(s.plan);
+    struct Item {
+        int phase, step;
+        std::size_t server;
+        std::string action;
+    };
+    std::vector<Item> items;
+    for (std::size_t i = 0; i < s.topology.servers.size(); ++i) {
+        const chu::Server& server = s.topology.servers[i];
+        auto schedule = chu::node_schedule(s.plan, server.role, s.config, s.facts);
+        if (!schedule)
+            throw CtlError(exit_config, "the plan cannot be resolved for " + server.name + ": " + schedule.error().message);
+        for (const auto& step : schedule.value())
+            items.push_back({step.phase, step.step, i, chu::describe(step.action)});
+    }
+    std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+        return std::tie(a.phase, a.step, a.server) < std::tie(b.phase, b.step, b.server);
+    });
+    std::vector<PlanLine> out;
+    for (const auto& it : items) {
+        const chu::Phase& ph = s.plan.phases[static_cast<std::size_t>(it.phase)];
+        const chu::Step& st = ph.steps[static_cast<std::size_t>(it.step)];
+        const chu::Server& server = s.topology.servers[it.server];
+        out.push_back({it.phase, ph.title, bool(in_downtime[static_cast<std::size_t>(it.phase)]), server.name,
+                       chu::role_name(server.role), st.id, it.action, chu::condition_text(st.when)});
+    }
+    return out;
+}
+
+// From the running daemon; without one (before the upgrade: the go/no-go), from the configuration.
+int plan(bool json, std::string config)
+{
+    std::vector<PlanLine> lines;
+    std::string versions;
+    if (config.empty()) {
+        try {
+            Client client;
+            versions = client.status().versions;
+            lines = client.plan();
+        } catch (const CtlError& e) {
+            if (e.code != exit_not_running)
+                throw;
+            config = default_config;
+        }
+    }
+    if (!config.empty()) {
+        const LoadedSetup loaded = load(config);
+        lines = configured_plan(loaded.setup);
+        versions = chu::version_change(loaded.setup.facts);
+    }
+    if (json) {
+        std::fputs(plan_json(lines, config.empty() ? "daemon" : "config", config, versions).c_str(), stdout);
+        return exit_ok;
+    }
+    if (config.empty())
+        std::printf("the plan of chef-ha-upgrade running on this node, as it loaded its configuration when it started\n");
+    else
+        std::printf("the plan from %s, as sudo systemctl start chef-ha-upgrade would run it (no daemon asked)\n", config.c_str());
+    std::printf("versions on this node: %s\n", versions.c_str());
+    std::fputs(plan_text(lines).c_str(), stdout);
+    return exit_ok;
 }
 
 // The rehearsal's result where it is kept (its leader); nothing elsewhere.
@@ -179,7 +357,7 @@ int preflight(bool json)
         if (e.code != exit_not_running)
             throw;
         throw CtlError(exit_not_running,
-                       "no rehearsal runs on this node: systemctl start chef-ha-upgrade-preflight (on every node)");
+                       "no rehearsal runs on this node: sudo systemctl start chef-ha-upgrade-preflight (on every node)");
     }
     Client client;
     Status done;
@@ -199,7 +377,7 @@ int preflight(bool json)
     if (done.state == "aborted")
         throw CtlError(exit_refused, "the rehearsal was aborted: " + done.last_error);
     if (done.node_name != done.leader) {
-        std::printf("%s\nthe table by node and check is kept by the leader %s: run chef-ha-upgrade-ctl preflight there\n",
+        std::printf("%s\nthe table by node and check is kept by the leader %s: run sudo chef-ha-upgrade-ctl preflight there\n",
                     done.last_error.empty() ? "preflight rehearsal done: every check passed on every node"
                                             : ("preflight rehearsal done: " + done.last_error).c_str(),
                     done.leader.c_str());
@@ -211,7 +389,9 @@ int preflight(bool json)
     return clean ? exit_ok : exit_refused;
 }
 
-int watch()
+// Until the upgrade ends (complete, aborted, a rehearsal done, this node dropped) or reaches a state of `until`;
+// exits with that state's status.
+int watch(const std::vector<std::string>& until)
 {
     Client client;
     int result = exit_ok;
@@ -220,12 +400,13 @@ int watch()
         // On a terminal the view is redrawn in place; in a log, each change follows the one before.
         std::printf("%s%s%s", tty ? "\033[H\033[J" : "", status_text(s, now_us()).c_str(), tty ? "" : "\n");
         std::fflush(stdout);
-        if (finished(s)) {
-            std::printf("%s is %s\n", s.rehearsal ? "the rehearsal" : "the upgrade", s.state.c_str());
-            result = s.state == "aborted" ? exit_refused : exit_ok;
-            return false;
-        }
-        return true;
+        const bool wanted = std::find(until.begin(), until.end(), s.state) != until.end();
+        if (!finished(s) && s.state != "dropped" && !wanted)
+            return true;
+        std::printf("%s is %s\n", s.rehearsal ? "the rehearsal" : "the upgrade", s.state.c_str());
+        const StateExit* e = state_exit(s.state);
+        result = e ? e->code : exit_refused;
+        return false;
     });
     return result;
 }
@@ -257,15 +438,20 @@ int events(bool json, bool since_start)
     return exit_ok;
 }
 
-int report(const std::string& svg_file)
+int report(const std::string& svg_file, bool json)
 {
     Client client;
     const auto timeline = client.timeline();
     const auto status = client.status();
     const auto plan = client.plan();
-    std::fputs(report_text(status, plan, timeline).c_str(), stdout);
-    if (const auto results = preflight_of(client, status); !results.empty())
-        std::fputs(("\n" + preflight_text(results, status.state == "rehearsed")).c_str(), stdout);
+    const auto results = preflight_of(client, status);
+    if (json) {
+        std::fputs(report_json(status, plan, timeline, results).c_str(), stdout);
+    } else {
+        std::fputs(report_text(status, plan, timeline).c_str(), stdout);
+        if (!results.empty())
+            std::fputs(("\n" + preflight_text(results, status.state == "rehearsed")).c_str(), stdout);
+    }
     if (svg_file.empty())
         return exit_ok;
     std::ofstream out(svg_file, std::ios::trunc);
@@ -275,7 +461,23 @@ int report(const std::string& svg_file)
         std::fprintf(stderr, "chef-ha-upgrade-ctl: cannot write %s: %s\n", svg_file.c_str(), std::strerror(errno));
         return exit_refused;
     }
-    std::printf("\nGantt chart written to %s\n", svg_file.c_str());
+    std::fprintf(json ? stderr : stdout, "\nGantt chart written to %s\n", svg_file.c_str());
+    return exit_ok;
+}
+
+// The leader's answer to start, and when Chef will go down: the last moment to say no is before it.
+int start()
+{
+    Client client;
+    std::printf("%s\n", client.decide("Start", "start the upgrade").c_str());
+    try {
+        if (const std::string window = downtime_window(client.plan()); !window.empty())
+            std::printf("downtime: %s: Chef's API stops serving when the first begins; follow it with "
+                        "chef-ha-upgrade-ctl watch\n",
+                        window.c_str());
+    } catch (const CtlError&) {
+        // started all the same; the plan is only what it says next
+    }
     return exit_ok;
 }
 
@@ -284,24 +486,36 @@ int run(const Verb& verb, const std::vector<std::string>& args)
     const std::string name = verb.name;
     bool json = false, yes = false, since_start = false, force = false;
     std::string svg, config, node, file;
+    std::vector<std::string> until;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         const bool has_value = i + 1 < args.size();
         if (a == "--help" || a == "-h") {
             verb_help(verb);
             return exit_ok;
-        } else if ((name == "status" || name == "events" || name == "preflight") && a == "--json") {
+        } else if ((name == "status" || name == "events" || name == "preflight" || name == "plan" || name == "report" ||
+                    name == "check-config") &&
+                   a == "--json") {
             json = true;
         } else if (name == "events" && a == "--since-start") {
             since_start = true;
-        } else if (confirmation_of(name) && a == "--yes") {
+        } else if (asks(name) && a == "--yes") {
             yes = true;
         } else if (name == "report" && a == "--svg" && has_value) {
             svg = args[++i];
-        } else if (name == "check-config" && a == "--config" && has_value) {
+        } else if ((name == "check-config" || name == "plan") && a == "--config" && has_value) {
             config = args[++i];
         } else if ((name == "drop" || name == "skip") && a == "--force") {
             force = true;
+        } else if (name == "watch" && a == "--until") {
+            const std::size_t before = until.size();
+            for (; i + 1 < args.size() && !args[i + 1].empty() && args[i + 1][0] != '-'; ++i) {
+                if (!state_exit(args[i + 1]))
+                    return usage_error("watch --until: there is no state " + args[i + 1] + "; the states: " + state_names());
+                until.push_back(args[i + 1]);
+            }
+            if (until.size() == before)
+                return usage_error("watch --until needs one or more states: " + state_names());
         } else if (name == "collect" && file.empty() && !a.empty() && a[0] != '-') {
             file = a;
         } else if (name == "drop" && node.empty() && !a.empty() && a[0] != '-') {
@@ -311,7 +525,7 @@ int run(const Verb& verb, const std::vector<std::string>& args)
         }
     }
     if (name == "check-config")
-        return check_config(config);
+        return check_config(config, json);
     if (name == "status") {
         Client client;
         const Status s = client.status();
@@ -324,32 +538,22 @@ int run(const Verb& verb, const std::vector<std::string>& args)
     if (name == "preflight")
         return preflight(json);
     if (name == "watch")
-        return watch();
+        return watch(until);
     if (name == "events")
         return events(json, since_start);
-    if (name == "plan") {
-        Client client;
-        std::printf("versions on this node: %s\n\n", client.status().versions.c_str());
-        std::fputs(plan_text(client.plan()).c_str(), stdout);
-        return exit_ok;
-    }
+    if (name == "plan")
+        return plan(json, config);
     if (name == "report")
-        return report(svg);
+        return report(svg, json);
     if (name == "collect")
         return file.empty() ? usage_error("collect needs the file to write, e.g. support.tar.gz") : collect(file);
+    if (name == "start")
+        return start();
     if (name == "drop" && node.empty())
         return usage_error("drop needs the node to drop, as the topology names it");
-    if (const char* question = confirmation_of(name); question && !yes) {
-        if (!isatty(STDIN_FILENO)) {
-            std::fprintf(stderr, "chef-ha-upgrade-ctl: %s asks for confirmation on a terminal; add --yes to go on without it\n",
-                         name.c_str());
-            return exit_usage;
-        }
-        if (!confirmed(question)) {
-            std::fprintf(stderr, "nothing done\n");
-            return exit_refused;
-        }
-    }
+    if (asks(name) && !yes)
+        if (const int asked = ask(name, node); asked != exit_ok)
+            return asked;
     if (name == "drop") {
         std::printf("%s\n", Client().drop(node, force).c_str());
         return exit_ok;

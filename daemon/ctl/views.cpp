@@ -145,9 +145,29 @@ std::string preflight_text(const std::vector<PreflightLine>& results, bool done)
     return out;
 }
 
+std::string downtime_window(const std::vector<PlanLine>& plan)
+{
+    const PlanLine* first = nullptr;
+    const PlanLine* last = nullptr;
+    for (const auto& l : plan)
+        if (l.downtime) {
+            first = first ? first : &l;
+            last = &l;
+        }
+    if (!first)
+        return "";
+    return "phase " + std::to_string(first->phase) + " (" + first->phase_title + ") to phase " + std::to_string(last->phase) +
+           " (" + last->phase_title + ")";
+}
+
 std::string plan_text(const std::vector<PlanLine>& plan)
 {
-    std::string out = "Every node's steps, phase by phase (* = inside the downtime window: Chef is not serving)\n";
+    const std::string window = downtime_window(plan);
+    std::string out = window.empty() ? "downtime:  none: Chef serves throughout\n"
+                                     : "downtime:  " + window +
+                                           ": Chef's API does not serve from the first of them to the end "
+                                           "of the last\n";
+    out += "\nEvery node's steps, phase by phase (* = inside the downtime window: Chef is not serving)\n";
     for (std::size_t i = 0; i < plan.size();) {
         const PlanLine& head = plan[i];
         out += std::string("\n") + (head.downtime ? "* " : "  ") + "phase " + std::to_string(head.phase) + ": " +
@@ -203,6 +223,186 @@ std::string report_text(const Status& s, const std::vector<PlanLine>& plan, cons
             out << table(rows, "  ");
     }
     return out.str();
+}
+
+namespace {
+
+std::string bool_json(bool b)
+{
+    return b ? "true" : "false";
+}
+
+std::string plan_line_json(const PlanLine& l, bool with_node)
+{
+    return "{\"phase\":" + std::to_string(l.phase) + ",\"phase_title\":" + json_string(l.phase_title) +
+           ",\"downtime\":" + bool_json(l.downtime) +
+           (with_node ? ",\"node\":" + json_string(l.node) + ",\"role\":" + json_string(l.role) : std::string()) +
+           ",\"step\":" + json_string(l.step) + ",\"action\":" + json_string(l.action) +
+           ",\"condition\":" + json_string(l.condition) + "}";
+}
+
+// The last line of a step's output that says something, for a one-line summary.
+std::string last_line(const std::string& text)
+{
+    const std::size_t end = text.find_last_not_of(" \t\r\n");
+    if (end == std::string::npos)
+        return "";
+    const std::size_t newline = text.rfind('\n', end);
+    const std::size_t begin = newline == std::string::npos ? 0 : newline + 1;
+    const std::string line = text.substr(begin, end + 1 - begin);
+    return line.size() > 120 ? line.substr(0, 117) + "..." : line;
+}
+
+std::string now_line(const Status& s)
+{
+    return "Now: " + s.state + ", phase " + std::to_string(s.phase) + " of " + std::to_string(std::max(0, s.phase_count - 1)) +
+           ": " + s.phase_name + ".\n";
+}
+
+}  // namespace
+
+std::string plan_json(const std::vector<PlanLine>& plan, const std::string& source, const std::string& config,
+                      const std::string& versions)
+{
+    std::string out = "{\"source\":" + json_string(source) + ",\"config\":" + json_string(config) +
+                      ",\"versions\":" + json_string(versions) + ",\"steps\":[";
+    for (std::size_t i = 0; i < plan.size(); ++i)
+        out += (i ? "," : "") + plan_line_json(plan[i], true);
+    return out + "]}\n";
+}
+
+std::string check_config_json(const LoadedSetup& loaded, const std::string& config)
+{
+    const NodeSetup& s = loaded.setup;
+    const Topology& t = s.topology;
+    const Server& me = *t.find(s.node);  // load_node_setup located it
+    std::string notes;
+    for (const auto& note : t.notes)
+        notes += (notes.empty() ? "" : ",") + json_string(note);
+    const std::vector<bool> downtime = downtime_phases(s.plan);
+    std::string schedule;
+    for (const auto& item : loaded.schedule) {
+        const Phase& ph = s.plan.phases[static_cast<std::size_t>(item.phase)];
+        const Step& st = ph.steps[static_cast<std::size_t>(item.step)];
+        schedule += (schedule.empty() ? "" : ",") +
+                    plan_line_json({item.phase, ph.title, bool(downtime[static_cast<std::size_t>(item.phase)]), s.node,
+                                    role_name(me.role), st.id, describe(item.action), condition_text(st.when)},
+                                   false);
+    }
+    return "{\"valid\":true,\"config\":" + json_string(config) + ",\"topology\":{\"file\":" + json_string(t.file) +
+           ",\"kept_at_join\":" + bool_json(t.file == kept_topology_path(s.config)) +
+           ",\"backends\":2,\"frontends\":" + std::to_string(t.frontends().size()) + ",\"notes\":[" + notes +
+           "],\"ruby\":" + json_string(s.config.commands.ruby) + ",\"ruby_checked\":" + bool_json(loaded.ruby_note.empty()) +
+           ",\"ruby_note\":" + json_string(loaded.ruby_note) + "},\"node\":{\"name\":" + json_string(s.node) +
+           ",\"role\":" + json_string(role_name(me.role)) + ",\"address\":" + json_string(me.ipaddress) +
+           ",\"port\":" + std::to_string(s.config.cluster.port) + "},\"leader\":" + json_string(t.bootstrap().name) +
+           ",\"plan\":{\"name\":" + json_string(s.plan.name) + ",\"title\":" + json_string(s.plan.title) +
+           ",\"last_phase\":" + std::to_string(s.plan.phases.size() - 1) + "},\"package\":" + json_string(s.facts.package) +
+           ",\"versions\":" + json_string(version_change(s.facts)) +
+           ",\"package_problem\":" + json_string(s.facts.package_problem) +
+           ",\"insecure\":" + bool_json(s.config.cluster.insecure) + ",\"schedule\":[" + schedule + "]}\n";
+}
+
+std::string config_error_json(const std::string& config, const std::string& error)
+{
+    return "{\"valid\":false,\"config\":" + json_string(config) + ",\"error\":" + json_string(error) + "}\n";
+}
+
+std::string report_json(const Status& s, const std::vector<PlanLine>& plan, const std::vector<TimelineLine>& timeline,
+                        const std::vector<PreflightLine>& preflight)
+{
+    std::uint64_t from = 0, to = 0;
+    for (const auto& t : timeline) {
+        from = from == 0 ? t.started_us : std::min(from, t.started_us);
+        to = std::max(to, t.finished_us);
+    }
+    std::map<int, std::string> titles;
+    for (const auto& l : plan)
+        titles[l.phase] = l.phase_title;
+    std::string out = "{\"state\":" + json_string(s.state) + ",\"rehearsal\":" + bool_json(s.rehearsal) +
+                      ",\"finished\":" + bool_json(s.state == "complete" || s.state == "aborted" || s.state == "rehearsed") +
+                      ",\"from_usec\":" + std::to_string(from) + ",\"to_usec\":" + std::to_string(to) +
+                      ",\"downtime_start_usec\":" + std::to_string(s.downtime_start_usec) +
+                      ",\"downtime_end_usec\":" + std::to_string(s.downtime_end_usec) + ",\"nodes\":[";
+    bool first = true;
+    for (const auto& node : nodes_of(plan)) {
+        const bool dropped = std::any_of(s.peers.begin(), s.peers.end(), [&](const auto& p) {
+            return std::get<0>(p) == node.node && std::get<2>(p) == "dropped";
+        });
+        out += (first ? "" : ",") + ("{\"name\":" + json_string(node.node) + ",\"role\":" + json_string(node.role) +
+                                     ",\"dropped\":" + bool_json(dropped) + "}");
+        first = false;
+    }
+    out += "],\"timeline\":[";
+    for (std::size_t i = 0; i < timeline.size(); ++i) {
+        const TimelineLine& t = timeline[i];
+        out += (i ? "," : "") +
+               ("{\"node\":" + json_string(t.node) + ",\"phase\":" + std::to_string(t.phase) + ",\"phase_title\":" +
+                json_string(titles[t.phase]) + ",\"step\":" + json_string(t.step) + ",\"round\":" + std::to_string(t.round) +
+                ",\"outcome\":" + json_string(t.outcome) + ",\"started_usec\":" + std::to_string(t.started_us) +
+                ",\"finished_usec\":" + std::to_string(t.finished_us) + ",\"detail\":" + json_string(t.detail) + "}");
+    }
+    out += "]";
+    if (!preflight.empty())
+        out += ",\"preflight\":" + preflight_json(preflight);
+    return out + "}\n";
+}
+
+std::string abort_text(const Status& s, std::uint64_t now)
+{
+    std::string out = "Abort the upgrade on every node: no further step starts anywhere (a step running now finishes). "
+                      "Nothing is undone, and an abort cannot be taken back.\n" +
+                      now_line(s);
+    if (s.downtime_start_usec == 0)
+        out += "Chef's API still serves: downtime has not begun, and every node stays on the release it runs now.\n";
+    else if (s.downtime_end_usec == 0)
+        out += "Chef has been down since " + clock_time(s.downtime_start_usec) + " (" +
+               duration(now - std::min(now, s.downtime_start_usec)) +
+               "), and after an abort it stays down until you bring it back by hand (README: Recovery, phase by phase).\n";
+    else
+        out += "Chef serves again since " + clock_time(s.downtime_end_usec) +
+               "; the steps not run yet (the cleanup, add-ons) are then yours to run by hand.\n";
+    return out;
+}
+
+std::string skip_text(const Status& s)
+{
+    std::string out = "Skip: the failed step counts as done where it failed, and the cluster goes on as if it had succeeded. "
+                      "Do its work by hand first.\n" +
+                      now_line(s);
+    std::vector<std::string> failed;
+    for (const auto& peer : s.peers)
+        if (std::get<2>(peer) == "failed")  // (name, role, state, ...)
+            failed.push_back(std::get<0>(peer));
+    if (!failed.empty())
+        out += "Failed on: " + join_names(failed) + "\n";
+    if (!s.last_error.empty())
+        out += "Last error: " + first_line(s.last_error) + "\n";
+    return out;
+}
+
+std::string approve_text(const Status& s, const std::vector<TimelineLine>& timeline, bool timeline_here)
+{
+    std::string out = "Approve the cleanup: chef-server-ctl cleanup then runs on every node and removes the old release's "
+                      "data; after it there is no going back to the old version.\n" +
+                      now_line(s);
+    std::vector<std::string> away;
+    for (const auto& peer : s.peers) {
+        const auto& [name, role, state, phase, step, heard_s] = bus::fields(peer);
+        if (state != "awaiting-approval" && state != "dropped")
+            away.push_back(name + " (" + state + ")");
+    }
+    if (!away.empty())
+        out += "Not waiting at the gate: " + join_names(away) + "\n";
+    if (!timeline_here)
+        return out + "What verify found is in the leader's timeline: sudo chef-ha-upgrade-ctl report on " + s.leader + "\n";
+    std::vector<std::vector<std::string>> rows{{"NODE", "STEP", "OUTCOME", "ITS OUTPUT ENDED WITH"}};
+    for (const auto& t : timeline)
+        if (t.phase == s.phase)
+            rows.push_back({t.node, step_label(t), t.outcome, last_line(t.detail)});
+    if (rows.size() == 1)
+        return out + "Verify has reported nothing in phase " + std::to_string(s.phase) + " yet.\n";
+    return out + "What verify found (phase " + std::to_string(s.phase) + ": " + s.phase_name + "):\n" + table(rows, "  ");
 }
 
 std::string event_text(const Event& e)

@@ -124,9 +124,9 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
     CHECK_THAT(dry.out, Contains("* phase 3: stop frontends") && Contains("  phase 2: reconfigure"));
 
     // Every decision is taken by the leader, asked there or on the follower; refusals carry its reason.
-    expect(ctl(cluster.leader_bus(), {"skip"}), 1, "nothing to skip: no step has failed");
+    expect(ctl(cluster.leader_bus(), {"skip", "--yes"}), 1, "nothing to skip: no step has failed");
     expect(ctl(cluster.leader_bus(), {"retry"}), 1, "nothing to retry: no step has failed");
-    expect(ctl(cluster.secondary_bus(), {"approve"}), 1, "nothing to approve yet");
+    expect(ctl(cluster.secondary_bus(), {"approve", "--yes"}), 1, "nothing to approve yet");
     expect(ctl(cluster.secondary_bus(), {"pause"}), 0, "paused");
     expect(ctl(cluster.leader_bus(), {"resume"}), 0, "resumed");
 
@@ -138,9 +138,10 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
     CHECK_THAT(text(leader, "LastError"), Contains("disagree") && Contains("fe1.example.com=0.9"));
     expect(ctl(cluster.leader_bus(), {"pause"}), 0, "paused");
     // Skipping the migration level risks partybus migrating again: refused, saying so, unless forced.
-    expect(ctl(cluster.secondary_bus(), {"skip"}), 1, "skipping step check-migration-level risks this: Chef's upgrade reads");
-    expect(ctl(cluster.secondary_bus(), {"skip"}), 1, "chef-ha-upgrade-ctl skip --force");
-    expect(ctl(cluster.secondary_bus(), {"skip", "--force"}), 0, "skip the disagreement in step check-migration-level");
+    expect(ctl(cluster.secondary_bus(), {"skip", "--yes"}), 1,
+           "skipping step check-migration-level risks this: Chef's upgrade reads");
+    expect(ctl(cluster.secondary_bus(), {"skip", "--yes"}), 1, "chef-ha-upgrade-ctl skip --force");
+    expect(ctl(cluster.secondary_bus(), {"skip", "--force", "--yes"}), 0, "skip the disagreement in step check-migration-level");
     REQUIRE(leader.wait_for_state("paused"));
     expect(ctl(cluster.secondary_bus(), {"resume"}), 0, "resumed");
 
@@ -153,7 +154,7 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
     REQUIRE(follower.wait_for_state("awaiting-approval"));
     Child watch(Command{{CHU_CTL, "watch"}, cluster.secondary_bus()});
     REQUIRE(watch.line(10s));  // drawn once: it is subscribed
-    expect(ctl(cluster.leader_bus(), {"approve"}), 0, "cleanup approved");
+    expect(ctl(cluster.leader_bus(), {"approve", "--yes"}), 0, "cleanup approved");
 
     REQUIRE(leader.wait_for_state("complete"));
     REQUIRE(follower.wait_for_state("complete"));
@@ -265,7 +266,7 @@ TEST_CASE("a failed step skipped from a follower counts as done, and the cluster
     BusCluster cluster({"--fail-once", "stop-frontend"});
     Observer leader(cluster.leader_bus());
     REQUIRE(leader.wait_for([&] { return has_failed_at(leader, "stop-frontend"); }));
-    expect(ctl(cluster.secondary_bus(), {"skip"}), 0, "skip step stop-frontend (phase 3) on fe1.example.com");
+    expect(ctl(cluster.secondary_bus(), {"skip", "--yes"}), 0, "skip step stop-frontend (phase 3) on fe1.example.com");
     REQUIRE(leader.wait_for_state("awaiting-approval", 5s));  // a whole run takes under a second
 }
 
@@ -280,7 +281,7 @@ TEST_CASE("only root may take decisions on the bus, anyone may read the state", 
     REQUIRE(leader.wait_for_state("idle"));
 
     expect(ctl(cluster.leader_bus(), {"start"}, true), 4, "only root may start the upgrade: run it with sudo");
-    expect(ctl(cluster.secondary_bus(), {"approve"}, true), 4, "only root may approve the cleanup: run it with sudo");
+    expect(ctl(cluster.secondary_bus(), {"approve", "--yes"}, true), 4, "only root may approve the cleanup: run it with sudo");
     expect(ctl(cluster.leader_bus(), {"plan"}, true), 4, "only root may read the plan: run it with sudo");
     const auto raw = run({{"busctl", "call", bus::name, bus::object_path, bus::name, "Abort"}, cluster.leader_bus(), true});
     CHECK(raw.status != 0);

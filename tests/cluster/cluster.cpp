@@ -559,7 +559,7 @@ void Cluster::approve(const std::string& node)
 {
     write_file(world_ + "/approved", std::to_string(epoch_ms()) + "\n");
     std::string out;
-    must(ctl(node, {"approve"}, &out), "chef-ha-upgrade-ctl approve on " + node, out);
+    must(ctl(node, {"approve", "--yes"}, &out), "chef-ha-upgrade-ctl approve on " + node, out);
 }
 
 bool Cluster::wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout) const

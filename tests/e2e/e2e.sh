@@ -426,7 +426,7 @@ while :; do
     if [ $approved = no ] && [ "${state[be1]:-}" = awaiting-approval ]; then
         inside fe1 chef-ha-upgrade-ctl status | sed 's/^/    /'
         date +%s%3N >"$world/approved"  # for chu-simchef verify --approval
-        inside fe1 chef-ha-upgrade-ctl approve | sed 's/^/    /' || fail "chef-ha-upgrade-ctl approve on fe1"
+        inside fe1 chef-ha-upgrade-ctl approve --yes | sed 's/^/    /' || fail "chef-ha-upgrade-ctl approve on fe1"
         approved=yes
     fi
     sleep 0.5

@@ -193,8 +193,8 @@ TEST_CASE("with no daemon running, plan and check-config read the configuration,
     CHECK(c.ctl(be2, {"watch", "--until"}, &status) == 2);
 }
 
-TEST_CASE("abort, skip and approve say what they will do and need --yes without a terminal; watch --until failed exits "
-          "10; report --json and events carry the times",
+TEST_CASE("abort, skip and approve say what they will do and need --yes without a terminal, watch --until failed exits "
+          "10, and report --json and events carry the times",
           "[cluster][ctl]")
 {
     ClusterSpec spec;

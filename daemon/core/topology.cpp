@@ -24,6 +24,14 @@ const char* role_name(Role role)
     return "frontend";
 }
 
+std::optional<Role> role_named(std::string_view name)
+{
+    for (Role r : {Role::bootstrap, Role::secondary, Role::frontend})
+        if (name == role_name(r))
+            return r;
+    return std::nullopt;
+}
+
 namespace {
 
 // ---- lexing: text -> statements of tokens -------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 #include "result.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,7 @@ namespace chu {
 enum class Role { bootstrap, secondary, frontend };
 
 const char* role_name(Role role);
+std::optional<Role> role_named(std::string_view name);  // nullopt: not a role
 
 struct Server {
     std::string name;  // the `server "fqdn"` entry: the node's name everywhere

@@ -24,8 +24,17 @@ const char* state_name(State state)
     case State::stalled: return "stalled";
     case State::rehearsed: return "rehearsed";
     case State::dropped: return "dropped";
+    case State::lost: return "lost";
     }
     return "unknown";
+}
+
+std::optional<State> state_named(std::string_view name)
+{
+    for (std::uint8_t s = 0; s <= static_cast<std::uint8_t>(last_state); ++s)
+        if (name == state_name(static_cast<State>(s)))
+            return static_cast<State>(s);
+    return std::nullopt;
 }
 
 bool succeeded(Outcome outcome)
@@ -89,6 +98,8 @@ void fields(F& f, PeerInfo& p)
     f.i32(p.phase);
     f.str(p.step, 1024);
     f.i64(p.last_heard_ms);
+    f.flag(p.running);
+    f.i64(p.started_ms);
 }
 
 template <class F>
@@ -103,6 +114,7 @@ void fields(F& f, Beat& m)
     f.i64(m.downtime_begin_ms);
     f.i64(m.downtime_end_ms);
     f.str(m.refusal, max_text);
+    f.i64(m.downtime_expected_end_ms);
     f.list(m.peers, 4096, [&](PeerInfo& p) { fields(f, p); });
 }
 

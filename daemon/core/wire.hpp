@@ -4,6 +4,7 @@
 #include "result.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -14,8 +15,9 @@ namespace chu {
 // The cluster's state as the operator sees it (D-Bus State, ctl status).
 // `stalled`: a command that changes the cluster runs past its plan's timeout; it is not killed. `rehearsed`: a
 // preflight rehearsal ran every check on every node (rehearsal.hpp). `dropped`: a node the operator took out
-// of the upgrade (a frontend gone for good): no barrier waits for it, it runs nothing more. Appended last: the
-// values are on the wire.
+// of the upgrade (a frontend gone for good): no barrier waits for it, it runs nothing more. `lost`: a peer's
+// state only, as the leader judges it: heard before, but not for the peer timeout. Appended last: the values
+// are on the wire.
 enum class State : std::uint8_t {
     idle,
     joining,
@@ -28,10 +30,12 @@ enum class State : std::uint8_t {
     aborted,
     stalled,
     rehearsed,
-    dropped
+    dropped,
+    lost
 };
-constexpr State last_state = State::dropped;
-const char* state_name(State state);  // "awaiting-approval"
+constexpr State last_state = State::lost;
+const char* state_name(State state);                      // "awaiting-approval"
+std::optional<State> state_named(std::string_view name);  // nullopt: not a state
 
 // How a step ended on a node.
 enum class Outcome : std::uint8_t { ok, failed, timeout, skipped };
@@ -82,6 +86,8 @@ struct PeerInfo {
     std::int32_t phase = 0;
     std::string step;
     std::int64_t last_heard_ms = 0;  // absolute; 0 = never
+    bool running = false;            // it runs an attempt of its step (a Hello's `running`)
+    std::int64_t started_ms = 0;     // ... begun then (the leader's clock)
 };
 
 // Leader -> follower, every heartbeat: the cluster's state, and why the follower was refused, if it was.
@@ -97,6 +103,7 @@ struct Beat {
     std::int64_t downtime_end_ms = 0;
     std::string refusal;
     std::vector<PeerInfo> peers;
+    std::int64_t downtime_expected_end_ms = 0;  // 0: not begun, ended, or it cannot be estimated now
 };
 
 // Leader -> node: run (or answer for) step `step` of phase `phase`. Re-sent until answered.
@@ -207,8 +214,8 @@ struct Envelope {
 
 // 2: Hello.running_ms, Order.interrupt; 3: State rehearsed and dropped, Op drop, Command.node and force;
 // 4: PartFetch and PartChunk; 5: Order.archive_digest is BLAKE2b-256; 6: Pack and Packed, Fetch and Chunk
-// both ways (a copy from a frontend)
-constexpr std::uint8_t wire_protocol_version = 6;
+// both ways (a copy from a frontend); 7: State lost, PeerInfo.running and started_ms, Beat.downtime_expected_end_ms
+constexpr std::uint8_t wire_protocol_version = 7;
 
 constexpr std::size_t max_frame_size = 4u << 20;
 constexpr std::size_t max_detail = 8u << 10;  // a step's output tail kept in reports and records

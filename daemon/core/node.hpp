@@ -17,6 +17,21 @@
 
 namespace chu {
 
+// A step running on a node, as every node shows it: what it runs, since when, and what the plan expects.
+struct RunningStep {
+    std::string node;
+    std::string step;              // its id in the plan
+    std::string action;            // "chef-server-ctl upgrade"
+    std::int64_t started_ms = 0;   // its running attempt's start
+    std::int64_t expected_ms = 0;  // the plan's timeout: past it a read-only step is killed, any other is stalled
+    bool stalled = false;
+    bool operator==(const RunningStep& o) const
+    {
+        return node == o.node && step == o.step && action == o.action && started_ms == o.started_ms &&
+               expected_ms == o.expected_ms && stalled == o.stalled;
+    }
+};
+
 // This node's view, for D-Bus, sd_notify STATUS= and the ctl.
 struct NodeStatus {
     std::string node;
@@ -28,16 +43,19 @@ struct NodeStatus {
     std::int32_t phase = 0;
     std::string phase_name;
     std::int32_t phase_count = 0;
-    std::string step;     // what this node runs now, else the cluster's current step
+    std::string step;     // what this node runs now, else the cluster's current step; then every other running step
     std::string step_id;  // the cluster's current step, its id in the plan
     std::uint32_t attempt = 0;
     std::uint32_t progress = 0;
     std::string last_error;
     std::int64_t downtime_begin_ms = 0;
     std::int64_t downtime_end_ms = 0;
+    std::int64_t downtime_expected_end_ms = 0;  // while the downtime runs on plan; else 0
     std::vector<PeerInfo> peers;
-    std::string versions;    // this node's "installed 11.1.8 → package 12.0.8-1 (chef-server-core)"
-    bool rehearsal = false;  // a preflight rehearsal's daemon
+    std::vector<RunningStep> running;  // every node's running step, in name order
+    std::string versions;              // this node's "installed 11.1.8 → package 12.0.8-1 (chef-server-core)"
+    bool rehearsal = false;            // a preflight rehearsal's daemon
+    std::string next;                  // what happens next, or what the operator must do (next_action)
 };
 
 class Node {
@@ -93,6 +111,9 @@ private:
     void apply(const Record& record);
     void route(const std::string& from, const Message& message, std::int64_t now);
     void settle(std::int64_t now);
+    void fill_follower(NodeStatus& st, std::int64_t now) const;
+    std::string action_text(const Step& step) const;
+    std::vector<RunningStep> running_steps(const NodeStatus& st, std::int64_t now) const;
 
     NodeSetup setup_;
     Outbox out_;

@@ -628,7 +628,8 @@ void Leader::on_tick(std::int64_t now, bool beat_due)
               mine.downtime_begin_ms,
               mine.downtime_end_ms,
               {},
-              mine.peers};
+              mine.peers,
+              mine.downtime_expected_end_ms};
     for (const auto& [name, member] : members_) {
         if (name == setup_.node)
             continue;

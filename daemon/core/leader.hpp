@@ -85,7 +85,6 @@ public:
     std::int32_t step() const { return step_; }
     State state(std::int64_t now) const;
     void fill_status(NodeStatus& st, std::int64_t now) const;
-    std::string stalls_text(std::int64_t now) const;  // "; stalled on be2: running for …", for the step line
     // A rehearsal's result so far: every node's every check (see rehearsal.hpp).
     std::vector<PreflightResult> preflight() const;
 
@@ -142,7 +141,14 @@ private:
     std::string problem() const;
     std::string disagreement_text(const Step& step) const;
     std::int64_t stalled_for(const std::string& node, std::int64_t now) const;  // ms past its timeout; 0: not stalled
-    std::uint32_t percent_done() const;
+    bool is_lost(const std::string& node, std::int64_t now) const;
+    std::int64_t running_here_ms(const std::string& node, std::int64_t now) const;
+    bool counts(StepRef ref) const;
+    std::pair<std::int64_t, std::int64_t> step_time(StepRef ref, std::int64_t now) const;
+    std::uint32_t percent_done(std::int64_t now) const;
+    std::int64_t downtime_expected_end(State state, std::int64_t now) const;
+    std::string waiting_text(State state, std::int64_t now) const;
+    PeerInfo peer_info(const std::string& name, State cluster, bool held, std::int64_t now) const;
     std::string describe_step(StepRef ref) const;
     void notice_losses(std::int64_t now);
     State finished() const { return setup_.plan.rehearsal ? State::rehearsed : State::complete; }

@@ -2,7 +2,10 @@
 #include "leader.hpp"
 
 #include "node.hpp"
+#include "outlook.hpp"
 #include "words.hpp"
+
+#include <algorithm>
 
 namespace chu {
 
@@ -106,40 +109,90 @@ std::int64_t Leader::stalled_for(const std::string& node, std::int64_t now) cons
     return running > expected ? running - expected : 0;
 }
 
-// "; stalled on be2.example.com: running for 2 h 14 min, longer than the 2 h expected"
-std::string Leader::stalls_text(std::int64_t now) const
+// Heard before, but not within the peer timeout; a dropped node is no longer waited for.
+bool Leader::is_lost(const std::string& node, std::int64_t now) const
 {
-    std::string out;
-    for (const auto& [name, m] : members_) {
-        const std::int64_t past = name == setup_.node ? 0 : stalled_for(name, now);
-        if (past == 0)
-            continue;
-        const auto expected = static_cast<std::int64_t>(current_step()->timeout_s) * 1000;
-        out += "; stalled on " + name + ": running for " + duration_text(expected + past) + ", longer than the " +
-               duration_text(expected) + " expected";
-    }
-    return out;
+    const Member& m = members_.at(node);
+    return node != setup_.node && m.heard_ms != 0 && !dropped(node) && now - m.heard_ms > setup_.config.cluster.peer_timeout_ms;
 }
 
-std::uint32_t Leader::percent_done() const
+// How long `node` has run its attempt at the current step; -1: it runs none (or is lost: not known).
+std::int64_t Leader::running_here_ms(const std::string& node, std::int64_t now) const
 {
-    std::size_t total = 0, done = 0;
-    for (std::int32_t p = 1; p < static_cast<std::int32_t>(setup_.plan.phases.size()); ++p) {
-        const auto& steps = find_phase(setup_.plan, p)->steps;
-        for (std::int32_t s = 0; s < static_cast<std::int32_t>(steps.size()); ++s) {
-            const Step& st = *find_step(setup_.plan, {p, s});
-            const auto nodes = targets_of(st);
-            const std::size_t count = st.kind == StepKind::gate ? 1 : nodes.size();
-            total += count;
-            if (StepRef{p, s} < here())
-                done += count;
-            else if (StepRef{p, s} == here())
-                for (const auto& n : nodes)
-                    if (const Target* t = target(n, here()); t && t->state == T::done)
-                        ++done;
-        }
+    const bool self = node == setup_.node;
+    const Hello h = self ? own_.hello(now) : members_.at(node).hello;
+    if (!h.running || StepRef{h.phase, h.step} != here() || is_lost(node, now))
+        return -1;
+    return static_cast<std::int64_t>(h.running_ms) + (self ? 0 : now - members_.at(node).heard_ms);
+}
+
+// For the downtime's end: a step whose condition is not known to hold takes no time, since the plan's answers
+// to a failure mostly never run. (Progress counts every step: one skipped counts as done, so it never steps back.)
+bool Leader::counts(StepRef ref) const
+{
+    const Step& st = *find_step(setup_.plan, ref);
+    return st.when.kind == Condition::Kind::always || (ref.phase == journal_.phase && condition_holds(st.when));
+}
+
+// What a step is expected to take on the clock (ms), and how much of that is done: nodes that finished it
+// whole, a running node by its time so far (up to its timeout).
+std::pair<std::int64_t, std::int64_t> Leader::step_time(StepRef ref, std::int64_t now) const
+{
+    const Step& st = *find_step(setup_.plan, ref);
+    const auto nodes = targets_of(st);
+    std::vector<Role> roles;
+    roles.reserve(nodes.size());
+    for (const auto& n : nodes)
+        roles.push_back(members_.at(n).server->role);
+    const auto shares = expected_shares(st, roles, setup_.config.upgrade.max_parallel);
+    std::int64_t total = 0, done = 0;
+    for (const auto share : shares)
+        total += share;
+    if (ref != here())
+        return {total, ref < here() ? total : 0};
+    const auto timeout = static_cast<std::int64_t>(st.timeout_s) * 1000;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const Target* t = target(nodes[i], ref);
+        if (t && t->state == T::done)
+            done += shares[i];
+        else if (const std::int64_t ran = running_here_ms(nodes[i], now); ran >= 0 && timeout > 0)
+            done += shares[i] * std::min(ran, timeout) / timeout;
     }
+    return {total, done};
+}
+
+// Weighed by what each step is expected to take (see expected_shares), a running step by its time so far.
+std::uint32_t Leader::percent_done(std::int64_t now) const
+{
+    std::int64_t total = 0, done = 0;
+    for (std::int32_t p = 1; p < static_cast<std::int32_t>(setup_.plan.phases.size()); ++p)
+        for (std::int32_t s = 0; s < static_cast<std::int32_t>(find_phase(setup_.plan, p)->steps.size()); ++s) {
+            const auto [expected, ran] = step_time({p, s}, now);
+            total += expected;
+            done += ran;
+        }
     return total == 0 ? 100 : static_cast<std::uint32_t>(done * 100 / total);
+}
+
+// While the downtime runs on plan: now and what the plan expects of what remains of it, in whole minutes (an
+// estimate that moved with every millisecond would be announced at every wake). 0: it cannot be estimated.
+std::int64_t Leader::downtime_expected_end(State state, std::int64_t now) const
+{
+    if (downtime_begin_ms_ == 0 || journal_.downtime_end_ms != 0 || state != State::running)
+        return 0;
+    for (const auto& [name, m] : members_)
+        if (is_lost(name, now))
+            return 0;
+    const std::vector<bool> in_downtime = downtime_phases(setup_.plan);
+    std::int64_t remaining = 0;
+    for (std::int32_t p = journal_.phase; p < static_cast<std::int32_t>(in_downtime.size()) && in_downtime[p]; ++p)
+        for (std::int32_t s = 0; s < static_cast<std::int32_t>(find_phase(setup_.plan, p)->steps.size()); ++s)
+            if (!(StepRef{p, s} < here()) && counts({p, s})) {
+                const auto [expected, ran] = step_time({p, s}, now);
+                remaining += expected - ran;
+            }
+    constexpr std::int64_t minute = 60'000;
+    return (now + remaining + minute - 1) / minute * minute;
 }
 
 std::string Leader::describe_step(StepRef ref) const
@@ -150,52 +203,77 @@ std::string Leader::describe_step(StepRef ref) const
     return ph ? ph->title : "phase " + std::to_string(ref.phase);
 }
 
+// What the cluster waits for, first: every lost node (with what to do), then the leader's problem; at the join,
+// the nodes never heard from.
+std::string Leader::waiting_text(State state, std::int64_t now) const
+{
+    std::string out;
+    for (const auto& [name, m] : members_)
+        if (is_lost(name, now))
+            out += (out.empty() ? "" : "; ") + lost_wait_text(name, m.server->role, now - m.heard_ms);
+    if (const std::string problem_now = problem(); !problem_now.empty())
+        return out + (out.empty() ? "" : "; ") + problem_now;
+    if (state != State::joining || !out.empty())
+        return out;
+    std::vector<std::string> missing;
+    for (const auto& [name, m] : members_)
+        if (name != setup_.node && m.heard_ms == 0 && !dropped(name))
+            missing.push_back(name);
+    if (missing.empty())
+        return out;
+    return "waiting for " + join_names(missing) +
+           " to join (never heard from; is chef-ha-upgrade running there, with the same cluster key, and is TCP port " +
+           std::to_string(setup_.config.cluster.port) + " open between the nodes?)";
+}
+
+// A node's row: its place in the step, as its Hellos and the barrier say; `held`: a failed step holds the others.
+PeerInfo Leader::peer_info(const std::string& name, State cluster, bool held, std::int64_t now) const
+{
+    const Member& m = members_.at(name);
+    PeerInfo p;
+    p.name = name;
+    p.role = static_cast<std::uint8_t>(m.server->role);
+    const bool self = name == setup_.node;
+    const Hello h = self ? own_.hello(now) : m.hello;
+    p.last_heard_ms = self ? now : m.heard_ms;
+    p.phase = h.phase;
+    State s = cluster;
+    const Target* t = target(name, here());
+    if (dropped(name))
+        s = State::dropped;
+    else if (is_lost(name, now))
+        s = State::lost;
+    else if (!m.refusal.empty() || (!self && m.heard_ms == 0))
+        s = State::joining;
+    else if (t && t->state == T::failed)
+        s = State::failed;
+    else if (h.running)
+        s = stalled_for(name, now) != 0 ? State::stalled : State::running;
+    else if (held)
+        s = State::paused;  // until the operator retries or skips the failed step
+    p.state = static_cast<std::uint8_t>(s);
+    // Only at the current step: a Hello heard before its report came in still says the step it finished.
+    p.running = h.running && s != State::lost && StepRef{h.phase, h.step} == here();
+    if (p.running)
+        p.started_ms = p.last_heard_ms - static_cast<std::int64_t>(h.running_ms);
+    if (const Step* step = find_step(setup_.plan, {h.phase, h.step}))  // a peer's Hello may name a step outside this plan
+        p.step = step->id;
+    return p;
+}
+
 void Leader::fill_status(NodeStatus& st, std::int64_t now) const
 {
     st.state = state(now);
     st.phase = std::min(journal_.phase, st.phase_count - 1);
-    st.progress = percent_done();
-    st.last_error = problem();
-    if (st.state == State::joining && st.last_error.empty()) {
-        std::vector<std::string> missing;
-        for (const auto& [name, m] : members_)
-            if (name != setup_.node && m.heard_ms == 0 && !dropped(name))
-                missing.push_back(name);
-        if (!missing.empty())
-            st.last_error = "waiting for " + join_names(missing) +
-                            " to join (never heard from; is chef-ha-upgrade running there, "
-                            "with the same cluster key, and is TCP port " +
-                            std::to_string(setup_.config.cluster.port) + " open between the nodes?)";
-    }
+    st.progress = percent_done(now);
+    st.last_error = waiting_text(st.state, now);
     st.downtime_begin_ms = downtime_begin_ms_;
     st.downtime_end_ms = journal_.downtime_end_ms;
+    st.downtime_expected_end_ms = downtime_expected_end(st.state, now);
     // A step that failed on some nodes holds the others; a disagreement is everyone's.
     const bool held = st.state == State::failed && !failed_here().empty();
-    for (const auto& [name, m] : members_) {
-        PeerInfo p;
-        p.name = name;
-        p.role = static_cast<std::uint8_t>(m.server->role);
-        const bool self = name == setup_.node;
-        const Hello h = self ? own_.hello(now) : m.hello;
-        p.last_heard_ms = self ? now : m.heard_ms;
-        p.phase = h.phase;
-        State s = st.state;
-        const Target* t = target(name, here());
-        if (dropped(name))
-            s = State::dropped;
-        else if (!m.refusal.empty() || (!self && m.heard_ms == 0))
-            s = State::joining;
-        else if (t && t->state == T::failed)
-            s = State::failed;
-        else if (h.running)
-            s = stalled_for(name, now) != 0 ? State::stalled : State::running;
-        else if (held)
-            s = State::paused;  // until the operator retries or skips the failed step
-        p.state = static_cast<std::uint8_t>(s);
-        if (const Step* step = find_step(setup_.plan, {h.phase, h.step}))  // a peer's Hello may name a step outside this plan
-            p.step = step->id;
-        st.peers.push_back(std::move(p));
-    }
+    for (const auto& [name, m] : members_)
+        st.peers.push_back(peer_info(name, st.state, held, now));
 }
 
 }  // namespace chu

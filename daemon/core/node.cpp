@@ -1,5 +1,7 @@
 #include "node.hpp"
 
+#include "outlook.hpp"
+
 #include <algorithm>
 #include <optional>
 
@@ -308,6 +310,69 @@ std::int64_t Node::next_deadline() const
 
 // ---------------------------------------------------------------- status
 
+// A follower's view is the leader's latest beat; the leader it no longer hears shows as lost, as the leader
+// shows a lost follower.
+void Node::fill_follower(NodeStatus& st, std::int64_t now) const
+{
+    const Beat& cluster = worker_.cluster();
+    st.epoch = worker_.epoch();
+    st.leader_reachable = worker_.leader_reachable(now);
+    st.state = worker_.leader_heard_ms() == 0 ? State::joining : static_cast<State>(cluster.state);
+    st.phase = std::min(cluster.phase, st.phase_count - 1);
+    st.progress = cluster.progress;
+    st.last_error = !cluster.refusal.empty() ? "refused by the leader: " + cluster.refusal : cluster.last_error;
+    st.downtime_begin_ms = cluster.downtime_begin_ms;
+    st.downtime_end_ms = cluster.downtime_end_ms;
+    st.downtime_expected_end_ms = cluster.downtime_expected_end_ms;
+    st.peers = cluster.peers;
+    if (!st.leader_reachable && worker_.leader_heard_ms() != 0) {
+        st.last_error = "the leader " + leader_name() + " is not reachable (last heard " +
+                        std::to_string((now - worker_.leader_heard_ms()) / 1000) + " s ago); holding";
+        for (auto& p : st.peers)
+            if (p.name == leader_name()) {
+                p.state = static_cast<std::uint8_t>(State::lost);
+                p.last_heard_ms = worker_.leader_heard_ms();
+                p.running = false;  // not known any more
+            }
+    }
+    if (worker_.dropped()) {
+        st.state = State::dropped;
+        st.last_error = worker_.dropped_text();
+    }
+}
+
+// "chef-server-ctl upgrade", as this node would run the step (the cluster's nodes run the same Chef).
+std::string Node::action_text(const Step& step) const
+{
+    auto action = resolve_action(step, setup_.config, setup_.plan, setup_.facts);
+    return action ? describe(action.value()) : step.id;
+}
+
+// Every node's running step, in name order: this node's own from its worker, the others' as the leader last
+// heard them.
+std::vector<RunningStep> Node::running_steps(const NodeStatus& st, std::int64_t now) const
+{
+    std::vector<RunningStep> out;
+    auto expected = [](const Step& step) { return static_cast<std::int64_t>(step.timeout_s) * 1000; };
+    if (const auto ref = worker_.in_hand()) {
+        const Step& step = *find_step(setup_.plan, *ref);
+        const auto ran = static_cast<std::int64_t>(worker_.hello(now).running_ms);
+        out.push_back(
+            {setup_.node, step.id, action_text(step), now - ran, expected(step), worker_.state() == Worker::State::stalled});
+    }
+    for (const auto& p : st.peers) {
+        const auto state = static_cast<State>(p.state);
+        const Phase* phase = find_phase(setup_.plan, p.phase);
+        if (p.name == setup_.node || !p.running || !phase)
+            continue;
+        for (const Step& step : phase->steps)
+            if (step.id == p.step)
+                out.push_back({p.name, step.id, action_text(step), p.started_ms, expected(step), state == State::stalled});
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.node < b.node; });
+    return out;
+}
+
 NodeStatus Node::status(std::int64_t now) const
 {
     NodeStatus st;
@@ -323,24 +388,8 @@ NodeStatus Node::status(std::int64_t now) const
         leader_->fill_status(st, now);
         step = leader_->step();
     } else {
-        const Beat& cluster = worker_.cluster();
-        st.epoch = worker_.epoch();
-        st.leader_reachable = worker_.leader_reachable(now);
-        st.state = worker_.leader_heard_ms() == 0 ? State::joining : static_cast<State>(cluster.state);
-        st.phase = std::min(cluster.phase, st.phase_count - 1);
-        step = cluster.step;
-        st.progress = cluster.progress;
-        st.last_error = !cluster.refusal.empty() ? "refused by the leader: " + cluster.refusal : cluster.last_error;
-        if (!st.leader_reachable && worker_.leader_heard_ms() != 0)
-            st.last_error = "the leader " + leader_name() + " is not reachable (last heard " +
-                            std::to_string((now - worker_.leader_heard_ms()) / 1000) + " s ago); holding";
-        st.downtime_begin_ms = cluster.downtime_begin_ms;
-        st.downtime_end_ms = cluster.downtime_end_ms;
-        st.peers = cluster.peers;
-        if (worker_.dropped()) {
-            st.state = State::dropped;
-            st.last_error = worker_.dropped_text();
-        }
+        fill_follower(st, now);
+        step = worker_.cluster().step;
     }
     if (const Step* s = find_step(setup_.plan, {std::max(0, st.phase), step}))
         st.step_id = s->id;
@@ -349,14 +398,18 @@ NodeStatus Node::status(std::int64_t now) const
         st.phase = in_hand->phase;  // ordered into the next phase before the leader's next beat says so
     st.phase = std::max(0, st.phase);
     st.phase_name = find_phase(setup_.plan, st.phase)->title;
+    st.running = running_steps(st, now);
     if (in_hand) {
         st.step = worker_.running_text(now);
         st.attempt = worker_.attempt();
     } else if (const Step* s = find_step(setup_.plan, {st.phase, step})) {
         st.step = s->title.empty() ? s->id : s->title;
     }
-    if (leader_)
-        st.step += leader_->stalls_text(now);
+    for (const auto& r : st.running)  // its own step's time (a stalled one says it already)
+        st.step += r.node == setup_.node && !r.stalled ? ", " + time_text(r, now) : "";
+    for (const auto& r : st.running)  // then every other node's step against its expectation
+        st.step += r.node != setup_.node ? "; " + running_step_text(r, now) : "";
+    st.next = next_action(st);
     return st;
 }
 

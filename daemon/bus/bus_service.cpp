@@ -131,6 +131,9 @@ private:
     uint64_t DowntimeStartUSec() override { return impl_.published.downtime_start_usec; }
     uint64_t DowntimeEndUSec() override { return impl_.published.downtime_end_usec; }
     std::vector<bus::PeerEntry> Peers() override { return impl_.published.peers; }
+    std::vector<bus::RunningEntry> RunningSteps() override { return impl_.published.running_steps; }
+    uint64_t DowntimeExpectedEndUSec() override { return impl_.published.downtime_expected_end_usec; }
+    std::string Next() override { return impl_.published.next; }
 
     Impl& impl_;
 };

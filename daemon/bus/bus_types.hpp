@@ -13,6 +13,8 @@ namespace chu::bus {
 
 // Peers: (name, role, state, phase, step, last heard seconds ago or -1).
 using PeerEntry = sdbus::Struct<std::string, std::string, std::string, std::int32_t, std::string, std::int64_t>;
+// RunningSteps: (node, step id, what it runs, started µs, expected µs).
+using RunningEntry = sdbus::Struct<std::string, std::string, std::string, std::uint64_t, std::uint64_t>;
 // GetPlan: (phase, phase title, inside the downtime window, node, role, step id, action, condition).
 using PlanEntry = sdbus::Struct<std::int32_t, std::string, bool, std::string, std::string, std::string, std::string, std::string>;
 // GetTimeline: (node, phase, step id, round, outcome, started µs, finished µs, detail).
@@ -46,6 +48,9 @@ struct Properties {
     std::vector<PeerEntry> peers;
     std::string versions;
     bool rehearsal = false;  // constant: never announced as changed
+    std::vector<RunningEntry> running_steps;
+    std::uint64_t downtime_expected_end_usec = 0;
+    std::string next;
 };
 
 // For structured bindings: `const auto& [name, role, ...] = fields(entry);`.

@@ -37,6 +37,12 @@ Properties properties_of(const NodeStatus& s, std::int64_t now_ms)
     p.rehearsal = s.rehearsal;
     p.downtime_start_usec = usec(s.downtime_begin_ms);
     p.downtime_end_usec = usec(s.downtime_end_ms);
+    p.downtime_expected_end_usec = usec(s.downtime_expected_end_ms);
+    p.next = valid_utf8(s.next);
+    // Whole seconds: a start told from the hellos jitters by the network's milliseconds at every heartbeat.
+    for (const auto& r : s.running)
+        p.running_steps.emplace_back(valid_utf8(r.node), r.step, valid_utf8(r.action), usec(r.started_ms / 1000 * 1000),
+                                     usec(r.expected_ms));
     for (const auto& peer : s.peers) {
         // Whole seconds: finer would announce a change at every heartbeat for nothing an operator reads.
         const std::int64_t heard = peer.last_heard_ms == 0 ? -1 : std::max<std::int64_t>(0, now_ms - peer.last_heard_ms) / 1000;
@@ -70,6 +76,9 @@ std::vector<std::string> changed_properties(const Properties& a, const Propertie
     check("DowntimeEndUSec", a.downtime_end_usec, b.downtime_end_usec);
     check("Peers", a.peers, b.peers);
     check("Versions", a.versions, b.versions);
+    check("RunningSteps", a.running_steps, b.running_steps);
+    check("DowntimeExpectedEndUSec", a.downtime_expected_end_usec, b.downtime_expected_end_usec);
+    check("Next", a.next, b.next);
     return names;
 }
 

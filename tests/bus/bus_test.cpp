@@ -58,13 +58,13 @@ std::string slurp(const std::string& path)
 // Every property of the interface, read with busctl, one line each ("s \"be1.example.com\"").
 std::vector<std::string> busctl_properties(const std::string& bus, bool as_nobody = false)
 {
-    const auto ran = run({{"busctl",   "get-property", bus::name,   bus::object_path,    bus::name,
-                           "NodeName", "Role",         "Leader",    "LeaderReachable",   "Epoch",
-                           "State",    "Phase",        "PhaseName", "PhaseCount",        "CurrentStep",
-                           "Attempt",  "Progress",     "LastError", "DowntimeStartUSec", "DowntimeEndUSec",
-                           "Peers",    "Versions"},
-                          bus,
-                          as_nobody});
+    std::vector<std::string> argv = {"busctl",   "get-property", bus::name,   bus::object_path,    bus::name,
+                                     "NodeName", "Role",         "Leader",    "LeaderReachable",   "Epoch",
+                                     "State",    "Phase",        "PhaseName", "PhaseCount",        "CurrentStep",
+                                     "Attempt",  "Progress",     "LastError", "DowntimeStartUSec", "DowntimeEndUSec",
+                                     "Peers",    "Versions"};
+    argv.insert(argv.end(), {"RunningSteps", "DowntimeExpectedEndUSec", "Next"});
+    const auto ran = run({argv, bus, as_nobody});
     INFO(ran.err);
     REQUIRE(ran.status == 0);
     std::vector<std::string> lines;
@@ -96,7 +96,7 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
 
     // Every property, as busctl reads it, on the leader and on the follower.
     const auto on_leader = busctl_properties(cluster.leader_bus());
-    REQUIRE(on_leader.size() == 17);
+    REQUIRE(on_leader.size() == 20);
     CHECK(on_leader[0] == "s \"be1.example.com\"");
     CHECK(on_leader[1] == "s \"bootstrap\"");
     CHECK(on_leader[2] == "s \"be1.example.com\"");
@@ -106,8 +106,12 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
     CHECK(on_leader[13] == "t 0");
     CHECK_THAT(on_leader[15], Contains("a(sssisx) 3 \"be1.example.com\" \"bootstrap\""));
     CHECK_THAT(on_leader[16], Contains("s \"installed version unknown"));  // the in-process nodes read no package
+    CHECK(on_leader[17] == "a(ssstt) 0");                                  // nothing runs before the start
+    CHECK(on_leader[18] == "t 0");
+    CHECK(on_leader[19] == "s \"start the upgrade: sudo chef-ha-upgrade-ctl start\"");
     const auto on_follower = busctl_properties(cluster.secondary_bus());
-    REQUIRE(on_follower.size() == 17);
+    REQUIRE(on_follower.size() == 20);
+    CHECK(on_follower[19] == on_leader[19]);  // decided alike from the leader's beat
     CHECK(on_follower[0] == "s \"be2.example.com\"");
     CHECK(on_follower[1] == "s \"secondary\"");
     CHECK(on_follower[2] == "s \"be1.example.com\"");
@@ -187,6 +191,8 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
 
     for (const Observer* o : {&leader, &follower}) {
         CHECK(o->get<std::uint32_t>("Progress") == 100);
+        CHECK(o->get<std::string>("Next") == "nothing: the upgrade is complete on every node");
+        CHECK(o->get<std::uint64_t>("DowntimeExpectedEndUSec") == 0);
         CHECK(o->get<std::int32_t>("Phase") == phase_count - 1);
         CHECK(o->get<std::string>("LastError").empty());
         CHECK(o->get<bool>("LeaderReachable"));
@@ -206,7 +212,7 @@ TEST_CASE("an upgrade driven from both backends runs to completion, and the bus 
                              " and .leader_reachable and (.state == \"complete\") and (.progress == 100)"
                              " and ([.epoch, .phase, .phase_count, .attempt, .downtime_start_usec, .downtime_end_usec]"
                              "      | all(type == \"number\"))"
-                             " and ([.phase_name, .current_step, .last_error] | all(type == \"string\"))"
+                             " and ([.phase_name, .current_step, .last_error, .next] | all(type == \"string\"))"
                              " and ([.peers[].name] == [\"be1.example.com\", \"be2.example.com\", \"fe1.example.com\"])"
                              " and (.peers | all((.role | type) == \"string\" and (.state | type) == \"string\""
                              "      and (.phase | type) == \"number\" and (.step | type) == \"string\""

@@ -4,6 +4,7 @@
 #include "support/support.hpp"
 #include "config/text_file.hpp"
 #include "posix/posix.hpp"
+#include "core/outlook.hpp"
 #include "core/wire.hpp"
 #include "exec/process.hpp"
 #include "exec/step_command.hpp"
@@ -62,18 +63,6 @@ const std::int64_t start_mono_ms = clock_ms(CLOCK_MONOTONIC);
 std::int64_t now_ms()
 {
     return start_real_ms + (clock_ms(CLOCK_MONOTONIC) - start_mono_ms);
-}
-
-std::string status_line(const NodeStatus& s)
-{
-    std::string line = std::string(role_name(s.role)) + " " + s.node + ": " + state_name(s.state);
-    if (s.state != State::joining && s.state != State::idle)
-        line += ", phase " + std::to_string(s.phase) + "/" + std::to_string(s.phase_count - 1) + " " + s.phase_name;
-    if (!s.step.empty() && s.state != State::complete && s.state != State::aborted)
-        line += ": " + s.step + (s.attempt > 1 ? " (attempt " + std::to_string(s.attempt) + ")" : "");
-    if (!s.last_error.empty())
-        line += "; " + s.last_error.substr(0, 200);
-    return line;
 }
 
 Daemon::Daemon(LoadedSetup loaded, std::string config_path, std::string self)
@@ -360,7 +349,7 @@ void Daemon::publish(std::int64_t decided)
 {
     const std::int64_t now = now_ms();
     const NodeStatus status = core_->status(now);
-    const std::string line = status_line(status);
+    const std::string line = status_line(status, now);
     if (line != status_line_) {
         status_line_ = line;
         notify_status(line);

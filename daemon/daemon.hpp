@@ -76,7 +76,4 @@ constexpr const char* underway_marker = "upgrade-underway";
 // Milliseconds since the epoch: the core's clock, and the timestamps in the journal.
 std::int64_t now_ms();
 
-// The status line for systemd and the log: "bootstrap be1: running, phase 7/13 upgrade the bootstrap: ...".
-std::string status_line(const NodeStatus& status);
-
 }  // namespace chu

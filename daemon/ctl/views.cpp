@@ -1,5 +1,7 @@
 #include "views.hpp"
 
+#include "bus/bus_status.hpp"
+#include "core/outlook.hpp"
 #include "core/words.hpp"
 #include "text.hpp"
 
@@ -60,24 +62,35 @@ std::vector<NodeRole> nodes_of(const std::vector<PlanLine>& plan)
 
 std::string status_text(const Status& s, std::uint64_t now)
 {
+    // What is decided from the status (next, the downtime's outlook, a lost row) is the core's, as on the daemon.
+    const auto now_ms = static_cast<std::int64_t>(now / 1000);
+    const NodeStatus view = bus::status_of(s, now_ms);
+    std::vector<std::string> lost;
+    for (const auto& peer : s.peers)
+        if (std::get<2>(peer) == state_name(State::lost))
+            lost.push_back(std::get<0>(peer));
     std::ostringstream out;
     if (s.rehearsal)
         out << "mode:       preflight rehearsal: only the preflight checks run, nothing is changed\n";
     out << "cluster:    " << s.state << ", phase " << s.phase << " of " << std::max(0, s.phase_count - 1) << ": " << s.phase_name
-        << ", " << s.progress << "% done\n";
+        << ", " << s.progress << "% done" << (lost.empty() ? "" : "; waiting for " + join_names(lost) + " (lost)") << "\n";
     out << "leader:     " << s.leader << (s.leader_reachable ? "" : " (not reachable from this node)") << "\n";
     out << "this node:  " << s.node_name << ", the " << s.role << "\n";
     if (!s.versions.empty())
         out << "versions:   " << s.versions << "\n";
     if (!s.current_step.empty())
         out << "step:       " << s.current_step << (s.attempt > 1 ? " (attempt " + std::to_string(s.attempt) + ")" : "") << "\n";
-    out << "downtime:   " << downtime_text(s, now) << "\n";
+    const std::string outlook = downtime_outlook(view, now_ms);
+    const std::string by = s.downtime_expected_end_usec != 0 ? " (by " + clock_time(s.downtime_expected_end_usec) + ")" : "";
+    out << "downtime:   " << downtime_text(s, now) << (outlook.empty() ? "" : ", " + outlook + by) << "\n";
     if (!s.last_error.empty())
         out << "last error: " << s.last_error << "\n";
+    out << "next:       " << next_action(view) << "\n";
     std::vector<std::vector<std::string>> rows{{"NODE", "ROLE", "STATE", "PHASE", "STEP", "LAST HEARD"}};
     for (const auto& peer : s.peers) {
         const auto& [name, role, state, phase, step, heard_s] = bus::fields(peer);
-        rows.push_back({name, role, state, std::to_string(phase), step.empty() ? "-" : step,
+        rows.push_back({name, role, state == state_name(State::lost) ? peer_state_text(State::lost, heard_s * 1000) : state,
+                        std::to_string(phase), step.empty() ? "-" : step,
                         heard_s < 0 ? "never" : std::to_string(heard_s) + " s ago"});
     }
     out << "\n" << table(rows, "");
@@ -93,6 +106,7 @@ std::string status_json(const Status& s, const std::vector<PreflightLine>& prefl
         << ",\"state\":" << json_string(s.state) << ",\"phase\":" << s.phase << ",\"phase_name\":" << json_string(s.phase_name)
         << ",\"phase_count\":" << s.phase_count << ",\"current_step\":" << json_string(s.current_step)
         << ",\"attempt\":" << s.attempt << ",\"progress\":" << s.progress << ",\"last_error\":" << json_string(s.last_error)
+        << ",\"next\":" << json_string(next_action(bus::status_of(s, static_cast<std::int64_t>(now_us() / 1000))))
         << ",\"versions\":" << json_string(s.versions) << ",\"downtime_start_usec\":" << s.downtime_start_usec
         << ",\"downtime_end_usec\":" << s.downtime_end_usec << ",\"peers\":[";
     for (std::size_t i = 0; i < s.peers.size(); ++i) {

@@ -1,0 +1,110 @@
+// The operator at 2 a.m., with real daemons: a frontend killed for good reads lost on every node, with what the
+// cluster waits for and the command that drops it; a slow step shows its time against the plan's expectation.
+#include "cluster.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace chu::test;
+using namespace std::chrono_literals;
+using Catch::Contains;
+
+namespace {
+
+std::string diagnostics(const Cluster& c)
+{
+    std::string out = "---- calls.log\n" + c.calls();
+    for (const auto& n : c.nodes())
+        out += "---- " + n.name + " daemon log\n" + c.daemon_log(n.name);
+    return out;
+}
+
+#define REQUIRE_CLUSTER(c, condition)                                                                                            \
+    do {                                                                                                                         \
+        if (!(condition))                                                                                                        \
+            FAIL("not met: " #condition "\n" << diagnostics(c));                                                                 \
+    } while (false)
+
+// Properties read with busctl on the node's bus, one line each ("s \"...\"").
+std::string properties(const Cluster& c, const std::string& node, const std::vector<std::string>& names)
+{
+    std::vector<std::string> argv = {"/usr/bin/busctl", "get-property", "net.chefhaupgrade.Upgrade1",
+                                     "/net/chefhaupgrade/Upgrade1", "net.chefhaupgrade.Upgrade1"};
+    argv.insert(argv.end(), names.begin(), names.end());
+    std::string out;
+    const int status = run_program(argv, {"DBUS_SYSTEM_BUS_ADDRESS=" + c.bus_address_of(node)}, &out);
+    INFO(out);
+    CHECK(status == 0);
+    return out;
+}
+
+bool has(const std::string& text, const std::string& part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("a frontend killed for good reads lost on every node with the command that drops it, while the bootstrap's "
+          "slow upgrade shows its time against the plan's",
+          "[cluster][operator]")
+{
+    ClusterSpec spec;
+    Cluster c(spec);
+    const std::string be1 = "be1.example.com", fe1 = "fe1.example.com", fe2 = "fe2.example.com";
+    // Long enough for the checks below; the plan expects up to 2 h of it (upgrade-bootstrap, timeout 7200).
+    c.add_fault(be1 + " slow:9000 1 chef-server-ctl upgrade");
+    c.start_all();
+    REQUIRE_CLUSTER(c, c.wait_for([&] { return has(c.calls(), be1 + " bootstrap begin - chef-server-ctl upgrade"); }, 90s));
+
+    // A slow step: how long it has run against the plan's expectation, on a follower (from the leader's beat) and
+    // on the leader itself; RunningSteps has the same as data, and the downtime's end is estimated.
+    std::string status;
+    REQUIRE_CLUSTER(c, c.wait_for(
+                           [&] {
+                               c.ctl(fe1, {"status"}, &status);
+                               return has(status, "; " + be1 + ": chef-server-ctl upgrade, ");
+                           },
+                           5s));
+    CHECK_THAT(status, Contains(" s (expected ≤ 2 h)") && Contains("next:       nothing: the phase runs"));
+    CHECK_THAT(c.view(be1).step, Contains("chef-server-ctl upgrade, ") && Contains(" s (expected ≤ 2 h)"));
+    const std::string running = properties(c, fe1, {"RunningSteps", "DowntimeExpectedEndUSec"});
+    CHECK_THAT(running, Contains("a(ssstt) 1 \"" + be1 + "\" \"upgrade-bootstrap\" \"chef-server-ctl upgrade\" ") &&
+                            Contains(" 7200000000\n") && !Contains("\nt 0"));
+
+    // A frontend killed for good: within the peer timeout (and a beat), every node reads it lost.
+    const auto killed = std::chrono::steady_clock::now();
+    c.kill9(fe2);
+    REQUIRE_CLUSTER(c, c.wait_for(
+                           [&] {
+                               c.ctl(fe1, {"status"}, &status);
+                               return has(status, "lost (not heard for");
+                           },
+                           std::chrono::milliseconds(spec.peer_timeout_ms) + 3s));
+    const auto seen_after = std::chrono::steady_clock::now() - killed;
+    CHECK(seen_after < std::chrono::milliseconds(spec.peer_timeout_ms) + 1500ms);
+    INFO(status);
+    CHECK_THAT(status, Contains(fe2 + "  frontend   lost (not heard for "));  // ROLE is as wide as "bootstrap"
+    CHECK_THAT(status, Contains("% done; waiting for " + fe2 + " (lost)"));
+    CHECK_THAT(status, Contains("last error: waiting for " + fe2 + " (frontend, lost: not heard for ") &&
+                           Contains("drop it from the upgrade: sudo chef-ha-upgrade-ctl drop " + fe2));
+    CHECK_THAT(status, Contains("next:       waiting for " + fe2 +
+                                " (lost): bring it back, or drop it: sudo "
+                                "chef-ha-upgrade-ctl drop " +
+                                fe2));
+    CHECK_THAT(status, Contains("its end cannot be estimated while a node is lost"));
+    CHECK_THAT(status, Contains("; " + be1 + ": chef-server-ctl upgrade, "));  // the upgrade runs on
+
+    // The same on the leader and in every other form: D-Bus, status --json.
+    for (const auto& node : {be1, fe1}) {
+        const std::string bus = properties(c, node, {"LastError", "Next", "Peers", "DowntimeExpectedEndUSec"});
+        CHECK_THAT(bus, Contains("sudo chef-ha-upgrade-ctl drop " + fe2) &&
+                            Contains("s \"waiting for " + fe2 + " (lost): bring it back") &&
+                            Contains("\"" + fe2 + "\" \"frontend\" \"lost\"") && Contains("\nt 0"));
+    }
+    std::string json;
+    CHECK(c.ctl(fe1, {"status", "--json"}, &json) == 0);
+    CHECK_THAT(json, Contains("\"next\":\"waiting for " + fe2 + " (lost)") &&
+                         Contains("{\"name\":\"" + fe2 + "\",\"role\":\"frontend\",\"state\":\"lost\""));
+}

@@ -3,6 +3,7 @@
 #include "checks/package_facts.hpp"
 #include "client.hpp"
 #include "collect.hpp"
+#include "logs.hpp"
 #include "config/node_setup.hpp"
 #include "gantt.hpp"
 #include "text.hpp"
@@ -106,6 +107,12 @@ const Verb verbs[] = {
      "SVG; and the list of nodes not reached, with why. Never the cluster key or private-chef-secrets.json.\n"
      "Needs the daemon running on this node (and on the others, to reach them). Root only; FILE must not\n"
      "exist. Exit status 1 when a node was not reached (the bundle is written)."},
+    {"logs", "NODE [--step STEP] [-f]",
+     "A step's whole output on NODE, from any node: the output file of STEP (default: the step that ran last\n"
+     "there), every run of it, each after a ==== line. Fetched over the mesh as collect does (the last 8 MiB\n"
+     "of each file). Needs the daemon running here and on NODE. Root only.\n"
+     "  --step STEP    that step's output (its id in the plan, as status and the journal name it)\n"
+     "  -f, --follow   then fetch it again every 2 s and print what was added, until interrupted"},
     {"check-config", "[--json] [--config FILE]",
      "Check this node's configuration, topology and plan (chef-ha-upgraded --check-config) and show what this\n"
      "node will run. Needs no daemon. Exits 0 when it loads, 78 with the problem (named with file and line).\n"
@@ -485,7 +492,8 @@ int run(const Verb& verb, const std::vector<std::string>& args)
 {
     const std::string name = verb.name;
     bool json = false, yes = false, since_start = false, force = false;
-    std::string svg, config, node, file;
+    std::string svg, config, node, file, step;
+    bool follow = false;
     std::vector<std::string> until;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -518,7 +526,11 @@ int run(const Verb& verb, const std::vector<std::string>& args)
                 return usage_error("watch --until needs one or more states: " + state_names());
         } else if (name == "collect" && file.empty() && !a.empty() && a[0] != '-') {
             file = a;
-        } else if (name == "drop" && node.empty() && !a.empty() && a[0] != '-') {
+        } else if (name == "logs" && a == "--step" && has_value) {
+            step = args[++i];
+        } else if (name == "logs" && (a == "-f" || a == "--follow")) {
+            follow = true;
+        } else if ((name == "drop" || name == "logs") && node.empty() && !a.empty() && a[0] != '-') {
             node = a;
         } else {
             return usage_error("unexpected argument to " + name + ": " + a);
@@ -547,6 +559,9 @@ int run(const Verb& verb, const std::vector<std::string>& args)
         return report(svg, json);
     if (name == "collect")
         return file.empty() ? usage_error("collect needs the file to write, e.g. support.tar.gz") : collect(file);
+    if (name == "logs")
+        return node.empty() ? usage_error("logs needs the node whose output to show, as the topology names it")
+                            : logs(node, step, follow);
     if (name == "start")
         return start();
     if (name == "drop" && node.empty())

@@ -199,8 +199,12 @@ std::vector<BundleFile> output_files(const std::string& state_dir)
             if (it->is_regular_file(ec) && it->path().extension() == ".log")
                 names.push_back(it->path().filename().string());
         std::sort(names.begin(), names.end());
-        for (const auto& name : names)
-            out.push_back({sub + "/" + name, file_tail(state_dir + "/" + sub + "/" + name, max_support_part)});
+        for (const auto& name : names) {
+            const std::string path = state_dir + "/" + sub + "/" + name;
+            struct stat st {};
+            const std::int64_t mtime = stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_mtime) : 0;
+            out.push_back({sub + "/" + name, file_tail(path, max_support_part), mtime});  // mtime: `logs` wants the latest
+        }
     }
     return out;
 }

@@ -193,14 +193,15 @@ TEST_CASE("with no daemon running, plan and check-config read the configuration,
     CHECK(c.ctl(be2, {"watch", "--until"}, &status) == 2);
 }
 
-TEST_CASE("abort, skip and approve say what they will do and need --yes without a terminal, watch --until failed exits "
+TEST_CASE("logs shows a failed step's output from another node; abort, skip and approve say what they will do and need "
+          "--yes without a terminal, watch --until failed exits "
           "10, and report --json and events carry the times",
           "[cluster][ctl]")
 {
     ClusterSpec spec;
     spec.retries = 0;
     Cluster c(spec);
-    const std::string leader = c.leader(), fe1 = "fe1.example.com";
+    const std::string leader = c.leader(), fe1 = "fe1.example.com", be2 = "be2.example.com";
     c.add_fault("fe2.example.com fail 1 chef-server-ctl upgrade");  // phase 10, inside the downtime window
     c.start_all();
     REQUIRE_CLUSTER(c, c.wait_for([&] { return c.view(fe1).reachable; }, 30s));
@@ -220,9 +221,20 @@ TEST_CASE("abort, skip and approve say what they will do and need --yes without 
     CHECK(watch_status == 10);
     CHECK_THAT(watched, Contains("the upgrade is failed"));
     REQUIRE_CLUSTER(c, c.wait_for_state(fe1, "failed", 10s));
+    std::string out;
+
+    // The failed command's whole output, one command away from another node.
+    std::string logs;
+    CHECK(c.ctl(fe1, {"logs", "fe2.example.com"}, &logs) == 0);
+    CHECK_THAT(logs, Contains("==> fe2.example.com: output/10-upgrade-frontend.log <==") && Contains("==== ") &&
+                         Contains("chef-server-ctl upgrade"));
+    std::string same;
+    CHECK(c.ctl(be2, {"logs", "fe2.example.com", "--step", "upgrade-frontend"}, &same) == 0);
+    CHECK(same == logs);
+    CHECK(c.ctl(fe1, {"logs", "fe2.example.com", "--step", "cleanup"}, &out) == 1);
+    CHECK_THAT(out, Contains("fe2.example.com has no output file of step cleanup yet"));
 
     // No terminal: nothing is decided, and the refusal says what it would have done and names --yes.
-    std::string out;
     CHECK(ctl_without_terminal(c, fe1, {"abort"}, Stdin::closed, &out) == 2);
     CHECK_THAT(out, Contains("Chef has been down since ") && Contains("add --yes"));
     CHECK(has_iso_time(out));
@@ -267,6 +279,9 @@ TEST_CASE("abort, skip and approve say what they will do and need --yes without 
     // drop completes the frontends the daemon knows; watch --until the states.
     const std::string dropped = complete(c, leader, "chef-ha-upgrade-ctl drop ''");
     CHECK(dropped == "fe1.example.com\nfe2.example.com\n");
+    CHECK(complete(c, leader, "chef-ha-upgrade-ctl logs ''") ==
+          "be1.example.com\nbe2.example.com\nfe1.example.com\nfe2.example.com\n");
+    CHECK(complete(c, leader, "chef-ha-upgrade-ctl logs fe1.example.com --") == "--help\n--step\n--follow\n");
     CHECK(complete(c, leader, "chef-ha-upgrade-ctl watch --until failed aw") == "awaiting-approval\n");
     CHECK(complete(c, leader, "chef-ha-upgrade-ctl approve --") == "--help\n--yes\n");
 

@@ -150,6 +150,9 @@ Status decode(const Properties& p)
     s.downtime_start_usec = get("DowntimeStartUSec", std::uint64_t{0});
     s.downtime_end_usec = get("DowntimeEndUSec", std::uint64_t{0});
     s.peers = get("Peers", std::vector<bus::PeerEntry>());
+    s.running_steps = get("RunningSteps", std::vector<bus::RunningEntry>());
+    s.downtime_expected_end_usec = get("DowntimeExpectedEndUSec", std::uint64_t{0});
+    s.next = get("Next", std::string());
     return s;
 }
 

@@ -41,8 +41,9 @@ inline NodeStatus status_of(const Properties& p, std::int64_t now_ms)
     }
     for (const auto& r : p.running_steps) {
         const auto& [node, step, action, started_usec, expected_usec] = fields(r);
+        const std::string& name = node;  // a structured binding is not captured before C++20 (clang)
         const bool stalled = std::any_of(p.peers.begin(), p.peers.end(), [&](const PeerEntry& peer) {
-            return std::get<0>(peer) == node && std::get<2>(peer) == "stalled";
+            return std::get<0>(peer) == name && std::get<2>(peer) == "stalled";
         });
         s.running.push_back({node, step, action, ms(started_usec), ms(expected_usec), stalled});
     }

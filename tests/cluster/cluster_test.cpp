@@ -2,6 +2,7 @@
 // processes, real journals; only the Chef commands are simulated (chu-simchef), and every run's call log is
 // checked against the runbooks' ordering rules.
 #include "cluster.hpp"
+#include "require_cluster.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -29,14 +30,6 @@ void write_file(const std::string& path, const std::string& text)
     REQUIRE(out.flush());
 }
 
-std::string diagnostics(const Cluster& c)
-{
-    std::string out = "---- calls.log\n" + c.calls();
-    for (const auto& n : c.nodes())
-        out += "---- " + n.name + " daemon log\n" + c.daemon_log(n.name);
-    return out;
-}
-
 // Nothing but preflight's read-only `status keepalived` ran on any node.
 bool only_reads(const std::string& calls)
 {
@@ -46,13 +39,6 @@ bool only_reads(const std::string& calls)
             return false;
     return true;
 }
-
-// Like REQUIRE, with the call log and every daemon's log as they are when it fails.
-#define REQUIRE_CLUSTER(c, condition)                                                                                            \
-    do {                                                                                                                         \
-        if (!(condition))                                                                                                        \
-            FAIL("not met: " #condition "\n" << diagnostics(c));                                                                 \
-    } while (false)
 
 // Runs a started cluster through approval to the end and checks the runbook's rules.
 void finish_and_verify(Cluster& c, std::vector<std::string> flags = {})

@@ -2,6 +2,7 @@
 // without a daemon, the decisions that ask for a typed yes, watch --until, the JSON outputs (checked with jq),
 // times in ISO 8601, and the bash completion of drop.
 #include "cluster.hpp"
+#include "require_cluster.hpp"
 
 #include "core/wire.hpp"
 
@@ -23,20 +24,6 @@ using Catch::Contains;
 namespace {
 
 const std::string ctl_path = Cluster::build_dir() + "/daemon/ctl/chef-ha-upgrade-ctl";
-
-std::string diagnostics(const Cluster& c)
-{
-    std::string out = "---- calls.log\n" + c.calls();
-    for (const auto& n : c.nodes())
-        out += "---- " + n.name + " daemon log\n" + c.daemon_log(n.name);
-    return out;
-}
-
-#define REQUIRE_CLUSTER(c, condition)                                                                                            \
-    do {                                                                                                                         \
-        if (!(condition))                                                                                                        \
-            FAIL("not met: " #condition "\n" << diagnostics(c));                                                                 \
-    } while (false)
 
 // How a script or a cron job runs the ctl: stdin closed, or /dev/null; never a terminal.
 enum class Stdin { closed, dev_null };

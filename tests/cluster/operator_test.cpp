@@ -1,6 +1,7 @@
 // The operator at 2 a.m., with real daemons: a frontend killed for good reads lost on every node, with what the
 // cluster waits for and the command that drops it; a slow step shows its time against the plan's expectation.
 #include "cluster.hpp"
+#include "require_cluster.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,20 +15,6 @@ using namespace std::chrono_literals;
 using Catch::Contains;
 
 namespace {
-
-std::string diagnostics(const Cluster& c)
-{
-    std::string out = "---- calls.log\n" + c.calls();
-    for (const auto& n : c.nodes())
-        out += "---- " + n.name + " daemon log\n" + c.daemon_log(n.name);
-    return out;
-}
-
-#define REQUIRE_CLUSTER(c, condition)                                                                                            \
-    do {                                                                                                                         \
-        if (!(condition))                                                                                                        \
-            FAIL("not met: " #condition "\n" << diagnostics(c));                                                                 \
-    } while (false)
 
 // Properties read with busctl on the node's bus, one line each ("s \"...\"").
 std::string properties(const Cluster& c, const std::string& node, const std::vector<std::string>& names)

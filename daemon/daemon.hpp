@@ -69,10 +69,6 @@ private:
     int exit_status_ = 0;
 };
 
-// In the state dir from the join until the upgrade completes or is aborted: units/ start the service at
-// boot only while it exists, so a reboot mid-upgrade resumes and nothing else ever starts one.
-constexpr const char* underway_marker = "upgrade-underway";
-
 // Milliseconds since the epoch: the core's clock, and the timestamps in the journal.
 std::int64_t now_ms();
 

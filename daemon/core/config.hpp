@@ -62,4 +62,9 @@ struct Config {
     } paths;
 };
 
+// In the state dir from the join until the upgrade completes or is aborted: units/ start the service at
+// boot only while it exists, so a reboot mid-upgrade resumes and nothing else ever starts one; the ctl
+// reads it to say whether an upgrade is under way when the daemon is not running.
+constexpr const char* underway_marker = "upgrade-underway";
+
 }  // namespace chu

@@ -160,7 +160,7 @@ Status decode(const Properties& p)
 
 std::string not_running(const std::string& dir)
 {
-    const std::string marker = dir + "/upgrade-underway";  // daemon.hpp's underway_marker
+    const std::string marker = dir + "/" + underway_marker;
     const std::string journal = dir + "/journal";
     std::string out = "chef-ha-upgrade is not running on this node";
     if (access(marker.c_str(), F_OK) == 0)

@@ -2,6 +2,7 @@
 
 #include "archive/archive.hpp"
 #include "client.hpp"
+#include "support/part.hpp"
 
 #include <unistd.h>
 
@@ -12,13 +13,6 @@
 namespace chu::ctl {
 
 namespace {
-
-// A step's output file as the part names it: output/NN-STEP.log (a rehearsal's under rehearsal/output/).
-bool is_output(const std::string& name)
-{
-    return (name.rfind("output/", 0) == 0 || name.rfind("rehearsal/output/", 0) == 0) && name.size() > 4 &&
-           name.compare(name.size() - 4, 4, ".log") == 0;
-}
 
 bool of_step(const std::string& name, const std::string& step)
 {
@@ -34,7 +28,7 @@ std::optional<BundleFile> fetch(Client& client, const std::string& node, const s
         throw CtlError(exit_refused, node + "'s part is no archive: " + part.error().message);
     std::optional<BundleFile> found;
     for (auto& f : part.value()) {
-        if (!is_output(f.name) || (!step.empty() && !of_step(f.name, step)))
+        if (!is_step_output(f.name) || (!step.empty() && !of_step(f.name, step)))
             continue;
         if (!found || f.mtime > found->mtime || (f.mtime == found->mtime && f.name > found->name))
             found = std::move(f);

@@ -262,7 +262,7 @@ void cut_to_fit(std::vector<BundleFile>& files, std::size_t cap)
     // then the daemon's log, then the journal.
     std::vector<std::string> order;
     for (const auto& f : files)
-        if (f.name.rfind("output/", 0) == 0 || f.name.rfind("rehearsal/output/", 0) == 0)
+        if (is_step_output(f.name))
             order.push_back(f.name);
     std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
         auto size = [&](const std::string& name) {

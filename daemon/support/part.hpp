@@ -15,6 +15,13 @@ namespace chu {
 // and says so in CUT.txt.
 constexpr std::size_t max_support_part = 8u << 20;
 
+// A step's output file as a part names it: output/NN-STEP.log, a running rehearsal's under rehearsal/output/.
+inline bool is_step_output(const std::string& name)
+{
+    return (name.rfind("output/", 0) == 0 || name.rfind("rehearsal/output/", 0) == 0) && name.size() > 4 &&
+           name.compare(name.size() - 4, 4, ".log") == 0;
+}
+
 // Over `cap` (with a header's room per file), the output/ files lose their oldest lines first, the largest
 // file first (their lines are in log.txt too unless journald dropped them), then log.txt (what led to the end
 // is what support reads), then journal.txt, in whole lines; CUT.txt says what went.

@@ -68,7 +68,7 @@ std::int64_t now_ms()
 Daemon::Daemon(LoadedSetup loaded, std::string config_path, std::string self)
     : loaded_(std::move(loaded)), setup_(loaded_.setup), children_{std::move(self), std::move(config_path),
                                                                    setup_.config.paths.state_dir, setup_.plan.rehearsal},
-      log_(setup_.node, setup_.config.paths.state_dir + "/output"), events_(setup_)
+      log_(setup_.node, setup_.config.paths.state_dir + "/output")
 {}
 
 Daemon::~Daemon()
@@ -126,7 +126,7 @@ int Daemon::run()
 
     core_ = std::make_unique<Node>(setup_);
     runner_ = std::make_unique<Runner>(event_, log_);
-    if (core_->is_leader() && !setup_.plan.rehearsal)  // a rehearsal notifies nobody: it is not the upgrade
+    if (core_->runs_hooks())
         hooks_ = std::make_unique<Hooks>(*runner_, log_, setup_.config.hooks, setup_.node);
     Mesh::Options options;
     options.port = setup_.config.cluster.port;
@@ -155,7 +155,7 @@ int Daemon::run()
     }
     try {
         bus_ = std::make_unique<BusService>(
-            event_, *core_, events_, setup_,
+            event_, *core_, setup_,
             [this](const Command& call) {
                 core_->on_operator(call, now_ms());
                 dispatch();
@@ -184,79 +184,64 @@ int Daemon::run()
     return exit_status_;
 }
 
-// Carries out the core's effects in order. Records are written (and synced) before anything after them
-// happens; consecutive records share one sync.
+// Carries out the core's effects (core/carry.hpp), then arms the core's timer and shows the new status.
 void Daemon::dispatch()
 {
     if (dispatching_ || halted_)
         return;  // the outer call takes the new effects after the ones it holds: order is kept
     dispatching_ = true;
-    const std::int64_t decided = now_ms();  // when the core took what this wake carries out: the events' time
-    for (;;) {
-        auto effects = core_->take_effects();
-        if (effects.empty())
-            break;
-        std::vector<Record> batch;
-        for (auto& effect : effects) {
-            if (auto* w = std::get_if<WriteRecord>(&effect)) {
-                batch.push_back(std::move(w->record));
-                continue;
-            }
-            if (!batch.empty() && !write_records(batch))
-                return;
-            batch.clear();
-            if (std::holds_alternative<Underway>(effect)) {
-                if (!upgrade_underway())
-                    return;  // stopping: nothing after it may happen
-                continue;
-            }
-            std::visit(
-                [&](auto& e) {
-                    using T = std::decay_t<decltype(e)>;
-                    if constexpr (std::is_same_v<T, Send>) {
-                        mesh_->send(e.to, encode_frame(Envelope{setup_.node, std::move(e.message)}));
-                    } else if constexpr (std::is_same_v<T, RunStep>) {
-                        run_step(e);
-                    } else if constexpr (std::is_same_v<T, Interrupt>) {
-                        const std::string& step =
-                            setup_.plan.phases[static_cast<std::size_t>(e.phase)].steps[static_cast<std::size_t>(e.step)].id;
-                        if (!runner_->interrupt(e.phase, step, "interrupted by the operator"))
-                            log_.log(LOG_WARNING, "interrupt: no command of this step runs here", e.phase, step);
-                    } else if constexpr (std::is_same_v<T, PackArchive>) {
-                        pack_archive(e);
-                    } else if constexpr (std::is_same_v<T, Log>) {
-                        log_.log(priority_of(e.level), e.text, e.phase, e.step);
-                    } else if constexpr (std::is_same_v<T, Answer>) {
-                        log_.log(e.ok ? LOG_INFO : LOG_WARNING,
-                                 std::string("operator call ") + (e.ok ? "done: " : "refused: ") + e.text);
-                        if (bus_)
-                            bus_->answer(e);
-                    } else if constexpr (std::is_same_v<T, Completed>) {
-                        log_.log(LOG_INFO, e.outcome == State::dropped
-                                               ? e.summary
-                                               : std::string("upgrade ") + state_name(e.outcome) + ": " + e.summary);
-                        if (!setup_.plan.rehearsal)
-                            unlink((setup_.config.paths.state_dir + "/" + underway_marker).c_str());
-                        if (bus_)
-                            bus_->completed(e);
-                        if (e.outcome == State::dropped)
-                            stop(0);  // nothing more runs here: not restarted, and no marker brings it back at boot
-                    }
-                },
-                effect);
-        }
-        if (!batch.empty() && !write_records(batch))
-            return;
-    }
+    if (carry(*core_, *this).stopped)
+        return;  // halted or stopping: nothing more is carried out
     dispatching_ = false;
     const std::int64_t deadline = core_->next_deadline() - start_real_ms + start_mono_ms;  // on the monotonic clock
     const int r = sd_event_source_set_time(deadline_, static_cast<std::uint64_t>(std::max<std::int64_t>(deadline, 0)) * 1000);
     if (r < 0 || sd_event_source_set_enabled(deadline_, SD_EVENT_ONESHOT) < 0)
         log_.log(LOG_ERR, "cannot arm the core's timer; timeouts and heartbeats wait for the next message");
-    publish(decided);
+    publish();
 }
 
-bool Daemon::write_records(const std::vector<Record>& records)
+void Daemon::send(Send& send)
+{
+    mesh_->send(send.to, encode_frame(Envelope{setup_.node, std::move(send.message)}));
+}
+
+void Daemon::interrupt(const Interrupt& e)
+{
+    if (!runner_->interrupt(e.phase, e.step_id, "interrupted by the operator"))
+        log_.log(LOG_WARNING, "interrupt: no command of this step runs here", e.phase, e.step_id);
+}
+
+void Daemon::log(const Log& e)
+{
+    log_.log(priority_of(e.level), e.text, e.phase, e.step);
+}
+
+void Daemon::answer(const Answer& e)
+{
+    log_.log(e.ok ? LOG_INFO : LOG_WARNING, std::string("operator call ") + (e.ok ? "done: " : "refused: ") + e.text);
+    if (bus_)
+        bus_->answer(e);
+}
+
+// The marker goes: nothing is to be resumed after a reboot (a rehearsal's state directory never has one).
+void Daemon::completed(const Completed& e)
+{
+    log_.log(LOG_INFO,
+             e.outcome == State::dropped ? e.summary : std::string("upgrade ") + state_name(e.outcome) + ": " + e.summary);
+    unlink((setup_.config.paths.state_dir + "/" + underway_marker).c_str());
+    if (bus_)
+        bus_->completed(e);
+}
+
+void Daemon::notify(const Notify& e)
+{
+    if (bus_)
+        bus_->event(e.event);
+    if (e.hook && hooks_)
+        hooks_->fire(e.event);
+}
+
+bool Daemon::write(const std::vector<Record>& records)
 {
     if (auto written = journal_->append(records); !written) {
         // Nothing may happen that the journal does not hold: the node acts no more, says why, and stops; systemd
@@ -290,10 +275,8 @@ void Daemon::halt(const std::string& reason)
 // The key and the topology are kept before the join or the first step is journaled, so that a restart after
 // the upgrade rewrote the secrets file, or moved private-chef.rb, still has what was agreed; the marker tells the unit to come back after a reboot
 // (see units/).
-bool Daemon::upgrade_underway()
+bool Daemon::underway()
 {
-    if (setup_.plan.rehearsal)
-        return true;  // a rehearsal keeps nothing and is never resumed
     if (auto kept = keep_topology(loaded_); !kept) {
         log_.log(LOG_ERR, kept.error().message + "; stopping");
         stop(1);
@@ -314,14 +297,17 @@ bool Daemon::upgrade_underway()
     return true;
 }
 
-void Daemon::run_step(const RunStep& run)
+void Daemon::run(RunStep& run)
 {
     if (stopping_)
         return;  // journaled as started: it runs after the restart
-    const Step* step = find_step(setup_.plan, {run.phase, run.step});
-    auto command = step ? step_command(run, step->id, children_) : std::nullopt;
-    if (!command)
-        return;  // a gate: the leader waits for the operator; nothing runs
+    auto command = step_command(run, children_);
+    if (!command) {  // a gate: the worker refuses to run one, so this is a bug; the step fails rather than hangs
+        core_->on_step_finished(
+            {run.phase, run.step, run.round, run.attempt, {Outcome::failed, 0, {}, "internal error: a gate runs nothing"}},
+            now_ms());
+        return;  // carried by the dispatch under way
+    }
     Exec exec = command->exec;
     log_.begin_output(exec.phase, exec.step,
                       "attempt " + std::to_string(run.attempt) + ", round " + std::to_string(run.round) + ": " +
@@ -332,12 +318,11 @@ void Daemon::run_step(const RunStep& run)
     });
 }
 
-void Daemon::pack_archive(const PackArchive& pack)
+void Daemon::pack(const PackArchive& pack)
 {
     if (stopping_)
         return;
-    const Step* step = find_step(setup_.plan, {pack.phase, pack.step});
-    PackCommand command = pack_command(pack, step ? step->id : std::string(), children_);
+    PackCommand command = pack_command(pack, children_);
     Exec exec = command.exec;
     runner_->start(std::move(exec), [this, pack, command = std::move(command)](ExecResult r) {
         core_->on_archive(pack.phase, pack.step, packed_archive(command, r), now_ms());
@@ -345,7 +330,7 @@ void Daemon::pack_archive(const PackArchive& pack)
     });
 }
 
-void Daemon::publish(std::int64_t decided)
+void Daemon::publish()
 {
     const std::int64_t now = now_ms();
     const NodeStatus status = core_->status(now);
@@ -353,12 +338,6 @@ void Daemon::publish(std::int64_t decided)
     if (line != status_line_) {
         status_line_ = line;
         notify_status(line);
-    }
-    for (const Event& e : events_.next(status, decided)) {
-        if (bus_)
-            bus_->event(e);
-        if (hooks_)
-            hooks_->fire(e);
     }
     if (bus_)
         bus_->publish(status, now);

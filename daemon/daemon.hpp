@@ -3,7 +3,7 @@
 #pragma once
 
 #include "config/node_setup.hpp"
-#include "core/events.hpp"
+#include "core/carry.hpp"
 #include "exec/hooks.hpp"
 #include "exec/runner.hpp"
 #include "exec/step_command.hpp"
@@ -24,7 +24,8 @@ namespace chu {
 class BusService;
 class Support;
 
-class Daemon {
+// The daemon is the Ports the core's effects are carried through (core/carry.hpp).
+class Daemon final : Ports {
 public:
     // `self` is this executable: checks and directory copies run as its short-lived children.
     Daemon(LoadedSetup loaded, std::string config_path, std::string self);
@@ -36,12 +37,19 @@ public:
 private:
     bool set_up_loop();
     void dispatch();
-    void run_step(const RunStep& run);
-    void pack_archive(const PackArchive& pack);
-    bool write_records(const std::vector<Record>& records);
+    bool write(const std::vector<Record>& records) override;
+    bool underway() override;
+    void send(Send& send) override;
+    void run(RunStep& run) override;
+    void interrupt(const Interrupt& interrupt) override;
+    void pack(const PackArchive& pack) override;
+    void log(const Log& log) override;
+    void answer(const Answer& answer) override;
+    void completed(const Completed& completed) override;
+    void notify(const Notify& notify) override;
+    void stop(const Stop&) override { stop(0); }
     void halt(const std::string& reason);
-    void publish(std::int64_t decided);
-    bool upgrade_underway();
+    void publish();
     void stop(int status);
     static int on_signal(sd_event_source*, const signalfd_siginfo*, void* userdata);
     static int on_deadline(sd_event_source*, uint64_t, void* userdata);
@@ -60,8 +68,7 @@ private:
     std::unique_ptr<Runner> runner_;
     std::unique_ptr<Support> support_;  // chef-ha-upgrade-ctl collect, beside the upgrade
     std::unique_ptr<BusService> bus_;
-    EventWatch events_;
-    std::unique_ptr<Hooks> hooks_;  // the leader's
+    std::unique_ptr<Hooks> hooks_;  // where the core runs hooks (Node::runs_hooks)
     std::string status_line_;
     bool dispatching_ = false;
     bool stopping_ = false;

@@ -18,7 +18,7 @@ namespace chu {
 struct BusService::Impl {
     class Object;
 
-    Impl(sd_event* event, const Node& core, const EventWatch& events, const NodeSetup& setup, OperatorCall call, Warn warn);
+    Impl(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call, Warn warn);
     void decide(Op op, sdbus::Result<std::string>&& result, std::string node = {}, bool force = false);
     void collect_part(sdbus::Result<std::vector<std::uint8_t>>&& result, const std::string& node);
     // A send that failed: the connection is gone, and the event source ends it on the fd.
@@ -28,7 +28,6 @@ struct BusService::Impl {
     }
 
     const Node& core;
-    const EventWatch& events;
     const Plan plan;
     const Result<std::vector<bus::PlanEntry>> schedule;
     const OperatorCall call;
@@ -108,7 +107,7 @@ private:
     std::vector<bus::EventEntry> GetEvents() override
     {
         std::vector<bus::EventEntry> out;
-        for (const auto& e : impl_.events.history())
+        for (const auto& e : impl_.core.events())
             out.push_back(bus::event_entry(e));
         return out;
     }
@@ -138,10 +137,9 @@ private:
     Impl& impl_;
 };
 
-BusService::Impl::Impl(sd_event* event, const Node& core_, const EventWatch& events_, const NodeSetup& setup, OperatorCall call_,
-                       Warn warn_)
-    : core(core_), events(events_), plan(setup.plan), schedule(bus::plan_entries(setup)), call(std::move(call_)),
-      warn(std::move(warn_)), heartbeat_ms(setup.config.cluster.heartbeat_ms), connection(sdbus::createSystemBusConnection())
+BusService::Impl::Impl(sd_event* event, const Node& core_, const NodeSetup& setup, OperatorCall call_, Warn warn_)
+    : core(core_), plan(setup.plan), schedule(bus::plan_entries(setup)), call(std::move(call_)), warn(std::move(warn_)),
+      heartbeat_ms(setup.config.cluster.heartbeat_ms), connection(sdbus::createSystemBusConnection())
 {
     for (const auto& server : setup.topology.servers)
         nodes.push_back(server.name);
@@ -192,9 +190,8 @@ void BusService::Impl::collect_part(sdbus::Result<std::vector<std::uint8_t>>&& r
     });
 }
 
-BusService::BusService(sd_event* event, const Node& core, const EventWatch& events, const NodeSetup& setup, OperatorCall call,
-                       Warn warn)
-    : impl_(std::make_unique<Impl>(event, core, events, setup, std::move(call), std::move(warn)))
+BusService::BusService(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call, Warn warn)
+    : impl_(std::make_unique<Impl>(event, core, setup, std::move(call), std::move(warn)))
 {}
 
 BusService::~BusService() = default;

@@ -27,7 +27,7 @@ public:
 
     // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS is honoured), owns the bus name, registers the
     // object and serves it from `event`. Throws sdbus::Error when the bus or the name is unavailable.
-    BusService(sd_event* event, const Node& core, const EventWatch& events, const NodeSetup& setup, OperatorCall call, Warn warn);
+    BusService(sd_event* event, const Node& core, const NodeSetup& setup, OperatorCall call, Warn warn);
     ~BusService();
     BusService(const BusService&) = delete;
     BusService& operator=(const BusService&) = delete;

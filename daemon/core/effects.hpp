@@ -2,6 +2,7 @@
 // tells it back about a step. A WriteRecord must be durable before the effects after it are carried out.
 #pragma once
 
+#include "events.hpp"
 #include "plan.hpp"
 #include "records.hpp"
 #include "wire.hpp"
@@ -20,6 +21,7 @@ struct Send {
 struct RunStep {
     std::int32_t phase = 0;
     std::int32_t step = 0;
+    std::string step_id;  // the plan's id, as the runner and the step's output file name it
     std::uint32_t round = 0;
     std::uint32_t attempt = 0;
     Action action;
@@ -29,10 +31,12 @@ struct RunStep {
 struct Interrupt {
     std::int32_t phase = 0;
     std::int32_t step = 0;
+    std::string step_id;  // the plan's id, as the runner names the command
 };
-struct PackArchive {  // leader: pack this directory for a copy step; answer with on_archive
+struct PackArchive {  // pack this directory for a copy step; answer with on_archive
     std::int32_t phase = 0;
     std::int32_t step = 0;
+    std::string step_id;
     std::string dir;
 };
 struct WriteRecord {
@@ -49,15 +53,25 @@ struct Answer {  // the outcome of an operator call made on this node
     bool ok = false;
     std::string text;
 };
-struct Completed {  // the upgrade ended (complete or aborted); once per daemon run
+// The upgrade ended here (complete, aborted, rehearsed, or this node dropped); once per daemon run. What
+// Underway kept to bring the upgrade back after a reboot may go.
+struct Completed {
     State outcome = State::complete;
     std::string summary;
 };
+// Something the operator's scripts hear of (D-Bus signal, `chef-ha-upgrade-ctl events`); `hook`: the
+// notification hooks run for it too (on the leader of an upgrade only, so that each event runs them once).
+struct Notify {
+    Event event;
+    bool hook = false;
+};
+// This node has nothing more to do, ever (the operator dropped it): the daemon exits and is not restarted.
+struct Stop {};
 // This node commits to the upgrade (the leader records the join, a follower starts its first step): the
 // adapter keeps what must survive the upgrade (the cluster key) and what brings it back after a reboot,
-// before the record that follows. Once per daemon run.
+// before the record that follows. Once per daemon run, and never in a rehearsal, which keeps nothing.
 struct Underway {};
-using Effect = std::variant<Send, RunStep, Interrupt, PackArchive, WriteRecord, Log, Answer, Completed, Underway>;
+using Effect = std::variant<Send, RunStep, Interrupt, PackArchive, WriteRecord, Log, Answer, Completed, Underway, Notify, Stop>;
 
 // What an adapter reports when a RunStep ends: one attempt's outcome.
 struct StepResult {

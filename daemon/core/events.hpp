@@ -4,7 +4,8 @@
 // node; the leader runs the hooks.
 #pragma once
 
-#include "node.hpp"
+#include "setup.hpp"
+#include "status.hpp"
 
 #include <cstdint>
 #include <map>

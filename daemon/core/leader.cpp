@@ -551,7 +551,7 @@ void Leader::advance(std::int64_t now)
             if (!archive_->requested) {
                 archive_->requested = true;
                 auto dir = resolve_action(*st, setup_.config, setup_.plan, setup_.facts);
-                out_.push(PackArchive{journal_.phase, step_, dir ? dir->dir : st->copy});
+                out_.push(PackArchive{journal_.phase, step_, st->id, dir ? dir->dir : st->copy});
             }
             return;
         case Barrier::open:

@@ -123,8 +123,8 @@ void name_unnamed_gates(std::vector<Record>& journal, const Plan& plan)
 }  // namespace
 
 Node::Node(NodeSetup setup)
-    : setup_(std::move(setup)), out_(setup_.node, [this](const Record& r) { apply(r); }), worker_(setup_, out_),
-      source_(setup_, out_)
+    : setup_(std::move(setup)), out_(setup_.node, !setup_.plan.rehearsal, [this](const Record& r) { apply(r); }),
+      worker_(setup_, out_), source_(setup_, out_), events_(setup_)
 {
     if (setup_.topology.find(setup_.node)->role == Role::bootstrap)
         leader_.emplace(setup_, out_, worker_);
@@ -159,6 +159,30 @@ void Node::start(std::int64_t now)
         out_.log(Log::Level::info, "following the leader " + leader_name());
     next_beat_ = now;
     on_tick(now);
+}
+
+// Every input marks its time; the events it caused are noticed once the effects it decided are taken.
+void Node::heard(std::int64_t now)
+{
+    heard_ms_ = now;
+    noticed_ = false;
+}
+
+std::vector<Effect> Node::take_effects()
+{
+    if (out_.empty() && !noticed_)
+        notice();
+    return out_.take_effects();
+}
+
+// The events between this node's status after the last input and the one before. Every node derives them
+// from its own status, because a follower knows the cluster only through the leader's beats: `ctl events`
+// then reads alike on every node. The leader of an upgrade runs the hooks, once per event for the cluster.
+void Node::notice()
+{
+    noticed_ = true;
+    for (Event& e : events_.next(status(heard_ms_), heard_ms_))
+        out_.push(Notify{std::move(e), runs_hooks()});
 }
 
 Status Node::boot(const std::vector<Record>& journal, std::int64_t now)
@@ -198,6 +222,7 @@ std::vector<PreflightResult> Node::preflight() const
 
 void Node::on_message(const Envelope& envelope, std::int64_t now)
 {
+    heard(now);
     if (!setup_.topology.find(envelope.from) || envelope.from == setup_.node) {
         out_.log(Log::Level::warning,
                  "dropped a message from \"" + envelope.from + "\", which is not a peer in " + setup_.topology.file);
@@ -268,12 +293,14 @@ void Node::settle(std::int64_t now)
 
 void Node::on_step_finished(const StepResult& result, std::int64_t now)
 {
+    heard(now);
     worker_.on_step_finished(result, now);
     settle(now);
 }
 
 void Node::on_archive(std::int32_t phase, std::int32_t step, const Result<std::string>& archive, std::int64_t now)
 {
+    heard(now);
     if (leader_)
         leader_->on_archive({phase, step}, archive, now);
     source_.on_archive({phase, step}, archive);
@@ -282,6 +309,7 @@ void Node::on_archive(std::int32_t phase, std::int32_t step, const Result<std::s
 
 void Node::on_operator(const Command& call, std::int64_t now)
 {
+    heard(now);
     if (!leader_) {
         worker_.forward(call, now);
         return;
@@ -294,6 +322,7 @@ void Node::on_operator(const Command& call, std::int64_t now)
 
 void Node::on_tick(std::int64_t now)
 {
+    heard(now);
     const bool beat_due = now >= next_beat_;
     if (beat_due)
         next_beat_ = now + setup_.config.cluster.heartbeat_ms;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "effects.hpp"
+#include "events.hpp"
 #include "leader.hpp"
 #include "source_archive.hpp"
 #include "outbox.hpp"
@@ -16,47 +17,6 @@
 #include <vector>
 
 namespace chu {
-
-// A step running on a node, as every node shows it: what it runs, since when, and what the plan expects.
-struct RunningStep {
-    std::string node;
-    std::string step;              // its id in the plan
-    std::string action;            // "chef-server-ctl upgrade"
-    std::int64_t started_ms = 0;   // its running attempt's start
-    std::int64_t expected_ms = 0;  // the plan's timeout: past it a read-only step is killed, any other is stalled
-    bool stalled = false;
-    bool operator==(const RunningStep& o) const
-    {
-        return node == o.node && step == o.step && action == o.action && started_ms == o.started_ms &&
-               expected_ms == o.expected_ms && stalled == o.stalled;
-    }
-};
-
-// This node's view, for D-Bus, sd_notify STATUS= and the ctl.
-struct NodeStatus {
-    std::string node;
-    Role role = Role::frontend;
-    std::string leader;
-    bool leader_reachable = true;
-    std::uint64_t epoch = 0;
-    State state = State::joining;
-    std::int32_t phase = 0;
-    std::string phase_name;
-    std::int32_t phase_count = 0;
-    std::string step;     // what this node runs now, else the cluster's current step; then every other running step
-    std::string step_id;  // the cluster's current step, its id in the plan
-    std::uint32_t attempt = 0;
-    std::uint32_t progress = 0;
-    std::string last_error;
-    std::int64_t downtime_begin_ms = 0;
-    std::int64_t downtime_end_ms = 0;
-    std::int64_t downtime_expected_end_ms = 0;  // while the downtime runs on plan; else 0
-    std::vector<PeerInfo> peers;
-    std::vector<RunningStep> running;  // every node's running step, in name order
-    std::string versions;              // this node's "installed 11.1.8 → package 12.0.8-1 (chef-server-core)"
-    bool rehearsal = false;            // a preflight rehearsal's daemon
-    std::string next;                  // what happens next, or what the operator must do (next_action)
-};
 
 class Node {
 public:
@@ -82,7 +42,11 @@ public:
 
     // When on_tick must be called next (absolute ms).
     std::int64_t next_deadline() const;
-    std::vector<Effect> take_effects() { return out_.take_effects(); }
+    // What the node decided since the last take, in order; once it has decided nothing more, the events its
+    // status shows since the last take (Notify), then nothing.
+    std::vector<Effect> take_effects();
+    // Every event since this daemon started, oldest first (at most the last 10,000).
+    const std::vector<Event>& events() const { return events_.history(); }
     NodeStatus status(std::int64_t now) const;
     // Leader: every result a node reported, in the order they came in (the upgrade's timeline).
     const std::vector<ReportRecord>& timeline() const;
@@ -92,6 +56,8 @@ public:
     std::vector<PreflightResult> preflight() const;
 
     bool is_leader() const { return leader_.has_value(); }
+    // The leader of an upgrade runs the notification hooks (Notify::hook); a rehearsal notifies nobody.
+    bool runs_hooks() const { return is_leader() && !setup_.plan.rehearsal; }
     const std::string& name() const { return setup_.node; }
     const std::string& leader_name() const { return setup_.topology.bootstrap().name; }
 
@@ -111,6 +77,8 @@ private:
     void apply(const Record& record);
     void route(const std::string& from, const Message& message, std::int64_t now);
     void settle(std::int64_t now);
+    void heard(std::int64_t now);
+    void notice();
     void fill_follower(NodeStatus& st, std::int64_t now) const;
     std::string action_text(const Step& step) const;
     std::vector<RunningStep> running_steps(const NodeStatus& st, std::int64_t now) const;
@@ -121,6 +89,9 @@ private:
     SourceArchive source_;  // a frontend's part in a copy from a frontend
     std::optional<Leader> leader_;
     std::int64_t next_beat_ = 0;
+    EventWatch events_;
+    std::int64_t heard_ms_ = 0;  // the latest input's time: its events are stamped with it
+    bool noticed_ = true;        // the events of the latest input are out
 };
 
 }  // namespace chu

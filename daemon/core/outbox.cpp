@@ -14,7 +14,8 @@ void Outbox::send(const std::string& to, Message message)
 
 void Outbox::record(const Record& record)
 {
-    if (!underway_said_ && (std::holds_alternative<JoinedRecord>(record) || std::holds_alternative<StartedRecord>(record))) {
+    if (keeps_ && !underway_said_ &&
+        (std::holds_alternative<JoinedRecord>(record) || std::holds_alternative<StartedRecord>(record))) {
         underway_said_ = true;
         effects_.push_back(Underway{});
     }

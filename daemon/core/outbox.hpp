@@ -16,7 +16,10 @@ namespace chu {
 
 class Outbox {
 public:
-    Outbox(std::string self, std::function<void(const Record&)> apply) : self_(std::move(self)), apply_(std::move(apply)) {}
+    // `keeps`: this run keeps what brings it back after a reboot (Underway); a rehearsal keeps nothing.
+    Outbox(std::string self, bool keeps, std::function<void(const Record&)> apply)
+        : self_(std::move(self)), apply_(std::move(apply)), keeps_(keeps)
+    {}
 
     void send(const std::string& to, Message message);
     void record(const Record& record);
@@ -28,7 +31,7 @@ public:
     void bug(std::string text);
     // Once per daemon run: the node commits (Underway), the upgrade ended (Completed).
     void completed(State outcome, std::string summary);
-    bool completed_said() const { return completed_said_; }
+    bool empty() const { return effects_.empty(); }
 
     std::vector<Effect> take_effects();
     std::vector<Message> take_local();
@@ -42,6 +45,7 @@ private:
     std::vector<Message> local_;  // messages the leader and its own worker send each other, without the network
     std::vector<std::string> bugs_;
     std::set<std::string> moves_;
+    bool keeps_ = true;
     bool underway_said_ = false;
     bool completed_said_ = false;
 };

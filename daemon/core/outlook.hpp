@@ -3,7 +3,8 @@
 // of a status (and of the plan), so that the leader, every follower and the ctl say the same.
 #pragma once
 
-#include "node.hpp"
+#include "plan.hpp"
+#include "status.hpp"
 
 #include <cstdint>
 #include <string>

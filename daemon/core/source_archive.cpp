@@ -28,7 +28,7 @@ void SourceArchive::on_pack(const Pack& pack)
         return;
     }
     packing_ = true;
-    out_.push(PackArchive{ref.phase, ref.step, action->dir});
+    out_.push(PackArchive{ref.phase, ref.step, step->id, action->dir});
 }
 
 void SourceArchive::on_archive(StepRef ref, const Result<std::string>& archive)

@@ -130,6 +130,12 @@ void Worker::on_order(const Order& o, std::int64_t now)
                  o.phase, step->id);
         return;
     }
+    if (step->kind == StepKind::gate) {
+        out_.log(Log::Level::error,
+                 "refused to run step " + step->id + ": a gate runs nothing; the leader waits for the operator", o.phase,
+                 step->id);
+        return;
+    }
     if (answered_from_journal(o, *step))
         return;
     if (o.interrupt) {
@@ -291,7 +297,7 @@ void Worker::start_attempt(std::int64_t now)
     out_.log(Log::Level::info,
              describe(action.value()) + (job_.attempt > 1 ? " (attempt " + std::to_string(job_.attempt) + ")" : ""),
              job_.ref.phase, step.id);
-    RunStep run{job_.ref.phase, job_.ref.step, job_.round, job_.attempt, std::move(action.value()), {}};
+    RunStep run{job_.ref.phase, job_.ref.step, step.id, job_.round, job_.attempt, std::move(action.value()), {}};
     if (step.kind == StepKind::copy)
         run.archive = job_.archive;  // shared, not copied: a retry unpacks the same verified archive
     out_.push(std::move(run));
@@ -384,7 +390,7 @@ void Worker::interrupt(const Order& o, const Step& step, std::int64_t now)
         go(S::interrupting);
         out_.log(Log::Level::warning, "interrupted by the operator: ending the command (SIGTERM, then SIGKILL)", o.phase,
                  step.id);
-        out_.push(Interrupt{o.phase, o.step});
+        out_.push(Interrupt{o.phase, o.step, step.id});
         return;
     case S::interrupting: return;  // already being ended
     case S::backing_off: finish({Outcome::failed, 0, {}, "interrupted by the operator while waiting to re-run"}, now); return;
@@ -479,6 +485,7 @@ void Worker::say_dropped()
 {
     out_.log(Log::Level::warning, dropped_text());
     out_.completed(chu::State::dropped, dropped_text());
+    out_.push(Stop{});  // nothing more runs here: not restarted, and no marker brings it back at boot
 }
 
 bool Worker::leader_reachable(std::int64_t now) const

@@ -29,11 +29,11 @@ std::string check_helper(const std::string& self)
     return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/" + CHU_CHECK_HELPER;
 }
 
-std::optional<StepCommand> step_command(const RunStep& run, const std::string& step_id, const ChildContext& ctx)
+std::optional<StepCommand> step_command(const RunStep& run, const ChildContext& ctx)
 {
     StepCommand c;
     c.exec.phase = run.phase;
-    c.exec.step = step_id;
+    c.exec.step = run.step_id;
     c.exec.timeout_s = run.action.timeout_s;
     switch (run.action.kind) {
     case StepKind::run:
@@ -76,10 +76,10 @@ StepOutcome step_outcome(const StepCommand& command, const ExecResult& result)
     return end;
 }
 
-PackCommand pack_command(const PackArchive& pack, const std::string& step_id, const ChildContext& ctx)
+PackCommand pack_command(const PackArchive& pack, const ChildContext& ctx)
 {
     const std::string out = ctx.state_dir + "/outgoing.tar";
-    return {Exec{{ctx.self, "--pack-archive", pack.dir, "--out", out}, pack_timeout_s, pack.phase, step_id}, out};
+    return {Exec{{ctx.self, "--pack-archive", pack.dir, "--out", out}, pack_timeout_s, pack.phase, pack.step_id}, out};
 }
 
 Result<std::string> packed_archive(const PackCommand& command, const ExecResult& result)

@@ -31,7 +31,7 @@ struct StepCommand {
 };
 
 // Nothing for a gate: the leader waits for the operator and nothing runs.
-std::optional<StepCommand> step_command(const RunStep& run, const std::string& step_id, const ChildContext& ctx);
+std::optional<StepCommand> step_command(const RunStep& run, const ChildContext& ctx);
 // The end of the step, read from what the command did.
 StepOutcome step_outcome(const StepCommand& command, const ExecResult& result);
 
@@ -40,7 +40,7 @@ struct PackCommand {
     Exec exec;
     std::string out;
 };
-PackCommand pack_command(const PackArchive& pack, const std::string& step_id, const ChildContext& ctx);
+PackCommand pack_command(const PackArchive& pack, const ChildContext& ctx);
 // The archive, read and removed (the core holds it from then on), or why there is none.
 Result<std::string> packed_archive(const PackCommand& command, const ExecResult& result);
 

@@ -9,7 +9,7 @@
 // first time, so the nodes disagree.
 #include "bus/bus_service.hpp"
 #include "config/plan_file.hpp"
-#include "core/node.hpp"
+#include "core/carry.hpp"
 
 #include <systemd/sd-event.h>
 
@@ -88,6 +88,7 @@ public:
             s.key_id = "key";
             s.version = "test";
             Member& m = members_[name];
+            m.name = name;
             m.setup = s;
             m.core = std::make_unique<Node>(s);
             check(sd_event_add_time(event_, &m.tick, CLOCK_REALTIME, 0, 1000, on_tick, &m), "tick timer");
@@ -115,13 +116,44 @@ public:
     }
 
 private:
-    struct Member {
+    // A node: its core, and the ports its effects go through (nothing is journaled here).
+    struct Member final : Ports {
         Cluster* cluster = nullptr;
+        std::string name;
         NodeSetup setup;
         std::unique_ptr<Node> core;
-        std::unique_ptr<EventWatch> events;
         std::unique_ptr<BusService> bus;
         sd_event_source* tick = nullptr;
+
+        bool write(const std::vector<Record>&) override { return true; }
+        bool underway() override { return true; }
+        void send(Send& send) override { cluster->mail_.push_back({send.to, Envelope{name, std::move(send.message)}}); }
+        void run(RunStep& run) override { cluster->run_step(name, *this, run); }
+        void interrupt(const Interrupt&) override {}  // steps here end on their timer
+        void pack(const PackArchive& pack) override
+        {
+            core->on_archive(pack.phase, pack.step, std::string("a tar of ") + pack.dir, now_ms());
+        }
+        void log(const Log& log) override
+        {
+            std::fprintf(stderr, "%s: %s%s%s\n", name.c_str(), log.step.c_str(), log.step.empty() ? "" : ": ", log.text.c_str());
+        }
+        void answer(const Answer& answer) override
+        {
+            if (bus)
+                bus->answer(answer);
+        }
+        void completed(const Completed& completed) override
+        {
+            if (bus)  // every node says it; only some have a bus here
+                bus->completed(completed);
+        }
+        void notify(const Notify& notify) override
+        {
+            if (bus)
+                bus->event(notify.event);
+        }
+        void stop(const Stop&) override {}  // no node is dropped here
     };
     struct Mail {
         std::string to;
@@ -137,9 +169,8 @@ private:
     {
         setenv("DBUS_SYSTEM_BUS_ADDRESS", address.c_str(), 1);  // read when the BusService connects
         Member& m = members_.at(name);
-        m.events = std::make_unique<EventWatch>(m.setup);
         m.bus = std::make_unique<BusService>(
-            event_, *m.core, *m.events, m.setup,
+            event_, *m.core, m.setup,
             [this, &m](const Command& call) {
                 m.core->on_operator(call, now_ms());
                 pump();
@@ -147,50 +178,20 @@ private:
             [name](const std::string& warning) { std::fprintf(stderr, "%s: %s\n", name.c_str(), warning.c_str()); });
     }
 
-    // Carries out every core's effects until none has any; messages travel on a later loop iteration,
-    // as over a network, so that a forwarded call is answered asynchronously.
+    // Carries out every core's effects; messages travel on a later loop iteration, as over a network, so
+    // that a forwarded call is answered asynchronously.
     void pump()
     {
-        for (bool busy = true; busy;) {
-            busy = false;
-            for (auto& [name, m] : members_) {
-                for (auto& effect : m.core->take_effects()) {
-                    busy = true;
-                    carry_out(name, m, effect);
-                }
-            }
-        }
+        for (auto& [name, m] : members_)
+            carry(*m.core, m);
         const std::int64_t now = now_ms();
         for (auto& [name, m] : members_) {
             sd_event_source_set_time(m.tick, static_cast<std::uint64_t>(m.core->next_deadline()) * 1000);
             sd_event_source_set_enabled(m.tick, SD_EVENT_ONESHOT);
-            if (!m.bus)
-                continue;
-            const NodeStatus status = m.core->status(now);
-            for (const Event& e : m.events->next(status, now))
-                m.bus->event(e);
-            m.bus->publish(status, now);
+            if (m.bus)
+                m.bus->publish(m.core->status(now), now);
         }
         sd_event_source_set_enabled(post_, mail_.empty() ? SD_EVENT_OFF : SD_EVENT_ONESHOT);
-    }
-
-    void carry_out(const std::string& name, Member& m, Effect& effect)
-    {
-        if (auto* send = std::get_if<Send>(&effect)) {
-            mail_.push_back({send->to, Envelope{name, std::move(send->message)}});
-        } else if (auto* run = std::get_if<RunStep>(&effect)) {
-            run_step(name, m, *run);
-        } else if (auto* pack = std::get_if<PackArchive>(&effect)) {
-            m.core->on_archive(pack->phase, pack->step, std::string("a tar of ") + pack->dir, now_ms());
-        } else if (auto* log = std::get_if<Log>(&effect)) {
-            std::fprintf(stderr, "%s: %s%s%s\n", name.c_str(), log->step.c_str(), log->step.empty() ? "" : ": ",
-                         log->text.c_str());
-        } else if (auto* answer = std::get_if<Answer>(&effect)) {
-            m.bus->answer(*answer);
-        } else if (auto* completed = std::get_if<Completed>(&effect)) {
-            if (m.bus)  // every node says it; only some have a bus here
-                m.bus->completed(*completed);
-        }  // WriteRecord: nothing is kept
     }
 
     void run_step(const std::string& name, Member& m, const RunStep& run)

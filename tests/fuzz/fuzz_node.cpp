@@ -1,9 +1,11 @@
 // The coordination core under hostile input: a node (the leader, the secondary or a frontend) boots
 // from an arbitrary journal, then takes arbitrary frames from any peer (or a stranger), step results,
 // operator calls and clock ticks, in any order. Whatever comes, it must not crash, its status must be
-// readable after every event, and every message it sends must encode to a frame that decodes again.
+// readable after every event, every record it writes must read back and every message it sends must
+// encode to a frame that decodes again.
 //
 // Input: [u8 node][u32 journal length][journal bytes] then events [u8 kind][u8 arg][u16 length][payload].
+#include "core/carry.hpp"
 #include "fuzz_node_setup.hpp"
 
 using namespace chu;
@@ -34,6 +36,32 @@ struct Input {
     }
 };
 
+// The world of one node under fuzzing: every record it writes must read back and every message it sends
+// must survive the wire; the step and the archive it asks for are what the input may end next.
+struct FuzzPorts final : Ports {
+    const std::string& self;
+    std::optional<RunStep> running;
+    std::optional<PackArchive> packing;
+    explicit FuzzPorts(const std::string& name) : self(name) {}
+
+    bool write(const std::vector<Record>& records) override
+    {
+        for (const auto& r : records)
+            CHU_FUZZ_CHECK(scan_journal(encode_record(r)).records.size() == 1);
+        return true;
+    }
+    bool underway() override { return true; }
+    void send(Send& send) override { CHU_FUZZ_CHECK(decode_frame(encode_frame(Envelope{self, send.message}))); }
+    void run(RunStep& run) override { running = run; }
+    void interrupt(const Interrupt&) override {}
+    void pack(const PackArchive& pack) override { packing = pack; }
+    void log(const Log&) override {}
+    void answer(const Answer&) override {}
+    void completed(const Completed&) override {}
+    void notify(const Notify&) override {}
+    void stop(const Stop&) override {}
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -48,19 +76,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!node.boot(journal.records, now))
         return 0;  // refused as not fitting the plan: the daemon exits 78 on it, with the reason
 
-    std::optional<RunStep> running;
-    std::optional<PackArchive> packing;
+    FuzzPorts ports(node.name());
+    auto& running = ports.running;
+    auto& packing = ports.packing;
     auto settle = [&] {
-        for (auto& effect : node.take_effects()) {
-            if (auto* send = std::get_if<Send>(&effect)) {
-                auto again = decode_frame(encode_frame(Envelope{node.name(), send->message}));
-                CHU_FUZZ_CHECK(again);
-            } else if (auto* run = std::get_if<RunStep>(&effect)) {
-                running = *run;
-            } else if (auto* pack = std::get_if<PackArchive>(&effect)) {
-                packing = *pack;
-            }
-        }
+        carry(node, ports);
         const NodeStatus status = node.status(now);
         CHU_FUZZ_CHECK(status.phase < status.phase_count);
         CHU_FUZZ_CHECK(node.next_deadline() > 0);

@@ -16,6 +16,7 @@ RunStep check_step()
     RunStep run;
     run.phase = 1;
     run.step = 2;
+    run.step_id = "check-disk-space";
     run.action.kind = StepKind::check;
     run.action.check = Check::disk_space;
     return run;
@@ -39,7 +40,7 @@ TEST_CASE("a check's report survives whatever its value and message hold, and on
 TEST_CASE("a check step runs the check helper beside the daemon and reads its frame; one that exits 0 without it fails", "[step]")
 {
     const ChildContext ctx{"/usr/sbin/chef-ha-upgraded", "/etc/chef-ha-upgrade/chef-ha-upgrade.conf", "/tmp/state"};
-    const auto command = step_command(check_step(), "check-disk-space", ctx);
+    const auto command = step_command(check_step(), ctx);
     REQUIRE(command);
     CHECK(command->exec.argv == std::vector<std::string>{"/usr/sbin/../libexec/chef-ha-upgrade/chef-ha-upgrade-check", "--config",
                                                          ctx.config_path, "disk-space"});
@@ -70,10 +71,11 @@ TEST_CASE("a copy step's archive is its command's stdin, never a file in the sta
     chu::test::TempDir dir;
     const ChildContext ctx{"/usr/sbin/chef-ha-upgraded", "/etc/c.conf", dir.str()};
     RunStep run;
+    run.step_id = "copy-etc-opscode";
     run.action.kind = StepKind::copy;
     run.action.dir = "/etc/opscode";
     run.archive = std::make_shared<const std::string>("tar bytes");
-    const auto command = step_command(run, "copy-etc-opscode", ctx);
+    const auto command = step_command(run, ctx);
     REQUIRE(command);
     CHECK(command->exec.argv == std::vector<std::string>{"/usr/sbin/chef-ha-upgraded", "--config", "/etc/c.conf",
                                                          "--install-archive", "/dev/stdin", "--dir", "/etc/opscode"});
@@ -84,5 +86,5 @@ TEST_CASE("a copy step's archive is its command's stdin, never a file in the sta
     CHECK(std::filesystem::is_empty(dir.str()));
 
     run.action.kind = StepKind::gate;
-    CHECK_FALSE(step_command(run, "approve-cleanup", ctx));
+    CHECK_FALSE(step_command(run, ctx));
 }

@@ -45,6 +45,13 @@ std::size_t records_in(const std::vector<Effect>& effects, std::size_t from)
                                                   [](const Effect& e) { return std::holds_alternative<WriteRecord>(e); }));
 }
 
+// What the node decided after the stop is dropped with it: its records were applied, never written.
+std::size_t drop_rest(Node& node)
+{
+    const auto rest = node.take_effects();
+    return records_in(rest, 0);
+}
+
 }  // namespace
 
 const char* effect_name(std::size_t kind)
@@ -75,13 +82,13 @@ Carried carry(Node& node, Ports& ports)
                 ++c.counts[effect.index()];
             } else {
                 c.stopped = true;
-                c.unwritten = batch.size() + records_in(effects, i + 1);  // a failed write keeps its batch
+                c.unwritten = batch.size() + records_in(effects, i + 1) + drop_rest(node);  // a failed write keeps its batch
                 return c;
             }
         }
         if (!flush()) {
             c.stopped = true;
-            c.unwritten = batch.size();
+            c.unwritten = batch.size() + drop_rest(node);
             return c;
         }
     }

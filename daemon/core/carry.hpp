@@ -36,7 +36,8 @@ const char* effect_name(std::size_t kind);  // the alternative's name: "WriteRec
 
 struct Carried {
     bool stopped = false;
-    // Stopped: records the node decided (and applied) that were not handed to write() whole.
+    // Stopped: records the node decided (and applied) that were not handed to write() whole; what it decided
+    // after the stop is taken and dropped.
     std::size_t unwritten = 0;
     std::array<std::size_t, effect_kinds> counts{};  // effects carried, by kind (Effect::index())
 };

@@ -95,9 +95,7 @@ std::string copy_dir_problem(const std::string& value, const std::string& exampl
 }
 
 struct Parser {
-    std::string file;
     Plan plan;
-    int plan_line = 0;
     std::string section;  // the section being filled
     std::set<std::string> seen_sections;
     std::map<std::string, int> keys;  // keys set in the current section -> line
@@ -126,7 +124,7 @@ struct Parser {
         const std::string id = space == std::string::npos ? "" : trim(name.substr(space + 1));
         if (type == "plan" && id.empty()) {
             kind = Kind::plan;
-            plan_line = line;
+            plan.line = line;
         } else if (type == "phase" && !id.empty()) {
             kind = Kind::phase;
             Phase phase;
@@ -314,7 +312,7 @@ struct Parser {
             if (value == "bootstrap-not-master")
                 s.when = {Condition::Kind::bootstrap_not_master, {}, -1};
             else if (value.rfind(failed, 0) == 0 && value.size() > failed.size())
-                s.when = {Condition::Kind::failed, value.substr(failed.size()), -1};  // its index: validate()
+                s.when = {Condition::Kind::failed, value.substr(failed.size()), -1};  // its index: resolve_conditions()
             else
                 return fail("when = \"" + value + "\": unknown condition; known: bootstrap-not-master, failed:STEP");
         } else if (key == "from") {
@@ -386,82 +384,6 @@ struct Parser {
         }
         return false;
     }
-
-    // Whole-plan rules, reported at the line of the section they are about.
-    Status validate()
-    {
-        auto at = [&](int line, const std::string& what) { return error_at(file, line, what); };
-        if (plan.name.empty() || plan.ctl.empty())
-            return at(std::max(plan_line, 1), "the plan needs a [plan] section with name and ctl");
-        if (plan.phases.empty())
-            return at(plan_line, "the plan has no phases");
-        std::set<std::string> ids;
-        int begins = 0, ends = 0;
-        bool ended = false;
-        for (auto& phase : plan.phases) {
-            if (phase.steps.empty())
-                return at(phase.line, "phase " + phase.id + " has no steps; add [step NAME] sections below it");
-            if (phase.downtime_begins && (++begins > 1 || ended))
-                return at(phase.line, "downtime begins twice, or after it ended; mark one phase each");
-            if (phase.downtime_ends && (++ends > 1 || begins == 0))
-                return at(phase.line, "downtime ends before it begins, or twice; mark one phase each");
-            ended = ended || phase.downtime_ends;
-            std::map<std::string, std::int32_t> may_fail;  // earlier steps of this phase whose failure others answer
-            for (auto& s : phase.steps) {
-                if (s.when.kind == Condition::Kind::failed) {
-                    auto earlier = may_fail.find(s.when.step);
-                    if (earlier == may_fail.end())
-                        return at(s.line, "when = " + condition_text(s.when) + ": name a step earlier in phase " + phase.id +
-                                              " marked may_fail = yes");
-                    s.when.step_index = earlier->second;
-                }
-                if (s.may_fail)
-                    may_fail.emplace(s.id, static_cast<std::int32_t>(&s - phase.steps.data()));
-                if (!ids.insert(s.id).second)
-                    return at(s.line, "step id " + s.id + " is used twice");
-                if (s.roles == 0)
-                    return at(s.line, "step " + s.id + " has no roles; add e.g. roles = all");
-                const bool has_run = !s.run.empty(), has_format = !s.run_deb.empty() || !s.run_rpm.empty();
-                const int actions = (has_run || has_format) + (s.kind == StepKind::check) + (s.kind == StepKind::copy) +
-                                    (s.kind == StepKind::gate);
-                if (actions != 1)
-                    return at(s.line, "step " + s.id + " needs exactly one of run (or run.deb with run.rpm), check, copy, gate");
-                if (has_run && has_format)
-                    return at(s.line, "step " + s.id + " has both run and run.deb/run.rpm; use one or the other");
-                if (has_format && (s.run_deb.empty() || s.run_rpm.empty()))
-                    return at(s.line, "step " + s.id + " needs both run.deb and run.rpm");
-                if (s.kind == StepKind::gate && s.roles != role_bit(Role::bootstrap))
-                    return at(s.line, "gate step " + s.id + " must have roles = bootstrap: the leader holds the gate");
-                if (s.kind == StepKind::copy && s.copy_from == CopySource::bootstrap && (s.roles & role_bit(Role::bootstrap)))
-                    return at(s.line, "copy step " + s.id + " cannot include the bootstrap: it is the source");
-                if (s.copy_from == CopySource::frontend && (s.kind != StepKind::copy || s.roles != role_bit(Role::frontend)))
-                    return at(s.line, "from = frontend is for a copy step with roles = frontend: the first frontend is its "
-                                      "source, the others receive it");
-                if (s.agree != Agreement::none && s.kind != StepKind::check)
-                    return at(s.line, "agree needs a check step: only checks report values");
-                if (!s.summary.empty() && s.harmless.empty())
-                    return at(s.line, "step " + s.id + " has summary without harmless: a summary only counts expected errors");
-                if (s.read_only && s.kind != StepKind::run)
-                    return at(s.line, "read_only = yes is for run steps (checks only read anyway)");
-                if (s.retry_on_timeout && !only_reads(s))
-                    return at(s.line, "retry = timeout: step " + s.id +
-                                          " changes the cluster, so no timer kills it (past "
-                                          "its timeout it is shown as stalled); use retry = failure, which re-runs it when "
-                                          "the command times out by itself and exits non-zero, or mark it read_only = yes");
-            }
-        }
-        if (begins != 1 || ends != 1)
-            return at(plan_line, "mark exactly one phase `downtime = begins` and one `downtime = ends`");
-        for (const auto& a : plan.addons) {
-            if (a.roles == 0)
-                return at(a.line, "add-on " + a.name + " has no roles; add e.g. roles = frontend");
-            if (a.install.empty() || a.reconfigure.empty() || a.configure.empty())
-                return at(a.line, "add-on " + a.name + " needs install, reconfigure and configure commands");
-            if (a.copy_from == CopySource::frontend && (a.copy.empty() || a.roles != role_bit(Role::frontend)))
-                return at(a.line, "add-on " + a.name + ": copy_from = frontend needs copy and roles = frontend");
-        }
-        return Ok{};
-    }
 };
 
 }  // namespace
@@ -469,7 +391,6 @@ struct Parser {
 Result<Plan> parse_plan_text(const std::string& text, const std::string& file)
 {
     Parser p;
-    p.file = file;
     p.plan.file = file;
     IniHandlers handlers;
     handlers.on_section = [&](const std::string& name, int line) { return p.open_section(name, line) ? std::string() : p.error; };
@@ -479,9 +400,9 @@ Result<Plan> parse_plan_text(const std::string& text, const std::string& file)
     auto parsed = parse_ini(text, file, handlers);
     if (!parsed)
         return parsed.error();
-    auto valid = p.validate();
-    if (!valid)
+    if (auto valid = validate_plan(p.plan); !valid)
         return valid.error();
+    resolve_conditions(p.plan);
     return std::move(p.plan);
 }
 

@@ -1,4 +1,5 @@
-// Reads a plan file (conf/plans/*.plan, INI) into a Plan, validating it with file:line messages.
+// Reads a plan file (conf/plans/*.plan, INI) into a Plan: its syntax and values checked here, the plan's
+// rules by validate_plan (core/plan.hpp), every refusal as file:line.
 #pragma once
 
 #include "core/plan.hpp"

@@ -132,6 +132,109 @@ const std::vector<std::string>& placeholder_names()
 
 namespace {
 
+// A step's own rules, apart from the plan around it: why it is refused, or "".
+std::string step_problem(const Step& s)
+{
+    if (s.roles == 0)
+        return "step " + s.id + " has no roles; add e.g. roles = all";
+    const bool has_run = !s.run.empty(), has_format = !s.run_deb.empty() || !s.run_rpm.empty();
+    const int actions =
+        (has_run || has_format) + (s.kind == StepKind::check) + (s.kind == StepKind::copy) + (s.kind == StepKind::gate);
+    if (actions != 1)
+        return "step " + s.id + " needs exactly one of run (or run.deb with run.rpm), check, copy, gate";
+    if (has_run && has_format)
+        return "step " + s.id + " has both run and run.deb/run.rpm; use one or the other";
+    if (has_format && (s.run_deb.empty() || s.run_rpm.empty()))
+        return "step " + s.id + " needs both run.deb and run.rpm";
+    if (s.kind == StepKind::gate && s.roles != role_bit(Role::bootstrap))
+        return "gate step " + s.id + " must have roles = bootstrap: the leader holds the gate";
+    if (s.kind == StepKind::copy && s.copy_from == CopySource::bootstrap && (s.roles & role_bit(Role::bootstrap)))
+        return "copy step " + s.id + " cannot include the bootstrap: it is the source";
+    if (s.copy_from == CopySource::frontend && (s.kind != StepKind::copy || s.roles != role_bit(Role::frontend)))
+        return "from = frontend is for a copy step with roles = frontend: the first frontend is its source, the others "
+               "receive it";
+    if (s.agree != Agreement::none && s.kind != StepKind::check)
+        return "agree needs a check step: only checks report values";
+    if (!s.summary.empty() && s.harmless.empty())
+        return "step " + s.id + " has summary without harmless: a summary only counts expected errors";
+    if (s.read_only && s.kind != StepKind::run)
+        return "read_only = yes is for run steps (checks only read anyway)";
+    if (s.retry_on_timeout && !only_reads(s))
+        return "retry = timeout: step " + s.id +
+               " changes the cluster, so no timer kills it (past its timeout it is shown as stalled); use retry = "
+               "failure, which re-runs it when the command times out by itself and exits non-zero, or mark it "
+               "read_only = yes";
+    return {};
+}
+
+std::string addon_problem(const Addon& a)
+{
+    if (a.roles == 0)
+        return "add-on " + a.name + " has no roles; add e.g. roles = frontend";
+    if (a.install.empty() || a.reconfigure.empty() || a.configure.empty())
+        return "add-on " + a.name + " needs install, reconfigure and configure commands";
+    if (a.copy_from == CopySource::frontend && (a.copy.empty() || a.roles != role_bit(Role::frontend)))
+        return "add-on " + a.name + ": copy_from = frontend needs copy and roles = frontend";
+    return {};
+}
+
+}  // namespace
+
+Status validate_plan(const Plan& plan)
+{
+    auto at = [&](int line, const std::string& what) { return error_at(plan.file, line, what); };
+    if (plan.name.empty() || plan.ctl.empty())
+        return at(std::max(plan.line, 1), "the plan needs a [plan] section with name and ctl");
+    if (plan.phases.empty())
+        return at(plan.line, "the plan has no phases");
+    std::set<std::string> ids;
+    int begins = 0, ends = 0;
+    bool ended = false;
+    for (const auto& phase : plan.phases) {
+        if (phase.steps.empty())
+            return at(phase.line, "phase " + phase.id + " has no steps; add [step NAME] sections below it");
+        if (phase.downtime_begins && (++begins > 1 || ended))
+            return at(phase.line, "downtime begins twice, or after it ended; mark one phase each");
+        if (phase.downtime_ends && (++ends > 1 || begins == 0))
+            return at(phase.line, "downtime ends before it begins, or twice; mark one phase each");
+        ended = ended || phase.downtime_ends;
+        std::set<std::string> may_fail;  // earlier steps of this phase whose failure others answer
+        for (const auto& s : phase.steps) {
+            if (s.when.kind == Condition::Kind::failed && may_fail.count(s.when.step) == 0)
+                return at(s.line, "when = " + condition_text(s.when) + ": name a step earlier in phase " + phase.id +
+                                      " marked may_fail = yes");
+            if (s.may_fail)
+                may_fail.insert(s.id);
+            if (!ids.insert(s.id).second)
+                return at(s.line, "step id " + s.id + " is used twice");
+            if (auto problem = step_problem(s); !problem.empty())
+                return at(s.line, problem);
+        }
+    }
+    if (begins != 1 || ends != 1)
+        return at(plan.line, "mark exactly one phase `downtime = begins` and one `downtime = ends`");
+    for (const auto& a : plan.addons)
+        if (auto problem = addon_problem(a); !problem.empty())
+            return at(a.line, problem);
+    return Ok{};
+}
+
+void resolve_conditions(Plan& plan)
+{
+    for (auto& phase : plan.phases) {
+        for (auto& s : phase.steps) {
+            if (s.when.kind != Condition::Kind::failed)
+                continue;
+            // Step ids are unique in a valid plan: the one named is the earlier may_fail step.
+            const auto named = std::find_if(phase.steps.begin(), phase.steps.end(),
+                                            [&](const Step& earlier) { return earlier.id == s.when.step; });
+            s.when.step_index = static_cast<std::int32_t>(named - phase.steps.begin());
+        }
+    }
+}
+
+namespace {
+
 Step command_step(std::string id, RoleMask roles, std::vector<std::string> run, unsigned timeout_s)
 {
     Step s;

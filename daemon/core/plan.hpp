@@ -144,7 +144,15 @@ struct Plan {
     std::vector<std::string> failures;
     std::vector<Phase> phases;
     std::vector<Addon> addons;
+    int line = 0;  // the [plan] section's line in `file`
 };
+
+// The rules a plan holds as a whole (one downtime window, unique step ids, one action per step, ...):
+// the first one broken, as "file:line: what", at the line of the section it is about.
+Status validate_plan(const Plan& plan);
+
+// Points each `when = failed:STEP` at STEP's index in its phase; for a plan validate_plan accepted.
+void resolve_conditions(Plan& plan);
 
 // A step's place in the plan: a phase's index, and the step's index in it.
 struct StepRef {

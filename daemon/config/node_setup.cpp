@@ -46,6 +46,26 @@ std::string host_fqdn()
     return name;
 }
 
+namespace {
+
+// What the config says of this node's package and ctl; what the package itself says is read later (read_package_facts).
+Result<NodeFacts> local_facts(const Config& c, const std::string& package_origin)
+{
+    NodeFacts facts;
+    // Before the install the node's own ctl runs the steps: chef-server-ctl where present.
+    facts.old_ctl =
+        access(c.commands.chef_server_ctl.c_str(), X_OK) == 0 ? c.commands.chef_server_ctl : c.commands.private_chef_ctl;
+    facts.package = c.upgrade.package;
+    facts.format = package_format(c.upgrade.package);
+    if (c.upgrade.package.empty())
+        return Error{package_origin + ": [upgrade] package is not set; give the path of the Chef Server package on this node"};
+    if (facts.format == PackageFormat::unknown)
+        return Error{package_origin + ": [upgrade] package \"" + c.upgrade.package + "\" is neither a .deb nor a .rpm"};
+    return facts;
+}
+
+}  // namespace
+
 Result<LoadedSetup> load_node_setup(const std::string& config_path)
 {
     ConfigOrigins origins;
@@ -58,9 +78,7 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
         return found == origins.end() ? config_path : found->second;
     };
     LoadedSetup out;
-    NodeSetup& s = out.setup;
-    s.config = config.value();
-    const Config& c = s.config;
+    const Config& c = config.value();
 
     const std::string kept = kept_topology_path(c);
     const bool joined = access(kept.c_str(), F_OK) == 0;
@@ -75,9 +93,8 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
         return topology.error();
     if (auto same = compare_with_ruby(c.commands.ruby, topology_file, topology.value(), out.ruby_note); !same)
         return same.error();
-    s.topology = topology.value();
-    s.node = c.cluster.node.empty() ? host_fqdn() : c.cluster.node;
-    auto me = locate_node(s.topology, s.node);
+    const std::string node = c.cluster.node.empty() ? host_fqdn() : c.cluster.node;
+    auto me = locate_node(topology.value(), node);
     if (!me)
         return Error{me.error().message + "; set [cluster] node in " + origin("cluster.node")};
 
@@ -87,37 +104,26 @@ Result<LoadedSetup> load_node_setup(const std::string& config_path)
     auto plan = effective_plan(raw.value(), c);
     if (!plan)
         return Error{origin("upgrade.addons") + ": " + plan.error().message};
-    s.plan = plan.value();
-
-    // Before the install the node's own ctl runs the steps: chef-server-ctl where present.
-    s.facts.old_ctl =
-        access(c.commands.chef_server_ctl.c_str(), X_OK) == 0 ? c.commands.chef_server_ctl : c.commands.private_chef_ctl;
-    s.facts.package = c.upgrade.package;
-    s.facts.format = package_format(c.upgrade.package);
-    if (c.upgrade.package.empty())
-        return Error{origin("upgrade.package") +
-                     ": [upgrade] package is not set; give the path of the Chef Server package on this node"};
-    if (s.facts.format == PackageFormat::unknown)
-        return Error{origin("upgrade.package") + ": [upgrade] package \"" + c.upgrade.package +
-                     "\" is neither a .deb nor a .rpm"};
-    auto schedule = node_schedule(s.plan, me.value()->role, c, s.facts);
+    auto facts = local_facts(c, origin("upgrade.package"));
+    if (!facts)
+        return facts.error();
+    auto schedule = node_schedule(plan.value(), me.value()->role, c, facts.value());
     if (!schedule)
-        return Error{s.plan.file + ": " + schedule.error().message};
+        return Error{plan->file + ": " + schedule.error().message};
     out.schedule = std::move(schedule.value());
 
     // The key every node shares: an identifier of it (never the key) goes into the join's agreement.
+    std::string key_id = "insecure";
     if (!c.cluster.insecure) {
         auto key = load_cluster_key(c);
         if (!key)
             return key.error();
-        s.key_id = key->id;
+        key_id = key->id;
         out.key = std::move(key.value());
-    } else {
-        s.key_id = "insecure";
     }
-    s.topology_digest = topology_digest(s.topology);
-    s.plan_digest = plan_digest(s.plan);
-    s.version = daemon_version();
+    // No package digest yet: it reads the whole package, once, at daemon start.
+    out.setup = make_setup(std::move(topology.value()), std::move(plan.value()), c, node, std::move(facts.value()), "",
+                           std::move(key_id), daemon_version());
     return out;
 }
 

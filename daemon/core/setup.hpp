@@ -22,4 +22,9 @@ struct NodeSetup {
     std::string version;  // this daemon's: every node of a cluster runs the same
 };
 
+// A node's setup from its inputs, in NodeSetup's order, with the digests its join agrees on computed here
+// so that every node (and every test) computes them alike. `plan`: the effective plan.
+NodeSetup make_setup(Topology topology, Plan plan, Config config, std::string node, NodeFacts facts, std::string package_digest,
+                     std::string key_id, std::string version);
+
 }  // namespace chu

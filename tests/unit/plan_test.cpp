@@ -197,6 +197,24 @@ void require_refusal(const std::string& text, int line, const std::string& phras
     CHECK_THAT(plan.error().message, Contains(phrase));
 }
 
+// Cases of one shape: parse_plan_text refuses each `text` at `line` of bad.plan, with `phrase`.
+struct Refusal {
+    const char* what;
+    std::string text;
+    int line;
+    const char* phrase;
+};
+
+void require_refusals(const std::vector<Refusal>& refusals)
+{
+    for (const Refusal& r : refusals) {
+        DYNAMIC_SECTION(r.what)
+        {
+            require_refusal(r.text, r.line, r.phrase);
+        }
+    }
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------------------------------ loading
@@ -1025,177 +1043,91 @@ TEST_CASE("the small plan the refusal tests break is itself valid", "[plan][file
     CHECK(plan.phases[0].steps.at(0).run == Argv{"{ctl}", "stop"});
 }
 
-TEST_CASE("a malformed plan is refused with bad.plan:LINE: and what is wrong", "[plan][file]")
+TEST_CASE("a plan file's sections and lines are refused where they break its shape", "[plan][file]")
 {
-    SECTION("unknown section")
-    {
-        require_refusal(kValid + "[stage extra]\n", 18, "unknown section [stage extra]");
-    }
-    SECTION("unknown key in a step")
-    {
-        require_refusal(kValid + "command = x\n", 18, "unknown key \"command\" in [step start-all]");
-    }
-    SECTION("step before any phase")
-    {
-        require_refusal("[plan]\nname = t\nctl = chef_server_ctl\n[step early]\nroles = all\nrun = {ctl} stop\n", 4,
-                        "comes before any [phase");
-    }
-    SECTION("duplicate section")
-    {
-        require_refusal(kValid + "[step stop-all]\nroles = all\nrun = {ctl} stop\n", 18, "section [step stop-all] appears twice");
-    }
-    SECTION("key set twice")
-    {
-        require_refusal(kValid + "roles = frontend\n", 18, "\"roles\" is set twice in [step start-all], first at line 16");
-    }
-    SECTION("unknown check name")
-    {
-        require_refusal(kValid + "[step dns]\nroles = all\ncheck = dns\n", 20, "check = \"dns\": unknown check");
-    }
-    SECTION("unknown placeholder in run")
-    {
-        require_refusal(kValid + "[step pkg]\nroles = all\nrun = {dpkg} -i {pkg}\n", 20, "unknown placeholder {pkg}");
-    }
-    SECTION("unterminated placeholder in run")
-    {
-        require_refusal(kValid + "[step pkg]\nroles = all\nrun = {dpkg} -i {package\n", 20, "unknown placeholder");
-    }
-    SECTION("bad roles")
-    {
-        require_refusal(kValid + "[step s]\nroles = backends\n", 19, "roles = \"backends\"");
-        require_refusal(kValid + "[step s]\nroles = bootstrap,,frontend\n", 19, "roles = ");
-        require_refusal(kValid + "[step s]\nroles =\n", 19, "roles = \"\"");
-    }
-    SECTION("bad order")
-    {
-        require_refusal(kValid + "order = serial\n", 18, "order = \"serial\"");
-    }
-    SECTION("bad timeout")
-    {
-        require_refusal(kValid + "timeout = 0\n", 18, "timeout = \"0\": give whole seconds, at least 1");
-        require_refusal(kValid + "timeout = ten\n", 18, "timeout = \"ten\"");
-        require_refusal(kValid + "timeout = -5\n", 18, "timeout = \"-5\"");
-        require_refusal(kValid + "timeout = 99999999999\n", 18, "timeout = \"99999999999\"");
-    }
-    SECTION("bad retry word")
-    {
-        require_refusal(kValid + "retry = always\n", 18, "retry = \"always\"");
-    }
-    SECTION("bad retries count")
-    {
-        require_refusal(kValid + "retries = 1001\n", 18, "retries = \"1001\"");
-    }
-    SECTION("step with two actions")
-    {
-        require_refusal(kValid + "[step both]\nroles = all\nrun = {ctl} status\ncheck = ctl\n", 18,
-                        "step both needs exactly one of run");
-    }
-    SECTION("step with run and run.deb")
-    {
-        require_refusal(kValid + "[step both]\nroles = all\nrun = {ctl} status\nrun.deb = {dpkg} -i {package}\n"
-                                 "run.rpm = {rpm} -Uvh {package}\n",
-                        18, "has both run and run.deb/run.rpm");
-    }
-    SECTION("step with no action")
-    {
-        require_refusal(kValid + "[step idle]\nroles = all\ntitle = nothing\n", 18, "step idle needs exactly one of");
-    }
-    SECTION("step with no roles")
-    {
-        require_refusal(kValid + "[step nobody]\nrun = {ctl} status\n", 18, "step nobody has no roles");
-    }
-    SECTION("run.deb without run.rpm")
-    {
-        require_refusal(kValid + "[step half]\nroles = all\nrun.deb = {dpkg} -D10 -i {package}\n", 18,
-                        "needs both run.deb and run.rpm");
-    }
-    SECTION("gate not on the bootstrap")
-    {
-        require_refusal(kValid + "[step approve]\nroles = all\ngate = approval\n", 18,
-                        "gate step approve must have roles = bootstrap");
-    }
-    SECTION("an unknown gate")
-    {
-        require_refusal(kValid + "[step approve]\nroles = bootstrap\ngate = vote\n", 20, "the only gate is approval");
-    }
-    SECTION("copy including the bootstrap")
-    {
-        require_refusal(kValid + "[step copy]\nroles = backend\ncopy = {opscode_dir}\n", 18,
-                        "copy step copy cannot include the bootstrap");
-    }
-    SECTION("agree on a run step")
-    {
-        require_refusal(kValid + "agree = yes\n", 15, "agree needs a check step");
-    }
-    SECTION("agree neither yes nor no")
-    {
-        require_refusal(kValid + "agree = maybe\n", 18, "agree = \"maybe\"");
-    }
-    SECTION("unknown when-condition")
-    {
-        require_refusal(kValid + "when = secondary-is-master\n", 18, "when = \"secondary-is-master\": unknown condition");
-    }
-    SECTION("missing [plan] name")
-    {
-        require_refusal("# comment\n[plan]\nctl = chef_server_ctl\n[phase a]\ndowntime = begins\n[step s]\nroles = all\n"
-                        "run = {ctl} stop\n",
-                        2, "needs a [plan] section with name and ctl");
-    }
-    SECTION("missing [plan] ctl")
-    {
-        require_refusal("[plan]\nname = t\n[phase a]\ndowntime = begins\n[step s]\nroles = all\nrun = {ctl} stop\n", 1,
-                        "needs a [plan] section with name and ctl");
-    }
-    SECTION("no [plan] section at all")
-    {
-        require_refusal("[phase a]\n[step s]\nroles = all\nrun = {ctl} stop\n", 1, "needs a [plan] section");
-    }
-    SECTION("an unknown ctl")
-    {
-        require_refusal("[plan]\nname = t\nctl = knife\n", 3, "use chef_server_ctl or private_chef_ctl");
-    }
-    SECTION("no downtime marks")
-    {
-        require_refusal("\n[plan]\nname = t\nctl = chef_server_ctl\n[phase a]\n[step s]\nroles = all\nrun = {ctl} stop\n", 2,
-                        "mark exactly one phase `downtime = begins` and one `downtime = ends`");
-    }
-    SECTION("downtime that ends before it begins")
-    {
-        require_refusal("[plan]\nname = t\nctl = chef_server_ctl\n[phase a]\ndowntime = ends\n[step s]\nroles = all\n"
-                        "run = {ctl} stop\n[phase b]\ndowntime = begins\n[step t]\nroles = all\nrun = {ctl} start\n",
-                        4, "downtime ends before it begins");
-    }
-    SECTION("a bad downtime word")
-    {
-        require_refusal(kValid + "[phase c]\ndowntime = starts\n", 19, "downtime = \"starts\"");
-    }
-    SECTION("a plan with no phases")
-    {
-        require_refusal("[plan]\nname = t\nctl = chef_server_ctl\n", 1, "the plan has no phases");
-    }
-    SECTION("a phase with no steps")
-    {
-        require_refusal(kValid + "\n[phase empty]\ntitle = nothing here\n", 19, "phase empty has no steps");
-    }
-    SECTION("a line without =")
-    {
-        require_refusal(kValid + "roles all\n", 18, "`roles all` is neither a [section] header nor a `key = value` line");
-    }
-    SECTION("a section header without ]")
-    {
-        require_refusal(kValid + "[step open\nroles = all\n", 18, "has no closing ]");
-    }
-    SECTION("a key before any section")
-    {
-        require_refusal("name = t\n" + kValid, 1, "comes before any section header");
-    }
-    SECTION("an add-on without roles, or copying a relative directory")
-    {
-        require_refusal(kValid + "[addon opscode-manage]\ncopy = /etc/opscode-manage\n", 18,
-                        "add-on opscode-manage has no roles");
-        require_refusal(kValid + "[addon opscode-reporting]\nroles = all\ncopy = etc/opscode-reporting\n", 20,
-                        "give the absolute directory");
-    }
+    require_refusals({
+        {"unknown section", kValid + "[stage extra]\n", 18, "unknown section [stage extra]"},
+        {"unknown key in a step", kValid + "command = x\n", 18, "unknown key \"command\" in [step start-all]"},
+        {"step before any phase", "[plan]\nname = t\nctl = chef_server_ctl\n[step early]\nroles = all\nrun = {ctl} stop\n", 4,
+         "comes before any [phase"},
+        {"duplicate section", kValid + "[step stop-all]\nroles = all\nrun = {ctl} stop\n", 18,
+         "section [step stop-all] appears twice"},
+        {"key set twice", kValid + "roles = frontend\n", 18, "\"roles\" is set twice in [step start-all], first at line 16"},
+        {"a line without =", kValid + "roles all\n", 18, "`roles all` is neither a [section] header nor a `key = value` line"},
+        {"a section header without ]", kValid + "[step open\nroles = all\n", 18, "has no closing ]"},
+        {"a key before any section", "name = t\n" + kValid, 1, "comes before any section header"},
+    });
+}
+
+TEST_CASE("a value its key does not take is refused at the key's line", "[plan][file]")
+{
+    require_refusals({
+        {"unknown check name", kValid + "[step dns]\nroles = all\ncheck = dns\n", 20, "check = \"dns\": unknown check"},
+        {"unknown placeholder in run", kValid + "[step pkg]\nroles = all\nrun = {dpkg} -i {pkg}\n", 20,
+         "unknown placeholder {pkg}"},
+        {"unterminated placeholder in run", kValid + "[step pkg]\nroles = all\nrun = {dpkg} -i {package\n", 20,
+         "unknown placeholder"},
+        {"roles: backends", kValid + "[step s]\nroles = backends\n", 19, "roles = \"backends\""},
+        {"roles: an empty item", kValid + "[step s]\nroles = bootstrap,,frontend\n", 19, "roles = "},
+        {"roles: none", kValid + "[step s]\nroles =\n", 19, "roles = \"\""},
+        {"bad order", kValid + "order = serial\n", 18, "order = \"serial\""},
+        {"timeout: 0", kValid + "timeout = 0\n", 18, "timeout = \"0\": give whole seconds, at least 1"},
+        {"timeout: a word", kValid + "timeout = ten\n", 18, "timeout = \"ten\""},
+        {"timeout: negative", kValid + "timeout = -5\n", 18, "timeout = \"-5\""},
+        {"timeout: too long", kValid + "timeout = 99999999999\n", 18, "timeout = \"99999999999\""},
+        {"bad retry word", kValid + "retry = always\n", 18, "retry = \"always\""},
+        {"bad retries count", kValid + "retries = 1001\n", 18, "retries = \"1001\""},
+        {"an unknown gate", kValid + "[step approve]\nroles = bootstrap\ngate = vote\n", 20, "the only gate is approval"},
+        {"agree neither yes nor no", kValid + "agree = maybe\n", 18, "agree = \"maybe\""},
+        {"unknown when-condition", kValid + "when = secondary-is-master\n", 18,
+         "when = \"secondary-is-master\": unknown condition"},
+        {"an unknown ctl", "[plan]\nname = t\nctl = knife\n", 3, "use chef_server_ctl or private_chef_ctl"},
+        {"a bad downtime word", kValid + "[phase c]\ndowntime = starts\n", 19, "downtime = \"starts\""},
+        {"an add-on copying a relative directory",
+         kValid + "[addon opscode-reporting]\nroles = all\ncopy = etc/opscode-reporting\n", 20, "give the absolute directory"},
+    });
+}
+
+TEST_CASE("a step or add-on breaking the plan's rules is refused at its section's line", "[plan][file]")
+{
+    require_refusals({
+        {"step with two actions", kValid + "[step both]\nroles = all\nrun = {ctl} status\ncheck = ctl\n", 18,
+         "step both needs exactly one of run"},
+        {"step with run and run.deb",
+         kValid + "[step both]\nroles = all\nrun = {ctl} status\nrun.deb = {dpkg} -i {package}\nrun.rpm = {rpm} -Uvh {package}\n",
+         18, "has both run and run.deb/run.rpm"},
+        {"step with no action", kValid + "[step idle]\nroles = all\ntitle = nothing\n", 18, "step idle needs exactly one of"},
+        {"step with no roles", kValid + "[step nobody]\nrun = {ctl} status\n", 18, "step nobody has no roles"},
+        {"run.deb without run.rpm", kValid + "[step half]\nroles = all\nrun.deb = {dpkg} -D10 -i {package}\n", 18,
+         "needs both run.deb and run.rpm"},
+        {"gate not on the bootstrap", kValid + "[step approve]\nroles = all\ngate = approval\n", 18,
+         "gate step approve must have roles = bootstrap"},
+        {"copy including the bootstrap", kValid + "[step copy]\nroles = backend\ncopy = {opscode_dir}\n", 18,
+         "copy step copy cannot include the bootstrap"},
+        {"agree on a run step", kValid + "agree = yes\n", 15, "agree needs a check step"},
+        {"an add-on without roles", kValid + "[addon opscode-manage]\ncopy = /etc/opscode-manage\n", 18,
+         "add-on opscode-manage has no roles"},
+    });
+}
+
+TEST_CASE("a plan without name and ctl, phases, steps or one downtime window is refused", "[plan][file]")
+{
+    require_refusals({
+        {"missing [plan] name",
+         "# comment\n[plan]\nctl = chef_server_ctl\n[phase a]\ndowntime = begins\n[step s]\nroles = all\nrun = {ctl} stop\n", 2,
+         "needs a [plan] section with name and ctl"},
+        {"missing [plan] ctl", "[plan]\nname = t\n[phase a]\ndowntime = begins\n[step s]\nroles = all\nrun = {ctl} stop\n", 1,
+         "needs a [plan] section with name and ctl"},
+        {"no [plan] section at all", "[phase a]\n[step s]\nroles = all\nrun = {ctl} stop\n", 1, "needs a [plan] section"},
+        {"no downtime marks", "\n[plan]\nname = t\nctl = chef_server_ctl\n[phase a]\n[step s]\nroles = all\nrun = {ctl} stop\n",
+         2, "mark exactly one phase `downtime = begins` and one `downtime = ends`"},
+        {"downtime that ends before it begins",
+         "[plan]\nname = t\nctl = chef_server_ctl\n[phase a]\ndowntime = ends\n[step s]\nroles = all\nrun = {ctl} stop\n"
+         "[phase b]\ndowntime = begins\n[step t]\nroles = all\nrun = {ctl} start\n",
+         4, "downtime ends before it begins"},
+        {"a plan with no phases", "[plan]\nname = t\nctl = chef_server_ctl\n", 1, "the plan has no phases"},
+        {"a phase with no steps", kValid + "\n[phase empty]\ntitle = nothing here\n", 19, "phase empty has no steps"},
+    });
 }
 
 // ------------------------------------------------------------------------------------------ found by these tests, fixed

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -213,6 +214,36 @@ void require_refusals(const std::vector<Refusal>& refusals)
             require_refusal(r.text, r.line, r.phrase);
         }
     }
+}
+
+chu::Step run_step(const std::string& id, const Argv& run, int line)
+{
+    chu::Step s;
+    s.id = id;
+    s.roles = chu::all_roles;
+    s.run = run;
+    s.line = line;
+    return s;
+}
+
+// kValid built in code, at the lines its text gives each section: the core's rules need no plan file.
+chu::Plan tiny_plan()
+{
+    chu::Plan plan;
+    plan.name = "tiny";
+    plan.ctl = "chef_server_ctl";
+    plan.file = "code.plan";
+    plan.line = 1;
+    auto phase = [&](const std::string& id, int line, chu::Step step) {
+        chu::Phase& p = plan.phases.emplace_back();
+        p.id = p.title = id;
+        p.line = line;
+        p.steps.push_back(std::move(step));
+        return &p;
+    };
+    phase("stop", 5, run_step("stop-all", {"{ctl}", "stop"}, 8))->downtime_begins = true;
+    phase("start", 12, run_step("start-all", {"{ctl}", "start"}, 15))->downtime_ends = true;
+    return plan;
 }
 
 }  // namespace
@@ -1128,6 +1159,86 @@ TEST_CASE("a plan without name and ctl, phases, steps or one downtime window is 
         {"a plan with no phases", "[plan]\nname = t\nctl = chef_server_ctl\n", 1, "the plan has no phases"},
         {"a phase with no steps", kValid + "\n[phase empty]\ntitle = nothing here\n", 19, "phase empty has no steps"},
     });
+}
+
+// ------------------------------------------------------------------------------------------ the core's rules, without a file
+
+TEST_CASE("validate_plan holds a plan built in code to the plan file's rules, at its sections' lines", "[plan][core]")
+{
+    const chu::Plan tiny = tiny_plan();
+    REQUIRE(chu::validate_plan(tiny));
+    CHECK(chu::plan_digest(tiny) == chu::plan_digest(parsed(kValid)));  // the plan kValid's file describes
+
+    struct Broken {
+        const char* what;
+        std::function<void(chu::Plan&)> breaks;
+        std::string message;
+    };
+    const std::vector<Broken> cases = {
+        {"no ctl", [](chu::Plan& p) { p.ctl.clear(); }, "code.plan:1: the plan needs a [plan] section with name and ctl"},
+        {"no name, nor a [plan] line",
+         [](chu::Plan& p) {
+             p.name.clear();
+             p.line = 0;
+         },
+         "code.plan:1: the plan needs a [plan] section with name and ctl"},
+        {"a step id used twice", [](chu::Plan& p) { p.phases[1].steps[0].id = "stop-all"; },
+         "code.plan:15: step id stop-all is used twice"},
+        {"downtime ending twice", [](chu::Plan& p) { p.phases[0].downtime_ends = true; },
+         "code.plan:12: downtime ends before it begins, or twice; mark one phase each"},
+        {"a condition on a step that may not fail",
+         [](chu::Plan& p) {
+             p.phases[0].steps.push_back(run_step("after", {"{ctl}", "status"}, 11));
+             p.phases[0].steps.back().when = {chu::Condition::Kind::failed, "stop-all", -1};
+         },
+         "code.plan:11: when = failed:stop-all: name a step earlier in phase stop marked may_fail = yes"},
+        {"summary without harmless", [](chu::Plan& p) { p.phases[0].steps[0].summary = {"ERRORS WERE DETECTED"}; },
+         "code.plan:8: step stop-all has summary without harmless: a summary only counts expected errors"},
+        {"read_only on a check",
+         [](chu::Plan& p) {
+             chu::Step& s = p.phases[0].steps[0];
+             s.run.clear();
+             s.kind = chu::StepKind::check;
+             s.check = chu::Check::ctl;
+             s.read_only = true;
+         },
+         "code.plan:8: read_only = yes is for run steps (checks only read anyway)"},
+        {"an add-on without its commands",
+         [](chu::Plan& p) {
+             chu::Addon& manage = p.addons.emplace_back();
+             manage.name = "opscode-manage";
+             manage.roles = chu::all_roles;
+             manage.line = 18;
+         },
+         "code.plan:18: add-on opscode-manage needs install, reconfigure and configure commands"},
+    };
+    for (const Broken& c : cases) {
+        DYNAMIC_SECTION(c.what)
+        {
+            chu::Plan plan = tiny;
+            c.breaks(plan);
+            const chu::Status valid = chu::validate_plan(plan);
+            REQUIRE_FALSE(valid);
+            CHECK(valid.error().message == c.message);
+        }
+    }
+}
+
+TEST_CASE("when = failed:STEP is resolved to STEP's index in its phase, built in code or loaded", "[plan][core]")
+{
+    chu::Plan plan = tiny_plan();
+    auto& steps = plan.phases[1].steps;
+    steps.push_back(run_step("migrate", {"{ctl}", "migrate"}, 18));
+    steps.back().may_fail = true;
+    steps.push_back(run_step("recover", {"{ctl}", "recover"}, 22));
+    steps.back().when = {chu::Condition::Kind::failed, "migrate", -1};
+    REQUIRE(chu::validate_plan(plan));
+    chu::resolve_conditions(plan);
+    CHECK(steps.back().when.step_index == 1);
+
+    const chu::Plan loaded = parsed(kValid + "[step migrate]\nroles = all\nrun = {ctl} migrate\nmay_fail = yes\n"
+                                             "[step recover]\nroles = all\nrun = {ctl} recover\nwhen = failed:migrate\n");
+    CHECK(loaded.phases[1].steps.back().when.step_index == 1);
 }
 
 // ------------------------------------------------------------------------------------------ found by these tests, fixed

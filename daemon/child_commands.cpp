@@ -4,7 +4,7 @@
 #include "config/config_file.hpp"
 #include "config/text_file.hpp"
 #include "posix/posix.hpp"
-#include "support/part.hpp"
+#include "bundle/part.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -15,7 +15,7 @@ int pack_archive_command(const std::string& dir, const std::string& out);
 // <dir>.previous.tar.
 int install_archive_command(const std::string& config_path, const std::string& archive, const std::string& dir);
 
-// --support-part --out FILE: this node's part of a support bundle (support/part.hpp), written 0600.
+// --support-part --out FILE: this node's part of a support bundle (bundle/part.hpp), written 0600.
 int support_part_command(const std::string& config_path, const std::string& self, const std::string& out);
 
 }  // namespace chu

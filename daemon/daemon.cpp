@@ -1,7 +1,7 @@
 #include "daemon.hpp"
 
 #include "bus/bus_service.hpp"
-#include "support/support.hpp"
+#include "bundle/collector.hpp"
 #include "config/text_file.hpp"
 #include "posix/posix.hpp"
 #include "core/outlook.hpp"
@@ -74,7 +74,7 @@ Daemon::Daemon(LoadedSetup loaded, std::string config_path, std::string self)
 Daemon::~Daemon()
 {
     // Sources before the things they call into, the loop last; collects before the bus calls they answer.
-    support_.reset();
+    collector_.reset();
     bus_.reset();
     hooks_.reset();
     runner_.reset();
@@ -137,15 +137,15 @@ int Daemon::run()
         std::make_unique<Mesh>(event_, log_, setup_.topology, setup_.node, options, [this](const std::vector<Envelope>& batch) {
             for (const auto& e : batch) {
                 if (const auto* fetch = std::get_if<PartFetch>(&e.message))
-                    support_->on_fetch(e.from, *fetch);
+                    collector_->on_fetch(e.from, *fetch);
                 else if (const auto* chunk = std::get_if<PartChunk>(&e.message))
-                    support_->on_chunk(e.from, *chunk);
+                    collector_->on_chunk(e.from, *chunk);
                 else
                     core_->on_message(e, now_ms());
             }
             dispatch();  // once for the batch: its records share one fsync
         });
-    support_ = std::make_unique<Support>(event_, log_, children_, setup_.node, [this](const std::string& to, Message m) {
+    collector_ = std::make_unique<Collector>(event_, log_, children_, setup_.node, [this](const std::string& to, Message m) {
         mesh_->send(to, encode_frame(Envelope{setup_.node, std::move(m)}));
     });
     if (auto listening = mesh_->listen(); !listening) {
@@ -162,7 +162,7 @@ int Daemon::run()
             },
             [this](const std::string& warning) { log_.log(LOG_WARNING, warning); });
         bus_->serve_collect(
-            [this](const std::string& node, BusService::Collected done) { support_->collect(node, std::move(done)); });
+            [this](const std::string& node, BusService::Collected done) { collector_->collect(node, std::move(done)); });
     } catch (const std::exception& e) {
         log_.log(LOG_WARNING, std::string("not on the system bus (") + e.what() +
                                   "): chef-ha-upgrade-ctl cannot reach this node; the upgrade goes on");

@@ -22,7 +22,7 @@ struct signalfd_siginfo;
 namespace chu {
 
 class BusService;
-class Support;
+class Collector;
 
 // The daemon is the Ports the core's effects are carried through (core/carry.hpp).
 class Daemon final : Ports {
@@ -48,6 +48,7 @@ private:
     void completed(const Completed& completed) override;
     void notify(const Notify& notify) override;
     void stop(const Stop&) override { stop(0); }
+    void halt(const Halt& halt) override { this->halt(halt.reason); }
     void halt(const std::string& reason);
     void publish();
     void stop(int status);
@@ -66,7 +67,7 @@ private:
     std::unique_ptr<Node> core_;
     std::unique_ptr<Mesh> mesh_;
     std::unique_ptr<Runner> runner_;
-    std::unique_ptr<Support> support_;  // chef-ha-upgrade-ctl collect, beside the upgrade
+    std::unique_ptr<Collector> collector_;  // chef-ha-upgrade-ctl collect, beside the upgrade
     std::unique_ptr<BusService> bus_;
     std::unique_ptr<Hooks> hooks_;  // where the core runs hooks (Node::runs_hooks)
     std::string status_line_;

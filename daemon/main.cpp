@@ -131,8 +131,7 @@ Status begin_rehearsal(NodeSetup& s)
                      ErrorKind::config};
     if (mkdir(s.config.paths.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
         return Error{"cannot create the state directory " + s.config.paths.state_dir + ": " + std::strerror(errno)};
-    s.plan = rehearsal_plan(s.plan);
-    s.plan_digest = plan_digest(s.plan);
+    s = rehearsal_setup(s);
     s.config.paths.state_dir = rehearsal_dir(s.config);
     remove_rehearsal(s.config.paths.state_dir);  // what a killed rehearsal left
     return Ok{};

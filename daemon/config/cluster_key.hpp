@@ -16,7 +16,7 @@ struct ClusterKey {
     std::array<unsigned char, 32> seed{};  // what is kept; the key pair follows from it
     std::array<unsigned char, 32> public_key{};
     std::array<unsigned char, 32> secret_key{};
-    std::string id;      // a short digest naming the key in Hello and the journal; reveals nothing of it
+    std::string id;      // a short digest naming the key in Presence and the journal; reveals nothing of it
     std::string source;  // the file it came from, for messages
 };
 

@@ -32,7 +32,10 @@ bool carry_one(Effect& effect, Ports& ports)
                 ports.notify(e);
             else if constexpr (std::is_same_v<E, Stop>)
                 ports.stop(e);
-            else
+            else if constexpr (std::is_same_v<E, Halt>) {
+                ports.halt(e);
+                return false;
+            } else
                 static_assert(std::is_same_v<E, WriteRecord>, "every effect has a port");
             return true;
         },
@@ -57,7 +60,7 @@ std::size_t drop_rest(Node& node)
 const char* effect_name(std::size_t kind)
 {
     static constexpr const char* names[] = {"Send",   "RunStep",   "Interrupt", "PackArchive", "WriteRecord", "Log",
-                                            "Answer", "Completed", "Underway",  "Notify",      "Stop"};
+                                            "Answer", "Completed", "Underway",  "Notify",      "Stop",        "Halt"};
     static_assert(std::size(names) == effect_kinds, "a name for every effect");
     return kind < effect_kinds ? names[kind] : "?";
 }

@@ -29,6 +29,7 @@ public:
     virtual void completed(const Completed& completed) = 0;
     virtual void notify(const Notify& notify) = 0;
     virtual void stop(const Stop& stop) = 0;
+    virtual void halt(const Halt& halt) = 0;  // nothing after it is carried out
 };
 
 constexpr std::size_t effect_kinds = std::variant_size_v<Effect>;

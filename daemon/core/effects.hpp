@@ -67,11 +67,17 @@ struct Notify {
 };
 // This node has nothing more to do, ever (the operator dropped it): the daemon exits and is not restarted.
 struct Stop {};
+// The core found itself in a state its tables do not know (a bug): it carries out nothing it decided since,
+// and the daemon stops with the reason; restarted, it resumes from its journal.
+struct Halt {
+    std::string reason;
+};
 // This node commits to the upgrade (the leader records the join, a follower starts its first step): the
 // adapter keeps what must survive the upgrade (the cluster key) and what brings it back after a reboot,
 // before the record that follows. Once per daemon run, and never in a rehearsal, which keeps nothing.
 struct Underway {};
-using Effect = std::variant<Send, RunStep, Interrupt, PackArchive, WriteRecord, Log, Answer, Completed, Underway, Notify, Stop>;
+using Effect =
+    std::variant<Send, RunStep, Interrupt, PackArchive, WriteRecord, Log, Answer, Completed, Underway, Notify, Stop, Halt>;
 
 // What an adapter reports when a RunStep ends: one attempt's outcome.
 struct StepResult {

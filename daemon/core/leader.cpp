@@ -15,38 +15,36 @@ using P = Leader::Progress;
 using H = Leader::Hold;
 using T = Leader::TargetState;
 
-// The tables keep one move per line, each with its reason.
-// clang-format off
-constexpr Move<P> progress_moves[] = {
-    {P::joining, P::starting},  // start before every node joined
-    {P::joining, P::idle},      // every node joined
-    {P::starting, P::running},  // every node joined, and the start was given
-    {P::idle, P::running},      // start
-    {P::running, P::complete},  // the last phase passed
-    {P::joining, P::aborted},
-    {P::starting, P::aborted},
-    {P::idle, P::aborted},
-    {P::running, P::aborted},
-};
-// clang-format on
+using On = Leader::On;
 
+// Every move of the leader's three machines, and the event that makes it. Anything else is a bug.
 // clang-format off
-constexpr Move<H> hold_moves[] = {
-    {H::released, H::paused},  // pause
-    {H::paused, H::released},  // resume
+constexpr Move<P, On> progress_moves[] = {
+    {P::joining,  On::start,      P::starting},  // started before every node joined
+    {P::joining,  On::joined,     P::idle},
+    {P::starting, On::joined,     P::running},
+    {P::idle,     On::start,      P::running},
+    {P::running,  On::all_passed, P::complete},
+    {P::joining,  On::abort,      P::aborted},
+    {P::starting, On::abort,      P::aborted},
+    {P::idle,     On::abort,      P::aborted},
+    {P::running,  On::abort,      P::aborted},
 };
-// clang-format on
 
-// clang-format off
-constexpr Move<T> target_moves[] = {
-    {T::pending, T::ordered},  // ordered
-    {T::ordered, T::ordered},  // re-sent: the network may have lost it
-    {T::pending, T::done},     // a report (replayed: the order's sending is not journaled)
-    {T::pending, T::failed},
-    {T::ordered, T::done},
-    {T::ordered, T::failed},
-    {T::failed, T::pending},   // the operator retried or skipped it
-    {T::done, T::pending},     // the operator retried a disagreement: the check runs again
+constexpr Move<H, On> hold_moves[] = {
+    {H::released, On::pause,  H::paused},
+    {H::paused,   On::resume, H::released},
+};
+
+constexpr Move<T, On> target_moves[] = {
+    {T::pending, On::ordered,  T::ordered},
+    {T::ordered, On::ordered,  T::ordered},  // re-sent: the network may have lost it
+    {T::pending, On::passed,   T::done},     // a report (replayed: the order's sending is not journaled)
+    {T::pending, On::failed,   T::failed},
+    {T::ordered, On::passed,   T::done},
+    {T::ordered, On::failed,   T::failed},
+    {T::failed,  On::reset,    T::pending},  // the operator retried or skipped it
+    {T::done,    On::reset,    T::pending},  // the operator retried a disagreement: the check runs again
 };
 // clang-format on
 
@@ -65,6 +63,27 @@ const char* hold_name(H hold)
 {
     return hold == H::paused ? "paused" : "released";
 }
+
+const char* on_name(On on)
+{
+    switch (on) {
+    case On::start: return "start";
+    case On::joined: return "joined";
+    case On::all_passed: return "all-passed";
+    case On::abort: return "abort";
+    case On::pause: return "pause";
+    case On::resume: return "resume";
+    case On::ordered: return "ordered";
+    case On::passed: return "passed";
+    case On::failed: return "failed";
+    case On::reset: return "reset";
+    }
+    return "unknown";
+}
+
+const MachineNames<P, On> progress_names{"leader", progress_name, on_name};
+const MachineNames<H, On> hold_names{"hold", hold_name, on_name};
+const MachineNames<T, On> target_names{"target", target_state_name, on_name};
 
 }  // namespace
 
@@ -120,26 +139,24 @@ Leader::Leader(const NodeSetup& setup, Outbox& out, const Worker& own) : setup_(
     journal_.progress = setup_.config.upgrade.auto_start || setup_.plan.rehearsal ? P::starting : P::joining;
 }
 
-void Leader::go(P to)
+void Leader::go(On on)
 {
-    chu::go(out_, "leader", progress_moves, progress_name, journal_.progress, to);
+    if (on == On::pause || on == On::resume)
+        chu::go(out_, hold_moves, hold_names, journal_.hold, on);
+    else
+        chu::go(out_, progress_moves, progress_names, journal_.progress, on);
 }
 
-void Leader::go(H to)
+void Leader::go(Target& target, On on)
 {
-    chu::go(out_, "hold", hold_moves, hold_name, journal_.hold, to);
-}
-
-void Leader::go(Target& target, T to)
-{
-    chu::go(out_, "target", target_moves, target_state_name, target.state, to);
+    chu::go(out_, target_moves, target_names, target.state, on);
 }
 
 std::set<std::string> Leader::all_moves()
 {
-    auto out = move_names("leader", progress_moves, progress_name);
-    out.merge(move_names("hold", hold_moves, hold_name));
-    out.merge(move_names("target", target_moves, target_state_name));
+    auto out = move_names(progress_moves, progress_names);
+    out.merge(move_names(hold_moves, hold_names));
+    out.merge(move_names(target_moves, target_names));
     return out;
 }
 
@@ -151,7 +168,7 @@ void Leader::apply(const Record& record)
         journal_.epoch = std::max(journal_.epoch, e->epoch);
     } else if (const auto* j = std::get_if<JoinedRecord>(&record)) {
         journal_.agreement = *j;
-        go(journal_.progress == P::starting ? P::running : P::idle);
+        go(On::joined);
     } else if (const auto* r = std::get_if<ReportRecord>(&record)) {
         apply_report(*r);
     } else if (const auto* p = std::get_if<PhaseRecord>(&record)) {
@@ -169,7 +186,7 @@ void Leader::apply_report(const ReportRecord& r)
         return;  // kept for the timeline; the operator's retry made a newer round
     const Step& step = *find_step(setup_.plan, {r.phase, r.step});
     // A may_fail step's failure passes its barrier: the plan answers it with its `when = failed:` steps.
-    go(t, succeeded(r.end.outcome) || step.may_fail ? T::done : T::failed);
+    go(t, succeeded(r.end.outcome) || step.may_fail ? On::passed : On::failed);
     t.end = r.end;
     t.reported = journal_.timeline.size();
     if (find_phase(setup_.plan, r.phase)->downtime_begins && (downtime_begin_ms_ == 0 || r.started_ms < downtime_begin_ms_))
@@ -183,17 +200,17 @@ void Leader::apply_phase(const PhaseRecord& p)
     if (find_phase(setup_.plan, p.phase)->downtime_ends)
         journal_.downtime_end_ms = p.at_ms;
     if (!current_phase() && journal_.progress == P::running)
-        go(P::complete);
+        go(On::all_passed);
 }
 
 void Leader::apply_decision(const DecisionRecord& d)
 {
     const StepRef ref{d.phase, d.step};
     switch (d.op) {
-    case Op::start: go(journal_.progress == P::joining ? P::starting : P::running); break;
-    case Op::pause: go(H::paused); break;
-    case Op::resume: go(H::released); break;
-    case Op::abort: go(P::aborted); break;
+    case Op::start: go(On::start); break;
+    case Op::pause: go(On::pause); break;
+    case Op::resume: go(On::resume); break;
+    case Op::abort: go(On::abort); break;
     case Op::approve: journal_.approved.insert(ref); break;
     case Op::drop: journal_.dropped[d.node] = d; break;
     case Op::interrupt:  // replayed, the target may have no record yet: its order's sending is not journaled
@@ -202,7 +219,7 @@ void Leader::apply_decision(const DecisionRecord& d)
         break;
     case Op::retry: {
         Target& t = journal_.targets[{d.node, ref}];
-        go(t, T::pending);
+        go(t, On::reset);
         t = Target{};
         t.round = d.round;
         break;
@@ -211,7 +228,7 @@ void Leader::apply_decision(const DecisionRecord& d)
         if (d.node.empty()) {
             journal_.accepted.insert(ref);  // the operator accepts the nodes' disagreement
         } else if (Target& t = journal_.targets[{d.node, ref}]; t.state != T::done) {
-            go(t, T::pending);
+            go(t, On::reset);
             t = Target{};
             t.round = d.round;
             t.skip = true;
@@ -237,7 +254,7 @@ void Leader::start(std::int64_t now)
     (void)now;
 }
 
-std::string Leader::refusal_of(const Hello& h) const
+std::string Leader::refusal_of(const Presence& h) const
 {
     const bool agreed = journal_.agreement.has_value();
     const std::string& topo = agreed ? journal_.agreement->topology_digest : setup_.topology_digest;
@@ -270,10 +287,10 @@ std::string Leader::refusal_of(const Hello& h) const
     return {};
 }
 
-void Leader::on_hello(const std::string& from, const Hello& h, std::int64_t now)
+void Leader::on_presence(const std::string& from, const Presence& h, std::int64_t now)
 {
     Member& m = members_[from];
-    m.hello = h;
+    m.presence = h;
     m.heard_ms = now;
     if (dropped(from)) {  // told so by every beat, whatever it agrees to
         if (m.refusal.empty())
@@ -607,7 +624,7 @@ void Leader::order(const std::string& node, StepRef ref, Target& target, std::in
         o.archive_digest = archive_->digest;
         o.archive_size = archive_->bytes.size();
     }
-    go(target, T::ordered);
+    go(target, On::ordered);
     target.sent_ms = now;
     out_.send(node, o);
 }
@@ -801,8 +818,8 @@ Answer Leader::drop(const Command& call, std::int64_t now)
         return no(call.node + " is heard from (last " + duration_text(now - m.heard_ms) +
                   " ago): drop only a frontend that is gone for good, or add --force (it then runs nothing more, and "
                   "its daemon stops)");
-    if (heard && m.hello.running)
-        return no(call.node + " runs step " + describe_step({m.hello.phase, m.hello.step}) +
+    if (heard && m.presence.running)
+        return no(call.node + " runs step " + describe_step({m.presence.phase, m.presence.step}) +
                   " now: drop it once that ends, or interrupt it first");
     out_.record(DecisionRecord{Op::drop, call.node, journal_.phase, step_, 0, now});
     const std::string what = "dropped " + call.node +

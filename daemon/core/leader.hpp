@@ -32,6 +32,8 @@ public:
     enum class Hold { released, paused };
     // A node's part in one step.
     enum class TargetState { pending, ordered, done, failed };
+    // What makes the leader's machines move (their tables are in leader.cpp).
+    enum class On { start, joined, all_passed, abort, pause, resume, ordered, passed, failed, reset };
     // The current step's barrier, as its targets and the operator's decisions make it.
     enum class Barrier { open, packing, passed, failed, disagreed, awaiting_approval };
 
@@ -69,7 +71,7 @@ public:
 
     void apply(const Record& record);
     void start(std::int64_t now);  // after the journal is applied: a new epoch
-    void on_hello(const std::string& from, const Hello& hello, std::int64_t now);
+    void on_presence(const std::string& from, const Presence& presence, std::int64_t now);
     void on_report(const std::string& from, const Report& report, std::int64_t now);
     void on_fetch(const std::string& from, const Fetch& fetch);
     void on_archive(StepRef ref, const Result<std::string>& archive, std::int64_t now);
@@ -91,9 +93,9 @@ public:
 private:
     struct Member {
         const Server* server = nullptr;
-        Hello hello;
+        Presence presence;
         std::int64_t heard_ms = 0;
-        std::string refusal;  // why its Hello does not match the agreement
+        std::string refusal;  // why its Presence does not match the agreement
         bool lost = false;    // heard before, but not within peer_timeout_ms
     };
     struct Archive {  // a copy step's directory, packed on the leader or relayed from its source frontend
@@ -111,9 +113,8 @@ private:
     std::string copy_source(const Step& step) const;  // the node a copy step's directory comes from
     void ask_source(std::int64_t now);                // Pack, or Fetch the next chunk, from the source
 
-    void go(Progress to);
-    void go(Hold to);
-    void go(Target& target, TargetState to);
+    void go(On on);  // progress, or hold for pause and resume
+    void go(Target& target, On on);
     void apply_report(const ReportRecord& r);
     void apply_decision(const DecisionRecord& d);
     void apply_phase(const PhaseRecord& p);
@@ -127,11 +128,10 @@ private:
     bool condition_holds(const Condition& when) const;
     Barrier barrier(const Step& step) const;
     bool disagree(const Step& step) const;
-    bool archive_ready(const Step& step);
     void order_pending(const Step& step, std::int64_t now);
     void order(const std::string& node, StepRef ref, Target& target, std::int64_t now);
     void check_join(std::int64_t now);
-    std::string refusal_of(const Hello& hello) const;
+    std::string refusal_of(const Presence& presence) const;
     Answer retry_or_skip(Op op, bool force, std::int64_t now);
     Answer interrupt_stalled(std::int64_t now);
     Answer approve(std::int64_t now);
@@ -156,7 +156,7 @@ private:
 
     const NodeSetup& setup_;
     Outbox& out_;
-    const Worker& own_;  // the bootstrap's own worker: its Hello never travels
+    const Worker& own_;  // the bootstrap's own worker: its Presence never travels
     Journaled journal_;
     std::int32_t step_ = 0;  // the current step of journal_.phase: derived by advance() from the targets
     std::map<std::string, Member> members_;

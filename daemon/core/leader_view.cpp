@@ -77,7 +77,7 @@ std::vector<PreflightResult> Leader::preflight() const
     std::vector<PackageSeen> packages;
     for (const auto& [name, m] : members_)
         packages.push_back(name == setup_.node ? PackageSeen{name, setup_.package_digest, true}
-                                               : PackageSeen{name, m.hello.package_digest, m.heard_ms != 0});
+                                               : PackageSeen{name, m.presence.package_digest, m.heard_ms != 0});
     return preflight_results(setup_.plan, setup_.topology, journal_.timeline, packages, setup_.package_digest);
 }
 
@@ -100,7 +100,7 @@ std::int64_t Leader::stalled_for(const std::string& node, std::int64_t now) cons
 {
     if (dropped(node))
         return 0;
-    const Hello h = node == setup_.node ? own_.hello(now) : members_.at(node).hello;
+    const Presence h = node == setup_.node ? own_.presence(now) : members_.at(node).presence;
     const Step* st = current_step();
     if (!h.running || StepRef{h.phase, h.step} != here() || !st || only_reads(*st))
         return 0;
@@ -120,7 +120,7 @@ bool Leader::is_lost(const std::string& node, std::int64_t now) const
 std::int64_t Leader::running_here_ms(const std::string& node, std::int64_t now) const
 {
     const bool self = node == setup_.node;
-    const Hello h = self ? own_.hello(now) : members_.at(node).hello;
+    const Presence h = self ? own_.presence(now) : members_.at(node).presence;
     if (!h.running || StepRef{h.phase, h.step} != here() || is_lost(node, now))
         return -1;
     return static_cast<std::int64_t>(h.running_ms) + (self ? 0 : now - members_.at(node).heard_ms);
@@ -234,7 +234,7 @@ PeerInfo Leader::peer_info(const std::string& name, State cluster, bool held, st
     p.name = name;
     p.role = static_cast<std::uint8_t>(m.server->role);
     const bool self = name == setup_.node;
-    const Hello h = self ? own_.hello(now) : m.hello;
+    const Presence h = self ? own_.presence(now) : m.presence;
     p.last_heard_ms = self ? now : m.heard_ms;
     p.phase = h.phase;
     State s = cluster;
@@ -252,11 +252,11 @@ PeerInfo Leader::peer_info(const std::string& name, State cluster, bool held, st
     else if (held)
         s = State::paused;  // until the operator retries or skips the failed step
     p.state = static_cast<std::uint8_t>(s);
-    // Only at the current step: a Hello heard before its report came in still says the step it finished.
+    // Only at the current step: a Presence heard before its report came in still says the step it finished.
     p.running = h.running && s != State::lost && StepRef{h.phase, h.step} == here();
     if (p.running)
         p.started_ms = p.last_heard_ms - static_cast<std::int64_t>(h.running_ms);
-    if (const Step* step = find_step(setup_.plan, {h.phase, h.step}))  // a peer's Hello may name a step outside this plan
+    if (const Step* step = find_step(setup_.plan, {h.phase, h.step}))  // a peer's Presence may name a step outside this plan
         p.step = step->id;
     return p;
 }

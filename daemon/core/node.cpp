@@ -239,9 +239,9 @@ void Node::route(const std::string& from, const Message& message, std::int64_t n
     std::visit(
         [&](const auto& m) {
             using M = std::decay_t<decltype(m)>;
-            if constexpr (std::is_same_v<M, Hello>) {
+            if constexpr (std::is_same_v<M, Presence>) {
                 if (leader_)
-                    leader_->on_hello(from, m, now);
+                    leader_->on_presence(from, m, now);
             } else if constexpr (std::is_same_v<M, Report>) {
                 if (leader_)
                     leader_->on_report(from, m, now);
@@ -385,9 +385,9 @@ std::vector<RunningStep> Node::running_steps(const NodeStatus& st, std::int64_t 
     auto expected = [](const Step& step) { return static_cast<std::int64_t>(step.timeout_s) * 1000; };
     if (const auto ref = worker_.in_hand()) {
         const Step& step = *find_step(setup_.plan, *ref);
-        const auto ran = static_cast<std::int64_t>(worker_.hello(now).running_ms);
+        const auto ran = static_cast<std::int64_t>(worker_.presence(now).running_ms);
         out.push_back(
-            {setup_.node, step.id, action_text(step), now - ran, expected(step), worker_.state() == Worker::State::stalled});
+            {setup_.node, step.id, action_text(step), now - ran, expected(step), worker_.work() == Worker::Work::stalled});
     }
     for (const auto& p : st.peers) {
         const auto state = static_cast<State>(p.state);

@@ -68,7 +68,7 @@ public:
         bool operator==(const Journaled& o) const { return worker == o.worker && leader == o.leader; }
     };
     Journaled journaled() const;
-    Worker::State worker_state() const { return worker_.state(); }
+    Worker::Work work() const { return worker_.work(); }
     // Moves a state machine's table does not allow (bugs); the simulation fails on any.
     const std::vector<std::string>& bugs() const { return out_.bugs(); }
     const std::set<std::string>& moves() const { return out_.moves(); }

@@ -1,6 +1,7 @@
 #include "outbox.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace chu {
 
@@ -30,7 +31,6 @@ void Outbox::log(Log::Level level, std::string text, std::int32_t phase, std::st
 
 void Outbox::bug(std::string text)
 {
-    log(Log::Level::error, "internal error (please report it): " + text);
     bugs_.push_back(std::move(text));
 }
 
@@ -44,6 +44,14 @@ void Outbox::completed(State outcome, std::string summary)
 
 std::vector<Effect> Outbox::take_effects()
 {
+    if (!bugs_.empty()) {  // nothing decided after a state the tables do not know is acted on
+        effects_.clear();
+        local_.clear();
+        if (std::exchange(halt_said_, true))
+            return {};
+        return {Halt{"internal error (please report it): " + bugs_.front() +
+                     "; this node stops acting on it, and resumes from its journal when restarted"}};
+    }
     std::vector<Effect> out;
     out.swap(effects_);
     return out;

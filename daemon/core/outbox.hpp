@@ -25,13 +25,14 @@ public:
     void record(const Record& record);
     void log(Log::Level level, std::string text, std::int32_t phase = -1, std::string step = {});
     void push(Effect effect) { effects_.push_back(std::move(effect)); }
-    // A state machine's move, as "worker running -> stalled": kept for the tests that cover every move. One
-    // that its table does not allow is a bug in the core, logged and kept for the simulation.
+    // A state machine's move, as "worker running -> stalled (past-timeout)": kept for the tests that cover
+    // every move. One its table does not have is a bug in the core: from then on the node carries out
+    // nothing it decided but the Halt that says why (tests and the simulation fail on any).
     void moved(std::string text) { moves_.insert(std::move(text)); }
     void bug(std::string text);
     // Once per daemon run: the node commits (Underway), the upgrade ended (Completed).
     void completed(State outcome, std::string summary);
-    bool empty() const { return effects_.empty(); }
+    bool empty() const { return effects_.empty() && bugs_.empty(); }
 
     std::vector<Effect> take_effects();
     std::vector<Message> take_local();
@@ -47,39 +48,54 @@ private:
     std::set<std::string> moves_;
     bool keeps_ = true;
     bool underway_said_ = false;
+    bool halt_said_ = false;
     bool completed_said_ = false;
 };
 
 // "45 s", "3 min 5 s", "2 h 14 min": how an operator reads a running time.
 std::string duration_text(std::int64_t ms);
 
-// A state machine's legal moves, as a table. go() makes a move and reports one outside the table as a bug.
-template <class S>
+// A state machine's table: every row is a move and the event that makes it. go() makes the row for the
+// state it is in and the event; an event with no row there is a bug: the move is not made, and the node
+// halts (Outbox::bug) rather than act on a state its tables do not know.
+template <class S, class E>
 struct Move {
     S from;
+    E on;
     S to;
 };
 
-template <class S, std::size_t N, class Name>
-void go(Outbox& out, const char* machine, const Move<S> (&table)[N], Name name, S& state, S to)
+template <class S, class E>
+struct MachineNames {
+    const char* machine;  // "worker"
+    const char* (*state)(S);
+    const char* (*event)(E);
+    std::string text(S from, const char* to, E on) const
+    {
+        return std::string(machine) + " " + state(from) + " -> " + to + " (" + event(on) + ")";
+    }
+};
+
+template <class S, class E, std::size_t N>
+bool go(Outbox& out, const Move<S, E> (&table)[N], const MachineNames<S, E>& names, S& state, E on)
 {
-    const std::string text = std::string(machine) + " " + name(state) + " -> " + name(to);
-    const bool legal =
-        std::any_of(std::begin(table), std::end(table), [&](const Move<S>& m) { return m.from == state && m.to == to; });
-    if (legal)
-        out.moved(text);
-    else
-        out.bug(text);
-    state = to;
+    for (const auto& m : table)
+        if (m.from == state && m.on == on) {
+            out.moved(names.text(m.from, names.state(m.to), on));
+            state = m.to;
+            return true;
+        }
+    out.bug(names.text(state, "?", on));
+    return false;
 }
 
 // Every move of a table, named as go() names them.
-template <class S, std::size_t N, class Name>
-std::set<std::string> move_names(const char* machine, const Move<S> (&table)[N], Name name)
+template <class S, class E, std::size_t N>
+std::set<std::string> move_names(const Move<S, E> (&table)[N], const MachineNames<S, E>& names)
 {
     std::set<std::string> out;
     for (const auto& m : table)
-        out.insert(std::string(machine) + " " + name(m.from) + " -> " + name(m.to));
+        out.insert(names.text(m.from, names.state(m.to), m.on));
     return out;
 }
 

@@ -88,6 +88,11 @@ Plan rehearsal_plan(const Plan& plan)
     return out;
 }
 
+NodeSetup rehearsal_setup(const NodeSetup& s)
+{
+    return make_setup(s.topology, rehearsal_plan(s.plan), s.config, s.node, s.facts, s.package_digest, s.key_id, s.version);
+}
+
 const char* verdict_name(PreflightResult::Verdict verdict)
 {
     switch (verdict) {

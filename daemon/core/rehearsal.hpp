@@ -5,6 +5,7 @@
 
 #include "plan.hpp"
 #include "records.hpp"
+#include "setup.hpp"
 
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@ bool is_rehearsal_name(const std::string& plan_name);
 // Phase 0 and the plan's preflight phases, with only the steps that read (checks, read_only commands); every
 // step may fail, so that one problem does not hide the next: the rehearsal reports them all.
 Plan rehearsal_plan(const Plan& plan);
+// The same node rehearsing: the rehearsal's plan, and its digest.
+NodeSetup rehearsal_setup(const NodeSetup& setup);
 
 // One node's answer to one check.
 struct PreflightResult {

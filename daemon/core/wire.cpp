@@ -73,7 +73,7 @@ const char* op_name(Op op)
 constexpr std::size_t max_text = max_frame_size;  // the frame's own bound is the limit
 
 template <class F>
-void fields(F& f, Hello& m)
+void fields(F& f, Presence& m)
 {
     f.u64(m.epoch);
     f.str(m.plan_name, 256);
@@ -243,7 +243,7 @@ Result<Envelope> decode_frame(std::string_view frame)
         return Error{"protocol version " + std::to_string(version) + ", this daemon speaks " +
                      std::to_string(wire_protocol_version) + ": upgrade chef-ha-upgrade on every node to the same version"};
     const std::uint8_t type = r.u8();
-    Envelope e{r.str(256), Hello{}};
+    Envelope e{r.str(256), Presence{}};
     Get get{r, version};
     if (!get_fields(get, type, e.message) || !get.known)
         return Error{"unknown message type or value (type " + std::to_string(type) + ")"};

@@ -64,7 +64,7 @@ struct StepOutcome {
 // Every message carries a pinned type tag on the wire: a new message takes a new number, never a reused one.
 
 // Follower -> leader, every heartbeat: presence, what it agrees to, and where it is.
-struct Hello {
+struct Presence {
     static constexpr std::uint8_t tag = 0;
     std::uint64_t epoch = 0;  // the highest leader epoch this node has seen
     std::string plan_name;
@@ -86,7 +86,7 @@ struct PeerInfo {
     std::int32_t phase = 0;
     std::string step;
     std::int64_t last_heard_ms = 0;  // absolute; 0 = never
-    bool running = false;            // it runs an attempt of its step (a Hello's `running`)
+    bool running = false;            // it runs an attempt of its step (a Presence's `running`)
     std::int64_t started_ms = 0;     // ... begun then (the leader's clock)
 };
 
@@ -205,14 +205,14 @@ struct Packed {
     std::string problem;
 };
 
-using Message = std::variant<Hello, Beat, Order, Report, Fetch, Chunk, Command, Reply, PartFetch, PartChunk, Pack, Packed>;
+using Message = std::variant<Presence, Beat, Order, Report, Fetch, Chunk, Command, Reply, PartFetch, PartChunk, Pack, Packed>;
 
 struct Envelope {
     std::string from;  // the sender's node name, checked by the transport against its address
     Message message;
 };
 
-// 2: Hello.running_ms, Order.interrupt; 3: State rehearsed and dropped, Op drop, Command.node and force;
+// 2: Presence.running_ms, Order.interrupt; 3: State rehearsed and dropped, Op drop, Command.node and force;
 // 4: PartFetch and PartChunk; 5: Order.archive_digest is BLAKE2b-256; 6: Pack and Packed, Fetch and Chunk
 // both ways (a copy from a frontend); 7: State lost, PeerInfo.running and started_ms, Beat.downtime_expected_end_ms
 constexpr std::uint8_t wire_protocol_version = 7;

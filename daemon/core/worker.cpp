@@ -12,27 +12,48 @@ namespace {
 // The leader's word for an archive's size is room reserved up to this; a bigger one grows as it comes.
 constexpr std::uint64_t reserved_archive_max = 1ull << 30;
 
-using S = Worker::State;
+using S = Worker::Work;
+using On = Worker::On;
 
-// Every move the worker makes, one per line with its reason. Anything else is a bug.
+// Every move the worker makes, and the event that makes it. Anything else is a bug.
 // clang-format off
-constexpr Move<S> moves[] = {
-    {S::idle, S::receiving},        // ordered a copy step: fetch its archive
-    {S::idle, S::running},          // ordered a step: its first attempt starts
-    {S::receiving, S::running},     // the archive arrived whole and matches its digest
-    {S::receiving, S::idle},        // the archive does not match, the leader wants another, or the operator ended it
-    {S::running, S::stalled},       // past the plan's timeout, never killed for it
-    {S::running, S::backing_off},   // the attempt failed and the plan re-runs it
-    {S::running, S::interrupting},  // the operator ends the command
-    {S::running, S::idle},          // the step finished
-    {S::stalled, S::backing_off},
-    {S::stalled, S::interrupting},
-    {S::stalled, S::idle},
-    {S::backing_off, S::running},   // the backoff is over: the next attempt starts
-    {S::backing_off, S::idle},      // the operator ended it between attempts, or its action cannot be resolved
-    {S::interrupting, S::idle},     // the ended command's result came in: the step failed
+constexpr Move<S, On> moves[] = {
+    {S::waiting,      On::ordered_copy,     S::receiving},
+    {S::waiting,      On::ordered,          S::running},
+    {S::receiving,    On::archive_verified, S::running},
+    {S::receiving,    On::superseded,       S::waiting},
+    {S::receiving,    On::interrupted,      S::waiting},  // it fails before it ran
+    {S::receiving,    On::ended,            S::waiting},  // the archive does not match its digest
+    {S::running,      On::past_timeout,     S::stalled},  // never killed for it
+    {S::running,      On::attempt_failed,   S::backing_off},
+    {S::running,      On::interrupted,      S::interrupting},
+    {S::running,      On::ended,            S::waiting},
+    {S::stalled,      On::attempt_failed,   S::backing_off},
+    {S::stalled,      On::interrupted,      S::interrupting},
+    {S::stalled,      On::ended,            S::waiting},
+    {S::backing_off,  On::backoff_over,     S::running},
+    {S::backing_off,  On::ended,            S::waiting},  // interrupted between attempts, or its action cannot be resolved
+    {S::interrupting, On::ended,            S::waiting},  // the ended command's result came in: the step failed
 };
 // clang-format on
+
+const char* on_name(On on)
+{
+    switch (on) {
+    case On::ordered: return "ordered";
+    case On::ordered_copy: return "ordered-copy";
+    case On::archive_verified: return "archive-verified";
+    case On::superseded: return "superseded";
+    case On::past_timeout: return "past-timeout";
+    case On::attempt_failed: return "attempt-failed";
+    case On::backoff_over: return "backoff-over";
+    case On::interrupted: return "interrupted";
+    case On::ended: return "ended";
+    }
+    return "unknown";
+}
+
+const MachineNames<S, On> names{"worker", work_name, on_name};
 
 std::int64_t backoff_ms(const Step& step, std::uint32_t failures)
 {
@@ -48,10 +69,10 @@ bool retry_applies(const Step& step, Outcome outcome)
 
 }  // namespace
 
-const char* worker_state_name(Worker::State state)
+const char* work_name(Worker::Work work)
 {
-    switch (state) {
-    case S::idle: return "idle";
+    switch (work) {
+    case S::waiting: return "waiting";
     case S::receiving: return "receiving";
     case S::running: return "running";
     case S::stalled: return "stalled";
@@ -68,14 +89,14 @@ bool Worker::Journaled::operator==(const Journaled& o) const
 
 Worker::Worker(const NodeSetup& setup, Outbox& out) : setup_(setup), me_(*setup.topology.find(setup.node)), out_(out) {}
 
-void Worker::go(State to)
+void Worker::go(On on)
 {
-    chu::go(out_, "worker", moves, worker_state_name, state_, to);
+    chu::go(out_, moves, names, work_, on);
 }
 
 std::set<std::string> Worker::all_moves()
 {
-    return move_names("worker", moves, worker_state_name);
+    return move_names(moves, names);
 }
 
 const Step& Worker::step_of(StepRef ref) const
@@ -142,14 +163,14 @@ void Worker::on_order(const Order& o, std::int64_t now)
         interrupt(o, *step, now);
         return;
     }
-    const bool same = state_ != S::idle && job_.ref == StepRef{o.phase, o.step};
-    if (state_ == S::receiving) {
+    const bool same = work_ != S::waiting && job_.ref == StepRef{o.phase, o.step};
+    if (work_ == S::receiving) {
         if (same && receive_.digest == o.archive_digest)
-            return;   // already on its way
-        go(S::idle);  // the leader wants something else now: what came so far is of no use
+            return;          // already on its way
+        go(On::superseded);  // the leader wants something else now: what came so far is of no use
         receive_ = {};
     }
-    if (state_ != S::idle) {
+    if (work_ != S::waiting) {
         if (!same)
             out_.log(Log::Level::warning, "ignored an order for step " + step->id + " while another step runs", o.phase,
                      step->id);
@@ -244,19 +265,19 @@ void Worker::take(const Order& o, const Step& step, std::int64_t now)
     auto attempts = journal_.attempts.find(ref);
     job_ = Job{ref, o.round, attempts == journal_.attempts.end() ? 0 : attempts->second, 0, now, 0, 0, 0, {}};
     if (step.kind == StepKind::copy) {
-        go(S::receiving);
+        go(On::ordered_copy);
         receive_ = Receive{o.archive_digest, o.archive_size, {}, now};
         receive_.data.reserve(std::min(o.archive_size, reserved_archive_max));  // one buffer, not one per doubling
         out_.send(setup_.topology.bootstrap().name, Fetch{journal_.epoch, o.phase, o.step, 0});
         return;
     }
-    go(S::running);
+    go(On::ordered);
     start_attempt(now);
 }
 
 void Worker::on_chunk(const Chunk& c, std::int64_t now)
 {
-    if (state_ != S::receiving || job_.ref != StepRef{c.phase, c.step} || c.offset != receive_.data.size())
+    if (work_ != S::receiving || job_.ref != StepRef{c.phase, c.step} || c.offset != receive_.data.size())
         return;  // a duplicate or a late piece: the next Fetch asks again
     receive_.data += c.data;
     receive_.asked_ms = now;
@@ -276,7 +297,7 @@ void Worker::on_chunk(const Chunk& c, std::int64_t now)
         return;
     }
     job_.archive = std::make_shared<const std::string>(std::move(got.data));
-    go(S::running);
+    go(On::archive_verified);
     start_attempt(now);
 }
 
@@ -305,13 +326,13 @@ void Worker::start_attempt(std::int64_t now)
 
 void Worker::on_step_finished(const StepResult& result, std::int64_t now)
 {
-    const bool waiting = state_ == S::running || state_ == S::stalled || state_ == S::interrupting;
+    const bool waiting = work_ == S::running || work_ == S::stalled || work_ == S::interrupting;
     if (!waiting || job_.ref != StepRef{result.phase, result.step} || job_.round != result.round ||
         job_.attempt != result.attempt)
         return;  // a result for an attempt we no longer wait on
     const Step& step = step_of(job_.ref);
     StepOutcome end = result.end;
-    if (state_ == S::interrupting) {
+    if (work_ == S::interrupting) {
         finish({Outcome::failed,
                 end.exit_code,
                 {},
@@ -339,7 +360,7 @@ void Worker::on_step_finished(const StepResult& result, std::int64_t now)
         job_.failures < static_cast<std::uint32_t>(std::max(step.retries, 0))) {
         ++job_.failures;
         job_.retry_at = now + backoff_ms(step, job_.failures);
-        go(S::backing_off);
+        go(On::attempt_failed);
         out_.log(Log::Level::warning,
                  std::string(end.outcome == Outcome::timeout ? "timed out" : "failed") + " (attempt " +
                      std::to_string(result.attempt) + "), re-running in " + std::to_string((job_.retry_at - now) / 1000) +
@@ -357,7 +378,7 @@ void Worker::finish(StepOutcome end, std::int64_t now)
 {
     const FinishedRecord d{job_.ref.phase, job_.ref.step, job_.round, std::move(end), job_.started_ms, now};
     const std::uint32_t attempts = job_.attempt;
-    go(S::idle);
+    go(On::ended);
     out_.record(d);
     const Step& step = step_of(job_.ref);
     if (d.end.outcome == Outcome::ok)
@@ -381,13 +402,13 @@ void Worker::finish_unstarted(const Order& o, std::string detail, std::int64_t n
 // The operator ends a stalled command. Its step then fails like any other, and nothing re-runs it by itself.
 void Worker::interrupt(const Order& o, const Step& step, std::int64_t now)
 {
-    const bool same = state_ != S::idle && job_.ref == StepRef{o.phase, o.step};
-    if (state_ != S::idle && !same)
+    const bool same = work_ != S::waiting && job_.ref == StepRef{o.phase, o.step};
+    if (work_ != S::waiting && !same)
         return;  // another step: the order is not for what runs here
-    switch (state_) {
+    switch (work_) {
     case S::running:
     case S::stalled:
-        go(S::interrupting);
+        go(On::interrupted);
         out_.log(Log::Level::warning, "interrupted by the operator: ending the command (SIGTERM, then SIGKILL)", o.phase,
                  step.id);
         out_.push(Interrupt{o.phase, o.step, step.id});
@@ -395,11 +416,11 @@ void Worker::interrupt(const Order& o, const Step& step, std::int64_t now)
     case S::interrupting: return;  // already being ended
     case S::backing_off: finish({Outcome::failed, 0, {}, "interrupted by the operator while waiting to re-run"}, now); return;
     case S::receiving:
-        go(S::idle);
+        go(On::interrupted);
         receive_ = {};
         finish_unstarted(o, "interrupted by the operator before it ran", now);
         return;
-    case S::idle:  // ordered but not running (e.g. this daemon restarted since): it fails without starting
+    case S::waiting:  // ordered but not running (e.g. this daemon restarted since): it fails without starting
         finish_unstarted(o, "interrupted by the operator before it ran", now);
         return;
     }
@@ -408,9 +429,9 @@ void Worker::interrupt(const Order& o, const Step& step, std::int64_t now)
 // A command that changes the cluster is never killed by a timer: past its plan's timeout it is said once.
 void Worker::notice_stall(std::int64_t now)
 {
-    if (state_ != S::running || job_.expected_ms == 0 || now - job_.attempt_ms < job_.expected_ms)
+    if (work_ != S::running || job_.expected_ms == 0 || now - job_.attempt_ms < job_.expected_ms)
         return;
-    go(S::stalled);
+    go(On::past_timeout);
     out_.log(Log::Level::warning,
              "stalled: running for " + duration_text(now - job_.attempt_ms) + ", longer than the " +
                  duration_text(job_.expected_ms) +
@@ -517,8 +538,8 @@ void Worker::on_tick(std::int64_t now, bool beat_due)
     if (follower)
         notice_leader(now);
     notice_stall(now);
-    if (state_ == S::backing_off && now >= job_.retry_at) {
-        go(S::running);
+    if (work_ == S::backing_off && now >= job_.retry_at) {
+        go(On::backoff_over);
         start_attempt(now);
     }
     for (auto it = forwarded_.begin(); it != forwarded_.end();) {
@@ -534,8 +555,8 @@ void Worker::on_tick(std::int64_t now, bool beat_due)
     if (!beat_due)
         return;
     if (follower)
-        out_.send(setup_.topology.bootstrap().name, hello(now));
-    if (state_ == S::receiving && now - receive_.asked_ms >= setup_.config.cluster.heartbeat_ms) {
+        out_.send(setup_.topology.bootstrap().name, presence(now));
+    if (work_ == S::receiving && now - receive_.asked_ms >= setup_.config.cluster.heartbeat_ms) {
         receive_.asked_ms = now;
         out_.send(setup_.topology.bootstrap().name, Fetch{journal_.epoch, job_.ref.phase, job_.ref.step, receive_.data.size()});
     }
@@ -543,9 +564,9 @@ void Worker::on_tick(std::int64_t now, bool beat_due)
 
 std::int64_t Worker::next_deadline(std::int64_t next) const
 {
-    if (state_ == S::backing_off)
+    if (work_ == S::backing_off)
         next = std::min(next, job_.retry_at);
-    if (state_ == S::running && job_.expected_ms != 0)
+    if (work_ == S::running && job_.expected_ms != 0)
         next = std::min(next, job_.attempt_ms + job_.expected_ms);
     for (const auto& [id, deadline] : forwarded_)
         next = std::min(next, deadline);
@@ -554,9 +575,9 @@ std::int64_t Worker::next_deadline(std::int64_t next) const
 
 // ---------------------------------------------------------------- what it shows
 
-Hello Worker::hello(std::int64_t now) const
+Presence Worker::presence(std::int64_t now) const
 {
-    Hello h;
+    Presence h;
     h.epoch = journal_.epoch;
     h.plan_name = setup_.plan.name;
     h.topology_digest = setup_.topology_digest;
@@ -568,8 +589,7 @@ Hello Worker::hello(std::int64_t now) const
         h.phase = job_.ref.phase;
         h.step = job_.ref.step;
         h.running = true;
-        h.running_ms =
-            state_ != S::backing_off ? static_cast<std::uint64_t>(std::max<std::int64_t>(now - job_.attempt_ms, 0)) : 0;
+        h.running_ms = work_ != S::backing_off ? static_cast<std::uint64_t>(std::max<std::int64_t>(now - job_.attempt_ms, 0)) : 0;
     } else if (!journal_.finished.empty()) {
         h.phase = journal_.finished.rbegin()->first.phase;
         h.step = journal_.finished.rbegin()->first.step;
@@ -591,7 +611,7 @@ std::string Worker::running_text(std::int64_t now) const
     const Step& s = step_of(job_.ref);
     auto action = resolve_action(s, setup_.config, setup_.plan, setup_.facts);
     std::string text = action ? describe(action.value()) : s.id;
-    if (state_ == S::stalled)
+    if (work_ == S::stalled)
         text += ": running for " + duration_text(now - job_.attempt_ms) + ", longer than the " + duration_text(job_.expected_ms) +
                 " expected";
     return text;

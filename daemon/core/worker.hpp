@@ -15,14 +15,26 @@ namespace chu {
 
 class Worker {
 public:
-    // What the worker is doing about the step in hand. Moves: see the table in worker.cpp.
-    enum class State {
-        idle,          // nothing in hand
+    // What the worker is doing about the step in hand. Moves: the table in worker.cpp.
+    enum class Work {
+        waiting,       // nothing in hand: waiting for the leader's order
         receiving,     // a copy step's archive on its way from the leader
         running,       // an attempt's command runs
         stalled,       // ... past its plan's timeout; a command that changes the cluster is never killed for it
         backing_off,   // an attempt failed; the next starts after the backoff
         interrupting,  // the operator ends the command; the step fails once it has ended
+    };
+    // What makes the worker move.
+    enum class On {
+        ordered,           // the leader orders a step
+        ordered_copy,      // ... a copy step: its archive comes first
+        archive_verified,  // the archive arrived whole and matches its digest
+        superseded,        // the leader orders another archive: what came so far is of no use
+        past_timeout,      // the attempt runs past the plan's timeout
+        attempt_failed,    // the attempt failed, and the plan re-runs it after a backoff
+        backoff_over,      // the next attempt starts
+        interrupted,       // the operator ends the command, or the step before it ran
+        ended,             // the step finished (done, failed, or timed out for good)
     };
 
     // What the journal holds for this node, rebuilt by apply() alone.
@@ -48,10 +60,10 @@ public:
     void on_tick(std::int64_t now, bool beat_due);
     std::int64_t next_deadline(std::int64_t next) const;
 
-    State state() const { return state_; }
+    Work work() const { return work_; }
     const Journaled& journaled() const { return journal_; }
     std::uint64_t epoch() const { return journal_.epoch; }
-    Hello hello(std::int64_t now) const;
+    Presence presence(std::int64_t now) const;
     bool leader_reachable(std::int64_t now) const;
     std::int64_t leader_heard_ms() const { return leader_heard_ms_; }
     const Beat& cluster() const { return cluster_; }
@@ -66,7 +78,7 @@ public:
     void say_dropped();
 
 private:
-    struct Job {  // the step in hand, when the state is not idle
+    struct Job {  // the step in hand, when not waiting
         StepRef ref;
         std::uint32_t round = 0;
         std::uint32_t attempt = 0;
@@ -84,8 +96,8 @@ private:
         std::int64_t asked_ms = 0;
     };
 
-    void go(State to);
-    bool has_attempt() const { return state_ != State::idle && state_ != State::receiving; }
+    void go(On on);
+    bool has_attempt() const { return work_ != Work::waiting && work_ != Work::receiving; }
     const Step& step_of(StepRef ref) const;
     bool answered_from_journal(const Order& order, const Step& step);
     bool refuse_out_of_order(const Order& order, const Step& step, std::int64_t now);
@@ -103,7 +115,7 @@ private:
     const Server& me_;
     Outbox& out_;
     Journaled journal_;
-    State state_ = State::idle;
+    Work work_ = Work::waiting;
     Job job_;
     Receive receive_;
     std::int64_t leader_heard_ms_ = 0;
@@ -112,6 +124,6 @@ private:
     std::map<std::uint64_t, std::int64_t> forwarded_;  // operator calls sent to the leader, and their deadlines
 };
 
-const char* worker_state_name(Worker::State state);
+const char* work_name(Worker::Work work);
 
 }  // namespace chu

@@ -36,7 +36,7 @@ std::string unescaped(const std::string& field)
     return out;
 }
 
-// The leader's timeline.tsv (support/part.cpp) back into GetTimeline's rows.
+// The leader's timeline.tsv (bundle/part.cpp) back into GetTimeline's rows.
 std::vector<TimelineLine> parse_timeline(const std::string& tsv)
 {
     std::vector<TimelineLine> out;

@@ -2,7 +2,7 @@
 
 #include "archive/archive.hpp"
 #include "client.hpp"
-#include "support/part.hpp"
+#include "bundle/part.hpp"
 
 #include <unistd.h>
 

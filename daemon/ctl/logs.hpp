@@ -1,6 +1,6 @@
 // `chef-ha-upgrade-ctl logs NODE [--step STEP] [-f]`: a step's whole output on any node, one command away
 // from any other. Fetched over the mesh as `collect` fetches a node's part, which holds every step's output
-// file (support/part.cpp: the last 8 MiB of each).
+// file (bundle/part.cpp: the last 8 MiB of each).
 #pragma once
 
 #include <string>

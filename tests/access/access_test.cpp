@@ -45,11 +45,11 @@ std::string diagnostics(const Cluster& c)
     return out;
 }
 
-// A Hello from fe2 that the leader can only refuse, for a reason it names: which reason shows which
-// Hello it was given.
-Hello hello_with(const std::string& topology_digest, const std::string& plan_name)
+// A Presence from fe2 that the leader can only refuse, for a reason it names: which reason shows which
+// Presence it was given.
+Presence hello_with(const std::string& topology_digest, const std::string& plan_name)
 {
-    Hello h;
+    Presence h;
     h.version = daemon_version();  // the same daemon: what is refused is the plan
     h.topology_digest = topology_digest;
     h.plan_name = plan_name;
@@ -100,7 +100,7 @@ TEST_CASE("a peer without the cluster key cannot join or send, it is refused and
         CHECK(c.wait_for(
             [&] { return c.daemon_log(be1.name).find(who + ": it does not have the cluster key") != std::string::npos; }, 20s));
     }
-    // The same kind of Hello with the key is delivered: the leader refuses fe2 for the plan it names.
+    // The same kind of Presence with the key is delivered: the leader refuses fe2 for the plan it names.
     {
         FakePeer keyed(fe2.address, port, {key, std::nullopt});
         keyed.send(be1.address, encode_frame(Envelope{fe2.name, hello_with(topology_digest_of(be1), "with-the-key")}));
@@ -129,7 +129,7 @@ TEST_CASE("a plaintext peer is refused by a CURVE node and logged, and nothing i
                                                "): its handshake failed") != std::string::npos;
         },
         20s));
-    // A keyed peer's Hello, sent after, arrives: the plaintext one never did.
+    // A keyed peer's Presence, sent after, arrives: the plaintext one never did.
     FakePeer keyed(c.node("fe2.example.com").address, port,
                    {cluster_key_of(be1.dir + "/etc/opscode/private-chef-secrets.json"), std::nullopt});
     keyed.send(be1.address, encode_frame(Envelope{"fe2.example.com", hello_with("after-the-plaintext-peer", "chef-server-12")}));

@@ -44,9 +44,9 @@ struct Staged {
     FakePeer played;
 };
 
-// The next Hello `peer` receives from `node` that satisfies `want`, within `timeout`.
-std::optional<Hello> hello_from(FakePeer& peer, const std::string& node, const std::function<bool(const Hello&)>& want,
-                                std::chrono::milliseconds timeout)
+// The next Presence `peer` receives from `node` that satisfies `want`, within `timeout`.
+std::optional<Presence> hello_from(FakePeer& peer, const std::string& node, const std::function<bool(const Presence&)>& want,
+                                   std::chrono::milliseconds timeout)
 {
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
@@ -55,7 +55,7 @@ std::optional<Hello> hello_from(FakePeer& peer, const std::string& node, const s
             continue;
         auto envelope = decode_frame(*bytes);
         if (envelope && envelope->from == node)
-            if (const auto* h = std::get_if<Hello>(&envelope->message); h && want(*h))
+            if (const auto* h = std::get_if<Presence>(&envelope->message); h && want(*h))
                 return *h;
     }
     return std::nullopt;
@@ -133,12 +133,12 @@ TEST_CASE("malformed, oversized, spoofed, stranger and old-epoch frames are drop
     const std::string net = be1.substr(0, be1.rfind('.') + 1);
     INFO("---- fe1 daemon log\n" << c.daemon_log(fe1.name));
     REQUIRE(hello_from(
-        leader, fe1.name, [](const Hello&) { return true; }, 30s));
+        leader, fe1.name, [](const Presence&) { return true; }, 30s));
 
     // The leader, at epoch 5: from now on fe1 says it has seen epoch 5.
     leader.send(fe1.address, frame("be1.example.com", beat(5, "")));
     REQUIRE(hello_from(
-        leader, fe1.name, [](const Hello& h) { return h.epoch == 5; }, 20s));
+        leader, fe1.name, [](const Presence& h) { return h.epoch == 5; }, 20s));
     const auto journal_before = journal_of(fe1);
 
     // A beat from the leader's address naming a cluster state, and peers with a role and a state, past the last.
@@ -167,7 +167,7 @@ TEST_CASE("malformed, oversized, spoofed, stranger and old-epoch frames are drop
     huge.epoch = 5;
     huge.phase = 8;
     huge.data.assign(chunk_size, 'x');
-    Hello big;
+    Presence big;
     big.plan_name.assign(max_frame_size, 'p');
     outsider.send(fe1.address, frame("be1.example.com", big));
     CHECK(logged(c, fe1.name, "dropped a malformed message from " + net + "99: frame of "));
@@ -189,7 +189,7 @@ TEST_CASE("malformed, oversized, spoofed, stranger and old-epoch frames are drop
     CHECK(c.wait_for([&] { return c.view(fe1.name).last_error == "the test leader is still heard"; }, 20s));
     CHECK(c.running(fe1.name));
     CHECK(hello_from(
-        leader, fe1.name, [](const Hello& h) { return h.epoch == 5 && !h.running; }, 20s));
+        leader, fe1.name, [](const Presence& h) { return h.epoch == 5 && !h.running; }, 20s));
     const View view = c.view(fe1.name);
     CHECK(view.state == "joining");
     CHECK(view.step.empty());
@@ -207,7 +207,7 @@ TEST_CASE("a replayed order is answered from the journal and runs nothing twice"
     const NodeInfo& fe1 = c.node("fe1.example.com");
     INFO("---- fe1 daemon log\n" << c.daemon_log(fe1.name));
     REQUIRE(hello_from(
-        leader, fe1.name, [](const Hello&) { return true; }, 30s));
+        leader, fe1.name, [](const Presence&) { return true; }, 30s));
 
     const std::string order = frame("be1.example.com", first_order(1));
     leader.send(fe1.address, order);
@@ -239,7 +239,7 @@ TEST_CASE("a hello claiming a phase far past the plan does not crash the leader"
     const NodeInfo& be1 = c.node("be1.example.com");
     INFO("---- be1 daemon log\n" << c.daemon_log(be1.name));
     REQUIRE(c.wait_for([&] { return c.view(be1.name).reachable; }, 30s));
-    Hello h;
+    Presence h;
     h.plan_name = "chef-server-12";
     h.phase = INT_MAX;
     h.step = INT_MAX;
@@ -265,7 +265,7 @@ TEST_CASE("with CURVE, a keyed peer's spoofed and malformed frames are still dro
     INFO("---- fe1 daemon log\n" << c.daemon_log(fe1.name));
     // fe1 completes the handshake with the key derived here independently, and greets its leader.
     REQUIRE(hello_from(
-        leader, fe1.name, [](const Hello&) { return true; }, 30s));
+        leader, fe1.name, [](const Presence&) { return true; }, 30s));
 
     leader.send(fe1.address, std::string("\x00\x01\x02", 3));
     CHECK(logged(c, fe1.name, "dropped a malformed message from " + be1 + ": not a chef-ha-upgrade frame"));

@@ -76,17 +76,9 @@ public:
         config.commands.retries = 0;  // a --fail-once step pauses the cluster at once, whatever its retry policy
         const Plan plan = must(effective_plan(must(load_plan(CHU_SOURCE_DIR "/conf/plans/chef-server-12.plan", "")), config));
         for (const char* name : {"be1.example.com", "be2.example.com", "fe1.example.com"}) {
-            NodeSetup s;
-            s.topology = must(parse_topology(topology_text, "private-chef.rb"));
-            s.plan = plan;
-            s.config = config;
-            s.node = name;
-            s.facts = NodeFacts{"/usr/bin/private-chef-ctl", config.upgrade.package, PackageFormat::deb};
-            s.topology_digest = topology_digest(s.topology);
-            s.plan_digest = plan_digest(s.plan);
-            s.package_digest = "package";
-            s.key_id = "key";
-            s.version = "test";
+            const NodeSetup s = make_setup(must(parse_topology(topology_text, "private-chef.rb")), plan, config, name,
+                                           NodeFacts{"/usr/bin/private-chef-ctl", config.upgrade.package, PackageFormat::deb},
+                                           "package", "key", "test");
             Member& m = members_[name];
             m.name = name;
             m.setup = s;
@@ -154,6 +146,7 @@ private:
                 bus->event(notify.event);
         }
         void stop(const Stop&) override {}  // no node is dropped here
+        void halt(const Halt& halt) override { throw std::runtime_error(name + ": " + halt.reason); }
     };
     struct Mail {
         std::string to;

@@ -25,20 +25,12 @@ inline const NodeSetup& setup_of(int which)
         Config config;
         config.upgrade.package = "/srv/chef-server-core_12.19.31-1_amd64.deb";
         config.upgrade.addons = {"opscode-push-jobs-server"};
-        auto s = std::make_unique<NodeSetup>();
-        s->topology = parse_topology(topology_text, "private-chef.rb").value();
         auto plan = load_plan(std::string(CHU_SOURCE_DIR) + "/conf/plans/chef-server-12.plan", "");
         CHU_FUZZ_CHECK(plan);
-        s->plan = effective_plan(plan.value(), config).value();
-        s->config = config;
-        s->node = names[which];
-        s->facts = NodeFacts{"/usr/bin/private-chef-ctl", config.upgrade.package, PackageFormat::deb};
-        s->topology_digest = topology_digest(s->topology);
-        s->plan_digest = plan_digest(s->plan);
-        s->package_digest = "pkg";
-        s->key_id = "key";
-        s->version = "fuzz";
-        setups[which] = std::move(s);
+        setups[which] = std::make_unique<NodeSetup>(
+            make_setup(parse_topology(topology_text, "private-chef.rb").value(), effective_plan(plan.value(), config).value(),
+                       config, names[which], NodeFacts{"/usr/bin/private-chef-ctl", config.upgrade.package, PackageFormat::deb},
+                       "pkg", "key", "fuzz"));
     }
     return *setups[which];
 }

@@ -56,7 +56,7 @@ int main(int argc, char** argv)
     const std::string d = "0f3c2a55e1b7d64c98a0b2e4f6a8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4";
     PeerInfo fe1{"fe1.example.com", 2, 3, 7, "upgrade-frontend", 1732240000000};
     const std::pair<const char*, Message> frames[] = {
-        {"hello", Hello{3, "chef-server-12", d, d, d, "a1b2c3d4e5f60718", "0.1.0", 5, 0, true}},
+        {"hello", Presence{3, "chef-server-12", d, d, d, "a1b2c3d4e5f60718", "0.1.0", 5, 0, true}},
         {"beat", Beat{3, 3, 7, 1, 42, "", 1732240000000, 0, "", {fe1, PeerInfo{"be2.example.com", 1, 3, 7, "", 0}}}},
         {"beat-refusal", Beat{3, 1, 0, 0, 0, "node fe2.example.com refused: topology differs", 0, 0, "topology differs", {}}},
         {"order", Order{3, 7, 0, 1, "", 0, false}},
@@ -93,7 +93,7 @@ int main(int argc, char** argv)
     write(dir + "/journal/empty", "");
 
     const NodeSetup& leader_setup = fuzz::setup_of(0);
-    const Hello agreeing{
+    const Presence agreeing{
         0, leader_setup.plan.name, leader_setup.topology_digest, leader_setup.plan_digest, "pkg", "key", "fuzz", 0, -1, false};
     std::vector<std::string> join = {message(1, agreeing), message(2, agreeing), message(3, agreeing), event(4, 10)};
     std::vector<std::string> first_steps = join;

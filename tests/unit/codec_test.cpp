@@ -32,7 +32,7 @@ struct Dump {
     std::string str() const { return out.str(); }
 };
 
-std::string dump(const chu::Hello& m)
+std::string dump(const chu::Presence& m)
 {
     return Dump()("hello.epoch", m.epoch)("plan_name", m.plan_name)("topology_digest", m.topology_digest)(
                "plan_digest", m.plan_digest)("package_digest", m.package_digest)("key_id", m.key_id)("version", m.version)(
@@ -174,7 +174,7 @@ const std::string kDigest(64, 'a');
 // One of each message, every field away from its default (negative where the type allows it).
 std::vector<chu::Message> every_message()
 {
-    chu::Hello hello;
+    chu::Presence hello;
     hello.epoch = 0x0102030405060708ull;
     hello.plan_name = "chef-server-12";
     hello.topology_digest = kDigest;

@@ -30,7 +30,7 @@ bool run_until(sd_event* event, F done)
 
 std::string hello_frame(std::uint64_t n)
 {
-    Hello h;
+    Presence h;
     h.epoch = n;  // numbers the messages
     return encode_frame(Envelope{"be2.example.com", h});
 }
@@ -52,7 +52,7 @@ TEST_CASE("a burst of messages reaches the daemon in order, in a few batches rat
         Mesh leader(event, log, topology.value(), "be1.example.com", options, [&](const std::vector<Envelope>& batch) {
             ++batches;
             for (const auto& e : batch)
-                received.push_back(std::get<Hello>(e.message).epoch);
+                received.push_back(std::get<Presence>(e.message).epoch);
         });
         Mesh follower(event, log, topology.value(), "be2.example.com", options, [](const std::vector<Envelope>&) {});
         REQUIRE(leader.listen());

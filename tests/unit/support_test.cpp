@@ -1,5 +1,5 @@
 // A node's support part: what is cut when it is too large, and what the cut says.
-#include "support/part.hpp"
+#include "bundle/part.hpp"
 
 #include <catch2/catch.hpp>
 

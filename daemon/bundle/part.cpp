@@ -1,4 +1,4 @@
-#include "support/part.hpp"
+#include "bundle/part.hpp"
 
 #include "archive/archive.hpp"
 #include "bus/bus_values.hpp"

@@ -20,15 +20,15 @@ struct sd_event_source;
 
 namespace chu {
 
-class Support {
+class Collector {
 public:
     using Send = std::function<void(const std::string& to, Message message)>;
     using Done = std::function<void(Result<std::string> part)>;
 
-    Support(sd_event* event, const Logger& log, ChildContext children, std::string me, Send send);
-    ~Support();
-    Support(const Support&) = delete;
-    Support& operator=(const Support&) = delete;
+    Collector(sd_event* event, const Logger& log, ChildContext children, std::string me, Send send);
+    ~Collector();
+    Collector(const Collector&) = delete;
+    Collector& operator=(const Collector&) = delete;
 
     // `node`'s part (this node's is made here): whole, or why not (not heard from for part_timeout_ms; a node
     // making its part says so at every fetch).

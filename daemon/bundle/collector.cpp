@@ -1,7 +1,7 @@
-#include "support/support.hpp"
+#include "bundle/collector.hpp"
 
 #include "posix/posix.hpp"
-#include "support/part.hpp"
+#include "bundle/part.hpp"
 
 #include <fcntl.h>
 #include <syslog.h>
@@ -22,26 +22,26 @@ constexpr std::uint64_t max_part_told = 4 * max_support_part;
 }  // namespace
 
 // The loop's monotonic clock, in milliseconds: what its timer is set on.
-std::int64_t Support::now_ms() const
+std::int64_t Collector::now_ms() const
 {
     std::uint64_t usec = 0;
     sd_event_now(event_, CLOCK_MONOTONIC, &usec);
     return static_cast<std::int64_t>(usec / 1000);
 }
 
-Support::Support(sd_event* event, const Logger& log, ChildContext children, std::string me, Send send)
+Collector::Collector(sd_event* event, const Logger& log, ChildContext children, std::string me, Send send)
     : event_(event), log_(log), children_(std::move(children)), me_(std::move(me)), send_(std::move(send)), runner_(event, log),
       // Ids differ across this daemon's restarts, so a late chunk of an earlier transfer is never taken.
       next_id_(static_cast<std::uint64_t>(std::time(nullptr)) << 20)
 {}
 
-Support::~Support()
+Collector::~Collector()
 {
     runner_.terminate_all();
     sd_event_source_unref(timer_);
 }
 
-void Support::collect(const std::string& node, Done done)
+void Collector::collect(const std::string& node, Done done)
 {
     if (node == me_) {
         waiting_.push_back(std::move(done));
@@ -55,7 +55,7 @@ void Support::collect(const std::string& node, Done done)
     arm();
 }
 
-void Support::on_fetch(const std::string& from, const PartFetch& fetch)
+void Collector::on_fetch(const std::string& from, const PartFetch& fetch)
 {
     Served& s = served_[from];
     if (s.id != fetch.id) {  // a new collect: a fresh part
@@ -75,7 +75,7 @@ void Support::on_fetch(const std::string& from, const PartFetch& fetch)
     }
 }
 
-void Support::on_chunk(const std::string& from, const PartChunk& chunk)
+void Collector::on_chunk(const std::string& from, const PartChunk& chunk)
 {
     auto it = fetching_.find(chunk.id);
     if (it == fetching_.end() || it->second.node != from || chunk.offset != it->second.data.size())
@@ -104,7 +104,7 @@ void Support::on_chunk(const std::string& from, const PartChunk& chunk)
 }
 
 // One child at a time; a request that comes while one runs is served by a fresh one after it.
-void Support::make()
+void Collector::make()
 {
     if (making_) {
         remake_ = true;
@@ -128,7 +128,7 @@ void Support::make()
     });
 }
 
-void Support::made(Result<std::string> part)
+void Collector::made(Result<std::string> part)
 {
     making_ = false;
     auto shared = part ? std::make_shared<const std::string>(std::move(part.value())) : nullptr;
@@ -150,7 +150,7 @@ void Support::made(Result<std::string> part)
     }
 }
 
-void Support::answer(const std::string& to, std::uint64_t id, std::uint64_t offset)
+void Collector::answer(const std::string& to, std::uint64_t id, std::uint64_t offset)
 {
     Served& s = served_[to];
     if (!s.part) {
@@ -170,7 +170,7 @@ void Support::answer(const std::string& to, std::uint64_t id, std::uint64_t offs
     arm();
 }
 
-void Support::tick()
+void Collector::tick()
 {
     const std::int64_t now = now_ms();
     for (auto& [requester, s] : served_)
@@ -194,7 +194,7 @@ void Support::tick()
     }
 }
 
-void Support::arm()
+void Collector::arm()
 {
     const std::uint64_t when = static_cast<std::uint64_t>(now_ms() + ask_again_ms) * 1000;
     const int r = timer_ ? sd_event_source_set_time(timer_, when)
@@ -203,9 +203,9 @@ void Support::arm()
         log_.log(LOG_WARNING, "collect: cannot arm its timer; a lost node is not given up on");
 }
 
-int Support::on_timer(sd_event_source*, std::uint64_t, void* userdata)
+int Collector::on_timer(sd_event_source*, std::uint64_t, void* userdata)
 {
-    auto* self = static_cast<Support*>(userdata);
+    auto* self = static_cast<Collector*>(userdata);
     self->tick();
     const bool holding = std::any_of(self->served_.begin(), self->served_.end(),
                                      [](const auto& entry) { return entry.second.state == Serving::sent && entry.second.part; });

@@ -128,6 +128,29 @@ int Daemon::run()
     runner_ = std::make_unique<Runner>(event_, log_);
     if (core_->runs_hooks())
         hooks_ = std::make_unique<Hooks>(*runner_, log_, setup_.config.hooks, setup_.node);
+    if (const int failed = set_up_mesh())
+        return failed;
+    set_up_bus();
+
+    // A journal this node's inputs no longer fit: said, and no restart loop (exit 78), before anything runs.
+    if (auto restored = core_->restore(journal_->records()); !restored) {
+        log_.log(LOG_ERR, restored.error().message);
+        return exit_status_of(restored.error());
+    }
+    core_->start(now_ms());
+    dispatch();
+    notify_ready();
+    const int r = sd_event_loop(event_);
+    if (r < 0) {
+        log_.log(LOG_ERR, std::string("event loop failed: ") + std::strerror(-r));
+        return 1;
+    }
+    return exit_status_;
+}
+
+// The peer mesh, and the support bundles' transfers beside it; nonzero: the exit status.
+int Daemon::set_up_mesh()
+{
     Mesh::Options options;
     options.port = setup_.config.cluster.port;
     options.heartbeat_ms = setup_.config.cluster.heartbeat_ms;
@@ -153,6 +176,12 @@ int Daemon::run()
         // An address this host does not have is the topology's or the config's mistake: no restart helps.
         return mesh_->address_not_here() ? exit_config_error : 1;
     }
+    return 0;
+}
+
+// The bus is for the operator: without it the upgrade goes on, and says so.
+void Daemon::set_up_bus()
+{
     try {
         bus_ = std::make_unique<BusService>(
             event_, *core_, setup_,
@@ -167,21 +196,6 @@ int Daemon::run()
         log_.log(LOG_WARNING, std::string("not on the system bus (") + e.what() +
                                   "): chef-ha-upgrade-ctl cannot reach this node; the upgrade goes on");
     }
-
-    // A journal this node's inputs no longer fit: said, and no restart loop (exit 78), before anything runs.
-    if (auto restored = core_->restore(journal_->records()); !restored) {
-        log_.log(LOG_ERR, restored.error().message);
-        return exit_status_of(restored.error());
-    }
-    core_->start(now_ms());
-    dispatch();
-    notify_ready();
-    const int r = sd_event_loop(event_);
-    if (r < 0) {
-        log_.log(LOG_ERR, std::string("event loop failed: ") + std::strerror(-r));
-        return 1;
-    }
-    return exit_status_;
 }
 
 // Carries out the core's effects (core/carry.hpp), then arms the core's timer and shows the new status.

@@ -36,6 +36,8 @@ public:
 
 private:
     bool set_up_loop();
+    int set_up_mesh();
+    void set_up_bus();
     void dispatch();
     bool write(const std::vector<Record>& records) override;
     bool underway() override;

@@ -3,6 +3,7 @@
 #include "child_commands.hpp"
 #include "config/node_setup.hpp"
 #include "config/text_file.hpp"
+#include "core/assert.hpp"
 #include "core/rehearsal.hpp"
 #include "daemon.hpp"
 
@@ -137,8 +138,17 @@ Status begin_rehearsal(NodeSetup& s)
     return Ok{};
 }
 
+// A broken invariant of the core, in the daemon's log (journald reads the <2> as its priority) before the
+// abort; systemd restarts the daemon, which resumes from its journal.
+void say_assertion(const char* what, const char* file, int line)
+{
+    std::fprintf(stderr, "<2>internal error (please report it): %s:%d: %s does not hold; stopping\n", file, line, what);
+    std::fflush(stderr);
+}
+
 int run_daemon(const std::string& config, bool rehearse)
 {
+    set_assert_handler(say_assertion);
     auto loaded = load_node_setup(config);
     if (!loaded) {
         std::fprintf(stderr, "chef-ha-upgraded: %s\n", loaded.error().message.c_str());

@@ -197,6 +197,39 @@ std::string set_addons(const std::string& value, Config& config)
     return {};
 }
 
+std::string set_retries(const std::string& v, Config& c)
+{
+    unsigned n = 0;
+    std::string problem = set_unsigned(v, n, defaults().commands.retries);
+    if (problem.empty() && n > 100)
+        problem = ticked(v) + " is too many retries; use at most 100, e.g. " + std::to_string(defaults().commands.retries);
+    if (problem.empty())
+        c.commands.retries = n;
+    return problem;
+}
+
+// [paths]: every one an absolute path, its default the packaged layout's.
+std::vector<KeySpec> path_keys()
+{
+    using V = const std::string&;
+    return {
+        {"opscode_dir", [](V v, Config& c) { return set_absolute_path(v, c.paths.opscode_dir, defaults().paths.opscode_dir); }},
+        {"state_dir", [](V v, Config& c) { return set_absolute_path(v, c.paths.state_dir, defaults().paths.state_dir); }},
+        {"plans_dir", [](V v, Config& c) { return set_absolute_path(v, c.paths.plans_dir, defaults().paths.plans_dir); }},
+        {"keepalived_dir",
+         [](V v, Config& c) { return set_absolute_path(v, c.paths.keepalived_dir, defaults().paths.keepalived_dir); }},
+        {"upgrades_dir",
+         [](V v, Config& c) { return set_absolute_path(v, c.paths.upgrades_dir, defaults().paths.upgrades_dir); }},
+        {"data_dir", [](V v, Config& c) { return set_absolute_path(v, c.paths.data_dir, defaults().paths.data_dir); }},
+        {"version_manifest",
+         [](V v, Config& c) { return set_absolute_path(v, c.paths.version_manifest, defaults().paths.version_manifest); }},
+        {"open_source_chef_dir",
+         [](V v, Config& c) {
+             return set_absolute_path(v, c.paths.open_source_chef_dir, defaults().paths.open_source_chef_dir);
+         }},
+    };
+}
+
 const std::vector<SectionSpec>& schema()
 {
     using V = const std::string&;
@@ -242,36 +275,9 @@ const std::vector<SectionSpec>& schema()
              {"make", [](V v, Config& c) { return set_absolute_path(v, c.commands.make, defaults().commands.make); }},
              {"ruby", [](V v, Config& c) { return set_absolute_path(v, c.commands.ruby, defaults().commands.ruby); }},
              {"timeout_s", [](V v, Config& c) { return set_unsigned(v, c.commands.timeout_s, 3600); }},
-             {"retries",
-              [](V v, Config& c) {
-                  unsigned n = 0;
-                  std::string problem = set_unsigned(v, n, defaults().commands.retries);
-                  if (problem.empty() && n > 100)
-                      problem = ticked(v) + " is too many retries; use at most 100, e.g. " +
-                                std::to_string(defaults().commands.retries);
-                  if (problem.empty())
-                      c.commands.retries = n;
-                  return problem;
-              }},
+             {"retries", set_retries},
          }},
-        {"paths",
-         {
-             {"opscode_dir",
-              [](V v, Config& c) { return set_absolute_path(v, c.paths.opscode_dir, defaults().paths.opscode_dir); }},
-             {"state_dir", [](V v, Config& c) { return set_absolute_path(v, c.paths.state_dir, defaults().paths.state_dir); }},
-             {"plans_dir", [](V v, Config& c) { return set_absolute_path(v, c.paths.plans_dir, defaults().paths.plans_dir); }},
-             {"keepalived_dir",
-              [](V v, Config& c) { return set_absolute_path(v, c.paths.keepalived_dir, defaults().paths.keepalived_dir); }},
-             {"upgrades_dir",
-              [](V v, Config& c) { return set_absolute_path(v, c.paths.upgrades_dir, defaults().paths.upgrades_dir); }},
-             {"data_dir", [](V v, Config& c) { return set_absolute_path(v, c.paths.data_dir, defaults().paths.data_dir); }},
-             {"version_manifest",
-              [](V v, Config& c) { return set_absolute_path(v, c.paths.version_manifest, defaults().paths.version_manifest); }},
-             {"open_source_chef_dir",
-              [](V v, Config& c) {
-                  return set_absolute_path(v, c.paths.open_source_chef_dir, defaults().paths.open_source_chef_dir);
-              }},
-         }},
+        {"paths", path_keys()},
         {"hooks",
          {
              {"dir", [](V v, Config& c) { return set_absolute_path(v, c.hooks.dir, defaults().hooks.dir); }},

@@ -124,7 +124,7 @@ void EventWatch::phases(const NodeStatus& b, const NodeStatus& s, std::vector<Ev
     auto complete = [&](std::int32_t p) {
         out.push_back(
             make(EventKind::phase_complete, s, p, "phase " + std::to_string(p) + "/" + std::to_string(count) + " complete"));
-        if (find_phase(setup_.plan, p)->downtime_ends)
+        if (phase_at(setup_.plan, p).downtime_ends)
             ended(p);
     };
     for (std::int32_t p = std::max(reached_, 0); p < under_way(s); ++p) {

@@ -1,6 +1,7 @@
 #include "leader.hpp"
 
 #include "digest.hpp"
+#include "overloaded.hpp"
 #include "node.hpp"
 #include "rehearsal.hpp"
 #include "words.hpp"
@@ -164,18 +165,20 @@ std::set<std::string> Leader::all_moves()
 
 void Leader::apply(const Record& record)
 {
-    if (const auto* e = std::get_if<EpochRecord>(&record)) {
-        journal_.epoch = std::max(journal_.epoch, e->epoch);
-    } else if (const auto* j = std::get_if<JoinedRecord>(&record)) {
-        journal_.agreement = *j;
-        go(On::joined);
-    } else if (const auto* r = std::get_if<ReportRecord>(&record)) {
-        apply_report(*r);
-    } else if (const auto* p = std::get_if<PhaseRecord>(&record)) {
-        apply_phase(*p);
-    } else if (const auto* d = std::get_if<DecisionRecord>(&record)) {
-        apply_decision(*d);
-    }
+    std::visit(Overloaded{
+                   [&](const EpochRecord& e) { journal_.epoch = std::max(journal_.epoch, e.epoch); },
+                   [&](const JoinedRecord& j) {
+                       journal_.agreement = j;
+                       go(On::joined);
+                   },
+                   [&](const ReportRecord& r) { apply_report(r); },
+                   [&](const PhaseRecord& p) { apply_phase(p); },
+                   [&](const DecisionRecord& d) { apply_decision(d); },
+                   [](const StartedRecord&) {},  // the worker's
+                   [](const FinishedRecord&) {},
+                   [](const DroppedRecord&) {},
+               },
+               record);
 }
 
 void Leader::apply_report(const ReportRecord& r)
@@ -184,12 +187,12 @@ void Leader::apply_report(const ReportRecord& r)
     Target& t = journal_.targets[{r.node, {r.phase, r.step}}];
     if (r.round != t.round)
         return;  // kept for the timeline; the operator's retry made a newer round
-    const Step& step = *find_step(setup_.plan, {r.phase, r.step});
+    const Step& step = step_at(setup_.plan, {r.phase, r.step});
     // A may_fail step's failure passes its barrier: the plan answers it with its `when = failed:` steps.
     go(t, succeeded(r.end.outcome) || step.may_fail ? On::passed : On::failed);
     t.end = r.end;
     t.reported = journal_.timeline.size();
-    if (find_phase(setup_.plan, r.phase)->downtime_begins && (downtime_begin_ms_ == 0 || r.started_ms < downtime_begin_ms_))
+    if (phase_at(setup_.plan, r.phase).downtime_begins && (downtime_begin_ms_ == 0 || r.started_ms < downtime_begin_ms_))
         downtime_begin_ms_ = r.started_ms;
 }
 
@@ -197,7 +200,7 @@ void Leader::apply_phase(const PhaseRecord& p)
 {
     journal_.phase = std::max(journal_.phase, p.phase + 1);
     step_ = 0;
-    if (find_phase(setup_.plan, p.phase)->downtime_ends)
+    if (phase_at(setup_.plan, p.phase).downtime_ends)
         journal_.downtime_end_ms = p.at_ms;
     if (!current_phase() && journal_.progress == P::running)
         go(On::all_passed);
@@ -381,7 +384,7 @@ void Leader::on_packed(const std::string& from, const Packed& p, std::int64_t no
         archive_->packed || !archive_->bytes.empty())
         return;
     if (!p.problem.empty() || p.size == 0) {
-        const std::string problem = from + " could not pack " + find_step(setup_.plan, archive_->ref)->copy + ": " +
+        const std::string problem = from + " could not pack " + step_at(setup_.plan, archive_->ref).copy + ": " +
                                     (p.problem.empty() ? std::string("it is empty") : p.problem);
         if (problem != archive_->problem)  // asked again every beat: said once until it changes
             out_.log(Log::Level::error, problem + " (asked again)", p.phase);
@@ -416,7 +419,7 @@ void Leader::on_chunk(const std::string& from, const Chunk& c, std::int64_t now)
     archive_->bytes = std::move(archive_->incoming);
     archive_->incoming.clear();
     out_.log(Log::Level::info,
-             "relaying the archive of " + find_step(setup_.plan, archive_->ref)->id + " from " + from + " (" +
+             "relaying the archive of " + step_at(setup_.plan, archive_->ref).id + " from " + from + " (" +
                  std::to_string(archive_->bytes.size()) + " bytes)",
              c.phase);
     advance(now);
@@ -428,7 +431,7 @@ void Leader::on_archive(StepRef ref, const Result<std::string>& archive, std::in
         return;
     archive_->requested = false;
     if (!archive) {
-        archive_->problem = "the bootstrap could not pack " + find_step(setup_.plan, ref)->copy + ": " + archive.error().message;
+        archive_->problem = "the bootstrap could not pack " + step_at(setup_.plan, ref).copy + ": " + archive.error().message;
         out_.log(Log::Level::error, archive_->problem, ref.phase);
         return;  // asked again at the next advance
     }
@@ -473,7 +476,7 @@ bool Leader::condition_holds(const Condition& when) const
     case Condition::Kind::always: return true;
     case Condition::Kind::failed: {
         // The may_fail step earlier in this phase failed on one of its nodes.
-        const Step& earlier = *find_step(setup_.plan, {journal_.phase, when.step_index});
+        const Step& earlier = step_at(setup_.plan, {journal_.phase, when.step_index});
         for (const auto& n : targets_of(earlier))
             if (const Target* t = target(n, {journal_.phase, when.step_index});
                 t && t->state == T::done && !succeeded(t->end.outcome))
@@ -483,7 +486,7 @@ bool Leader::condition_holds(const Condition& when) const
     case Condition::Kind::bootstrap_not_master:
         // The latest keepalived-status the bootstrap reported in this phase.
         for (std::int32_t s = step_ - 1; s >= 0; --s) {
-            const Step& st = *find_step(setup_.plan, {journal_.phase, s});
+            const Step& st = step_at(setup_.plan, {journal_.phase, s});
             if (st.kind != StepKind::check || st.check != Check::keepalived_status)
                 continue;
             const Target* t = target(setup_.topology.bootstrap().name, {journal_.phase, s});

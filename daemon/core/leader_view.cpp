@@ -130,7 +130,7 @@ std::int64_t Leader::running_here_ms(const std::string& node, std::int64_t now) 
 // to a failure mostly never run. (Progress counts every step: one skipped counts as done, so it never steps back.)
 bool Leader::counts(StepRef ref) const
 {
-    const Step& st = *find_step(setup_.plan, ref);
+    const Step& st = step_at(setup_.plan, ref);
     return st.when.kind == Condition::Kind::always || (ref.phase == journal_.phase && condition_holds(st.when));
 }
 
@@ -138,7 +138,7 @@ bool Leader::counts(StepRef ref) const
 // whole, a running node by its time so far (up to its timeout).
 std::pair<std::int64_t, std::int64_t> Leader::step_time(StepRef ref, std::int64_t now) const
 {
-    const Step& st = *find_step(setup_.plan, ref);
+    const Step& st = step_at(setup_.plan, ref);
     const auto nodes = targets_of(st);
     std::vector<Role> roles;
     roles.reserve(nodes.size());
@@ -166,7 +166,7 @@ std::uint32_t Leader::percent_done(std::int64_t now) const
 {
     std::int64_t total = 0, done = 0;
     for (std::int32_t p = 1; p < static_cast<std::int32_t>(setup_.plan.phases.size()); ++p)
-        for (std::int32_t s = 0; s < static_cast<std::int32_t>(find_phase(setup_.plan, p)->steps.size()); ++s) {
+        for (std::int32_t s = 0; s < static_cast<std::int32_t>(phase_at(setup_.plan, p).steps.size()); ++s) {
             const auto [expected, ran] = step_time({p, s}, now);
             total += expected;
             done += ran;
@@ -186,7 +186,7 @@ std::int64_t Leader::downtime_expected_end(State state, std::int64_t now) const
     const std::vector<bool> in_downtime = downtime_phases(setup_.plan);
     std::int64_t remaining = 0;
     for (std::int32_t p = journal_.phase; p < static_cast<std::int32_t>(in_downtime.size()) && in_downtime[p]; ++p)
-        for (std::int32_t s = 0; s < static_cast<std::int32_t>(find_phase(setup_.plan, p)->steps.size()); ++s)
+        for (std::int32_t s = 0; s < static_cast<std::int32_t>(phase_at(setup_.plan, p).steps.size()); ++s)
             if (!(StepRef{p, s} < here()) && counts({p, s})) {
                 const auto [expected, ran] = step_time({p, s}, now);
                 remaining += expected - ran;

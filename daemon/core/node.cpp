@@ -1,6 +1,7 @@
 #include "node.hpp"
 
 #include "outlook.hpp"
+#include "overloaded.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -126,7 +127,7 @@ Node::Node(NodeSetup setup)
     : setup_(std::move(setup)), out_(setup_.node, !setup_.plan.rehearsal, [this](const Record& r) { apply(r); }),
       worker_(setup_, out_), source_(setup_, out_), events_(setup_)
 {
-    if (setup_.topology.find(setup_.node)->role == Role::bootstrap)
+    if (setup_.topology.at(setup_.node).role == Role::bootstrap)
         leader_.emplace(setup_, out_, worker_);
 }
 
@@ -236,45 +237,57 @@ void Node::on_message(const Envelope& envelope, std::int64_t now)
 void Node::route(const std::string& from, const Message& message, std::int64_t now)
 {
     const bool from_leader = from == leader_name();
-    std::visit(
-        [&](const auto& m) {
-            using M = std::decay_t<decltype(m)>;
-            if constexpr (std::is_same_v<M, Presence>) {
-                if (leader_)
-                    leader_->on_presence(from, m, now);
-            } else if constexpr (std::is_same_v<M, Report>) {
-                if (leader_)
-                    leader_->on_report(from, m, now);
-            } else if constexpr (std::is_same_v<M, Fetch>) {
-                if (leader_)
-                    leader_->on_fetch(from, m);
-                else if (from_leader)
-                    source_.on_fetch(m);  // the leader relays this frontend's archive
-            } else if constexpr (std::is_same_v<M, Packed>) {
-                if (leader_)
-                    leader_->on_packed(from, m, now);
-            } else if constexpr (std::is_same_v<M, Chunk>) {
-                if (leader_)
-                    leader_->on_chunk(from, m, now);
-                else if (from_leader)
-                    worker_.on_chunk(m, now);
-            } else if constexpr (std::is_same_v<M, Command>) {
-                if (leader_) {
-                    const Answer a = leader_->decide(m, now);
-                    out_.send(from, Reply{m.id, a.ok, a.text});
-                }
-            } else if (from_leader) {
-                if constexpr (std::is_same_v<M, Beat>)
-                    worker_.on_beat(m, now);
-                else if constexpr (std::is_same_v<M, Order>)
-                    worker_.on_order(m, now);
-                else if constexpr (std::is_same_v<M, Pack>)
-                    source_.on_pack(m);
-                else if constexpr (std::is_same_v<M, Reply>)
-                    worker_.on_reply(m);
-            }
-        },
-        message);
+    std::visit(Overloaded{
+                   [&](const Presence& m) {
+                       if (leader_)
+                           leader_->on_presence(from, m, now);
+                   },
+                   [&](const Report& m) {
+                       if (leader_)
+                           leader_->on_report(from, m, now);
+                   },
+                   [&](const Packed& m) {
+                       if (leader_)
+                           leader_->on_packed(from, m, now);
+                   },
+                   [&](const Command& m) {
+                       if (!leader_)
+                           return;
+                       const Answer a = leader_->decide(m, now);
+                       out_.send(from, Reply{m.id, a.ok, a.text});
+                   },
+                   [&](const Fetch& m) {
+                       if (leader_)
+                           leader_->on_fetch(from, m);
+                       else if (from_leader)
+                           source_.on_fetch(m);  // the leader relays this frontend's archive
+                   },
+                   [&](const Chunk& m) {
+                       if (leader_)
+                           leader_->on_chunk(from, m, now);
+                       else if (from_leader)
+                           worker_.on_chunk(m, now);
+                   },
+                   [&](const Beat& m) {
+                       if (from_leader)
+                           worker_.on_beat(m, now);
+                   },
+                   [&](const Order& m) {
+                       if (from_leader)
+                           worker_.on_order(m, now);
+                   },
+                   [&](const Pack& m) {
+                       if (from_leader)
+                           source_.on_pack(m);
+                   },
+                   [&](const Reply& m) {
+                       if (from_leader)
+                           worker_.on_reply(m);
+                   },
+                   [](const PartFetch&) {},  // support bundles travel beside the upgrade (daemon/bundle), never here
+                   [](const PartChunk&) {},
+               },
+               message);
 }
 
 // After every event: the leader walks on as far as it can, and what this node sent itself is delivered.
@@ -384,7 +397,7 @@ std::vector<RunningStep> Node::running_steps(const NodeStatus& st, std::int64_t 
     std::vector<RunningStep> out;
     auto expected = [](const Step& step) { return static_cast<std::int64_t>(step.timeout_s) * 1000; };
     if (const auto ref = worker_.in_hand()) {
-        const Step& step = *find_step(setup_.plan, *ref);
+        const Step& step = step_at(setup_.plan, *ref);
         const auto ran = static_cast<std::int64_t>(worker_.presence(now).running_ms);
         out.push_back(
             {setup_.node, step.id, action_text(step), now - ran, expected(step), worker_.work() == Worker::Work::stalled});
@@ -406,7 +419,7 @@ NodeStatus Node::status(std::int64_t now) const
 {
     NodeStatus st;
     st.node = setup_.node;
-    st.role = setup_.topology.find(setup_.node)->role;
+    st.role = setup_.topology.at(setup_.node).role;
     st.leader = leader_name();
     st.phase_count = static_cast<std::int32_t>(setup_.plan.phases.size());
     st.versions = version_change(setup_.facts);
@@ -426,7 +439,7 @@ NodeStatus Node::status(std::int64_t now) const
     if (in_hand && in_hand->phase > st.phase)
         st.phase = in_hand->phase;  // ordered into the next phase before the leader's next beat says so
     st.phase = std::max(0, st.phase);
-    st.phase_name = find_phase(setup_.plan, st.phase)->title;
+    st.phase_name = phase_at(setup_.plan, st.phase).title;
     st.running = running_steps(st, now);
     if (in_hand) {
         st.step = worker_.running_text(now);

@@ -1,5 +1,6 @@
 #include "plan.hpp"
 
+#include "assert.hpp"
 #include "digest.hpp"
 
 #include <algorithm>
@@ -74,6 +75,20 @@ const Step* find_step(const Plan& plan, StepRef ref)
     if (!ph || ref.step < 0 || static_cast<std::size_t>(ref.step) >= ph->steps.size())
         return nullptr;
     return &ph->steps[static_cast<std::size_t>(ref.step)];
+}
+
+const Phase& phase_at(const Plan& plan, std::int32_t phase)
+{
+    const Phase* found = find_phase(plan, phase);
+    CHU_ASSERT(found);
+    return *found;
+}
+
+const Step& step_at(const Plan& plan, StepRef ref)
+{
+    const Step* found = find_step(plan, ref);
+    CHU_ASSERT(found);
+    return *found;
 }
 
 bool runs_on(const Step& step, Role role)

@@ -165,6 +165,9 @@ struct StepRef {
 // Bounds-checked: nullptr when the plan has no such phase or step (a journal or a peer may name one).
 const Phase* find_phase(const Plan& plan, std::int32_t phase);
 const Step* find_step(const Plan& plan, StepRef ref);
+// A phase or step the core knows is in the plan (checked when ordered, reported or replayed): asserted.
+const Phase& phase_at(const Plan& plan, std::int32_t phase);
+const Step& step_at(const Plan& plan, StepRef ref);
 
 // The placeholders a step's argv may use; unknown ones are refused when the plan is loaded.
 const std::vector<std::string>& placeholder_names();

@@ -2,6 +2,7 @@
 // nodes compare to agree they read the same cluster. Reading it from private-chef.rb: topology_parser.cpp.
 #include "topology.hpp"
 
+#include "assert.hpp"
 #include "digest.hpp"
 
 #include <algorithm>
@@ -66,6 +67,13 @@ const Server* Topology::find(std::string_view name) const
         if (lower(s.name) == wanted)
             return &s;
     return nullptr;
+}
+
+const Server& Topology::at(std::string_view name) const
+{
+    const Server* found = find(name);
+    CHU_ASSERT(found);
+    return *found;
 }
 
 const Server& Topology::bootstrap() const

@@ -34,6 +34,7 @@ struct Topology {
     std::vector<std::string> notes;  // "file:line: ignored ..." for statements we do not use
 
     const Server* find(std::string_view name) const;
+    const Server& at(std::string_view name) const;  // a node the core knows is in it: asserted
     const Server& bootstrap() const;
     const Server& secondary() const;
     std::vector<const Server*> frontends() const;  // in file order

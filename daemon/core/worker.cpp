@@ -1,6 +1,7 @@
 #include "worker.hpp"
 
 #include "digest.hpp"
+#include "overloaded.hpp"
 #include "utf8.hpp"
 
 #include <algorithm>
@@ -87,7 +88,7 @@ bool Worker::Journaled::operator==(const Journaled& o) const
     return epoch == o.epoch && attempts == o.attempts && finished == o.finished && dropped_ms == o.dropped_ms;
 }
 
-Worker::Worker(const NodeSetup& setup, Outbox& out) : setup_(setup), me_(*setup.topology.find(setup.node)), out_(out) {}
+Worker::Worker(const NodeSetup& setup, Outbox& out) : setup_(setup), me_(setup.topology.at(setup.node)), out_(out) {}
 
 void Worker::go(On on)
 {
@@ -101,25 +102,31 @@ std::set<std::string> Worker::all_moves()
 
 const Step& Worker::step_of(StepRef ref) const
 {
-    return *find_step(setup_.plan, ref);  // refs in hand were checked against the plan when ordered or replayed
+    return step_at(setup_.plan, ref);  // refs in hand were checked against the plan when ordered or replayed
 }
 
 // ---------------------------------------------------------------- the journal
 
 void Worker::apply(const Record& record)
 {
-    if (const auto* e = std::get_if<EpochRecord>(&record)) {
-        journal_.epoch = std::max(journal_.epoch, e->epoch);
-    } else if (const auto* s = std::get_if<StartedRecord>(&record)) {
-        const StepRef ref{s->phase, s->step};
-        auto done = journal_.finished.find(ref);
-        if (done == journal_.finished.end() || done->second.round < s->round)
-            journal_.attempts[ref] = s->attempt;
-    } else if (const auto* f = std::get_if<FinishedRecord>(&record)) {
-        journal_.finished[{f->phase, f->step}] = *f;
-    } else if (const auto* d = std::get_if<DroppedRecord>(&record)) {
-        journal_.dropped_ms = d->at_ms;
-    }
+    std::visit(Overloaded{
+                   [&](const EpochRecord& e) { journal_.epoch = std::max(journal_.epoch, e.epoch); },
+                   [&](const StartedRecord& s) {
+                       const StepRef ref{s.phase, s.step};
+                       auto done = journal_.finished.find(ref);
+                       if (done == journal_.finished.end() || done->second.round < s.round)
+                           journal_.attempts[ref] = s.attempt;
+                   },
+                   [&](const FinishedRecord& f) {
+                       journal_.finished[{f.phase, f.step}] = f;
+                   },
+                   [&](const DroppedRecord& d) { journal_.dropped_ms = d.at_ms; },
+                   [](const JoinedRecord&) {},  // the leader's
+                   [](const ReportRecord&) {},
+                   [](const PhaseRecord&) {},
+                   [](const DecisionRecord&) {},
+               },
+               record);
 }
 
 // ---------------------------------------------------------------- orders
@@ -206,10 +213,10 @@ bool Worker::answered_from_journal(const Order& o, const Step& step)
 std::optional<StepRef> Worker::earlier_unfinished(StepRef ref) const
 {
     for (std::int32_t p = 1; p <= ref.phase; ++p) {
-        const auto& steps = find_phase(setup_.plan, p)->steps;
+        const auto& steps = phase_at(setup_.plan, p).steps;
         const std::int32_t end = p == ref.phase ? ref.step : static_cast<std::int32_t>(steps.size());
         for (std::int32_t s = 0; s < end; ++s) {
-            const Step& st = *find_step(setup_.plan, {p, s});
+            const Step& st = step_at(setup_.plan, {p, s});
             if (!runs_on(st, me_.role) || st.when.kind != Condition::Kind::always || st.kind == StepKind::gate)
                 continue;
             auto it = journal_.finished.find({p, s});

@@ -488,13 +488,17 @@ int start()
     return exit_ok;
 }
 
-int run(const Verb& verb, const std::vector<std::string>& args)
+// A verb's options and operands.
+struct Args {
+    bool json = false, yes = false, since_start = false, force = false, follow = false;
+    std::string svg, config, node, file, step;
+    std::vector<std::string> until;
+};
+
+// Reads `args` into `out`; anything but parsed (-1) is the exit status (help shown, or a usage error).
+int parse(const Verb& verb, const std::vector<std::string>& args, Args& out)
 {
     const std::string name = verb.name;
-    bool json = false, yes = false, since_start = false, force = false;
-    std::string svg, config, node, file, step;
-    bool follow = false;
-    std::vector<std::string> until;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         const bool has_value = i + 1 < args.size();
@@ -504,77 +508,86 @@ int run(const Verb& verb, const std::vector<std::string>& args)
         } else if ((name == "status" || name == "events" || name == "preflight" || name == "plan" || name == "report" ||
                     name == "check-config") &&
                    a == "--json") {
-            json = true;
+            out.json = true;
         } else if (name == "events" && a == "--since-start") {
-            since_start = true;
+            out.since_start = true;
         } else if (asks(name) && a == "--yes") {
-            yes = true;
+            out.yes = true;
         } else if (name == "report" && a == "--svg" && has_value) {
-            svg = args[++i];
+            out.svg = args[++i];
         } else if ((name == "check-config" || name == "plan") && a == "--config" && has_value) {
-            config = args[++i];
+            out.config = args[++i];
         } else if ((name == "drop" || name == "skip") && a == "--force") {
-            force = true;
+            out.force = true;
         } else if (name == "watch" && a == "--until") {
-            const std::size_t before = until.size();
+            const std::size_t before = out.until.size();
             for (; i + 1 < args.size() && !args[i + 1].empty() && args[i + 1][0] != '-'; ++i) {
                 if (!state_exit(args[i + 1]))
                     return usage_error("watch --until: there is no state " + args[i + 1] + "; the states: " + state_names());
-                until.push_back(args[i + 1]);
+                out.until.push_back(args[i + 1]);
             }
-            if (until.size() == before)
+            if (out.until.size() == before)
                 return usage_error("watch --until needs one or more states: " + state_names());
-        } else if (name == "collect" && file.empty() && !a.empty() && a[0] != '-') {
-            file = a;
+        } else if (name == "collect" && out.file.empty() && !a.empty() && a[0] != '-') {
+            out.file = a;
         } else if (name == "logs" && a == "--step" && has_value) {
-            step = args[++i];
+            out.step = args[++i];
         } else if (name == "logs" && (a == "-f" || a == "--follow")) {
-            follow = true;
-        } else if ((name == "drop" || name == "logs") && node.empty() && !a.empty() && a[0] != '-') {
-            node = a;
+            out.follow = true;
+        } else if ((name == "drop" || name == "logs") && out.node.empty() && !a.empty() && a[0] != '-') {
+            out.node = a;
         } else {
             return usage_error("unexpected argument to " + name + ": " + a);
         }
     }
+    return -1;
+}
+
+int run(const Verb& verb, const std::vector<std::string>& args)
+{
+    Args parsed;
+    if (const int done = parse(verb, args, parsed); done >= 0)
+        return done;
+    const std::string& name = verb.name;
     if (name == "check-config")
-        return check_config(config, json);
+        return check_config(parsed.config, parsed.json);
     if (name == "status") {
         Client client;
         const Status s = client.status();
         const auto results = preflight_of(client, s);
-        std::fputs((json ? status_json(s, results) : status_text(s, now_us())).c_str(), stdout);
-        if (!json && !results.empty())
+        std::fputs((parsed.json ? status_json(s, results) : status_text(s, now_us())).c_str(), stdout);
+        if (!parsed.json && !results.empty())
             std::fputs(("\n" + preflight_text(results, s.state == "rehearsed")).c_str(), stdout);
         return exit_ok;
     }
     if (name == "preflight")
-        return preflight(json);
+        return preflight(parsed.json);
     if (name == "watch")
-        return watch(until);
+        return watch(parsed.until);
     if (name == "events")
-        return events(json, since_start);
+        return events(parsed.json, parsed.since_start);
     if (name == "plan")
-        return plan(json, config);
+        return plan(parsed.json, parsed.config);
     if (name == "report")
-        return report(svg, json);
+        return report(parsed.svg, parsed.json);
     if (name == "collect")
-        return file.empty() ? usage_error("collect needs the file to write, e.g. support.tar.gz") : collect(file);
+        return parsed.file.empty() ? usage_error("collect needs the file to write, e.g. support.tar.gz") : collect(parsed.file);
     if (name == "logs")
-        return node.empty() ? usage_error("logs needs the node whose output to show, as the topology names it")
-                            : logs(node, step, follow);
+        return parsed.node.empty() ? usage_error("logs needs the node whose output to show, as the topology names it")
+                                   : logs(parsed.node, parsed.step, parsed.follow);
     if (name == "start")
         return start();
-    if (name == "drop" && node.empty())
+    if (name == "drop" && parsed.node.empty())
         return usage_error("drop needs the node to drop, as the topology names it");
-    if (asks(name) && !yes)
-        if (const int asked = ask(name, node); asked != exit_ok)
+    if (asks(name) && !parsed.yes)
+        if (const int asked = ask(name, parsed.node); asked != exit_ok)
             return asked;
     if (name == "drop") {
-        std::printf("%s\n", Client().drop(node, force).c_str());
+        std::printf("%s\n", Client().drop(parsed.node, parsed.force).c_str());
         return exit_ok;
     }
     if (name == "skip") {
-        std::printf("%s\n", Client().skip(force).c_str());
+        std::printf("%s\n", Client().skip(parsed.force).c_str());
         return exit_ok;
     }
     for (const Decision& d : decisions)

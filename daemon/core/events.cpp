@@ -81,7 +81,7 @@ Event EventWatch::make(EventKind kind, const NodeStatus& status, std::int32_t ph
     return e;
 }
 
-std::vector<Event> EventWatch::next(const NodeStatus& status, std::int64_t now)
+std::vector<Event> EventWatch::next(NodeStatus status, std::int64_t now)
 {
     std::vector<Event> out;
     if (last_) {
@@ -95,7 +95,7 @@ std::vector<Event> EventWatch::next(const NodeStatus& status, std::int64_t now)
     peers(status, now, out);
     if (!last_)
         out.clear();  // where the watch starts: what is lost now was lost before
-    last_ = status;
+    last_ = std::move(status);
     for (auto& e : out) {
         e.at_ms = now;
         history_.push_back(e);

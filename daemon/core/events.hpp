@@ -57,7 +57,7 @@ public:
     // The events between the status seen last and this one, in the order they happened, stamped `now`
     // (the daemon passes the moment the core decided, not when the effects were carried out). The first
     // status is where the watch starts: it gives none.
-    std::vector<Event> next(const NodeStatus& status, std::int64_t now);
+    std::vector<Event> next(NodeStatus status, std::int64_t now);
     // Every event since this daemon started, oldest first (at most the last 10,000).
     const std::vector<Event>& history() const { return history_; }
 

@@ -86,7 +86,10 @@ public:
     std::uint64_t epoch() const { return journal_.epoch; }
     std::int32_t step() const { return step_; }
     State state(std::int64_t now) const;
-    void fill_status(NodeStatus& st, std::int64_t now) const;
+    // `events`: only what the cluster's events are judged on (Node::notice, after every input); `full`:
+    // what is shown as well (progress and the downtime's expected end weigh every step on every node).
+    enum class View { events, full };
+    void fill_status(NodeStatus& st, std::int64_t now, View view = View::full) const;
     // A rehearsal's result so far: every node's every check (see rehearsal.hpp).
     std::vector<PreflightResult> preflight() const;
 

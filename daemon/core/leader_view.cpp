@@ -261,15 +261,17 @@ PeerInfo Leader::peer_info(const std::string& name, State cluster, bool held, st
     return p;
 }
 
-void Leader::fill_status(NodeStatus& st, std::int64_t now) const
+void Leader::fill_status(NodeStatus& st, std::int64_t now, View view) const
 {
     st.state = state(now);
     st.phase = std::min(journal_.phase, st.phase_count - 1);
-    st.progress = percent_done(now);
     st.last_error = waiting_text(st.state, now);
     st.downtime_begin_ms = downtime_begin_ms_;
     st.downtime_end_ms = journal_.downtime_end_ms;
-    st.downtime_expected_end_ms = downtime_expected_end(st.state, now);
+    if (view == View::full) {  // the weighing of every step on every node: only for what is shown
+        st.progress = percent_done(now);
+        st.downtime_expected_end_ms = downtime_expected_end(st.state, now);
+    }
     // A step that failed on some nodes holds the others; a disagreement is everyone's.
     const bool held = st.state == State::failed && !failed_here().empty();
     for (const auto& [name, m] : members_)

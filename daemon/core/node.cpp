@@ -182,7 +182,7 @@ std::vector<Effect> Node::take_effects()
 void Node::notice()
 {
     noticed_ = true;
-    for (Event& e : events_.next(status(heard_ms_), heard_ms_))
+    for (Event& e : events_.next(seen(heard_ms_, Leader::View::events), heard_ms_))
         out_.push(Notify{std::move(e), runs_hooks()});
 }
 
@@ -417,17 +417,38 @@ std::vector<RunningStep> Node::running_steps(const NodeStatus& st, std::int64_t 
 
 NodeStatus Node::status(std::int64_t now) const
 {
+    NodeStatus st = seen(now, Leader::View::full);
+    const auto in_hand = worker_.in_hand();
+    st.versions = version_change(setup_.facts);
+    st.running = running_steps(st, now);
+    if (in_hand) {
+        st.step = worker_.running_text(now);
+        st.attempt = worker_.attempt();
+    } else if (const Step* s = find_step(setup_.plan, {st.phase, st.step_index})) {
+        st.step = s->title.empty() ? s->id : s->title;
+    }
+    for (const auto& r : st.running)  // its own step's time (a stalled one says it already)
+        st.step += r.node == setup_.node && !r.stalled ? ", " + time_text(r, now) : "";
+    for (const auto& r : st.running)  // then every other node's step against its expectation
+        st.step += r.node != setup_.node ? "; " + running_step_text(r, now) : "";
+    st.next = next_action(st);
+    return st;
+}
+
+// Where the cluster is, as this node sees it: what its events are judged on, and the rest of its status
+// is built on.
+NodeStatus Node::seen(std::int64_t now, Leader::View view) const
+{
     NodeStatus st;
     st.node = setup_.node;
     st.role = setup_.topology.at(setup_.node).role;
     st.leader = leader_name();
     st.phase_count = static_cast<std::int32_t>(setup_.plan.phases.size());
-    st.versions = version_change(setup_.facts);
     st.rehearsal = setup_.plan.rehearsal;
-    std::int32_t step = 0;
+    std::int32_t& step = st.step_index;
     if (leader_) {
         st.epoch = leader_->epoch();
-        leader_->fill_status(st, now);
+        leader_->fill_status(st, now, view);
         step = leader_->step();
     } else {
         fill_follower(st, now);
@@ -440,18 +461,6 @@ NodeStatus Node::status(std::int64_t now) const
         st.phase = in_hand->phase;  // ordered into the next phase before the leader's next beat says so
     st.phase = std::max(0, st.phase);
     st.phase_name = phase_at(setup_.plan, st.phase).title;
-    st.running = running_steps(st, now);
-    if (in_hand) {
-        st.step = worker_.running_text(now);
-        st.attempt = worker_.attempt();
-    } else if (const Step* s = find_step(setup_.plan, {st.phase, step})) {
-        st.step = s->title.empty() ? s->id : s->title;
-    }
-    for (const auto& r : st.running)  // its own step's time (a stalled one says it already)
-        st.step += r.node == setup_.node && !r.stalled ? ", " + time_text(r, now) : "";
-    for (const auto& r : st.running)  // then every other node's step against its expectation
-        st.step += r.node != setup_.node ? "; " + running_step_text(r, now) : "";
-    st.next = next_action(st);
     return st;
 }
 

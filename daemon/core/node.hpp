@@ -80,6 +80,7 @@ private:
     void heard(std::int64_t now);
     void notice();
     void fill_follower(NodeStatus& st, std::int64_t now) const;
+    NodeStatus seen(std::int64_t now, Leader::View view) const;
     std::string action_text(const Step& step) const;
     std::vector<RunningStep> running_steps(const NodeStatus& st, std::int64_t now) const;
 

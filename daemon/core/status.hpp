@@ -36,8 +36,9 @@ struct NodeStatus {
     std::int32_t phase = 0;
     std::string phase_name;
     std::int32_t phase_count = 0;
-    std::string step;     // what this node runs now, else the cluster's current step; then every other running step
-    std::string step_id;  // the cluster's current step, its id in the plan
+    std::string step;             // what this node runs now, else the cluster's current step; then every other running step
+    std::string step_id;          // the cluster's current step, its id in the plan
+    std::int32_t step_index = 0;  // ... its place in the phase
     std::uint32_t attempt = 0;
     std::uint32_t progress = 0;
     std::string last_error;

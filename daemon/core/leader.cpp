@@ -137,7 +137,7 @@ Leader::Leader(const NodeSetup& setup, Outbox& out, const Worker& own) : setup_(
     for (const auto& server : setup_.topology.servers)
         members_[server.name].server = &server;
     // auto_start is the operator's start given in the config; a rehearsal changes nothing and needs none.
-    journal_.progress = setup_.config.upgrade.auto_start || setup_.plan.rehearsal ? P::starting : P::joining;
+    journal_.progress = setup_.config.upgrade.auto_start || setup_.mode().starts_itself() ? P::starting : P::joining;
 }
 
 void Leader::go(On on)
@@ -270,17 +270,17 @@ std::string Leader::refusal_of(const Presence& h) const
                "): install the same chef-ha-upgrade on every node";
     if (h.topology_digest != topo)
         return "its topology (" + setup_.topology.file + ") differs from the leader's: copy the bootstrap's file to it";
-    if (is_rehearsal_name(h.plan_name) != setup_.plan.rehearsal)
-        return setup_.plan.rehearsal ? "it runs the upgrade, and the leader a preflight rehearsal: stop chef-ha-upgrade there "
-                                       "until the rehearsal is over, or start chef-ha-upgrade on every node"
-                                     : "it runs a preflight rehearsal, and the leader the upgrade: stop "
-                                       "chef-ha-upgrade-preflight there and start chef-ha-upgrade";
+    if (is_rehearsal_name(h.plan_name) != setup_.mode().rehearsal)
+        return setup_.mode().rehearsal ? "it runs the upgrade, and the leader a preflight rehearsal: stop chef-ha-upgrade there "
+                                         "until the rehearsal is over, or start chef-ha-upgrade on every node"
+                                       : "it runs a preflight rehearsal, and the leader the upgrade: stop "
+                                         "chef-ha-upgrade-preflight there and start chef-ha-upgrade";
     if (h.plan_name != setup_.plan.name || h.plan_digest != plan)
         return "its plan (" + h.plan_name + ", add-ons included) differs from the leader's (" + setup_.plan.name +
                "): use the same [upgrade] plan and addons on every node";
     if (h.key_id != key)
         return "its cluster key differs from the leader's: give every node the same private-chef-secrets.json or key_file";
-    if (setup_.plan.rehearsal)
+    if (!setup_.mode().compares_packages())
         return {};  // a rehearsal compares the packages as one of its checks (same-package)
     if (h.package_digest.empty())
         return "it has no readable package: set [upgrade] package to the Chef Server package on that node";
@@ -316,7 +316,7 @@ void Leader::check_join(std::int64_t now)
     for (const auto& [name, m] : members_)
         if (name != setup_.node && !dropped(name) && (m.heard_ms == 0 || !m.refusal.empty()))
             return;
-    if (setup_.package_digest.empty() && !setup_.plan.rehearsal)
+    if (setup_.package_digest.empty() && setup_.mode().compares_packages())
         return;  // said by problem(): the leader has no package
     out_.record(JoinedRecord{setup_.topology_digest, setup_.plan_digest, setup_.package_digest, setup_.key_id, now});
     out_.log(Log::Level::info,
@@ -336,7 +336,7 @@ void Leader::on_report(const std::string& from, const Report& r, std::int64_t no
         return;
     out_.record(ReportRecord{from, r.phase, r.step, r.round, r.end, r.started_ms, r.finished_ms});
     const Step& step = *current_step();
-    if (!succeeded(r.end.outcome) && setup_.plan.rehearsal)
+    if (!succeeded(r.end.outcome) && !setup_.mode().holds_on_problems())
         out_.log(Log::Level::warning, "rehearsal: node " + from + ", check " + step.id + " found a problem: " + r.end.detail,
                  r.phase);
     else if (!succeeded(r.end.outcome) && step.may_fail)
@@ -521,7 +521,7 @@ Leader::Barrier Leader::barrier(const Step& step) const
         all_done = all_done && t && t->state == T::done;
     }
     if (all_done)  // a rehearsal holds for nothing: a disagreement is one of its results
-        return disagree(step) && !setup_.plan.rehearsal ? Barrier::disagreed : Barrier::passed;
+        return disagree(step) && setup_.mode().holds_on_problems() ? Barrier::disagreed : Barrier::passed;
     if (step.kind == StepKind::copy && (!archive_ || archive_->ref != here() || archive_->bytes.empty()))
         return Barrier::packing;
     return Barrier::open;

@@ -154,7 +154,7 @@ private:
     PeerInfo peer_info(const std::string& name, State cluster, bool held, std::int64_t now) const;
     std::string describe_step(StepRef ref) const;
     void notice_losses(std::int64_t now);
-    State finished() const { return setup_.plan.rehearsal ? State::rehearsed : State::complete; }
+    State finished() const { return setup_.mode().finished(); }
     const char* finished_text() const;
 
     const NodeSetup& setup_;

@@ -52,7 +52,7 @@ std::string Leader::problem() const
     }
     if (archive_ && !archive_->problem.empty())
         return archive_->problem;
-    if (setup_.plan.rehearsal)  // its checks may fail: what they found is the problem
+    if (!setup_.mode().holds_on_problems())  // its checks may fail: what they found is the problem
         return problems_text(preflight());
     // The latest failure of the current step.
     const std::pair<const TargetKey, Target>* latest = nullptr;
@@ -83,8 +83,8 @@ std::vector<PreflightResult> Leader::preflight() const
 
 const char* Leader::finished_text() const
 {
-    return setup_.plan.rehearsal ? "preflight rehearsal done on every node: nothing was changed"
-                                 : "upgrade complete on every node";
+    return setup_.mode().rehearsal ? "preflight rehearsal done on every node: nothing was changed"
+                                   : "upgrade complete on every node";
 }
 
 std::string Leader::disagreement_text(const Step& st) const

@@ -124,7 +124,7 @@ void name_unnamed_gates(std::vector<Record>& journal, const Plan& plan)
 }  // namespace
 
 Node::Node(NodeSetup setup)
-    : setup_(std::move(setup)), out_(setup_.node, !setup_.plan.rehearsal, [this](const Record& r) { apply(r); }),
+    : setup_(std::move(setup)), out_(setup_.node, setup_.mode().keeps_underway(), [this](const Record& r) { apply(r); }),
       worker_(setup_, out_), source_(setup_, out_), events_(setup_)
 {
     if (setup_.topology.at(setup_.node).role == Role::bootstrap)
@@ -216,7 +216,7 @@ const std::map<std::string, DecisionRecord>& Node::drops() const
 
 std::vector<PreflightResult> Node::preflight() const
 {
-    return leader_ && setup_.plan.rehearsal ? leader_->preflight() : std::vector<PreflightResult>{};
+    return leader_ && setup_.mode().rehearsal ? leader_->preflight() : std::vector<PreflightResult>{};
 }
 
 // ---------------------------------------------------------------- events
@@ -444,7 +444,7 @@ NodeStatus Node::seen(std::int64_t now, Leader::View view) const
     st.role = setup_.topology.at(setup_.node).role;
     st.leader = leader_name();
     st.phase_count = static_cast<std::int32_t>(setup_.plan.phases.size());
-    st.rehearsal = setup_.plan.rehearsal;
+    st.rehearsal = setup_.mode().rehearsal;
     std::int32_t& step = st.step_index;
     if (leader_) {
         st.epoch = leader_->epoch();

@@ -57,7 +57,7 @@ public:
 
     bool is_leader() const { return leader_.has_value(); }
     // The leader of an upgrade runs the notification hooks (Notify::hook); a rehearsal notifies nobody.
-    bool runs_hooks() const { return is_leader() && !setup_.plan.rehearsal; }
+    bool runs_hooks() const { return is_leader() && setup_.mode().runs_hooks(); }
     const std::string& name() const { return setup_.node; }
     const std::string& leader_name() const { return setup_.topology.bootstrap().name; }
 

@@ -4,10 +4,26 @@
 #include "config.hpp"
 #include "plan.hpp"
 #include "topology.hpp"
+#include "wire.hpp"
 
 #include <string>
 
 namespace chu {
+
+// The upgrade, or a preflight rehearsal (rehearsal.hpp). Where the two differ the core asks this, by name.
+struct RunMode {
+    bool rehearsal = false;
+    bool keeps_underway() const { return !rehearsal; }  // Underway: what brings the upgrade back after a reboot
+    bool runs_hooks() const { return !rehearsal; }      // a rehearsal is not the upgrade: it notifies nobody
+    bool starts_itself() const { return rehearsal; }    // it changes nothing: no operator's start
+    bool holds_on_problems() const
+    {
+        return !rehearsal;
+    }                                                      // a failed check or a disagreement holds the barrier;
+                                                           // a rehearsal goes on and reports them all
+    bool compares_packages() const { return !rehearsal; }  // at the join; a rehearsal makes it a check of its own
+    State finished() const { return rehearsal ? State::rehearsed : State::complete; }
+};
 
 struct NodeSetup {
     Topology topology;
@@ -20,6 +36,7 @@ struct NodeSetup {
     std::string package_digest;  // empty: no readable package on this node
     std::string key_id;
     std::string version;  // this daemon's: every node of a cluster runs the same
+    RunMode mode() const { return RunMode{plan.rehearsal}; }
 };
 
 // A node's setup from its inputs, in NodeSetup's order, with the digests its join agrees on computed here

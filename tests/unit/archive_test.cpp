@@ -1,7 +1,7 @@
 // Packing a directory and installing it on another node: faithful, reproducible, all or nothing, and
 // never writing or pointing outside the directory.
 #include "archive/archive.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

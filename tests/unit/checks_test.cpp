@@ -1,7 +1,7 @@
 // The preflight checks: each passes on a healthy node, and each failure names the node, the path and the fix.
 #include "checks/checks.hpp"
 #include "core/digest.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

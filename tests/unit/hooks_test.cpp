@@ -1,6 +1,6 @@
 // Notification hooks on a real sd-event loop with real processes: what they get, and what they cannot hold.
 #include "exec/hooks.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,8 +2,8 @@
 // sd-event loop: where journald may drop lines (systemd before 240), the file has every one.
 #include "exec/runner.hpp"
 #include "support/run_command.hpp"
+#include "support/temp_dir.hpp"
 #include "systemd/log.hpp"
-#include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -4,7 +4,7 @@
 // "only root may take decisions on the bus, anyone may read the state".
 #include "cluster.hpp"
 #include "fake_peer.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include "archive/archive.hpp"
 #include "config/node_setup.hpp"

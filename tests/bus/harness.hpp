@@ -4,7 +4,7 @@
 // bus, each with a deadline.
 #pragma once
 
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <sdbus-c++/sdbus-c++.h>
 

@@ -1,6 +1,6 @@
 // Drives the real chu-simchef binary in temporary worlds, as the daemon does (execve, argv[0] the command's
 // full path, a fixed environment): what a simulated node refuses, what it logs, and what verify concludes.
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // chef-ha-upgrade.conf and its conf.d drop-ins: what is read, what is refused and how the refusal reads.
 #include "config/config_file.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 

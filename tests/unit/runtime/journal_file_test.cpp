@@ -1,7 +1,7 @@
 // The journal on a real file: durable appends, torn tails cut at open, private modes.
 #include "core/digest.hpp"
 #include "journal/journal_file.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -4,6 +4,7 @@
 // embedded one): both must see the same cluster.
 #include "config/embedded_ruby.hpp"
 #include "core/topology.hpp"
+#include "support/files.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,20 +12,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 using Catch::Matchers::Contains;
 
 namespace {
-
-std::string text_of(const std::filesystem::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 std::string expectation(const std::string& text)
 {
@@ -55,7 +46,7 @@ TEST_CASE("every file of the corpus gives its expected cluster, the same as Ruby
     std::sort(files.begin(), files.end());
     REQUIRE(files.size() >= 20);
     for (const auto& path : files) {
-        const std::string text = text_of(path);
+        const std::string text = chu::test::read_file(path);
         const std::string expect = expectation(text);
         INFO(path.filename().string() << ": expect " << expect);
         auto topology = chu::parse_topology(text, path.string());

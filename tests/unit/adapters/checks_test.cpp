@@ -1,7 +1,8 @@
 // The preflight checks: each passes on a healthy node, and each failure names the node, the path and the fix.
 #include "checks/checks.hpp"
 #include "core/digest.hpp"
-#include "temp_dir.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -28,15 +29,7 @@ constexpr std::uint64_t MiB = 1024 * 1024;
 const std::string kNode = "be1.example.com";
 
 using chu::test::TempDir;
-
-void write_file(const fs::path& path, const std::string& text, mode_t mode = 0644)
-{
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    REQUIRE(out.flush());
-    out.close();
-    REQUIRE(chmod(path.c_str(), mode) == 0);
-}
+using chu::test::write_file;
 
 const std::string kDebHead = "!<arch>\ndebian-binary   ";
 const std::string kRpmHead = std::string("\xed\xab\xee\xdb\x03\x00", 6) + "chef-server-core";

@@ -1,6 +1,7 @@
 // Notification hooks on a real sd-event loop with real processes: what they get, and what they cannot hold.
 #include "exec/hooks.hpp"
-#include "temp_dir.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,22 +11,15 @@
 
 #include <chrono>
 #include <fstream>
-#include <iterator>
-#include <sstream>
 
 using namespace chu;
+using chu::test::read_file;
 
 namespace {
 
-std::string text_of(const std::string& path)
-{
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 std::size_t lines_of(const std::string& path)
 {
-    const std::string t = text_of(path);
+    const std::string t = read_file(path);
     return static_cast<std::size_t>(std::count(t.begin(), t.end(), '\n'));
 }
 
@@ -89,16 +83,16 @@ TEST_CASE("hooks get every event in order, in their environment and on stdin; on
                std::chrono::steady_clock::now() < until)
             sd_event_run(loop, 100'000);
 
-        CHECK(text_of(out + "record") == "joined 0  be1\nphase-started 1  be1\nnode-lost 1 fe1 be1\n");
+        CHECK(read_file(out + "record") == "joined 0  be1\nphase-started 1  be1\nnode-lost 1 fe1 be1\n");
         std::string json;
         for (const auto& e : events)
             json += event_json(e, "be1") + "\n";
-        CHECK(text_of(out + "record.json") == json);
-        CHECK(text_of(out + "fail") == "joined\nphase-started\nnode-lost\n");
-        CHECK(text_of(out + "hang") == "joined\nphase-started\nnode-lost\n");  // each killed at 1 s, then the next
+        CHECK(read_file(out + "record.json") == json);
+        CHECK(read_file(out + "fail") == "joined\nphase-started\nnode-lost\n");
+        CHECK(read_file(out + "hang") == "joined\nphase-started\nnode-lost\n");  // each killed at 1 s, then the next
         CHECK_FALSE(runner.busy());
     }
     sd_event_unref(loop);
     for (const char* never : {"writable", "plain", "leftover"})
-        CHECK(text_of(out + never).empty());
+        CHECK(read_file(out + never).empty());
 }

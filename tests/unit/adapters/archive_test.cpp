@@ -1,7 +1,8 @@
 // Packing a directory and installing it on another node: faithful, reproducible, all or nothing, and
 // never writing or pointing outside the directory.
 #include "archive/archive.hpp"
-#include "temp_dir.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -13,7 +14,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <utility>
@@ -24,20 +24,13 @@ using Catch::Matchers::Contains;
 
 namespace {
 
+using chu::test::read_file;
 using chu::test::TempDir;
+using chu::test::write_file;
 
 bool is_root()
 {
     return geteuid() == 0;
-}
-
-void write_file(const fs::path& path, const std::string& text, mode_t mode)
-{
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-    REQUIRE(out.flush());
-    out.close();
-    REQUIRE(chmod(path.c_str(), mode) == 0);
 }
 
 void make_dir(const fs::path& path, mode_t mode)
@@ -58,14 +51,6 @@ void set_owner(const fs::path& path, uid_t uid, gid_t gid)
         REQUIRE(lchown(path.c_str(), uid, gid) == 0);
 }
 
-std::string read_all(const fs::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 // Everything install_directory promises to keep, one line per entry in name order, so two trees compare
 // (and differ readably) as strings.
 std::string listing(const fs::path& dir)
@@ -84,7 +69,7 @@ std::string listing(const fs::path& dir)
         if (S_ISLNK(st.st_mode))
             out << " -> " << fs::read_symlink(path).string();
         else if (S_ISREG(st.st_mode))
-            out << " = " << read_all(path);
+            out << " = " << read_file(path);
         else if (S_ISDIR(st.st_mode))
             out << " (dir)";
         out << "\n";
@@ -235,7 +220,7 @@ TEST_CASE("a packed /etc/opscode archive installs elsewhere with the same files,
 
     CHECK(listing(copy) == listing(tmp.path() / "bootstrap"));
     CHECK(fs::read_symlink(copy / "chef-server.rb") == "private-chef.rb");
-    CHECK(read_all(copy / "keepalived" / "bin" / "pivotal.pem") == read_all(copy / "pivotal.pem"));
+    CHECK(read_file(copy / "keepalived" / "bin" / "pivotal.pem") == read_file(copy / "pivotal.pem"));
     struct stat st {};
     REQUIRE(stat((copy / "private-chef-secrets.json").c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0600);
@@ -313,7 +298,7 @@ TEST_CASE("installing an archive over a directory swaps the new tree in, removes
     CHECK((fs::status(backup).permissions() & fs::perms::mask) == static_cast<fs::perms>(0600));
 
     const fs::path restored = tmp.path() / "restored";
-    install(read_all(backup), restored, tmp.path() / "unused.tar");
+    install(read_file(backup), restored, tmp.path() / "unused.tar");
     CHECK(listing(restored) == old_listing);
 }
 
@@ -358,7 +343,7 @@ TEST_CASE("an install interrupted anywhere in the two-rename swap of kernels wit
             // The tree the re-run replaced is in the backup: the old one, or the new one when the crashed
             // install had already made it live (the old one was backed up then, as after any re-run).
             const fs::path restored = tmp.path() / "restored";
-            install(read_all(backup), restored, tmp.path() / "unused.tar");
+            install(read_file(backup), restored, tmp.path() / "unused.tar");
             CHECK(listing(restored) == listing(tmp.path() / (at == Crash::before_removal ? "bootstrap" : "old")));
         }
     }
@@ -429,8 +414,8 @@ TEST_CASE("an archive whose symlinks stay inside the directory is accepted, abso
 
     install(tar, opscode, tmp.path() / "backup.tar");
 
-    CHECK(read_all(opscode / "keys" / "again") == "key");
-    CHECK(read_all(opscode / "absolute") == "key");
+    CHECK(read_file(opscode / "keys" / "again") == "key");
+    CHECK(read_file(opscode / "absolute") == "key");
 }
 
 TEST_CASE("an archive install that fails while unpacking leaves the old tree byte-identical and no .chu-new behind", "[archive]")

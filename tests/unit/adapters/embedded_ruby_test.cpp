@@ -2,7 +2,7 @@
 // through the recorder, and compared with this project's reader.
 #include "config/embedded_ruby.hpp"
 #include "core/ruby_reading.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,9 +1,10 @@
 // A step's output file (systemd/log.hpp) on real files, with commands run by the step runner on a real
 // sd-event loop: where journald may drop lines (systemd before 240), the file has every one.
 #include "exec/runner.hpp"
+#include "support/files.hpp"
 #include "support/run_command.hpp"
+#include "support/temp_dir.hpp"
 #include "systemd/log.hpp"
-#include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -17,24 +18,16 @@
 #include <chrono>
 #include <fstream>
 #include <optional>
-#include <sstream>
 
 using namespace chu;
 using Catch::Matchers::Contains;
+using chu::test::read_file;
 
 namespace {
 
 ExecResult run(const Logger& log, Exec exec)
 {
     return test::run_command(log, std::move(exec));
-}
-
-std::string read_file(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 std::size_t count(const std::string& text, const std::string& what)

@@ -1,7 +1,7 @@
 // What a step runs and how its end is read back: the check frame between the daemon and its child, and the
 // copy step's archive on stdin.
 #include "exec/step_command.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -77,6 +77,8 @@ int main(int argc, char** argv)
                 static_cast<unsigned long long>(args.first), static_cast<unsigned long long>(args.first + args.count - 1),
                 static_cast<unsigned long long>(args.count - failed), static_cast<unsigned long long>(failed),
                 static_cast<unsigned long long>(tally.replay_checks));
+    std::printf("crashes: %llu mid-effects, %llu between inputs\n", static_cast<unsigned long long>(tally.crashes_mid_effects),
+                static_cast<unsigned long long>(tally.crashes_between));
     print_moves(tally.moves);
     return failed == 0 ? 0 : 1;
 }

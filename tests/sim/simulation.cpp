@@ -54,6 +54,8 @@ std::string leader_difference(const Leader::Journaled& got, const Leader::Journa
 void Tally::add(const Tally& other)
 {
     replay_checks += other.replay_checks;
+    crashes_mid_effects += other.crashes_mid_effects;
+    crashes_between += other.crashes_between;
     moves.insert(other.moves.begin(), other.moves.end());
 }
 
@@ -64,7 +66,9 @@ Simulation::Simulation(std::uint64_t seed, bool trace)
 {
     for (const auto& server : cluster_.topology.servers) {
         index_[server.name] = nodes_.size();
-        nodes_.push_back(SimNode{server.name, server.role, nullptr, {}, true, std::nullopt, 0, false});
+        nodes_.emplace_back();
+        nodes_.back().name = server.name;
+        nodes_.back().role = server.role;
     }
 }
 
@@ -85,7 +89,7 @@ void Simulation::boot(SimNode& n)
     n.journal.resize(scan.valid_bytes);
     if (auto booted = n.core->boot(scan.records, now_); !booted)
         checker_.violation(n.name + " refused its own journal: " + booted.error().message);
-    apply(n);
+    carry_out(n);
 }
 
 // The journal is the node's state: rebuilt from it, a node has the leader state, targets, rounds, phase and
@@ -113,68 +117,112 @@ void Simulation::crash(SimNode& n, const char* why, bool journal_whole)
     say(n.name + " crashes (" + why + ")");
     if (journal_whole)
         check_replay(n);
-    n.up = false;
-    n.running.reset();
-    n.core.reset();
+    down(n);
     network_.restart(n.name, now_);
 }
 
-// Carries out a node's effects in order, as the adapters would; may crash the node part-way.
-void Simulation::apply(SimNode& n)
+// The operator dropped the node: it stops, and no restart brings it back.
+void Simulation::stop(SimNode& n, bool journal_whole)
 {
-    if (!n.up)
-        return;
-    auto effects = n.core->take_effects();
-    // Now and then the node dies part-way through carrying out its effects.
-    const std::size_t cut =
-        crash_rate_ > 0 && !effects.empty() && random_.chance(crash_rate_ / 10) ? random_.pick(0, effects.size() - 1) : SIZE_MAX;
-    for (std::size_t i = 0; i < effects.size(); ++i) {
-        auto& e = effects[i];
-        if (i == cut) {
-            if (auto* w = std::get_if<WriteRecord>(&e)) {
-                const std::string bytes = encode_record(w->record);
-                n.journal += bytes.substr(0, random_.pick(0, bytes.size() - 1));  // torn mid-write
+    say(n.name + " stops for good (dropped)");
+    if (journal_whole)
+        check_replay(n);
+    down(n);
+    n.gone = true;
+}
+
+void Simulation::down(SimNode& n)
+{
+    tally_.moves.insert(n.core->moves().begin(), n.core->moves().end());
+    n.up = false;
+    n.stopping = false;
+    n.running.reset();
+    n.core.reset();
+}
+
+// Now and then a node dies part-way through carrying out its effects: before any one of them, or in the
+// middle of writing a record.
+bool Simulation::crashes_now()
+{
+    return crash_rate_ > 0 && random_.chance(crash_rate_ / 20);
+}
+
+// A simulated node's ports: the bytes of its journal, the network, Chef, and the checker told of each effect.
+class Simulation::NodePorts final : public Ports {
+public:
+    NodePorts(Simulation& sim, SimNode& n) : sim_(sim), n_(n) {}
+
+    bool proceed(const Effect&) override { return !n_.stopping && !sim_.crashes_now(); }
+    bool write(const std::vector<Record>& records) override
+    {
+        for (const auto& record : records) {
+            const std::string bytes = encode_record(record);
+            if (n_.stopping)
+                return false;
+            if (sim_.crashes_now()) {
+                n_.journal += bytes.substr(0, sim_.random_.pick(0, bytes.size() - 1));  // torn mid-write
+                return false;
             }
-            // What the node decided after a lost record is not on disk: its state then is not the journal's.
-            const bool whole = std::none_of(effects.begin() + static_cast<std::ptrdiff_t>(i), effects.end(),
-                                            [](const Effect& x) { return std::holds_alternative<WriteRecord>(x); });
-            crash(n, "mid-effects", whole);
-            return;
+            n_.journal += bytes;
+            sim_.checker_.wrote(n_.name, record);
+            if (const auto* d = std::get_if<DecisionRecord>(&record); d && (d->op == Op::retry || d->op == Op::skip))
+                sim_.chef_.fixed(*d);
         }
-        if (auto* w = std::get_if<WriteRecord>(&e)) {
-            n.journal += encode_record(w->record);
-            checker_.wrote(n.name, w->record);
-            if (auto* d = std::get_if<DecisionRecord>(&w->record); d && (d->op == Op::retry || d->op == Op::skip))
-                chef_.fixed(*d);
-        } else if (auto* s = std::get_if<Send>(&e)) {
-            checker_.sent(n.name, *s, network_.send(n.name, *s, now_));
-        } else if (auto* r = std::get_if<RunStep>(&e)) {
-            start_step(n, std::move(*r));
-        } else if (auto* i = std::get_if<Interrupt>(&e)) {
-            if (!n.running || n.running->phase != i->phase || n.running->step != i->step)
-                continue;
-            checker_.interrupted(n.name, *i, n.running->round);
-            say(n.name + " ends " + step_of(i->phase, i->step).id + " (interrupted)");
-            n.interrupted = true;
-            n.running_until = std::min(n.running_until, now_ + random_.ms(10, 500));
-        } else if (auto* p = std::get_if<PackArchive>(&e)) {
-            n.core->on_archive(p->phase, p->step,
-                               Result<std::string>(std::string(
-                                   random_.chance(0.1) ? random_.pick(1, 3 * chunk_size) : random_.pick(1, 4096), 'x')),
-                               now_);
-            auto more = n.core->take_effects();
-            effects.insert(effects.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
-        } else if (auto* c = std::get_if<Completed>(&e)) {
-            say(std::string("completed: ") + state_name(c->outcome));
-            checker_.completed(*c);
-        } else if (auto* l = std::get_if<Log>(&e)) {
-            if (trace_ && l->level != Log::Level::info)
-                say(n.name + ": " + l->text);
-        }
+        return true;
     }
+    bool underway() override { return true; }
+    void send(Send& send) override { sim_.checker_.sent(n_.name, send, sim_.network_.send(n_.name, send, sim_.now_)); }
+    void run(RunStep& run) override { sim_.start_step(n_, std::move(run)); }
+    void interrupt(const Interrupt& interrupt) override
+    {
+        if (!n_.running || n_.running->phase != interrupt.phase || n_.running->step != interrupt.step)
+            return;
+        sim_.checker_.interrupted(n_.name, interrupt, n_.running->round);
+        sim_.say(n_.name + " ends " + interrupt.step_id + " (interrupted)");
+        n_.interrupted = true;
+        n_.running_until = std::min(n_.running_until, sim_.now_ + sim_.random_.ms(10, 500));
+    }
+    // Packed at once: carry takes what the node decides on it in its next round.
+    void pack(const PackArchive& pack) override
+    {
+        const std::size_t size = sim_.random_.chance(0.1) ? sim_.random_.pick(1, 3 * chunk_size) : sim_.random_.pick(1, 4096);
+        n_.core->on_archive(pack.phase, pack.step, Result<std::string>(std::string(size, 'x')), sim_.now_);
+    }
+    void log(const Log& log) override
+    {
+        if (log.level != Log::Level::info)
+            sim_.say(n_.name + ": " + log.text);
+    }
+    void answer(const Answer&) override {}
+    void completed(const Completed& completed) override
+    {
+        sim_.say(n_.name + " completed: " + state_name(completed.outcome));
+        sim_.checker_.completed(completed);
+    }
+    void notify(const Notify&) override {}
+    void stop(const Stop&) override { n_.stopping = true; }
+
+private:
+    Simulation& sim_;
+    SimNode& n_;
+};
+
+// Carries out a node's effects through its ports, as the daemon does (core/carry.hpp).
+void Simulation::carry_out(SimNode& n)
+{
+    NodePorts ports(*this, n);
+    const Carried carried = carry(*n.core, ports);
     if (!n.core->bugs().empty())
         checker_.violation(n.name + " made a move its state machine does not allow: " + n.core->bugs().front());
-    tally_.moves.insert(n.core->moves().begin(), n.core->moves().end());
+    if (!carried.stopped)
+        return;
+    // What the node applied but did not write whole is not on disk: its state then is not the journal's.
+    if (n.stopping) {
+        stop(n, carried.unwritten == 0);
+        return;
+    }
+    ++tally_.crashes_mid_effects;
+    crash(n, "mid-effects", carried.unwritten == 0);
 }
 
 void Simulation::start_step(SimNode& n, RunStep run)
@@ -191,7 +239,7 @@ void Simulation::finish_step(SimNode& n)
     const RunStep run = std::move(*n.running);
     n.running.reset();
     n.core->on_step_finished(chef_.finish(n.name, n.role, run, n.interrupted), now_);
-    apply(n);
+    carry_out(n);
 }
 
 void Simulation::operator_acts()
@@ -210,7 +258,7 @@ void Simulation::operator_acts()
     say("operator: " + std::string(op_name(call->command.op)) + " via " + call->via);
     SimNode& via = node(call->via);
     via.core->on_operator(call->command, now_);
-    apply(via);
+    carry_out(via);
 }
 
 // Everything the network holds for now: frames, and restarts.
@@ -231,7 +279,7 @@ void Simulation::deliver()
             continue;
         }
         to.core->on_message(envelope.value(), now_);
-        apply(to);
+        carry_out(to);
     }
 }
 
@@ -252,8 +300,10 @@ void Simulation::tick()
     now_ = std::max(now_, next);
     if (crash_rate_ > 0 && random_.chance(crash_rate_ / 20)) {
         SimNode& victim = nodes_[random_.pick(0, nodes_.size() - 1)];
-        if (victim.up)
+        if (victim.up) {
+            ++tally_.crashes_between;
             crash(victim, "killed");
+        }
     }
     deliver();
     for (auto& n : nodes_) {
@@ -261,7 +311,7 @@ void Simulation::tick()
             finish_step(n);
         if (n.up && n.core->next_deadline() <= now_) {
             n.core->on_tick(now_);
-            apply(n);
+            carry_out(n);
         }
     }
     operator_acts();
@@ -279,8 +329,10 @@ void Simulation::end()
     for (auto& n : nodes_) {
         if (n.up)
             check_replay(n);
-        else
+        else if (!n.gone)
             boot(n);
+        if (n.up)
+            tally_.moves.insert(n.core->moves().begin(), n.core->moves().end());
     }
     if (checker_.problem().empty())
         checker_.check_end(leader().up ? state_name(leader().core->status(now_).state) : "down");

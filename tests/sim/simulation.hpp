@@ -7,7 +7,7 @@
 #include "checker.hpp"
 #include "chef.hpp"
 #include "cluster.hpp"
-#include "core/node.hpp"
+#include "core/carry.hpp"
 #include "network.hpp"
 #include "operator.hpp"
 #include "random.hpp"
@@ -25,6 +25,7 @@ namespace chu::sim {
 // What a run did, summed over seeds for the summary.
 struct Tally {
     std::uint64_t replay_checks = 0;
+    std::uint64_t crashes_mid_effects = 0, crashes_between = 0;
     std::set<std::string> moves;  // every state machine move the nodes took
     void add(const Tally& other);
 };
@@ -46,7 +47,10 @@ private:
         std::optional<RunStep> running;
         std::int64_t running_until = 0;
         bool interrupted = false;  // the operator ended the running command
+        bool stopping = false;     // it carried a Stop: nothing after it is carried out, and it goes down for good
+        bool gone = false;         // down for good: the operator dropped it
     };
+    class NodePorts;
 
     void say(const std::string& s) const;
     SimNode& node(const std::string& name) { return nodes_[index_.at(name)]; }
@@ -54,8 +58,11 @@ private:
     const Step& step_of(int phase, int step) const { return cluster_.plan.phases[phase].steps[step]; }
     void boot(SimNode& n);
     void crash(SimNode& n, const char* why, bool journal_whole = true);
+    void stop(SimNode& n, bool journal_whole);
+    void down(SimNode& n);
     void check_replay(const SimNode& n);
-    void apply(SimNode& n);
+    bool crashes_now();
+    void carry_out(SimNode& n);
     void start_step(SimNode& n, RunStep run);
     void finish_step(SimNode& n);
     void operator_acts();

@@ -3,8 +3,11 @@
 
 namespace chu::sim {
 
-Checker::Checker(const Topology& topology, const Plan& plan, const std::int64_t& now)
-    : topology_(topology), plan_(plan), now_(now)
+Checker::Checker(const Cluster& cluster, const std::int64_t& now)
+    : topology_(cluster.topology), plan_(cluster.plan), now_(now),
+      // A follower answers when the leader's reply comes, or after the peer timeout; then a tick's slack.
+      answer_within_ms_(2 * static_cast<std::int64_t>(cluster.config.cluster.peer_timeout_ms) +
+                        3 * static_cast<std::int64_t>(cluster.config.cluster.heartbeat_ms))
 {}
 
 void Checker::violation(const std::string& what)
@@ -13,8 +16,37 @@ void Checker::violation(const std::string& what)
         problem_ = "t=" + std::to_string(now_) + ": " + what;
 }
 
+void Checker::booted(const std::string& node)
+{
+    boots_[node] = Boot{};
+}
+
+void Checker::went_down(const std::string& node)
+{
+    boots_.erase(node);
+}
+
+void Checker::called(const std::string& node, std::uint64_t id)
+{
+    boots_.at(node).calls[id] = now_ + answer_within_ms_;
+}
+
+void Checker::check_calls()
+{
+    for (const auto& [node, boot] : boots_)
+        for (const auto& [id, by] : boot.calls)
+            if (now_ > by)
+                violation("the operator's call " + std::to_string(id) + " on " + node + " was not answered within " +
+                          std::to_string(answer_within_ms_) + " ms");
+}
+
 void Checker::wrote(const std::string& node, const Record& record)
 {
+    // The node keeps what brings it back after a reboot before it commits (a rehearsal commits to nothing).
+    if ((std::holds_alternative<JoinedRecord>(record) || std::holds_alternative<StartedRecord>(record)) && !plan_.rehearsal &&
+        !boots_.at(node).underway)
+        violation(node + " journaled its " + (std::holds_alternative<JoinedRecord>(record) ? "join" : "first start") +
+                  " without Underway before it");
     if (const auto* f = std::get_if<FinishedRecord>(&record)) {
         // A may_fail step's failure ends it too: the plan answers it with its when = failed: steps.
         if (f->end.outcome == Outcome::ok || f->end.outcome == Outcome::skipped || step_of(f->phase, f->step).may_fail) {
@@ -105,10 +137,48 @@ void Checker::interrupted(const std::string& node, const Interrupt& interrupt, s
         violation(node + " ended " + step_of(interrupt.phase, interrupt.step).id + " without the operator's interrupt");
 }
 
-void Checker::completed(const Completed& completed)
+void Checker::underway(const std::string& node)
 {
+    Boot& boot = boots_.at(node);
+    if (boot.underway || plan_.rehearsal)
+        violation(node + " carried Underway " + (plan_.rehearsal ? "in a rehearsal" : "twice in one run of its daemon"));
+    boot.underway = true;
+}
+
+void Checker::answered(const std::string& node, const Answer& answer)
+{
+    if (boots_.at(node).calls.erase(answer.id) == 0)
+        violation(node + " answered the operator's call " + std::to_string(answer.id) +
+                  ", which was not pending there (made elsewhere, or answered already)");
+}
+
+// The hooks run on the leader of an upgrade, so that each event runs them once; an event is stamped with
+// the moment the node decided, which is now in the simulation.
+void Checker::notified(const std::string& node, const Notify& notify)
+{
+    const bool hooks = node == topology_.bootstrap().name && !plan_.rehearsal;
+    if (notify.hook != hooks)
+        violation(node + "'s " + event_name(notify.event.kind) + " event " + (notify.hook ? "runs" : "does not run") +
+                  " the hooks");
+    if (notify.event.at_ms != now_)
+        violation(node + "'s " + event_name(notify.event.kind) + " event is stamped " + std::to_string(notify.event.at_ms));
+}
+
+void Checker::completed(const std::string& node, const Completed& completed)
+{
+    Boot& boot = boots_.at(node);
+    if (boot.completed)
+        violation(node + " said Completed twice in one run of its daemon");
+    boot.completed = true;
+    boot.said_dropped = completed.outcome == State::dropped;
     if (completed.outcome == State::complete)
         complete_ = true;
+}
+
+void Checker::stopped(const std::string& node)
+{
+    if (!boots_.at(node).said_dropped)
+        violation(node + " stopped without saying first that the operator dropped it (Completed: dropped)");
 }
 
 void Checker::check_end(const std::string& leader_state)

@@ -56,13 +56,15 @@ void Tally::add(const Tally& other)
     replay_checks += other.replay_checks;
     crashes_mid_effects += other.crashes_mid_effects;
     crashes_between += other.crashes_between;
+    for (std::size_t k = 0; k < events.size(); ++k)
+        events[k] += other.events[k];
     moves.insert(other.moves.begin(), other.moves.end());
 }
 
 Simulation::Simulation(std::uint64_t seed, bool trace)
     : trace_(trace), random_(seed), cluster_(draw_cluster(random_)), network_(random_),
       crash_rate_(random_.chance(0.4) ? 0.0 : static_cast<double>(random_.pick(1, 20)) / 1000),
-      chef_(random_, cluster_.topology, cluster_.plan), operator_(random_), checker_(cluster_.topology, cluster_.plan, now_)
+      chef_(random_, cluster_.topology, cluster_.plan), operator_(random_), checker_(cluster_, now_)
 {
     for (const auto& server : cluster_.topology.servers) {
         index_[server.name] = nodes_.size();
@@ -83,6 +85,7 @@ void Simulation::boot(SimNode& n)
     n.core = std::make_unique<Node>(setup_of(cluster_, n.name));
     n.up = true;
     n.running.reset();
+    checker_.booted(n.name);
     auto scan = scan_journal(n.journal);
     if (!scan.problem.empty())
         say(n.name + " drops its torn journal tail: " + scan.problem);
@@ -134,6 +137,7 @@ void Simulation::stop(SimNode& n, bool journal_whole)
 void Simulation::down(SimNode& n)
 {
     tally_.moves.insert(n.core->moves().begin(), n.core->moves().end());
+    checker_.went_down(n.name);
     n.up = false;
     n.stopping = false;
     n.running.reset();
@@ -170,7 +174,11 @@ public:
         }
         return true;
     }
-    bool underway() override { return true; }
+    bool underway() override
+    {
+        sim_.checker_.underway(n_.name);
+        return true;
+    }
     void send(Send& send) override { sim_.checker_.sent(n_.name, send, sim_.network_.send(n_.name, send, sim_.now_)); }
     void run(RunStep& run) override { sim_.start_step(n_, std::move(run)); }
     void interrupt(const Interrupt& interrupt) override
@@ -193,14 +201,26 @@ public:
         if (log.level != Log::Level::info)
             sim_.say(n_.name + ": " + log.text);
     }
-    void answer(const Answer&) override {}
+    void answer(const Answer& answer) override
+    {
+        sim_.say(n_.name + " answers call " + std::to_string(answer.id) + ": " + answer.text);
+        sim_.checker_.answered(n_.name, answer);
+    }
     void completed(const Completed& completed) override
     {
         sim_.say(n_.name + " completed: " + state_name(completed.outcome));
-        sim_.checker_.completed(completed);
+        sim_.checker_.completed(n_.name, completed);
     }
-    void notify(const Notify&) override {}
-    void stop(const Stop&) override { n_.stopping = true; }
+    void notify(const Notify& notify) override
+    {
+        ++sim_.tally_.events[static_cast<std::size_t>(notify.event.kind)];
+        sim_.checker_.notified(n_.name, notify);
+    }
+    void stop(const Stop&) override
+    {
+        sim_.checker_.stopped(n_.name);
+        n_.stopping = true;
+    }
 
 private:
     Simulation& sim_;
@@ -255,8 +275,10 @@ void Simulation::operator_acts()
     const auto call = operator_.act(now_, status ? &*status : nullptr, seen);
     if (!call)
         return;
-    say("operator: " + std::string(op_name(call->command.op)) + " via " + call->via);
+    say("operator: " + std::string(op_name(call->command.op)) + " (call " + std::to_string(call->command.id) + ") via " +
+        call->via);
     SimNode& via = node(call->via);
+    checker_.called(via.name, call->command.id);
     via.core->on_operator(call->command, now_);
     carry_out(via);
 }
@@ -315,6 +337,7 @@ void Simulation::tick()
         }
     }
     operator_acts();
+    checker_.check_calls();
     // Completion is the leader's state; the signal is lost when the leader dies right before it.
     if (now_ >= next_state_check_ && leader().up) {
         next_state_check_ = now_ + 1000;

@@ -12,6 +12,7 @@
 #include "operator.hpp"
 #include "random.hpp"
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -26,7 +27,8 @@ namespace chu::sim {
 struct Tally {
     std::uint64_t replay_checks = 0;
     std::uint64_t crashes_mid_effects = 0, crashes_between = 0;
-    std::set<std::string> moves;  // every state machine move the nodes took
+    std::array<std::uint64_t, static_cast<std::size_t>(last_event_kind) + 1> events{};  // Notify, by kind
+    std::set<std::string> moves;                                                        // every state machine move the nodes took
     void add(const Tally& other);
 };
 

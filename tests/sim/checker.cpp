@@ -58,13 +58,19 @@ void Checker::wrote(const std::string& node, const Record& record)
             interrupts_decided_.insert({d->node, d->phase, d->step, d->round});
         if (d->op == Op::abort && !aborted_at_)
             aborted_at_ = now_;
+        if (d->op == Op::drop)
+            dropped_.insert(d->node);
     }
 }
 
 void Checker::sent(const std::string& from, const Send& send, bool on_its_way)
 {
-    (void)from;
-    if (const auto* o = std::get_if<Order>(&send.message); o && on_its_way)
+    const auto* o = std::get_if<Order>(&send.message);
+    if (!o)
+        return;
+    if (from == topology_.bootstrap().name && dropped_.count(send.to))
+        violation("the leader ordered " + step_of(o->phase, o->step).id + " on " + send.to + " after it journaled its drop");
+    if (on_its_way)
         first_ordered_.emplace(std::make_tuple(send.to, o->phase, o->step), now_);
 }
 
@@ -97,11 +103,11 @@ void Checker::check_order(const std::string& node, const Step& st, const RunStep
 }
 
 // Whether the upgrade needs `node` to finish a step: every step it runs on, but a conditional one only once
-// it started there.
+// it started there; none once the leader dropped it.
 bool Checker::required(const std::string& node, Role role, int phase, int step) const
 {
     const Step& st = step_of(phase, step);
-    return runs_on(st, role) && st.kind != StepKind::gate &&
+    return !dropped_.count(node) && runs_on(st, role) && st.kind != StepKind::gate &&
            (st.when.kind == Condition::Kind::always || started_.count({node, phase, step}));
 }
 
@@ -171,6 +177,8 @@ void Checker::completed(const std::string& node, const Completed& completed)
         violation(node + " said Completed twice in one run of its daemon");
     boot.completed = true;
     boot.said_dropped = completed.outcome == State::dropped;
+    if (boot.said_dropped && !dropped_.count(node))
+        violation(node + " says it was dropped, but the leader never journaled its drop");
     if (completed.outcome == State::complete)
         complete_ = true;
 }

@@ -1,9 +1,9 @@
 // The invariants a simulated run must keep, and what they remember of it. Told of every effect a node
 // carries out, it checks the plan's order (no step before the barrier opens, backends-serial order, roles,
-// no finished step run again, each node's steps in plan order), that nothing is ordered after an abort, and
-// what each effect promises: only the operator interrupts a command; Underway once per boot, before the
+// no finished step run again, each node's steps in plan order; a dropped node's steps no longer count), that
+// nothing is ordered after an abort or to a node after its drop, and what each effect promises: only the operator interrupts a command; Underway once per boot, before the
 // node commits; every operator call answered once, in time; Notify's hook on the leader only, stamped now;
-// Completed once per boot; Stop only after the node said it was dropped. At the end: a run without abort
+// Completed once per boot, dropped only if the leader dropped it; Stop only after the node said it was dropped. At the end: a run without abort
 // completed every step. The first violation is kept.
 #pragma once
 
@@ -78,6 +78,7 @@ private:
     std::map<NodeStep, std::int64_t> first_ordered_;
     std::map<std::string, std::pair<int, int>> last_start_;
     std::set<std::tuple<std::string, int, int, std::uint32_t>> interrupts_decided_;  // node, phase, step, round
+    std::set<std::string> dropped_;                                                  // as the leader journaled it
     std::optional<std::int64_t> aborted_at_;
     bool complete_ = false;
 };

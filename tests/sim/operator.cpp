@@ -6,6 +6,7 @@ namespace chu::sim {
 Operator::Operator(Random& random) : random_(random)
 {
     abort_planned_ = random_.chance(0.04);
+    drops_left_ = random_.chance(0.08) ? random_.pick(1, 3) : 0;
 }
 
 std::optional<Call> Operator::act(std::int64_t now, const NodeStatus* leader, const std::vector<Seen>& nodes)
@@ -13,14 +14,38 @@ std::optional<Call> Operator::act(std::int64_t now, const NodeStatus* leader, co
     next_at_ = now + random_.ms(500, 20000);
     if (!leader)
         return std::nullopt;
-    const auto op = decide(leader->state);
-    if (!op)
-        return std::nullopt;
+    auto command = drop(leader->state, nodes);
+    if (!command) {
+        const auto op = decide(leader->state);
+        if (!op)
+            return std::nullopt;
+        command = Command{0, *op, {}, false};
+    }
     // From any node: a follower forwards the call to the leader.
     const Seen& via = nodes[random_.pick(0, nodes.size() - 1)];
     if (!via.up)
         return std::nullopt;
-    return Call{via.name, Command{next_id_++, *op, {}, false}};
+    command->id = next_id_++;
+    return Call{via.name, *command};
+}
+
+// A frontend gone for good holds every barrier, so the operator drops one they see down (refused while the
+// leader heard it lately); now and then, with force, one that is up but runs no step.
+std::optional<Command> Operator::drop(State state, const std::vector<Seen>& nodes)
+{
+    if (drops_left_ == 0 || (state != State::running && state != State::failed && state != State::stalled))
+        return std::nullopt;
+    std::vector<const Seen*> down, idle;
+    for (const auto& n : nodes)
+        if (n.role == Role::frontend && !n.gone && (!n.up || !n.running))
+            (n.up ? idle : down).push_back(&n);
+    const bool force = down.empty();
+    const auto& candidates = force ? idle : down;
+    if (candidates.empty() || !random_.chance(force ? 0.03 : 0.5))
+        return std::nullopt;
+    --drops_left_;
+    const Seen& n = *candidates[random_.pick(0, candidates.size() - 1)];
+    return Command{0, Op::drop, n.name, force || random_.chance(0.2)};
 }
 
 std::optional<Op> Operator::decide(State state)

@@ -271,12 +271,13 @@ void Simulation::operator_acts()
         status = leader().core->status(now_);
     std::vector<Seen> seen;
     for (const auto& n : nodes_)
-        seen.push_back(Seen{n.name, n.role, n.up});
+        seen.push_back(Seen{n.name, n.role, n.up, n.running.has_value(), n.gone});
     const auto call = operator_.act(now_, status ? &*status : nullptr, seen);
     if (!call)
         return;
-    say("operator: " + std::string(op_name(call->command.op)) + " (call " + std::to_string(call->command.id) + ") via " +
-        call->via);
+    const Command& c = call->command;
+    say("operator: " + std::string(op_name(c.op)) + (c.node.empty() ? "" : " " + c.node) + (c.force ? " --force" : "") +
+        " (call " + std::to_string(c.id) + ") via " + call->via);
     SimNode& via = node(call->via);
     checker_.called(via.name, call->command.id);
     via.core->on_operator(call->command, now_);

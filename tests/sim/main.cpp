@@ -15,6 +15,8 @@ using namespace chu::sim;
 
 namespace {
 
+constexpr std::uint64_t min_seeds_covering = 100;  // seeds that carry every kind of effect at least once
+
 struct Args {
     std::uint64_t first = 1, count = 200;
     bool trace = false;
@@ -52,6 +54,25 @@ void print_moves(const std::set<std::string>& moves)
                 all.size(), untaken.empty() ? "" : (" (not taken:" + untaken.substr(1) + ")").c_str());
 }
 
+// Every effect kind carried, and every event notified, over all seeds. False when a run long enough to
+// cover them all (the CI's shards are) never carried some kind of effect: that part of the core went untested.
+bool print_counts(const Tally& tally, std::uint64_t seeds)
+{
+    std::string carried, never, events;
+    for (std::size_t k = 0; k < effect_kinds; ++k) {
+        carried += std::string(k ? ", " : "") + effect_name(k) + " " + std::to_string(tally.effects[k]);
+        if (tally.effects[k] == 0)
+            never += std::string(never.empty() ? "" : ", ") + effect_name(k);
+    }
+    for (std::size_t k = 0; k < tally.events.size(); ++k)
+        events += std::string(k ? ", " : "") + event_name(static_cast<EventKind>(k)) + " " + std::to_string(tally.events[k]);
+    std::printf("effects carried: %s\nevents notified: %s\n", carried.c_str(), events.c_str());
+    if (never.empty() || seeds < min_seeds_covering)
+        return true;
+    std::printf("FAILED: %llu seeds never carried %s\n", static_cast<unsigned long long>(seeds), never.c_str());
+    return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -80,5 +101,6 @@ int main(int argc, char** argv)
     std::printf("crashes: %llu mid-effects, %llu between inputs\n", static_cast<unsigned long long>(tally.crashes_mid_effects),
                 static_cast<unsigned long long>(tally.crashes_between));
     print_moves(tally.moves);
-    return failed == 0 ? 0 : 1;
+    const bool covered = print_counts(tally, args.count);
+    return failed == 0 && covered ? 0 : 1;
 }

@@ -27,6 +27,7 @@ namespace chu::sim {
 struct Tally {
     std::uint64_t replay_checks = 0;
     std::uint64_t crashes_mid_effects = 0, crashes_between = 0;
+    std::array<std::uint64_t, effect_kinds> effects{};                                  // carried, by kind (Effect::index())
     std::array<std::uint64_t, static_cast<std::size_t>(last_event_kind) + 1> events{};  // Notify, by kind
     std::set<std::string> moves;                                                        // every state machine move the nodes took
     void add(const Tally& other);
@@ -73,6 +74,7 @@ private:
     void tick();
     void end();
 
+    std::uint64_t seed_;
     bool trace_;
     Random random_;
     std::int64_t now_ = 0;

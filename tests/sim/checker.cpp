@@ -45,8 +45,8 @@ void Checker::wrote(const std::string& node, const Record& record)
     // The node keeps what brings it back after a reboot before it commits (a rehearsal commits to nothing).
     if ((std::holds_alternative<JoinedRecord>(record) || std::holds_alternative<StartedRecord>(record)) && !plan_.rehearsal &&
         !boots_.at(node).underway)
-        violation(node + " journaled its " + (std::holds_alternative<JoinedRecord>(record) ? "join" : "first start") +
-                  " without Underway before it");
+        violation(node + " journaled " + (std::holds_alternative<JoinedRecord>(record) ? "the join" : "a step's start") +
+                  " without carrying Underway before it in this run of its daemon");
     if (const auto* f = std::get_if<FinishedRecord>(&record)) {
         // A may_fail step's failure ends it too: the plan answers it with its when = failed: steps.
         if (f->end.outcome == Outcome::ok || f->end.outcome == Outcome::skipped || step_of(f->phase, f->step).may_fail) {

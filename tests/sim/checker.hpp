@@ -1,10 +1,11 @@
 // The invariants a simulated run must keep, and what they remember of it. Told of every effect a node
 // carries out, it checks the plan's order (no step before the barrier opens, backends-serial order, roles,
-// no finished step run again, each node's steps in plan order; a dropped node's steps no longer count), that
-// nothing is ordered after an abort or to a node after its drop, and what each effect promises: only the operator interrupts a command; Underway once per boot, before the
-// node commits; every operator call answered once, in time; Notify's hook on the leader only, stamped now;
-// Completed once per boot, dropped only if the leader dropped it; Stop only after the node said it was dropped. At the end: a run without abort
-// completed every step. The first violation is kept.
+// no finished step run again, each node's steps in plan order; a dropped node's steps no longer count);
+// that nothing is ordered after an abort, nor on a node after its drop; and what each effect promises: only
+// the operator interrupts a command; Underway once per boot, before the node commits; every operator call
+// answered once, in time; Notify's hook on the leader only, stamped now; Completed once per boot, dropped
+// only if the leader dropped it; Stop only after that. At the end: a run without abort completed every
+// step. The first violation is kept.
 #pragma once
 
 #include "cluster.hpp"

@@ -163,9 +163,9 @@ public:
     bool write(const std::vector<Record>& records) override
     {
         for (const auto& record : records) {
-            const std::string bytes = encode_record(record);
             if (n_.stopping)
                 return false;
+            const std::string bytes = encode_record(record);
             if (sim_.crashes_now()) {
                 n_.journal += bytes.substr(0, sim_.random_.pick(0, bytes.size() - 1));  // torn mid-write
                 return false;
@@ -323,7 +323,7 @@ bool Simulation::go_on() const
 }
 
 // One turn of the main loop: the clock moves to the next thing to happen, and everything due happens.
-void Simulation::tick()
+void Simulation::turn()
 {
     std::int64_t next = std::min(operator_.next_at(), network_.next_at());
     for (auto& n : nodes_)
@@ -376,7 +376,7 @@ std::string Simulation::run()
     for (auto& n : nodes_)
         boot(n);
     while (go_on())
-        tick();
+        turn();
     end();
     return checker_.problem();
 }

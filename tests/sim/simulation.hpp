@@ -1,7 +1,9 @@
 // One simulated run of a whole cluster of cores in one process, for one seed: its nodes (each a core, its
-// journal's bytes and the command it runs), crashes mid-effects and restarts from the journal, the replay
-// check at every crash whose journal holds all the node applied, and the main loop that moves the clock to
-// whatever happens next (a delivery, a step's end, a node's timer, the operator).
+// journal's bytes and the command it runs), the Ports through which the daemon's own loop (core/carry)
+// carries each node's effects, crashes part-way through them and restarts from the journal, the replay
+// check at every crash whose journal holds all the node applied, a dropped node's stop for good, and the
+// main loop that moves the clock to whatever happens next (a delivery, a step's end, a node's timer, the
+// operator).
 #pragma once
 
 #include "checker.hpp"
@@ -71,7 +73,7 @@ private:
     void operator_acts();
     void deliver();
     bool go_on() const;
-    void tick();
+    void turn();
     void end();
 
     std::uint64_t seed_;

@@ -42,8 +42,8 @@ void Checker::check_calls()
 
 void Checker::wrote(const std::string& node, const Record& record)
 {
-    // The node keeps what brings it back after a reboot before it commits (a rehearsal commits to nothing).
-    if ((std::holds_alternative<JoinedRecord>(record) || std::holds_alternative<StartedRecord>(record)) && !plan_.rehearsal &&
+    // The node keeps what brings it back after a reboot before it commits to the upgrade.
+    if ((std::holds_alternative<JoinedRecord>(record) || std::holds_alternative<StartedRecord>(record)) &&
         !boots_.at(node).underway)
         violation(node + " journaled " + (std::holds_alternative<JoinedRecord>(record) ? "the join" : "a step's start") +
                   " without carrying Underway before it in this run of its daemon");
@@ -146,8 +146,8 @@ void Checker::interrupted(const std::string& node, const Interrupt& interrupt, s
 void Checker::underway(const std::string& node)
 {
     Boot& boot = boots_.at(node);
-    if (boot.underway || plan_.rehearsal)
-        violation(node + " carried Underway " + (plan_.rehearsal ? "in a rehearsal" : "twice in one run of its daemon"));
+    if (boot.underway)
+        violation(node + " carried Underway twice in one run of its daemon");
     boot.underway = true;
 }
 
@@ -158,12 +158,11 @@ void Checker::answered(const std::string& node, const Answer& answer)
                   ", which was not pending there (made elsewhere, or answered already)");
 }
 
-// The hooks run on the leader of an upgrade, so that each event runs them once; an event is stamped with
-// the moment the node decided, which is now in the simulation.
+// The hooks run on the leader of an upgrade (every simulated run is one), so that each event runs them
+// once; an event is stamped with the moment the node decided, which is now in the simulation.
 void Checker::notified(const std::string& node, const Notify& notify)
 {
-    const bool hooks = node == topology_.bootstrap().name && !plan_.rehearsal;
-    if (notify.hook != hooks)
+    if (notify.hook != (node == topology_.bootstrap().name))
         violation(node + "'s " + event_name(notify.event.kind) + " event " + (notify.hook ? "runs" : "does not run") +
                   " the hooks");
     if (notify.event.at_ms != now_)

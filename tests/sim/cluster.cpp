@@ -57,20 +57,10 @@ Cluster draw_cluster(Random& random)
 
 NodeSetup setup_of(const Cluster& cluster, const std::string& node)
 {
-    NodeSetup setup;
-    setup.topology = cluster.topology;
-    setup.plan = cluster.plan;
-    setup.config = cluster.config;
-    setup.node = node;
-    setup.facts.old_ctl = "/usr/bin/private-chef-ctl";
-    setup.facts.package = cluster.config.upgrade.package;
-    setup.facts.format = package_format(cluster.config.upgrade.package);
-    setup.topology_digest = topology_digest(cluster.topology);
-    setup.plan_digest = plan_digest(cluster.plan);
-    setup.package_digest = "b2a1";
-    setup.key_id = "k1";
-    setup.version = "sim";
-    return setup;
+    return make_setup(
+        cluster.topology, cluster.plan, cluster.config, node,
+        NodeFacts{"/usr/bin/private-chef-ctl", cluster.config.upgrade.package, package_format(cluster.config.upgrade.package)},
+        "b2a1", "k1", "sim");
 }
 
 }  // namespace chu::sim

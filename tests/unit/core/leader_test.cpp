@@ -156,6 +156,23 @@ TEST_CASE("a move a table does not allow is a bug the core reports, not a silent
     CHECK(leader.bugs()[0] == "hold released -> ? (resume)");
 }
 
+TEST_CASE("a node that made a move no table has carries out nothing it decided since but a Halt that says why",
+          "[leader][machine]")
+{
+    auto s = setup_for("be1");
+    Node leader(s);
+    REQUIRE(leader.restore({EpochRecord{1}, JoinedRecord{s.topology_digest, s.plan_digest, "pkg", "key", 0},
+                            DecisionRecord{Op::resume, "", 0, 0, 0, 0}}));
+    leader.start(0);  // a new epoch's record, beats, orders: none of it may reach the world
+    const auto effects = leader.take_effects();
+    REQUIRE(effects.size() == 1);
+    const auto halts = effects_of<Halt>(effects);
+    REQUIRE(halts.size() == 1);
+    CHECK_THAT(halts[0].reason, Catch::Contains("internal error") && Catch::Contains("hold released -> ? (resume)"));
+    leader.on_tick(60'000);
+    CHECK(leader.take_effects().empty());
+}
+
 TEST_CASE("a copy from a frontend: the leader has the first frontend pack it, fetches and checks it, then orders the copy "
           "with its digest",
           "[leader][copy]")

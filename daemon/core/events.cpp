@@ -188,19 +188,20 @@ void EventWatch::states(const NodeStatus& b, const NodeStatus& s, std::vector<Ev
 // the leader, and judges no other node meanwhile: its view of them is the leader's, and stale.
 void EventWatch::peers(const NodeStatus& s, std::int64_t now, std::vector<Event>& out)
 {
-    auto judge = [&](const std::string& name, bool lost, const std::string& why) {
+    // `why` is said only when a node's judgement changes: the core judges after every input.
+    auto judge = [&](const std::string& name, bool lost, auto why) {
         bool& was = lost_[name];
         if (lost == was)
             return;
         was = lost;
-        Event e = make(lost ? EventKind::node_lost : EventKind::node_back, s, s.phase, lost ? why : name + " heard again");
+        Event e = make(lost ? EventKind::node_lost : EventKind::node_back, s, s.phase, lost ? why() : name + " heard again");
         e.node = name;
         out.push_back(std::move(e));
     };
     if (s.node != s.leader) {
         leader_heard_ = leader_heard_ || (s.leader_reachable && s.state != State::joining);
         if (leader_heard_)
-            judge(s.leader, !s.leader_reachable, "the leader " + s.leader + " is not reachable");
+            judge(s.leader, !s.leader_reachable, [&] { return "the leader " + s.leader + " is not reachable"; });
         if (!s.leader_reachable)
             return;
     }
@@ -210,7 +211,7 @@ void EventWatch::peers(const NodeStatus& s, std::int64_t now, std::vector<Event>
             continue;
         if (static_cast<State>(p.state) != State::dropped) {
             judge(p.name, p.last_heard_ms != 0 && now - p.last_heard_ms > timeout,
-                  p.name + " not heard for " + duration_text(now - p.last_heard_ms));
+                  [&] { return p.name + " not heard for " + duration_text(now - p.last_heard_ms); });
         } else if (dropped_.insert(p.name).second) {
             Event e = make(EventKind::node_dropped, s, s.phase,
                            p.name + " dropped from the upgrade by the operator: no barrier waits for it");

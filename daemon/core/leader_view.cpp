@@ -100,7 +100,9 @@ std::int64_t Leader::stalled_for(const std::string& node, std::int64_t now) cons
 {
     if (dropped(node))
         return 0;
-    const Presence h = node == setup_.node ? own_.presence(now) : members_.at(node).presence;
+    const bool self = node == setup_.node;
+    const Presence own = self ? own_.presence(now) : Presence{};  // a peer's is read in place, not copied
+    const Presence& h = self ? own : members_.at(node).presence;
     const Step* st = current_step();
     if (!h.running || StepRef{h.phase, h.step} != here() || !st || only_reads(*st))
         return 0;
@@ -120,7 +122,8 @@ bool Leader::is_lost(const std::string& node, std::int64_t now) const
 std::int64_t Leader::running_here_ms(const std::string& node, std::int64_t now) const
 {
     const bool self = node == setup_.node;
-    const Presence h = self ? own_.presence(now) : members_.at(node).presence;
+    const Presence own = self ? own_.presence(now) : Presence{};
+    const Presence& h = self ? own : members_.at(node).presence;
     if (!h.running || StepRef{h.phase, h.step} != here() || is_lost(node, now))
         return -1;
     return static_cast<std::int64_t>(h.running_ms) + (self ? 0 : now - members_.at(node).heard_ms);
@@ -234,7 +237,8 @@ PeerInfo Leader::peer_info(const std::string& name, State cluster, bool held, st
     p.name = name;
     p.role = static_cast<std::uint8_t>(m.server->role);
     const bool self = name == setup_.node;
-    const Presence h = self ? own_.presence(now) : m.presence;
+    const Presence own = self ? own_.presence(now) : Presence{};  // a peer's is read in place, not copied
+    const Presence& h = self ? own : m.presence;
     p.last_heard_ms = self ? now : m.heard_ms;
     p.phase = h.phase;
     State s = cluster;
@@ -265,7 +269,10 @@ void Leader::fill_status(NodeStatus& st, std::int64_t now, View view) const
 {
     st.state = state(now);
     st.phase = std::min(journal_.phase, st.phase_count - 1);
-    st.last_error = waiting_text(st.state, now);
+    // The events read it only where a step failed or stalled, or the rehearsal ended.
+    const bool told = st.state == State::failed || st.state == State::stalled || st.state == State::rehearsed;
+    if (view == View::full || told)
+        st.last_error = waiting_text(st.state, now);
     st.downtime_begin_ms = downtime_begin_ms_;
     st.downtime_end_ms = journal_.downtime_end_ms;
     if (view == View::full) {  // the weighing of every step on every node: only for what is shown

@@ -1,8 +1,8 @@
 #include "leader.hpp"
 
 #include "digest.hpp"
-#include "overloaded.hpp"
 #include "node.hpp"
+#include "overloaded.hpp"
 #include "rehearsal.hpp"
 #include "words.hpp"
 

@@ -77,16 +77,15 @@ struct MachineNames {
 };
 
 template <class S, class E, std::size_t N>
-bool go(Outbox& out, const Move<S, E> (&table)[N], const MachineNames<S, E>& names, S& state, E on)
+void go(Outbox& out, const Move<S, E> (&table)[N], const MachineNames<S, E>& names, S& state, E on)
 {
     for (const auto& m : table)
         if (m.from == state && m.on == on) {
             out.moved(names.text(m.from, names.state(m.to), on));
             state = m.to;
-            return true;
+            return;
         }
     out.bug(names.text(state, "?", on));
-    return false;
 }
 
 // Every move of a table, named as go() names them.
